@@ -1,0 +1,39 @@
+# defdip: two commands are the contract (see README).
+#   make run   - set up a fresh clone and run the main job (fetch sources, build the store, print a summary)
+#   make test  - set up and run every test (installs Debian's chromium for the browser tests if missing)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test browser bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	@if [ -z "$$DEFDIP_SOURCES" ]; then $(BIN)/defdip fetch || echo "some sources could not be downloaded; building with what is available"; fi
+	$(BIN)/defdip build
+	$(BIN)/defdip status
+
+browser:
+	@if [ -z "$$DEFDIP_NO_BROWSER" ] && [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "could not install chromium: browser tests will fail (set DEFDIP_NO_BROWSER=1 to skip them)"; \
+	fi
+
+test: setup browser
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: setup
+	$(BIN)/python benchmarks/build.py
+	$(BIN)/python benchmarks/panel.py
+
+clean:
+	rm -rf $(VENV) artifacts out

@@ -1,0 +1,3 @@
+"""defdip: an observatory of defence diplomacy."""
+
+__version__ = "0.1.0"

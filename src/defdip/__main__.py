@@ -1,0 +1,3 @@
+from defdip.cli import main
+
+main()

@@ -1,0 +1,112 @@
+"""Commands for the codebook, the genealogy, citations, building and inspecting the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from defdip import store as store_mod
+from defdip.cli.app import Fmt, app, console, emit, print_json
+from defdip.codebook import codebook as get_codebook
+from defdip.dates import format_year
+
+STORE_OPT = typer.Option(None, "--store", help="Store file (default: DEFDIP_STORE or the user data directory).")
+
+
+@app.command()
+def codebook(fmt: Fmt = typer.Option(Fmt.table, "--format", "-f", help="table, json or csv")) -> None:
+    """The codebook: Table 1's activities and sub-activities, Cottey & Forster's ten, instruments."""
+    cb = get_codebook()
+    if fmt is Fmt.json:
+        print_json({"version": cb.version, "activities": cb.activities, "sub_activities": cb.sub_activities,
+                    "cottey_forster": cb.cottey_forster, "instruments": cb.instruments, "roles": cb.roles})
+        return
+    rows = [{"kind": r["kind"], "id": r["id"], "activity": r.get("activity", ""), "label": r["label"]}
+            for r in cb.rows()]
+    emit(rows, fmt, title=f"defdip codebook v{cb.version}")
+
+
+@app.command()
+def genealogy(
+    activity: str | None = typer.Option(None, "--activity", "-a", help="Only this activity or sub-activity."),
+    from_year: int | None = typer.Option(None, "--from", help="First year (negative = BCE)."),
+    to_year: int | None = typer.Option(None, "--to", help="Last year."),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+) -> None:
+    """The curated genealogy: cited historical instances of each activity."""
+    from defdip.genealogy import select
+
+    records = select(activity=activity, from_year=from_year, to_year=to_year)
+    if fmt is Fmt.json:
+        print_json([e.as_record() for e in records])
+        return
+    rows = [{"start": format_year(e.start_year, e.circa), "activity": e.activity, "title": e.title,
+             "participants": ", ".join(p.name or p.id for p in e.participants[:6])
+             + (" ..." if len(e.participants) > 6 else ""), "sources": ", ".join(e.citations)} for e in records]
+    emit(rows, fmt, title=f"{len(records)} genealogy records")
+
+
+@app.command()
+def cite(
+    keys: list[str] = typer.Argument(None, help="Citation keys (see `defdip genealogy`)."),
+    source: list[str] = typer.Option(None, "--source", "-s", help="A dataset id: print its BibTeX."),
+) -> None:
+    """Print BibTeX for citation keys or datasets."""
+    from defdip.citations import cite as cite_keys, cite_sources
+
+    if not keys and not source:
+        raise typer.BadParameter("give citation keys or --source S")
+    parts = []
+    if keys:
+        parts.append(cite_keys(keys))
+    if source:
+        parts.append(cite_sources(source))
+    typer.echo("\n\n".join(parts))
+
+
+@app.command()
+def build(
+    sources: Path | None = typer.Option(None, "--sources", help="Folder of source files laid out one folder per "
+                                        "dataset (default: DEFDIP_SOURCES, else the `defdip fetch` cache)."),
+    only: list[str] = typer.Option(None, "--only", help="Load only these sources (repeatable)."),
+    store: Path | None = STORE_OPT,
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+) -> None:
+    """Build the store from the genealogy and every available source (atomic; re-runs give the same store)."""
+    with Progress(TextColumn("[bold]{task.description:<24}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True, disable=fmt is Fmt.json) as bar:
+        task = bar.add_task("build", total=1)
+
+        def tick(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        report = store_mod.build(store, sources, only=only or None, progress=tick)
+    if fmt is Fmt.json:
+        print_json(report.as_dict())
+        return
+    rows = [{"source": r.source, "status": r.status, "rows read": r.rows_read, "engagements": r.engagements,
+             "rejected": r.rejected, "unresolved": f"{r.unresolved_mentions}/{r.mentions}" if r.mentions else "",
+             "note": r.note} for r in report.sources]
+    emit(rows, fmt, title=f"Built {report.store}: {report.engagements:,} engagements")
+
+
+@app.command()
+def status(store: Path | None = STORE_OPT, fmt: Fmt = typer.Option(Fmt.table, "--format", "-f")) -> None:
+    """Counts per source and per activity in the store, and the last ingest report."""
+    info = store_mod.status(store)
+    if fmt is Fmt.json:
+        print_json(info)
+        return
+    console.print(f"[bold]{info['store']}[/]: {info['engagements']:,} engagements, "
+                  f"{format_year(info['first_year'])} to {format_year(info['last_year'])}")
+    emit([{"activity": k, "engagements": v} for k, v in info["per_activity"].items()], fmt, title="per activity")
+    emit([{"sub-activity": k, "engagements": v} for k, v in info["per_sub_activity"].items()], fmt,
+         title="per sub-activity")
+    emit([{"source": r["source"], "status": r["status"], "rows read": r["rows_read"],
+           "engagements": info["per_source"].get(r["source"], 0), "rejected": r["rejected"],
+           "unresolved mentions": r["unresolved_mentions"], "note": r["note"]} for r in info["ingest"]], fmt,
+         title="per source")
+    if info["unresolved"]:
+        emit(info["unresolved"][:20], fmt, title=f"unresolved names ({len(info['unresolved'])}; top 20)")

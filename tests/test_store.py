@@ -1,0 +1,83 @@
+"""Builds are complete, repeatable and atomic; status reports what is in the store."""
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from defdip import store as store_mod
+from defdip.errors import SourceFormatError
+from defdip.sources.base import LoadResult, Source
+
+
+def table_dump(path: Path) -> dict[str, list]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').fetchall() for n in names}
+    finally:
+        con.close()
+
+
+def test_genealogy_store_counts(genealogy_store):
+    info = store_mod.status(genealogy_store)
+    assert info["engagements"] >= 150
+    assert set(info["per_activity"]) == {"contacts", "attaches", "exercises", "agreements"}
+    assert info["first_year"] <= -2000 and info["last_year"] >= 2020
+    skipped = [r for r in info["ingest"] if r["status"] == "skipped"]
+    assert skipped and all("lacks" in r["note"] for r in skipped)
+
+
+def test_rebuild_gives_the_same_store(tmp_path, genealogy_store):
+    again = tmp_path / "again.duckdb"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    store_mod.build(again, empty)
+    assert table_dump(again) == table_dump(genealogy_store)
+
+
+class Broken(Source):
+    id = "broken"
+    title = "A source whose file is malformed"
+    folder = "broken"
+    version = "0"
+    files = ()
+    citation = "none"
+    bibtex = ""
+    citation_keys = ("none",)
+
+    def load(self, folder, ctx) -> LoadResult:
+        raise SourceFormatError(f"{folder}/broken.csv: header is missing column(s) ccode")
+
+
+def test_failed_build_leaves_previous_store_intact(tmp_path, genealogy_store, monkeypatch):
+    target = tmp_path / "store.duckdb"
+    target.write_bytes(genealogy_store.read_bytes())
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    monkeypatch.setattr(store_mod, "all_sources", lambda: {"broken": Broken()})
+    with pytest.raises(SourceFormatError, match="broken.csv: header is missing"):
+        store_mod.build(target, tmp_path)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.duckdb"]
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    with pytest.raises(store_mod.StoreError, match="run `defdip build` first"):
+        store_mod.status(tmp_path / "nope.duckdb")
+
+
+def test_merge_duplicates_keeps_both_provenances():
+    from defdip.model import make_engagement
+
+    def ex(src, pid):
+        return make_engagement(dict(
+            id=f"{src}-1", title="Cobra Gold", activity="exercises", instrument="exercise", start_year=1995,
+            participants=[dict(id="USA", role="participant"), dict(id=pid, role="participant")],
+            provenance=[dict(source=src, version="1", record_id="1", citations=[src])],
+            match_key="cobra gold|1995"), "t", 1)
+
+    merged = store_mod.merge_duplicates([ex("jme", "THI"), ex("mme", "SIN")])
+    assert len(merged) == 1
+    assert [p.source for p in merged[0].provenance] == ["jme", "mme"]
+    assert [p.id for p in merged[0].participants] == ["USA", "THI", "SIN"]
