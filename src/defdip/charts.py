@@ -1,0 +1,540 @@
+"""Altair charts for the report and the web dashboard, rendered offline by vl-convert.
+
+Every builder takes plain frames (or an analysis result) and returns an Altair chart
+whose data is inlined in the spec, so a chart can be embedded in a page that never
+touches the network. One palette colours the four activities everywhere.
+
+``save_chart`` writes PNG, SVG and a self-contained HTML page; ``vega_bundle`` returns
+the Vega, Vega-Lite and vega-embed JavaScript that pages inline instead of a CDN.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from defdip.codebook import codebook
+from defdip.dates import ERAS, format_year
+
+# --- one palette ---------------------------------------------------------------------------------------------
+
+ACTIVITY_COLORS: dict[str, str] = {
+    "contacts": "#4C78A8",    # blue
+    "attaches": "#F58518",    # orange
+    "exercises": "#54A24B",   # green
+    "agreements": "#E45756",  # red
+}
+"""The one colour of each core activity (Table 1), used by every chart, the report and the web pages."""
+
+ACTIVITY_LABELS: dict[str, str] = {
+    "contacts": "Contacts",
+    "attaches": "Attachés & envoys",
+    "exercises": "Joint exercises",
+    "agreements": "Agreements & equipment",
+}
+"""Short legend labels of the activities."""
+
+OTHER_COLORS = ["#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B"]
+SERIES_COLORS = ["#E45756", "#4C78A8", "#54A24B", "#F58518", "#B279A2", "#72B7B2", "#9D755D", "#EECA3B"]
+NO_DATA = "#e6e6e6"
+FOCUS = "#222222"
+WIDTH = 760
+ERA_LABELS = {era: label for era, _, _, label in ERAS}
+ERA_ORDER = [era for era, *_ in ERAS]
+
+
+def activity_color(activity: str) -> str:
+    """The colour of an activity (a stable fallback colour for ids outside the codebook)."""
+    if activity in ACTIVITY_COLORS:
+        return ACTIVITY_COLORS[activity]
+    return OTHER_COLORS[sum(map(ord, str(activity))) % len(OTHER_COLORS)]
+
+
+def activity_label(activity: str) -> str:
+    return ACTIVITY_LABELS.get(activity, str(activity).replace("_", " ").capitalize())
+
+
+def activity_domain(extra: Iterable[str] = ()) -> list[str]:
+    """Codebook activities in Table 1 order, then any others seen in the data."""
+    domain = list(codebook().activity_ids)
+    for a in extra:
+        if a not in domain and a is not None:
+            domain.append(a)
+    return domain
+
+
+def activity_scale(extra: Iterable[str] = ()) -> alt.Scale:
+    domain = activity_domain(extra)
+    return alt.Scale(domain=domain, range=[activity_color(a) for a in domain])
+
+
+def activity_legend_expr(extra: Iterable[str] = ()) -> str:
+    """A Vega expression mapping activity ids to their short labels (for legends and axes)."""
+    parts = [f"datum.label == {json.dumps(a)} ? {json.dumps(activity_label(a))}" for a in activity_domain(extra)]
+    return " : ".join(parts + ["datum.label"])
+
+
+# --- data helpers --------------------------------------------------------------------------------------------
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe records of a frame (NaN/NA become null, numpy scalars plain numbers)."""
+    if frame is None or len(frame) == 0:
+        return []
+    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+
+
+def inline(frame: pd.DataFrame | list[dict[str, Any]]) -> alt.Data:
+    """Inline data for a spec (never a URL, never subject to Altair's row limit)."""
+    values = records(frame) if isinstance(frame, pd.DataFrame) else frame
+    return alt.Data(values=values)
+
+
+def year_label_expr(field: str = "datum.value") -> str:
+    return f"{field} < 0 ? format(-{field}, 'd') + ' BCE' : format({field}, 'd')"
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    try:
+        if pd.isna(value):
+            return []
+    except (TypeError, ValueError):
+        pass
+    return [str(v) for v in value]
+
+
+# --- timeline ------------------------------------------------------------------------------------------------
+
+def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = None,
+             width: int = WIDTH) -> alt.VConcatChart:
+    """The genealogy as two linked panels: antiquity to ``split_year`` and ``split_year`` to today.
+
+    ``recs`` needs id, title, activity and start_year; optional: circa, end_year, citations
+    (list or comma string), participants, href (default ``#rec-<id>``, the record's anchor).
+    Each point links (href) to its record; the legend filters activities; both panels pan and zoom.
+    """
+    import datetime as _dt
+
+    today = today or _dt.date.today().year
+    data = recs.copy()
+    if "href" not in data:
+        data["href"] = "#rec-" + data["id"].astype(str)
+    circa = data["circa"] if "circa" in data else pd.Series(False, index=data.index)
+    data["year_label"] = [format_year(int(y), bool(c) if not pd.isna(c) else False)
+                          for y, c in zip(data["start_year"], circa)]
+    data["cites"] = [", ".join(_as_list(c)) for c in (data["citations"] if "citations" in data
+                                                      else [None] * len(data))]
+    if "participants" in data:
+        data["participants"] = [", ".join(_as_list(p)) for p in data["participants"]]
+    else:
+        data["participants"] = ""
+    data["activity_label"] = data["activity"].map(activity_label)
+    data = data.sort_values(["activity", "start_year"]).reset_index(drop=True)
+    data["lane"] = data.groupby("activity").cumcount() % 4  # spread crowded points within a row
+    cols = ["id", "title", "activity", "activity_label", "start_year", "year_label", "cites", "participants",
+            "href", "lane"]
+    first = int(data["start_year"].min()) if len(data) else -2500
+    first = min(-100, int(math.floor(first / 100.0) * 100))
+    extra = sorted(set(data["activity"]) - set(codebook().activity_ids))
+    pick = alt.selection_point(fields=["activity"], bind="legend", name="pick_activity")
+    tooltip = [alt.Tooltip("title:N", title="record"), alt.Tooltip("year_label:N", title="year"),
+               alt.Tooltip("activity_label:N", title="activity"), alt.Tooltip("participants:N"),
+               alt.Tooltip("cites:N", title="sources (BibTeX keys)")]
+
+    def panel(lo: int, hi: int, title: str, name: str, with_param: bool) -> alt.Chart:
+        part = data[(data["start_year"] >= lo) & (data["start_year"] <= hi)][cols]
+        zoom = alt.selection_interval(bind="scales", encodings=["x"], name=name)
+        chart = alt.Chart(inline(part), title=title).mark_circle(size=110, stroke="white", strokeWidth=0.8).encode(
+            x=alt.X("start_year:Q", title=None, scale=alt.Scale(domain=[lo, hi], nice=False),
+                    axis=alt.Axis(labelExpr=year_label_expr(), tickCount=10, grid=True)),
+            y=alt.Y("activity:N", title=None, sort=activity_domain(extra),
+                    axis=alt.Axis(labelExpr=activity_legend_expr(extra), labelLimit=180)),
+            yOffset=alt.YOffset("lane:O"),
+            color=alt.Color("activity:N", scale=activity_scale(extra), title="activity",
+                            legend=alt.Legend(labelExpr=activity_legend_expr(extra), orient="top")),
+            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.12)),
+            href="href:N",
+            tooltip=tooltip,
+        ).properties(width=width, height=170)
+        params = [zoom, pick] if with_param else [zoom]
+        return chart.add_params(*params)
+
+    upper = panel(first, split_year, f"Antiquity to {split_year} (click a point for its record and sources)",
+                  "zoom_early", True)
+    lower = panel(split_year, today, f"{split_year} to {today}", "zoom_modern", False)
+    return alt.vconcat(upper, lower, spacing=24).resolve_scale(color="shared")
+
+
+# --- evolution -----------------------------------------------------------------------------------------------
+
+def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: int = WIDTH) -> alt.TopLevelMixin:
+    """Activity over time from ``evolution.evolution()``.
+
+    Numeric periods (years, decades): one small multiple per activity (independent y scales,
+    as the activities differ by orders of magnitude). Era periods: the mix of activities per era
+    (normalised stacked bars, counts in the tooltip).
+    """
+    if value not in frame.columns:
+        raise ValueError(f"activity_evolution: the frame has no {value!r} column ({', '.join(frame.columns)})")
+    grouped = frame.groupby(["period", "activity"], as_index=False, dropna=False)[value].sum()
+    extra = sorted(set(grouped["activity"]) - set(codebook().activity_ids))
+    color = alt.Color("activity:N", scale=activity_scale(extra), title="activity",
+                      legend=alt.Legend(labelExpr=activity_legend_expr(extra), orient="top"))
+    numeric = pd.api.types.is_numeric_dtype(grouped["period"])
+    if numeric:
+        grouped = _fill_periods(grouped, value)
+        grouped["label"] = [format_year(int(p)) + "s" if p == p else "" for p in grouped["period"]]
+        grouped["activity_label"] = grouped["activity"].map(activity_label)
+        base = alt.Chart(inline(grouped)).encode(
+            x=alt.X("period:Q", title=None, axis=alt.Axis(labelExpr=year_label_expr(), format="d")),
+            y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(tickCount=3)),
+            color=color,
+            tooltip=[alt.Tooltip("label:N", title="period"), alt.Tooltip("activity_label:N", title="activity"),
+                     alt.Tooltip(f"{value}:Q", format=",")],
+        ).properties(width=width, height=80)
+        layered = alt.layer(base.mark_area(opacity=0.35, interpolate="monotone"),
+                            base.mark_line(interpolate="monotone", point=alt.OverlayMarkDef(size=12)))
+        return layered.facet(
+            row=alt.Row("activity_label:N", sort=[activity_label(a) for a in activity_domain(extra)], title=None,
+                        header=alt.Header(labelAngle=0, labelAlign="left", labelOrient="top",
+                                          labelFontWeight="bold", labelFontSize=12)),
+            spacing=8,
+        ).resolve_scale(y="independent")
+    order = [e for e in ERA_ORDER if e in set(grouped["period"])] + sorted(
+        set(grouped["period"].astype(str)) - set(ERA_ORDER))
+    grouped["period"] = grouped["period"].astype(str)
+    grouped["era_label"] = grouped["period"].map(lambda e: ERA_LABELS.get(e, e))
+    grouped["activity_label"] = grouped["activity"].map(activity_label)
+    label_expr = " : ".join([f"datum.label == {json.dumps(e)} ? {json.dumps(ERA_LABELS.get(e, e))}"
+                             for e in order] + ["datum.label"])
+    return alt.Chart(inline(grouped)).mark_bar().encode(
+        y=alt.Y("period:N", sort=order, title=None, axis=alt.Axis(labelExpr=label_expr, labelLimit=260)),
+        x=alt.X(f"sum({value}):Q", stack="normalize", title=f"share of {value.replace('_', ' ')} records",
+                axis=alt.Axis(format="%")),
+        color=color,
+        order=alt.Order("activity:N", sort="ascending"),
+        tooltip=[alt.Tooltip("era_label:N", title="era"), alt.Tooltip("activity_label:N", title="activity"),
+                 alt.Tooltip(f"sum({value}):Q", title=value.replace("_", " "), format=",")],
+    ).properties(width=width - 260, height=28 * max(len(order), 1))
+
+
+def _fill_periods(grouped: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Zeros for the periods an activity has no records in (so areas drop to 0 instead of bridging gaps)."""
+    periods = sorted(int(p) for p in grouped["period"].dropna().unique())
+    if len(periods) > 1:
+        step = min(b - a for a, b in zip(periods, periods[1:]))
+        if step > 0 and (periods[-1] - periods[0]) / step <= 5000:
+            periods = list(range(periods[0], periods[-1] + 1, step))
+    full = pd.MultiIndex.from_product([periods, sorted(grouped["activity"].dropna().unique())],
+                                      names=["period", "activity"])
+    return (grouped.set_index(["period", "activity"])[[value]].reindex(full, fill_value=0).reset_index())
+
+
+def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcatChart:
+    """The alliance-to-partnership shift from ``evolution.partnership_index()``.
+
+    Top: new instruments per period (defence pacts against DCAs and exercises, and any other
+    ``new_*`` column); middle: allied against partnership dyads where given; bottom: the ratio.
+    """
+    data = frame.copy()
+    if "period" not in data:
+        raise ValueError("partnership_shift: the frame needs a 'period' column")
+    data = data[pd.to_numeric(data["period"], errors="coerce").notna()].copy()
+    data["period"] = data["period"].astype(int)
+    data["label"] = [format_year(int(p)) for p in data["period"]]
+    x = alt.X("period:Q", title=None, axis=alt.Axis(labelExpr=year_label_expr(), format="d"))
+    panels = []
+    new_cols = [c for c in data.columns if c.startswith("new_")]
+    if new_cols:
+        long = data.melt(id_vars=["period", "label"], value_vars=new_cols, var_name="series", value_name="count")
+        long["series"] = long["series"].str.replace("new_", "new ", regex=False).str.replace("_", " ")
+        panels.append(alt.Chart(inline(long), title="New instruments per period").mark_line(
+            point=True, interpolate="monotone").encode(
+            x=x, y=alt.Y("count:Q", title="new", scale=alt.Scale(type="symlog")),
+            color=alt.Color("series:N", title=None, scale=alt.Scale(range=SERIES_COLORS),
+                            legend=alt.Legend(orient="top")),
+            tooltip=["label:N", "series:N", alt.Tooltip("count:Q", format=",")],
+        ).properties(width=width, height=180))
+    dyad_cols = [c for c in ("allied_dyads", "partnership_dyads") if c in data.columns]
+    if dyad_cols:
+        long = data.melt(id_vars=["period", "label"], value_vars=dyad_cols, var_name="series", value_name="dyads")
+        long["series"] = long["series"].str.replace("_", " ")
+        panels.append(alt.Chart(inline(long), title="Dyads tied by alliances vs. by partnership instruments").mark_area(
+            opacity=0.55, interpolate="monotone").encode(
+            x=x, y=alt.Y("dyads:Q", stack=None, title="dyads"),
+            color=alt.Color("series:N", title=None, scale=alt.Scale(range=["#E45756", "#4C78A8"]),
+                            legend=alt.Legend(orient="top")),
+            tooltip=["label:N", "series:N", alt.Tooltip("dyads:Q", format=",")],
+        ).properties(width=width, height=160))
+    if "partnership_ratio" in data.columns:
+        ratio = data[["period", "label", "partnership_ratio"]]
+        line = alt.Chart(inline(ratio), title="Partnership ratio (partnership instruments / all new instruments)"
+                         ).mark_line(point=True, color="#4C78A8", interpolate="monotone").encode(
+            x=x, y=alt.Y("partnership_ratio:Q", title="ratio"),
+            tooltip=["label:N", alt.Tooltip("partnership_ratio:Q", format=".2f")],
+        ).properties(width=width, height=140)
+        panels.append(line)
+    if not panels:
+        raise ValueError("partnership_shift: no new_* / *_dyads / partnership_ratio columns to draw")
+    return alt.vconcat(*panels, spacing=18).resolve_scale(color="independent")
+
+
+# --- network -------------------------------------------------------------------------------------------------
+
+def network_layout(graph: Any, seed: int = 42) -> dict[Any, tuple[float, float]]:
+    """A reproducible spring layout (fixed seed)."""
+    import networkx as nx
+
+    if graph.number_of_nodes() == 0:
+        return {}
+    k = 1.6 / math.sqrt(max(graph.number_of_nodes(), 1))
+    pos = nx.spring_layout(graph, seed=seed, k=k, iterations=80)
+    return {n: (float(x), float(y)) for n, (x, y) in pos.items()}
+
+
+def network_chart(result: Any, *, seed: int = 42, labels: int = 12, max_edges: int = 4000,
+                  title: str | None = None, width: int = WIDTH, height: int = 520) -> alt.LayerChart:
+    """A node-link drawing of a ``network.network()`` result: spring layout (fixed seed).
+
+    Nodes are sized by degree and coloured by community; the ``labels`` most central states
+    (eigenvector) are named. At most ``max_edges`` ties are drawn (the heaviest first).
+    """
+    graph = result.graph
+    nodes = result.nodes.copy() if getattr(result, "nodes", None) is not None else pd.DataFrame(
+        {"id": list(graph.nodes)})
+    # drop isolates from the drawing: they say nothing about ties
+    connected = [n for n in graph.nodes if graph.degree(n) > 0]
+    sub = graph.subgraph(connected)
+    pos = network_layout(sub, seed=seed)
+    nodes = nodes[nodes["id"].isin(list(pos))].copy()
+    if "name" not in nodes:
+        nodes["name"] = nodes["id"]
+    for col in ("degree", "eigenvector", "betweenness"):
+        if col not in nodes:
+            nodes[col] = [float(sub.degree(n)) if col == "degree" else 0.0 for n in nodes["id"]]
+    nodes["x"] = [pos[n][0] for n in nodes["id"]]
+    nodes["y"] = [pos[n][1] for n in nodes["id"]]
+    if "community" in nodes and nodes["community"].notna().any():
+        sizes = nodes["community"].value_counts()
+        big = list(sizes.index[:8])
+        nodes["group"] = [f"community {big.index(c) + 1}" if c in big else "other" for c in nodes["community"]]
+    else:
+        nodes["group"] = "all"
+    rank = nodes["eigenvector"].fillna(0).rank(ascending=False, method="first")
+    nodes["label"] = [str(nm) if r <= labels else "" for nm, r in zip(nodes["name"], rank)]
+    edges = []
+    for u, v, d in sub.edges(data=True):
+        w = d.get("weight", 1)
+        try:
+            w = float(w)
+        except (TypeError, ValueError):
+            w = 1.0
+        edges.append({"x": pos[u][0], "y": pos[u][1], "x2": pos[v][0], "y2": pos[v][1], "weight": w})
+    edges.sort(key=lambda e: -e["weight"])
+    edges = edges[:max_edges]
+    for e in edges:
+        for key in ("x", "y", "x2", "y2"):
+            e[key] = round(e[key], 4)
+    nodes["x"] = nodes["x"].round(4)
+    nodes["y"] = nodes["y"].round(4)
+    summary = getattr(result, "summary", {}) or {}
+    if title is None:
+        year = summary.get("year", "")
+        title = f"{year}: {len(nodes)} polities, {sub.number_of_edges():,} ties".strip(": ")
+    axis = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
+    xs = alt.X("x:Q", axis=axis, scale=alt.Scale(zero=False, nice=False))
+    ys = alt.Y("y:Q", axis=axis, scale=alt.Scale(zero=False, nice=False))
+    n_edges = max(len(edges), 1)
+    edge_opacity = max(0.04, min(0.5, 60.0 / n_edges))
+    edge_layer = alt.Chart(inline(edges)).mark_rule(color="#8a8a8a", opacity=edge_opacity).encode(
+        x=xs, y=ys, x2="x2:Q", y2="y2:Q",
+        strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[0.4, 2.2]), legend=None))
+    node_cols = ["id", "name", "degree", "eigenvector", "betweenness", "group", "label", "x", "y"]
+    node_base = alt.Chart(inline(nodes[node_cols]))
+    node_layer = node_base.mark_circle(stroke="white", strokeWidth=0.7, opacity=0.95).encode(
+        x=xs, y=ys,
+        size=alt.Size("degree:Q", scale=alt.Scale(range=[25, 520]), title="degree"),
+        color=alt.Color("group:N", title="community", scale=alt.Scale(scheme="tableau10"),
+                        legend=alt.Legend(orient="right")),
+        tooltip=[alt.Tooltip("name:N"), alt.Tooltip("id:N"), alt.Tooltip("degree:Q", format=","),
+                 alt.Tooltip("eigenvector:Q", format=".3f"), alt.Tooltip("betweenness:Q", format=".3f"),
+                 alt.Tooltip("group:N", title="community")],
+    )
+    text_layer = node_base.mark_text(dy=-10, fontSize=10, fontWeight="bold", color="#222").encode(
+        x=xs, y=ys, text="label:N")
+    return alt.layer(edge_layer, node_layer, text_layer, title=title).properties(width=width, height=height)
+
+
+# --- maps ----------------------------------------------------------------------------------------------------
+
+def _round_coords(coords: Any, digits: int = 2) -> Any:
+    if isinstance(coords, (list, tuple)):
+        if coords and isinstance(coords[0], (int, float)):
+            return [round(float(c), digits) for c in coords]
+        return [_round_coords(c, digits) for c in coords]
+    return coords
+
+
+def features_of(countries: pd.DataFrame | Sequence[dict[str, Any]], digits: int = 2,
+                drop: Sequence[str] = ("ATA",)) -> list[dict[str, Any]]:
+    """GeoJSON features (properties iso3, name) from the ``ne_countries`` table or a list of features.
+
+    Coordinates are rounded to ``digits`` decimals (plenty at 1:110m); ``drop`` leaves out shapes
+    (Antarctica by default, which takes a third of a world map and has no defence diplomacy).
+    """
+    out = []
+    if isinstance(countries, pd.DataFrame):
+        for row in countries.itertuples(index=False):
+            geometry = json.loads(row.geometry) if isinstance(row.geometry, str) else row.geometry
+            out.append({"type": "Feature", "properties": {"iso3": row.iso3, "name": row.name},
+                        "geometry": geometry})
+    else:
+        for f in countries:
+            props = dict(f.get("properties") or {})
+            props.setdefault("iso3", props.get("ISO_A3_EH") or props.get("ISO_A3") or props.get("ADM0_A3"))
+            props.setdefault("name", props.get("NAME") or props.get("ADMIN") or props["iso3"])
+            out.append({"type": "Feature", "properties": {"iso3": props["iso3"], "name": props["name"]},
+                        "geometry": f["geometry"]})
+    out = [f for f in out if f["properties"]["iso3"] not in set(drop)]
+    for f in out:
+        f["geometry"] = {"type": f["geometry"]["type"], "coordinates": _round_coords(f["geometry"]["coordinates"],
+                                                                                     digits)}
+    return out
+
+
+def _joined(features: list[dict[str, Any]], values: pd.DataFrame, value: str) -> list[dict[str, Any]]:
+    table = {str(r["iso3"]): r for r in records(values)} if len(values) else {}
+    joined = []
+    for f in features:
+        props = dict(f["properties"])
+        row = table.get(props["iso3"], {})
+        for k, v in row.items():
+            if k not in ("iso3",):
+                props[k] = v
+        props.setdefault(value, None)
+        props["has_value"] = row.get(value) is not None
+        joined.append({"type": "Feature", "properties": props, "geometry": f["geometry"]})
+    return joined
+
+
+def world_map(countries: pd.DataFrame | Sequence[dict[str, Any]], values: pd.DataFrame, *, value: str = "value",
+              title: str = "", legend: str | None = None, tooltip: Sequence[str] = (), scheme: str = "yelloworangered",
+              width: int = WIDTH, height: int = 400) -> alt.LayerChart:
+    """A choropleth: ``values`` (iso3, ``value``, other tooltip columns) over country shapes."""
+    feats = _joined(features_of(countries), values, value)
+    base = alt.Chart().mark_geoshape(fill=NO_DATA, stroke="white", strokeWidth=0.4).encode(
+        tooltip=[alt.Tooltip("properties.name:N", title="country"), alt.Tooltip("properties.iso3:N", title="ISO3")])
+    tips = [alt.Tooltip("properties.name:N", title="country"),
+            alt.Tooltip(f"properties.{value}:Q", title=legend or value, format=",")]
+    tips += [alt.Tooltip(f"properties.{t}:N", title=t.replace("_", " ")) for t in tooltip]
+    top = alt.Chart().mark_geoshape(stroke="white", strokeWidth=0.4).encode(
+        color=alt.Color(f"properties.{value}:Q", title=legend or value,
+                        scale=alt.Scale(type="sqrt", scheme=scheme),
+                        legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180)),
+        tooltip=tips,
+    ).transform_filter("datum.properties.has_value")
+    return alt.layer(base, top, data=alt.Data(values=feats), title=title).project(
+        type="equalEarth").properties(width=width, height=height)
+
+
+def partners_map(countries: pd.DataFrame | Sequence[dict[str, Any]], partners: pd.DataFrame, focus: str, *,
+                 focus_name: str | None = None, value: str = "engagements", title: str = "",
+                 tooltip: Sequence[str] = (), width: int = WIDTH, height: int = 400) -> alt.LayerChart:
+    """One country's partners: partners (iso3, ``value``, ...) coloured by shared engagements, ``focus`` (ISO3) dark."""
+    feats = _joined(features_of(countries), partners[partners["iso3"] != focus], value)
+    for f in feats:
+        f["properties"]["is_focus"] = f["properties"]["iso3"] == focus
+    name = focus_name or focus
+    base = alt.Chart().mark_geoshape(fill=NO_DATA, stroke="white", strokeWidth=0.4).encode(
+        tooltip=[alt.Tooltip("properties.name:N", title="country")])
+    tips = [alt.Tooltip("properties.name:N", title="partner"),
+            alt.Tooltip(f"properties.{value}:Q", title=f"{value} with {name}", format=",")]
+    tips += [alt.Tooltip(f"properties.{t}:N", title=t.replace("_", " ")) for t in tooltip]
+    top = alt.Chart().mark_geoshape(stroke="white", strokeWidth=0.4).encode(
+        color=alt.Color(f"properties.{value}:Q", title=f"{value} with {name}",
+                        scale=alt.Scale(type="log", scheme="blues"),
+                        legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180)),
+        tooltip=tips,
+    ).transform_filter("datum.properties.has_value")
+    focus_layer = alt.Chart().mark_geoshape(fill=FOCUS, stroke="white", strokeWidth=0.6).encode(
+        tooltip=[alt.Tooltip("properties.name:N", title="focus")]).transform_filter("datum.properties.is_focus")
+    return alt.layer(base, top, focus_layer, data=alt.Data(values=feats), title=title).project(
+        type="equalEarth").properties(width=width, height=height)
+
+
+def bar_table(frame: pd.DataFrame, *, category: str, value: str, color_by: str | None = None, title: str = "",
+              width: int = 420) -> alt.Chart:
+    """A horizontal bar chart (e.g. counts per activity); colours follow the activity palette."""
+    enc: dict[str, Any] = {
+        "y": alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        "x": alt.X(f"{value}:Q", title=value.replace("_", " ")),
+        "tooltip": [f"{category}:N", alt.Tooltip(f"{value}:Q", format=",")],
+    }
+    if color_by:
+        extra = sorted(set(frame[color_by]) - set(codebook().activity_ids))
+        enc["color"] = alt.Color(f"{color_by}:N", scale=activity_scale(extra), legend=None)
+    return alt.Chart(inline(frame), title=title).mark_bar().encode(**enc).properties(
+        width=width, height=22 * max(len(frame), 1))
+
+
+# --- offline rendering ---------------------------------------------------------------------------------------
+
+def vl_version() -> str | None:
+    """The Vega-Lite version vl-convert should use: Altair's schema version when vl-convert knows it."""
+    import vl_convert as vlc
+
+    major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    return major_minor if major_minor in vlc.get_vegalite_versions() else None
+
+
+def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec (validated by Altair), data inline."""
+    return chart.to_dict()
+
+
+@lru_cache(maxsize=1)
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script (globals vega, vegaLite, vegaEmbed), safe to inline.
+
+    Bundled by vl-convert from the versions it ships, so a page needs no CDN.
+    """
+    import vl_convert as vlc
+
+    code = vlc.javascript_bundle(vl_version=vl_version())
+    return code.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+
+def save_chart(chart: alt.TopLevelMixin | dict[str, Any], path: str | Path,
+               formats: Sequence[str] = ("png", "svg", "html"), scale: float = 2.0) -> dict[str, Path]:
+    """Write ``path``.png/.svg/.html offline (vl-convert; the HTML inlines its JavaScript). Returns the paths."""
+    import vl_convert as vlc
+
+    base = Path(path)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    vl_spec = chart if isinstance(chart, dict) else spec(chart)
+    version = vl_version()
+    out: dict[str, Path] = {}
+    for fmt in formats:
+        target = base.with_name(base.name + "." + fmt)
+        if fmt == "png":
+            target.write_bytes(vlc.vegalite_to_png(vl_spec, vl_version=version, scale=scale))
+        elif fmt == "svg":
+            target.write_text(vlc.vegalite_to_svg(vl_spec, vl_version=version), encoding="utf-8")
+        elif fmt == "html":
+            target.write_text(vlc.vegalite_to_html(vl_spec, vl_version=version, bundle=True), encoding="utf-8")
+        elif fmt == "json":
+            target.write_text(json.dumps(vl_spec, indent=1), encoding="utf-8")
+        else:
+            raise ValueError(f"unknown chart format {fmt!r}; expected png, svg, html or json")
+        out[fmt] = target
+    return out

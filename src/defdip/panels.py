@@ -1,0 +1,654 @@
+"""State-year and dyad-year panels with defence-diplomacy layers, in peacesciencer's conventions.
+
+The population is the state system:
+
+* ``system="cow"`` (default): COW ``system2016`` state-years 1816-2016 (store table ``cow_system``),
+  extended to 2018 so that the panels reach the end of ATOP 5.1: every state in the COW system at the
+  end of 2016 (COW closes running spells on 31 Dec 2016) is carried into 2017 and 2018, together with
+  any other state that ATOP's state-year file (``atop_sy``) lists in those years. Codes: ``ccode``.
+* ``system="gw"``: Gleditsch-Ward states (``gw_states``), one row per year in which a state is
+  independent at any time, 1816-2017; codes ``gwcode``. Layers are joined on COW codes through a
+  year-aware crosswalk (GW 260 from 1991 = COW 255 Germany; GW 340 Serbia = COW 345; GW 678 from 1991 =
+  COW 679 Yemen; otherwise the codes agree). GW-only polities have no COW-coded ties (0 inside coverage).
+
+Dyads: non-directed dyad-years have ``ccode1 < ccode2``; ``directed=True`` returns both orderings.
+Every layer is a 0/1 indicator or a count per dyad-year; outside a layer's coverage its columns are
+NA (never 0); inside coverage a dyad without a tie gets 0. All layers are written as DuckDB SQL over
+the store's tables (see ``_TIES``): a directed "tie table" (ccode1, ccode2, year, values) per
+source, combined over the two directions for non-directed panels (max for indicators and symmetric
+counts; sum for arms TIV and visits), left-joined onto the state-system dyads.
+
+ATOP directed dyad-years (``atop_*``). ATOP's own dyad-year files are derived from its member file;
+so are ours: a member is in an alliance in every calendar year from its entry year to its exit year
+inclusive (exit year 0 = still in force at the end of the data, 2018). A directed dyad (a, b) is coded
+in a year when a and b are both members of the same alliance in force that year, and the obligation of
+the directed dyad is a's coded obligation in that alliance (the member file codes obligations per
+member, so a one-sided guarantee gives (guarantor, protected) = 1 and (protected, guarantor) = 0).
+Several alliances or phases in a year: the maximum. Limitation: where an alliance restricts a
+member's obligation to some of the other members only, the member file cannot say to whom, so every
+co-member receives it. Non-directed panels take the maximum of the two directions.
+
+``dd_index`` (defence-diplomacy index, 0-5): the number of distinct activities present in the
+(non-directed) dyad-year among (1) agreements: any common ATOP alliance or a DCA in force; (2) joint
+exercises; (3) arms transfers (TIV > 0 either way); (4) co-deployment in a UN peacekeeping mission;
+(5) a visit either way. A component outside its coverage (or whose source is not in the store) is
+left out of the count; the index is NA only when every component is NA. Its range therefore varies
+with the years covered (only alliances before 1950): compare like with like.
+
+State-year panels aggregate the same layers over each state's partners: each column is the number of
+partners with a tie (value > 0 in either direction) that year, counted over the dyads inside the
+layer's coverage (NA when none of the state's dyads is covered). ``cowmaj`` becomes the state's own
+major-power indicator and ``conttype`` the number of land/river neighbours (``land_contig``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from defdip import config
+from defdip.errors import DefdipError, StoreError
+
+ATOP_END = 2018
+"""Last year of ATOP 5.1; member exit year 0 means in force through it."""
+COW_END = 2016
+"""Last year of COW system2016 (and of COW contiguity and majors)."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One panel layer: its columns, the source it needs and the years it covers."""
+
+    name: str
+    columns: tuple[str, ...]
+    source: str
+    first_year: int
+    last_year: int
+    description: str
+    citation_keys: tuple[str, ...]
+    state_columns: tuple[str, ...] = ()
+    """Column names in state-year panels (default: the same as ``columns``)."""
+    tables: tuple[str, ...] = ()
+    """Store tables the layer reads."""
+
+    @property
+    def state_cols(self) -> tuple[str, ...]:
+        return self.state_columns or self.columns
+
+
+@dataclass(frozen=True)
+class _Tie:
+    """A directed tie table computed once per panel and shared by the layers that read it."""
+
+    tables: tuple[str, ...]
+    source: str
+    sql: str
+    """SELECT ... AS c1, ... AS c2, ... AS year, value columns (directed: both orderings where symmetric)."""
+    combine: dict[str, str]
+    """Per value column: how the two directions combine in non-directed panels (max or sum)."""
+    coverage: str
+    """SQL condition on d.year, d.c1, d.c2 (COW codes) for the years and dyads the source covers."""
+    types: dict[str, str]
+
+
+_EX_SOURCES = "('mme', 'jme', 'ru_exercises')"
+_TIES: dict[str, _Tie] = {
+    "atop": _Tie(
+        tables=("atop_member",), source="atop",
+        sql=f"""
+        WITH spells AS (
+            SELECT atopid, member, defense, offense, neutral, nonagg, consul,
+                   unnest(range(yrent::INTEGER, (CASE WHEN coalesce(yrexit, 0) = 0 THEN {ATOP_END}
+                                                      ELSE yrexit END)::INTEGER + 1)) AS year
+            FROM atop_member WHERE member IS NOT NULL AND yrent IS NOT NULL),
+        my AS (
+            SELECT atopid, member, year, max(defense) AS d, max(offense) AS o, max(neutral) AS n,
+                   max(nonagg) AS na, max(consul) AS c
+            FROM spells GROUP BY ALL)
+        SELECT a.member AS c1, b.member AS c2, a.year,
+               max(a.d) AS atop_defense, max(a.o) AS atop_offense, max(a.n) AS atop_neutral,
+               max(a.na) AS atop_nonagg, max(a.c) AS atop_consul, 1 AS atop_any
+        FROM my a JOIN my b ON a.atopid = b.atopid AND a.year = b.year AND a.member <> b.member
+        GROUP BY ALL""",
+        combine=dict.fromkeys(["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul",
+                               "atop_any"], "max"),
+        coverage=f"d.year BETWEEN 1815 AND {ATOP_END}", types={}),
+    "cow_alliance": _Tie(
+        tables=("cow_alliance_dyad_year",), source="cow_alliance",
+        sql="""
+        SELECT ccode1 AS c1, ccode2 AS c2, year, max(cow_defense) AS cow_defense, max(cow_neutral) AS cow_neutral,
+               max(cow_nonagg) AS cow_nonagg, max(cow_entente) AS cow_entente
+        FROM (SELECT ccode1, ccode2, year, cow_defense, cow_neutral, cow_nonagg, cow_entente
+                FROM cow_alliance_dyad_year
+              UNION ALL
+              SELECT ccode2, ccode1, year, cow_defense, cow_neutral, cow_nonagg, cow_entente
+                FROM cow_alliance_dyad_year)
+        GROUP BY ALL""",
+        combine=dict.fromkeys(["cow_defense", "cow_neutral", "cow_nonagg", "cow_entente"], "max"),
+        coverage="d.year BETWEEN 1816 AND 2012", types={}),
+    "dcad": _Tie(
+        tables=("dcad_agreement",), source="dcad",
+        sql="""
+        WITH y AS (
+            SELECT ccode1, ccode2, lower(type) AS type,
+                   unnest(range(sign_year::INTEGER, least(coalesce(end_year_estimate, 2010), 2010)::INTEGER + 1))
+                     AS year
+            FROM dcad_agreement
+            WHERE ccode1 IS NOT NULL AND ccode2 IS NOT NULL AND ccode1 <> ccode2 AND sign_year IS NOT NULL),
+        both_ways AS (SELECT ccode1 AS c1, ccode2 AS c2, type, year FROM y
+                      UNION ALL SELECT ccode2, ccode1, type, year FROM y)
+        SELECT c1, c2, year, max(CASE WHEN type = 'general' THEN 1 ELSE 0 END) AS dca_general,
+               max(CASE WHEN type = 'sector' THEN 1 ELSE 0 END) AS dca_sector, 1 AS dca_any
+        FROM both_ways GROUP BY ALL""",
+        combine=dict.fromkeys(["dca_general", "dca_sector", "dca_any"], "max"),
+        coverage="d.year BETWEEN 1980 AND 2010", types={}),
+    "exercises": _Tie(
+        tables=("engagements", "participants", "provenance"), source="mme",
+        sql=f"""
+        WITH ep AS (
+            SELECT DISTINCT e.id, e.start_year AS year, p.ccode
+            FROM engagements e JOIN participants p ON p.engagement_id = e.id
+            WHERE e.activity = 'exercises' AND p.ccode IS NOT NULL
+              AND e.id IN (SELECT engagement_id FROM provenance WHERE source IN {_EX_SOURCES})),
+        n AS (SELECT id, count(*) AS n FROM ep GROUP BY id)
+        SELECT a.ccode AS c1, b.ccode AS c2, a.year, count(*) AS exercises,
+               count(*) FILTER (WHERE n.n = 2) AS exercises_bilateral,
+               count(*) FILTER (WHERE n.n > 2) AS exercises_multilateral
+        FROM ep a JOIN ep b ON a.id = b.id AND a.ccode <> b.ccode JOIN n ON n.id = a.id
+        GROUP BY ALL""",
+        combine=dict.fromkeys(["exercises", "exercises_bilateral", "exercises_multilateral"], "max"),
+        coverage="(d.year BETWEEN 1980 AND 2010 OR (d.year BETWEEN 2011 AND 2018 AND 365 IN (d.c1, d.c2)))",
+        types={}),
+    "arms": _Tie(
+        tables=("engagements", "participants", "provenance"), source="sipri",
+        sql="""
+        WITH t AS (
+            SELECT e.id, e.attributes FROM engagements e
+            WHERE e.instrument = 'equipment_transfer'
+              AND e.id IN (SELECT engagement_id FROM provenance WHERE source = 'sipri')),
+        deliveries AS (
+            SELECT t.id, unnest(CAST(json_extract(t.attributes, '$.delivery_years') AS INTEGER[])) AS year,
+                   coalesce(TRY_CAST(json_extract_string(t.attributes, '$.tiv_delivered') AS DOUBLE), 0)
+                     / greatest(json_array_length(json_extract(t.attributes, '$.delivery_years')), 1) AS tiv
+            FROM t),
+        sides AS (
+            SELECT d.id, d.year, d.tiv, s.ccode AS c1, r.ccode AS c2
+            FROM deliveries d
+            JOIN participants s ON s.engagement_id = d.id AND s.role = 'supplier' AND s.ccode IS NOT NULL
+            JOIN participants r ON r.engagement_id = d.id AND r.role = 'recipient' AND r.ccode IS NOT NULL)
+        SELECT c1, c2, year, sum(tiv) AS arms_tiv FROM sides WHERE c1 <> c2 GROUP BY ALL""",
+        combine={"arms_tiv": "sum"}, coverage="d.year BETWEEN 1950 AND 2023", types={"arms_tiv": "DOUBLE"}),
+    "pko": _Tie(
+        tables=("pko_contributions",), source="un_pko",
+        sql="""
+        WITH c AS (SELECT DISTINCT ccode, year, mission FROM pko_contributions
+                   WHERE ccode IS NOT NULL AND coalesce(total, 0) > 0)
+        SELECT a.ccode AS c1, b.ccode AS c2, a.year, 1 AS pko_codeployed
+        FROM c a JOIN c b ON a.year = b.year AND a.mission = b.mission AND a.ccode <> b.ccode
+        GROUP BY ALL""",
+        combine={"pko_codeployed": "max"}, coverage="d.year BETWEEN 2010 AND 2021", types={}),
+    "visits": _Tie(
+        tables=("engagements", "participants", "provenance"), source="us_visits",
+        sql="""
+        WITH v AS (SELECT DISTINCT e.id, e.start_year AS year FROM engagements e
+                   JOIN provenance pv ON pv.engagement_id = e.id AND pv.source = 'us_visits'
+                   WHERE e.instrument = 'visit')
+        SELECT 2 AS c1, p.ccode AS c2, v.year, count(DISTINCT v.id) AS visits
+        FROM v JOIN participants p ON p.engagement_id = v.id
+        WHERE p.ccode IS NOT NULL AND p.ccode <> 2
+        GROUP BY ALL""",
+        combine={"visits": "sum"}, coverage="(d.year BETWEEN 1992 AND 2012 AND 2 IN (d.c1, d.c2))", types={}),
+    "contiguity": _Tie(
+        tables=("cow_contiguity",), source="cow_contiguity",
+        sql="""
+        WITH y AS (SELECT ccode1, ccode2, conttype, unnest(range(styear, endyear + 1)) AS year
+                   FROM cow_contiguity WHERE conttype > 0),
+        both_ways AS (SELECT ccode1 AS c1, ccode2 AS c2, conttype, year FROM y
+                      UNION ALL SELECT ccode2, ccode1, conttype, year FROM y)
+        SELECT c1, c2, year, min(conttype) AS conttype FROM both_ways GROUP BY ALL""",
+        combine={"conttype": "min"}, coverage=f"d.year BETWEEN 1816 AND {COW_END}", types={}),
+}
+
+_LAYER_TIE: dict[str, str] = {}
+"""Layer name -> tie table it reads (absent for node layers: cowmaj, and the derived dd_index)."""
+
+
+def _layer(name: str, columns: Sequence[str], source: str, first: int, last: int, description: str,
+           keys: Sequence[str], tie: str | None, state_columns: Sequence[str] = (),
+           tables: Sequence[str] = ()) -> Layer:
+    if tie:
+        _LAYER_TIE[name] = tie
+        tables = tables or _TIES[tie].tables
+    return Layer(name, tuple(columns), source, first, last, description, tuple(keys), tuple(state_columns),
+                 tuple(tables))
+
+
+_ATOP_KEYS = ("leeds_etal2002",)
+_ATOP_OBLIG = {"defense": "defence", "offense": "offence", "neutral": "neutrality", "nonagg": "non-aggression",
+               "consul": "consultation"}
+LAYERS: dict[str, Layer] = {}
+for _ob, _label in _ATOP_OBLIG.items():
+    LAYERS[f"atop_{_ob}"] = _layer(
+        f"atop_{_ob}", [f"atop_{_ob}"], "atop", 1815, ATOP_END,
+        f"1 if an ATOP alliance in force that year carries a {_label} obligation of ccode1 towards ccode2 "
+        "(directed as the member file codes it; non-directed: either way). Derived from atop_member.",
+        _ATOP_KEYS, "atop")
+for _ob in ("defense", "neutral", "nonagg", "entente"):
+    LAYERS[f"cow_{_ob}"] = _layer(
+        f"cow_{_ob}", [f"cow_{_ob}"], "cow_alliance", 1816, 2012,
+        f"1 if a COW Formal Alliances v4.1 {_ob} alliance links the dyad that year (peacesciencer's dyad-year "
+        "summary).", ("gibler2009",), "cow_alliance")
+for _kind, _text in (("general", "a general (framework) DCA"), ("sector", "a sector-specific DCA"),
+                     ("any", "any DCA")):
+    LAYERS[f"dca_{_kind}"] = _layer(
+        f"dca_{_kind}", [f"dca_{_kind}"], "dcad", 1980, 2010,
+        f"1 if {_text} is in force: signed in or before the year and not ended (DCAD endYearEstimate; data "
+        "end 2010).", ("kinne2020",), "dcad")
+LAYERS["exercises"] = _layer(
+    "exercises", ["exercises", "exercises_bilateral", "exercises_multilateral"], "mme", 1980, 2018,
+    "Number of joint military exercises that started that year with both states taking part (MME v7 and JME v3 "
+    "1980-2010; the unofficial list of Russia's exercises extends Russia's dyads alone through 2011-2018, "
+    "other dyads NA there; JME's 1974-79 records are too sparse to count as coverage). bilateral = exactly "
+    "two states with COW codes among the participants; multilateral = more.",
+    ("dorazio_galambos2021", "dorazio2012"), "exercises")
+LAYERS["arms_tiv"] = _layer(
+    "arms_tiv", ["arms_tiv"], "sipri", 1950, 2018,
+    "SIPRI TIV (millions) of weapons delivered from ccode1 to ccode2 that year (a deal's delivered TIV spread "
+    "evenly over its delivery years); non-directed: both ways summed. The shared development copy is an 8% "
+    "sample of the register: figures from it are not totals.", ("sipri_at",), "arms")
+LAYERS["pko_codeployed"] = _layer(
+    "pko_codeployed", ["pko_codeployed"], "un_pko", 2010, 2021,
+    "1 if both states contributed personnel to the same UN peacekeeping mission that year.",
+    ("un_pko",), "pko")
+LAYERS["visits"] = _layer(
+    "visits", ["visits"], "us_visits", 1992, 2012,
+    "Number of visits by US defence officials to the other state that year (directed from the US; only dyads "
+    "with the US are covered, others NA).", ("us_visits",), "visits")
+LAYERS["dd_index"] = _layer(
+    "dd_index", ["dd_index"], "defdip", 1815, ATOP_END,
+    "Defence-diplomacy index 0-5: number of activities present among agreements (ATOP alliance or DCA), "
+    "exercises, arms transfers, UN co-deployment and visits; components outside coverage are left out, NA "
+    "only when all are.", (), None, tables=())
+LAYERS["conttype"] = _layer(
+    "conttype", ["conttype"], "cow_contiguity", 1816, COW_END,
+    "COW direct contiguity type: 1 land/river border, 2-5 water distance up to 12/24/150/400 miles, 0 none "
+    "(closest type in force in the year). State-year: land_contig = number of land/river neighbours.",
+    ("stinnett_etal2002",), "contiguity", state_columns=("land_contig",))
+LAYERS["cowmaj"] = _layer(
+    "cowmaj", ["cowmaj1", "cowmaj2"], "state_system", 1816, COW_END,
+    "1 if the state is a COW major power that year (majors2016). State-year: cowmaj.",
+    ("cow_states2016",), None, state_columns=("cowmaj",), tables=("cow_majors",))
+
+_DD_COMPONENTS = {
+    "agreements": (("atop", "atop_any"), ("dcad", "dca_any")),
+    "exercises": (("exercises", "exercises"),),
+    "arms": (("arms", "arms_tiv"),),
+    "pko": (("pko", "pko_codeployed"),),
+    "visits": (("visits", "visits"),),
+}
+
+
+def _citation_keys() -> None:
+    """Take each layer's citation keys from its source module where that module is installed."""
+    try:
+        from defdip.sources import all_sources
+
+        sources = all_sources()
+    except Exception:  # noqa: BLE001 - a broken sibling module must not break panels
+        return
+    for name, layer in list(LAYERS.items()):
+        keys: list[str] = []
+        ids = [layer.source]
+        if name == "exercises":
+            ids = ["mme", "jme", "ru_exercises"]
+        elif name == "dd_index":
+            ids = ["atop", "dcad", "mme", "jme", "sipri", "un_pko", "us_visits"]
+        for sid in ids:
+            if sid in sources:
+                keys.extend(k for k in sources[sid].citation_keys if k not in keys)
+        if keys:
+            LAYERS[name] = Layer(**{**layer.__dict__, "citation_keys": tuple(keys)})
+
+
+_citation_keys()
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+
+def layers_table() -> pd.DataFrame:
+    """The layers with their columns, source, coverage and citation keys (for `defdip panel layers`)."""
+    return pd.DataFrame([{
+        "layer": lay.name, "columns": ", ".join(lay.columns), "state_year_columns": ", ".join(lay.state_cols),
+        "source": lay.source, "first_year": lay.first_year, "last_year": lay.last_year,
+        "citations": ", ".join(lay.citation_keys), "description": lay.description} for lay in LAYERS.values()])
+
+
+def _select_layers(layers: str | Iterable[str] | None, con: duckdb.DuckDBPyConnection) -> list[str]:
+    if layers is None:
+        return [name for name in LAYERS if _available(name, con)]
+    names = [s.strip() for s in layers.split(",")] if isinstance(layers, str) else [str(s).strip() for s in layers]
+    names = [n for n in names if n]
+    if not names:
+        raise DefdipError("empty layer selection; name one or more layers (or omit --layers for every layer): "
+                          + ", ".join(LAYERS))
+    unknown = [n for n in names if n not in LAYERS]
+    if unknown:
+        raise DefdipError(f"unknown layer(s) {', '.join(unknown)}; valid layers: {', '.join(LAYERS)}")
+    for name in names:
+        lay = LAYERS[name]
+        for table in lay.tables:
+            if not _has(con, table):
+                raise StoreError(f"layer {name!r} needs the {table!r} table: build the store with the "
+                                 f"{lay.source!r} source available (`defdip build --sources DIR`)")
+        if name in _LAYER_TIE and not _tie_available(_LAYER_TIE[name], con):
+            raise StoreError(f"layer {name!r} has no data: the store holds no records of the {lay.source!r} "
+                             "source; build it with that source available")
+    return list(dict.fromkeys(names))
+
+
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'store' AND table_name = ?",
+                            [table]).fetchone()[0])
+
+
+def _tie_available(tie: str, con: duckdb.DuckDBPyConnection) -> bool:
+    spec = _TIES[tie]
+    if not all(_has(con, t) for t in spec.tables):
+        return False
+    if "provenance" in spec.tables:
+        sources = {"exercises": ("mme", "jme", "ru_exercises"), "arms": ("sipri",),
+                   "visits": ("us_visits",)}[tie]
+        marks = ", ".join("?" for _ in sources)
+        return bool(con.execute(f"SELECT count(*) FROM provenance WHERE source IN ({marks})",
+                                list(sources)).fetchone()[0])
+    return True
+
+
+def _available(name: str, con: duckdb.DuckDBPyConnection) -> bool:
+    lay = LAYERS[name]
+    if name == "dd_index":
+        return _tie_available("atop", con) or _tie_available("dcad", con)
+    if not all(_has(con, t) for t in lay.tables):
+        return False
+    return name not in _LAYER_TIE or _tie_available(_LAYER_TIE[name], con)
+
+
+def _open(store: str | Path | None) -> duckdb.DuckDBPyConnection:
+    path = config.store_path(store)
+    if not path.is_file():
+        raise StoreError(f"no store at {path}; run `defdip build` first (or pass --store / set DEFDIP_STORE)")
+    con = duckdb.connect()
+    con.execute("ATTACH '" + str(path).replace("'", "''") + "' AS store (READ_ONLY)")
+    con.execute("USE store")
+    return con
+
+
+def _system_years(con: duckdb.DuckDBPyConnection, system: str) -> tuple[int, int]:
+    if system == "cow":
+        if not _has(con, "cow_system"):
+            raise StoreError("the store has no 'cow_system' table: build it with the 'state_system' source")
+        return 1816, ATOP_END
+    if not _has(con, "gw_states"):
+        raise StoreError("the store has no 'gw_states' table: build it with the 'state_system' source")
+    lo, hi = con.execute("SELECT min(start_year), max(end_year) FROM gw_states").fetchone()
+    return int(lo), int(hi)
+
+
+def _years(con: duckdb.DuckDBPyConnection, system: str, from_year: int | None,
+           to_year: int | None) -> tuple[int, int]:
+    lo, hi = _system_years(con, system)
+    first = lo if from_year is None else int(from_year)
+    last = hi if to_year is None else int(to_year)
+    if first > last:
+        raise DefdipError(f"empty selection: --from {first} is after --to {last}")
+    if last < lo or first > hi:
+        raise DefdipError(f"no {system.upper()} state-system years in {first}-{last}: the panels cover {lo}-{hi}")
+    return max(first, lo), min(last, hi)
+
+
+def _make_nodes(con: duckdb.DuckDBPyConnection, system: str, lo: int, hi: int) -> None:
+    """TEMP table _nodes(code, ccode, year): the state-years, with the COW code layers join on."""
+    if system == "cow":
+        extra = ""
+        if _has(con, "atop_sy"):
+            extra = f"UNION SELECT state, year FROM atop_sy WHERE year > {COW_END} AND year <= {ATOP_END}"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _nodes AS
+            SELECT code::INTEGER AS code, code::INTEGER AS ccode, year::INTEGER AS year FROM (
+                SELECT ccode AS code, year FROM cow_system
+                UNION SELECT s.ccode, y.year FROM cow_system s, range({COW_END} + 1, {ATOP_END} + 1) y(year)
+                      WHERE s.year = {COW_END}
+                {extra})
+            WHERE year BETWEEN {lo} AND {hi}""")
+    else:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _nodes AS
+            SELECT DISTINCT code::INTEGER AS code,
+                   (CASE WHEN code = 260 AND year >= 1991 THEN 255 WHEN code = 340 THEN 345
+                         WHEN code = 678 AND year >= 1991 THEN 679 ELSE code END)::INTEGER AS ccode,
+                   year::INTEGER AS year
+            FROM (SELECT gwcode AS code, unnest(range(start_year, end_year + 1)) AS year FROM gw_states)
+            WHERE year BETWEEN {lo} AND {hi}""")
+    if not con.execute("SELECT count(*) FROM _nodes").fetchone()[0]:
+        raise DefdipError(f"empty selection: no states in the {system.upper()} system in {lo}-{hi}")
+
+
+def _make_ties(con: duckdb.DuckDBPyConnection, ties: Iterable[str], lo: int, hi: int) -> None:
+    for tie in ties:
+        spec = _TIES[tie]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _t_{tie} AS SELECT * FROM ({spec.sql}) "
+                    f"WHERE year BETWEEN {lo} AND {hi}")
+        aggs = ", ".join(f"{how}({col}) AS {col}" for col, how in spec.combine.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _u_{tie} AS SELECT least(c1, c2) AS c1, greatest(c1, c2) AS c2, "
+                    f"year, {aggs} FROM _t_{tie} GROUP BY ALL")
+
+
+def _value(tie: str, col: str, alias: str) -> str:
+    spec = _TIES[tie]
+    typ = spec.types.get(col, "INTEGER")
+    return f"CASE WHEN {spec.coverage} THEN coalesce({alias}.{col}, 0)::{typ} END"
+
+
+def _dd_expr(present: dict[str, str]) -> str:
+    """SQL for dd_index from the (non-directed) component aliases available."""
+    comps = []
+    for parts in _DD_COMPONENTS.values():
+        exprs = []
+        for tie, col in parts:
+            if tie in present:
+                cov = _TIES[tie].coverage
+                exprs.append(f"CASE WHEN {cov} THEN (coalesce({present[tie]}.{col}, 0) > 0)::INTEGER END")
+        if exprs:
+            comps.append(exprs[0] if len(exprs) == 1 else f"greatest({', '.join(exprs)})")
+    if not comps:
+        return "NULL::INTEGER"
+    return (f"CASE WHEN coalesce({', '.join(comps)}) IS NULL THEN NULL ELSE "
+            + " + ".join(f"coalesce({c}, 0)" for c in comps) + " END")
+
+
+def _panel_sql(con: duckdb.DuckDBPyConnection, names: list[str], *, directed: bool, symmetric: bool) -> str:
+    """SELECT for the dyad-year panel over _nodes. symmetric: directed rows carrying non-directed values."""
+    ties = list(dict.fromkeys(_LAYER_TIE[n] for n in names if n in _LAYER_TIE))
+    dd_ties: list[str] = []
+    if "dd_index" in names:
+        dd_ties = [t for parts in _DD_COMPONENTS.values() for t, _ in parts if _tie_available(t, con)]
+    _make_ties(con, list(dict.fromkeys(ties + dd_ties)), *con.execute(
+        "SELECT min(year), max(year) FROM _nodes").fetchone())
+    pair = "a.code <> b.code" if directed else "a.code < b.code"
+    joins, cols = [], []
+    for tie in dict.fromkeys(ties + dd_ties):
+        if directed and not symmetric and tie in ties:
+            joins.append(f"LEFT JOIN _t_{tie} t_{tie} ON t_{tie}.c1 = d.c1 AND t_{tie}.c2 = d.c2 "
+                         f"AND t_{tie}.year = d.year")
+        if (not directed or symmetric) or tie in dd_ties:
+            joins.append(f"LEFT JOIN _u_{tie} u_{tie} ON u_{tie}.c1 = least(d.c1, d.c2) "
+                         f"AND u_{tie}.c2 = greatest(d.c1, d.c2) AND u_{tie}.year = d.year")
+    for name in names:
+        if name == "dd_index":
+            cols.append(f"{_dd_expr({t: f'u_{t}' for t in dd_ties})} AS dd_index")
+        elif name == "cowmaj":
+            for i in (1, 2):
+                cols.append(f"CASE WHEN d.year <= {COW_END} THEN (m{i}.ccode IS NOT NULL)::INTEGER END AS cowmaj{i}")
+                joins.append(f"LEFT JOIN _maj m{i} ON m{i}.ccode = d.c{i} AND m{i}.year = d.year")
+        else:
+            tie = _LAYER_TIE[name]
+            alias = f"t_{tie}" if directed and not symmetric else f"u_{tie}"
+            cols.extend(f"{_value(tie, col, alias)} AS {col}" for col in LAYERS[name].columns)
+    if "cowmaj" in names:
+        con.execute("""CREATE OR REPLACE TEMP TABLE _maj AS SELECT DISTINCT ccode, unnest(range(styear, endyear + 1))
+                       AS year FROM cow_majors""")
+    select = ", ".join(["d.code1", "d.code2", "d.year"] + cols)
+    return f"""
+        WITH d AS (SELECT a.code AS code1, b.code AS code2, a.ccode AS c1, b.ccode AS c2, a.year
+                   FROM _nodes a JOIN _nodes b ON a.year = b.year AND {pair})
+        SELECT {select} FROM d {' '.join(joins)}"""
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    frame = con.execute(sql).df()
+    for col in frame.columns:
+        if str(frame[col].dtype) in ("int32", "int64"):
+            frame[col] = frame[col].astype("Int32")
+    return frame
+
+
+# -------------------------------------------------------------------------------------------------------- API
+
+def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_year: int | None = None,
+              to_year: int | None = None, system: str = "cow",
+              layers: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """Dyad-years of the state system with layers (None: every layer the store can supply).
+
+    Columns: ccode1, ccode2, year (gwcode1, gwcode2 for ``system="gw"``), then each layer's columns.
+    Non-directed dyads have ccode1 < ccode2; ``directed=True`` gives both orderings. Outside a layer's
+    coverage its columns are NA; inside it, 0 means no tie. Raises DefdipError for an unknown layer, an
+    empty selection or years outside the state system.
+    """
+    system = _check_system(system)
+    con = _open(store)
+    try:
+        names = _select_layers(layers, con)
+        lo, hi = _years(con, system, from_year, to_year)
+        _make_nodes(con, system, lo, hi)
+        sql = _panel_sql(con, names, directed=directed, symmetric=False)
+        frame = _fetch(con, sql + " ORDER BY d.year, d.code1, d.code2")
+    finally:
+        con.close()
+    prefix = "ccode" if system == "cow" else "gwcode"
+    return frame.rename(columns={"code1": f"{prefix}1", "code2": f"{prefix}2"})
+
+
+def state_year(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
+               system: str = "cow", layers: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """State-years with each layer aggregated over the state's partners (see the module docstring).
+
+    Columns: ccode (gwcode), year, then per layer its state-year columns: the number of partners with a
+    tie that year (``cowmaj``: the state's own major-power indicator; ``conttype``: ``land_contig``).
+    """
+    system = _check_system(system)
+    con = _open(store)
+    try:
+        names = _select_layers(layers, con)
+        lo, hi = _years(con, system, from_year, to_year)
+        _make_nodes(con, system, lo, hi)
+        panel_names = [n for n in names if n != "cowmaj"]
+        aggs = []
+        for name in names:
+            if name == "cowmaj":
+                continue
+            if name == "conttype":
+                aggs.append("CASE WHEN count(p.conttype) = 0 THEN NULL ELSE "
+                            "count(*) FILTER (WHERE p.conttype = 1) END::INTEGER AS land_contig")
+                continue
+            for col in LAYERS[name].columns:
+                aggs.append(f"CASE WHEN count(p.{col}) = 0 THEN NULL ELSE count(*) FILTER (WHERE p.{col} > 0) "
+                            f"END::INTEGER AS {col}")
+        select = ["n.code", "n.year"]
+        for name in names:
+            if name == "cowmaj":
+                select.append(f"CASE WHEN n.year <= {COW_END} THEN (m.ccode IS NOT NULL)::INTEGER END AS cowmaj")
+            else:
+                select.extend(f"s.{c}" for c in LAYERS[name].state_cols)
+        if panel_names:
+            inner = _panel_sql(con, panel_names, directed=True, symmetric=True)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _sy AS SELECT p.code1 AS code, p.year, {', '.join(aggs)} "
+                        f"FROM ({inner}) p GROUP BY ALL")
+        else:
+            con.execute("CREATE OR REPLACE TEMP TABLE _sy AS SELECT code, year FROM _nodes")
+        join_maj = ""
+        if "cowmaj" in names:
+            con.execute("""CREATE OR REPLACE TEMP TABLE _maj AS SELECT DISTINCT ccode,
+                           unnest(range(styear, endyear + 1)) AS year FROM cow_majors""")
+            join_maj = "LEFT JOIN _maj m ON m.ccode = n.ccode AND m.year = n.year"
+        frame = _fetch(con, f"""SELECT {', '.join(select)} FROM _nodes n
+                                LEFT JOIN _sy s ON s.code = n.code AND s.year = n.year {join_maj}
+                                ORDER BY n.year, n.code""")
+    finally:
+        con.close()
+    return frame.rename(columns={"code": "ccode" if system == "cow" else "gwcode"})
+
+
+def _check_system(system: str) -> str:
+    system = str(system).lower()
+    if system not in ("cow", "gw"):
+        raise DefdipError(f"unknown state system {system!r}; use 'cow' or 'gw'")
+    return system
+
+
+FORMATS = ("csv", "parquet", "dta", "feather")
+_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".dta": "dta", ".feather": "feather",
+           ".arrow": "feather"}
+
+
+def write_panel(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+    """Write a panel as csv, parquet, Stata .dta (NA-safe, names cut to 32 characters) or feather."""
+    path = Path(path)
+    fmt = (fmt or _SUFFIX.get(path.suffix.lower(), "")).lower()
+    if fmt not in FORMATS:
+        raise DefdipError(f"unknown panel format {fmt or path.suffix!r}; use one of {', '.join(FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    elif fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    elif fmt == "feather":
+        frame.reset_index(drop=True).to_feather(path)
+    else:
+        _write_dta(frame, path)
+    return path
+
+
+def _write_dta(frame: pd.DataFrame, path: Path) -> None:
+    """Stata: nullable ints become doubles with Stata missing (.) where NA; names at most 32 characters."""
+    out = pd.DataFrame(index=range(len(frame)))
+    names: dict[str, str] = {}
+    for col in frame.columns:
+        name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in str(col))[:32] or "v"
+        if name[0].isdigit():
+            name = ("_" + name)[:32]
+        base, i = name, 1
+        while name in names.values():
+            suffix = f"_{i}"
+            name, i = base[:32 - len(suffix)] + suffix, i + 1
+        names[col] = name
+        series = frame[col].reset_index(drop=True)
+        if pd.api.types.is_bool_dtype(series.dtype) and series.isna().any():
+            series = series.astype("Float64")
+        if pd.api.types.is_integer_dtype(series.dtype):
+            if series.isna().any():
+                out[name] = series.astype("float64")  # NA -> Stata missing (.)
+            else:
+                out[name] = series.astype("int32" if series.abs().max() < 2**31 - 1 else "float64") \
+                    if len(series) else series.astype("int32")
+        elif pd.api.types.is_float_dtype(series.dtype):
+            out[name] = series.astype("float64")
+        elif pd.api.types.is_bool_dtype(series.dtype):
+            out[name] = series.astype("int8")
+        else:
+            out[name] = series.astype("object").where(series.notna(), "").astype(str)
+    labels = {names[c]: str(c)[:80] for c in frame.columns if names[c] != str(c)}
+    out.to_stata(path, write_index=False, version=118, variable_labels=labels or None)

@@ -1,0 +1,464 @@
+"""ATOP 5.1: Alliance Treaty Obligations and Provisions (Leeds et al.), 1815-2018.
+
+One engagement per alliance of the alliance-level file ``atop5_1a.csv`` (789 in
+version 5.1), activity ``agreements``, instrument ``alliance_treaty``, id
+``atop-<atopid>``. Members come from the member file ``atop5_1m.csv``; phases from
+``atop5_1aph.csv`` and institutionalisation (``milinst``, ``formal``) from
+``atopinst5_1.csv``.
+
+Conventions of the ATOP files, and how they are read here:
+
+* Unknown month or day is coded ``0`` or left blank; both become "unknown" and the
+  date keeps only the precision it has (``precision`` = day, month or year).
+* An alliance (or a membership) still in effect at the end of the data
+  (``ineffect == 1``) has its end coded ``0/0/0``: such engagements get
+  ``end_year = None`` and ``ongoing = True`` (members: ``end_year = None``).
+* An impossible month or day (month 13, 31 February) is not a reason to lose an
+  alliance: the date is dropped to the precision that is still valid (a bad day
+  keeps year and month, a bad month keeps the year) and the correction is listed
+  in ``attributes["date_notes"]``. Only a row without a usable start year is
+  quarantined.
+* The member file has one row per alliance, member and phase (``phase`` 0 for a
+  one-phase alliance). Each member becomes one participant (role ``member``)
+  spanning its earliest entry to its latest exit; its own obligations (the
+  maximum over its phase rows) sit in ``Participant.attributes`` and, when it has
+  several rows, each spell is listed under ``attributes["spells"]``.
+* Member codes are COW ``ccode``s, resolved through the year-aware registry in the
+  first year of the membership in which the state existed (see
+  :func:`resolve_in_spell`; ``attributes["resolved_as_of"]`` when that is not the
+  entry year). A few ATOP members are not COW states (e.g. 8152). Misses are counted through the ingest context and listed in the
+  engagement's ``attributes["unresolved_members"]``; an alliance none of whose
+  members resolves is quarantined.
+
+Sub-activities (a coding rule of defdip, not of ATOP):
+
+* ``interoperability`` when the treaty sets up an integrated command
+  (``intcom == 1``) or military contact of level 2 or more (``milcon >= 2``:
+  common defence policy, or integrated command / joint troop placement);
+* ``education_training`` when military aid includes training or the provision of
+  military technology (``milaid == 3``, or ``milaid == 4``, which the ATOP
+  codebook uses for grants or loans *and* training/technology).
+
+Reference tables (tidy copies, lowercase original column names, integral columns as
+nullable integers, exact duplicate rows removed): ``atop_alliance`` (atop5_1a),
+``atop_phase`` (atop5_1aph), ``atop_member`` (atop5_1m), ``atop_sy`` (atop5_1sy) and
+``atop_inst`` (atopinst5_1). ``atopidphase`` is a string in both phase tables,
+``"<atopid>"`` for one-phase alliances and ``"<atopid>.<phase>"`` otherwise (the
+institution file stores it as an imprecise float such as 2050.1001).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from defdip.errors import DefdipError, SourceFormatError
+from defdip.sources.base import Download, IngestContext, LoadResult, Source, read_text_csv, require_columns
+
+ALLIANCE_FILE = "atop5_1a.csv"
+PHASE_FILE = "atop5_1aph.csv"
+MEMBER_FILE = "atop5_1m.csv"
+STATE_YEAR_FILE = "atop5_1sy.csv"
+INST_FILE = "atopinst5_1.csv"
+
+OBLIGATIONS = ("defense", "offense", "neutral", "nonagg", "consul")
+"""The five obligation dummies, in ATOP's order."""
+
+OBLIGATION_LABELS = {"defense": "defence", "offense": "offence", "neutral": "neutrality",
+                     "nonagg": "non-aggression", "consul": "consultation"}
+
+ALLIANCE_ATTRIBUTES = (
+    "cowid", "cow4id", "bilat", "maxphase", "wartime", "estmode", "pubsecr", "secrart", "speclgth", "length",
+    "renounce", "term", "active", "conditio", "asymm", "notaiden", "dipaid", "specthrt", "milcon", "milaid",
+    "intcom", "subord", "organ1", "orgpurp1", "organ2", "orgpurp2", "base", "contrib", "armred", "nomicoop",
+    "ecaid", "interv", "new5", "rev5",
+)
+"""Alliance-level provisions copied (as integers, or None when blank) into the engagement's attributes."""
+
+MEMBER_ATTRIBUTES = ("active", "conditio", "asymm", "obvary", "cowsys")
+
+ALLIANCE_REQUIRED = ("atopid", "begyr", "begmo", "begday", "endyr", "endmo", "endday", "ineffect", *OBLIGATIONS,
+                     "bilat", "milcon", "milaid", "intcom")
+MEMBER_REQUIRED = ("atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit", "ineffect",
+                   "phase", *OBLIGATIONS)
+PHASE_REQUIRED = ("atopid", "atopidphase", "phase", "begyr", "begmo", "begday", "endyr", "endmo", "endday",
+                  "ineffect")
+STATE_YEAR_REQUIRED = ("state", "year", "atopally", *OBLIGATIONS, "number")
+INST_REQUIRED = ("atopid", "atopidphase", "milinst", "formal")
+
+
+# ----------------------------------------------------------------------------- small readers
+
+def as_int(value: Any) -> int | None:
+    """An integer from a CSV cell, or None for blank / non-numeric / non-integral cells."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(number) or number != int(number):
+        return None
+    return int(number)
+
+
+def read_date(year: Any, month: Any, day: Any, label: str, notes: list[str]) -> tuple[int | None, int | None,
+                                                                                   int | None]:
+    """Year, month and day with ATOP's unknowns (0, blank, negative) as None.
+
+    An impossible month drops month and day, an impossible day drops the day; each
+    correction is appended to ``notes`` (the row is kept).
+    """
+    y, m, d = as_int(year), as_int(month), as_int(day)
+    if y is None or y <= 0:
+        return None, None, None
+    m = m if m and m > 0 else None
+    d = d if d and d > 0 else None
+    if m is not None and m > 12:
+        notes.append(f"{label}: month {m} does not exist; kept the year only")
+        return y, None, None
+    if m is None:
+        return y, None, None
+    if d is not None and d > calendar.monthrange(y, m)[1]:
+        notes.append(f"{label}: day {d} does not exist in {y}-{m:02d}; kept year and month")
+        d = None
+    return y, m, d
+
+
+def precision_of(month: int | None, day: int | None) -> str:
+    return "day" if day is not None else "month" if month is not None else "year"
+
+
+def iso(y: int | None, m: int | None, d: int | None) -> str | None:
+    """'1815-01-03', '1815-01', '1815' or None."""
+    if y is None:
+        return None
+    return f"{y:04d}" + (f"-{m:02d}" if m else "") + (f"-{d:02d}" if m and d else "")
+
+
+def read_csv_checked(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """Read one source CSV (UTF-8 or cp1252), lowercase its header and check the columns."""
+    try:
+        frame = read_text_csv(path, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise SourceFormatError(f"{path}: the file is empty (no header row); expected columns "
+                                f"{', '.join(required)}") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    require_columns(frame, required, path.name)
+    return frame
+
+
+def quarantine_duplicates(frame: pd.DataFrame, key: list[str], file: str, ctx: IngestContext,
+                          what: str) -> pd.DataFrame:
+    """Keep the first row of each ``key``; quarantine the others with the reason."""
+    dup = frame.duplicated(key, keep="first")
+    if not dup.any():
+        return frame
+    exact = frame.duplicated(keep="first")
+    for idx in frame.index[dup]:
+        value = "/".join(str(frame.at[idx, k]) for k in key)
+        reason = (f"duplicate row: the same {what} appears earlier in the file; kept the first"
+                  if exact[idx] else
+                  f"conflicting duplicate: {what} {value} appears earlier with other values; kept the first")
+        ctx.reject(file, int(idx) + 2, key[0] if len(key) == 1 else "+".join(key), value, reason)
+    return frame[~dup]
+
+
+def tidy(frame: pd.DataFrame, keep_float: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A copy with integral float columns as nullable integers and exact duplicate rows removed."""
+    out = frame.drop_duplicates().reset_index(drop=True).copy()
+    for col in out.columns:
+        if col in keep_float or not pd.api.types.is_float_dtype(out[col]):
+            continue
+        values = out[col].dropna()
+        if (values == values.round()).all():
+            out[col] = out[col].astype("Int64")
+    return out
+
+
+def phase_id(atopid: int, phase: int | None) -> str:
+    return str(atopid) if not phase else f"{atopid}.{phase}"
+
+
+COW_FIRST_YEAR = 1816
+"""The COW state list starts in 1816; the registry's existence spells of older states start there too."""
+
+
+def resolve_in_spell(ctx: IngestContext, ccode: Any, start: int | None, end: int | None,
+                     ongoing_until: int = 2100) -> tuple[Any, int | None]:
+    """Resolve a COW code for a membership running from ``start`` to ``end`` (None: still running).
+
+    The registry is year-aware and refuses a year in which the state did not exist.
+    A member is resolved in the first year of its spell in which the state existed
+    (years before 1816, where the COW list begins, count as 1816), so a state whose
+    code a dataset uses a little before its independence, or a member of an 1815
+    alliance, still resolves. Returns the polity (None on a miss, which the context
+    counts once) and the year used.
+    """
+    year = None if start is None else max(start, COW_FIRST_YEAR)
+    if year is not None:
+        try:
+            polity = ctx.registry.by_ccode(int(float(ccode)))
+        except (DefdipError, ValueError, TypeError):
+            polity = None
+        if polity is not None and not polity.existed(year):
+            last = max(year, end if end is not None else ongoing_until)
+            year = next((y for y in range(year, last + 1) if polity.existed(y)), year)
+    return ctx.resolve_code("ccode", ccode, year), year
+
+
+def _title(atopid: int, names: list[str]) -> str:
+    shown = ", ".join(names[:4])
+    more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+    return f"ATOP alliance {atopid}: {shown}{more}"
+
+
+# ----------------------------------------------------------------------------- the source
+
+class ATOP(Source):
+    id = "atop"
+    title = "Alliance Treaty Obligations and Provisions (ATOP) 5.1"
+    folder = "atop_v5.1"
+    version = "5.1"
+    files = (ALLIANCE_FILE, PHASE_FILE, MEMBER_FILE, STATE_YEAR_FILE, INST_FILE)
+    downloads = (
+        Download(
+            url="http://www.atopdata.org/uploads/6/9/1/3/69134503/atop_5.1__.csv_.zip",
+            filename="ATOP_5.1_csv.zip",
+            sha256=None,
+            members=files,
+        ),
+    )
+    homepage = "http://www.atopdata.org/data.html"
+    terms = "Free for research use with citation of the ATOP project (no licence file ships with the data)."
+    adds = ("Every written alliance 1815-2018 with its members, obligations, military-cooperation provisions, "
+            "phases and institutionalisation; state-year alliance portfolios for panels.")
+    citation = ("Leeds, Brett Ashley, Jeffrey M. Ritter, Sara McLaughlin Mitchell, and Andrew G. Long. 2002. "
+                "\"Alliance Treaty Obligations and Provisions, 1815-1944.\" International Interactions 28: 237-60. "
+                "Data: ATOP version 5.1 (Leeds et al. 2022).")
+    bibtex = """@article{leeds_atop_2002,
+  author  = {Leeds, Brett Ashley and Ritter, Jeffrey M. and Mitchell, Sara McLaughlin and Long, Andrew G.},
+  title   = {Alliance Treaty Obligations and Provisions, 1815--1944},
+  journal = {International Interactions},
+  year    = {2002},
+  volume  = {28},
+  number  = {3},
+  pages   = {237--260},
+  doi     = {10.1080/03050620213653},
+  note    = {Data: ATOP version 5.1, \\url{http://www.atopdata.org}}
+}"""
+    citation_keys = ("leeds_atop_2002",)
+
+    # -- load
+    def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
+        folder = Path(folder)
+        alliances = read_csv_checked(folder / ALLIANCE_FILE, ALLIANCE_REQUIRED)
+        members = read_csv_checked(folder / MEMBER_FILE, MEMBER_REQUIRED)
+        phases = read_csv_checked(folder / PHASE_FILE, PHASE_REQUIRED)
+        state_years = read_csv_checked(folder / STATE_YEAR_FILE, STATE_YEAR_REQUIRED)
+        inst = read_csv_checked(folder / INST_FILE, INST_REQUIRED)
+
+        alliances = quarantine_duplicates(alliances, ["atopid"], ALLIANCE_FILE, ctx, "atopid")
+        members = quarantine_duplicates(members, list(members.columns), MEMBER_FILE, ctx, "member row")
+        phases = phases.copy()
+        phases["atopidphase"] = [phase_id(as_int(a) or 0, as_int(p)) for a, p in zip(phases["atopid"],
+                                                                                     phases["phase"])]
+        phases = quarantine_duplicates(phases, ["atopidphase"], PHASE_FILE, ctx, "atopidphase")
+        inst = inst.copy()
+        inst["atopidphase"] = [self._inst_phase_id(a, p) for a, p in zip(inst["atopid"], inst["atopidphase"])]
+        inst = quarantine_duplicates(inst, ["atopidphase"], INST_FILE, ctx, "atopidphase")
+
+        inst_by_phase = {row["atopidphase"]: row for row in inst.to_dict("records")}
+        phases_by_alliance: dict[int, list[dict[str, Any]]] = {}
+        for row in phases.to_dict("records"):
+            aid = as_int(row["atopid"])
+            if aid is not None:
+                phases_by_alliance.setdefault(aid, []).append(row)
+        members_by_alliance: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for idx, row in zip(members.index, members.to_dict("records")):
+            aid = as_int(row["atopid"])
+            if aid is None:
+                ctx.reject(MEMBER_FILE, int(idx) + 2, "atopid", row["atopid"], "member row without an atopid")
+                continue
+            members_by_alliance.setdefault(aid, []).append((int(idx) + 2, row))
+
+        result = LoadResult(rows_read=len(alliances) + len(members))
+        for idx, row in zip(alliances.index, alliances.to_dict("records")):
+            eng = self._engagement(row, int(idx) + 2, members_by_alliance, phases_by_alliance, inst_by_phase, ctx)
+            if eng is not None:
+                result.engagements.append(eng)
+        orphans = sorted(set(members_by_alliance) - {as_int(a) for a in alliances["atopid"]})
+        for aid in orphans:
+            line, row = members_by_alliance[aid][0]
+            ctx.reject(MEMBER_FILE, line, "atopid", aid, f"member rows for atopid {aid}, which {ALLIANCE_FILE} lacks")
+
+        result.tables = {
+            "atop_alliance": tidy(alliances, keep_float=("version",)),
+            "atop_phase": tidy(phases, keep_float=("version",)),
+            "atop_member": tidy(members, keep_float=("version",)),
+            "atop_sy": tidy(state_years, keep_float=("version",)),
+            "atop_inst": tidy(inst.assign(version=inst["version"].round(2)) if "version" in inst else inst,
+                              keep_float=("version",)),
+        }
+        return result
+
+    @staticmethod
+    def _inst_phase_id(atopid: Any, value: Any) -> str:
+        """'2050.1' from the institution file's 2050.1001 (phase numbers are single digits)."""
+        aid = as_int(atopid)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        if aid is None or math.isnan(number):
+            return str(value)
+        return phase_id(aid, int(round((number - aid) * 10)))
+
+    def _engagement(self, row: dict[str, Any], line: int, members_by_alliance: dict[int, list],
+                    phases_by_alliance: dict[int, list], inst_by_phase: dict[str, dict], ctx: IngestContext):
+        atopid = as_int(row["atopid"])
+        if atopid is None:
+            ctx.reject(ALLIANCE_FILE, line, "atopid", row["atopid"], "row without an atopid (truncated file?)")
+            return None
+        notes: list[str] = []
+        by, bm, bd = read_date(row["begyr"], row["begmo"], row["begday"], "begin", notes)
+        if by is None:
+            ctx.reject(ALLIANCE_FILE, line, "begyr", row["begyr"], f"alliance {atopid} has no usable start year")
+            return None
+        ineffect = as_int(row["ineffect"]) == 1
+        ey, em, ed = (None, None, None) if ineffect else read_date(row["endyr"], row["endmo"], row["endday"],
+                                                                     "end", notes)
+        if not ineffect and ey is None:
+            notes.append("end: no end year although the alliance is not in effect at the end of the data")
+
+        rows = members_by_alliance.get(atopid, [])
+        participants, unresolved = self._participants(atopid, rows, by, ctx)
+        if not participants:
+            codes = ", ".join(str(c) for c in unresolved) or "none listed"
+            ctx.reject(ALLIANCE_FILE, line, "member", codes,
+                       f"alliance {atopid}: no member resolves to a known polity (members: {codes})")
+            return None
+
+        obligations = [k for k in OBLIGATIONS if as_int(row[k]) == 1]
+        attributes: dict[str, Any] = {"atopid": atopid, "ineffect": int(ineffect), "obligations": obligations}
+        for key in (*OBLIGATIONS, *ALLIANCE_ATTRIBUTES):
+            if key in row:
+                attributes[key] = as_int(row[key])
+        attributes["phases"] = self._phases(atopid, phases_by_alliance.get(atopid, []), inst_by_phase)
+        inst_values = [p for p in attributes["phases"] if p.get("milinst") is not None or p.get("formal") is not None]
+        attributes["milinst"] = max((p["milinst"] for p in inst_values if p.get("milinst") is not None), default=None)
+        attributes["formal"] = max((p["formal"] for p in inst_values if p.get("formal") is not None), default=None)
+        if unresolved:
+            attributes["unresolved_members"] = unresolved
+        if notes:
+            attributes["date_notes"] = notes
+
+        subs = []
+        if attributes.get("intcom") == 1 or (attributes.get("milcon") or 0) >= 2:
+            subs.append("interoperability")
+        if attributes.get("milaid") in (3, 4):
+            subs.append("education_training")
+
+        labels = [OBLIGATION_LABELS[k] for k in obligations] or ["no listed obligation"]
+        kind = "bilateral" if attributes.get("bilat") == 1 else "multilateral"
+        summary = (f"A {kind} alliance ({', '.join(labels)}) concluded {iso(by, bm, bd)}"
+                   + (", in effect at the end of the data (2018)" if ineffect else
+                      f", ended {iso(ey, em, ed)}" if ey else "")
+                   + f"; {len(participants)} member(s).")
+        data = {
+            "id": f"atop-{atopid}",
+            "title": _title(atopid, [p["name"] or p["id"] for p in participants]),
+            "summary": summary,
+            "activity": "agreements",
+            "sub_activities": subs,
+            "instrument": "alliance_treaty",
+            "start_year": by, "start_month": bm, "start_day": bd,
+            "end_year": ey, "end_month": em, "end_day": ed,
+            "precision": precision_of(bm, bd),
+            "ongoing": ineffect,
+            "participants": participants,
+            "attributes": attributes,
+            "provenance": [self.provenance(atopid)],
+        }
+        return ctx.engagement(data, ALLIANCE_FILE, line)
+
+    def _participants(self, atopid: int, rows: list[tuple[int, dict[str, Any]]], begin_year: int,
+                      ctx: IngestContext) -> tuple[list[dict[str, Any]], list[int]]:
+        by_member: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        order: list[int] = []
+        for line, row in rows:
+            code = as_int(row["member"])
+            if code is None:
+                ctx.reject(MEMBER_FILE, line, "member", row["member"], f"alliance {atopid}: member row without a code")
+                continue
+            if code not in by_member:
+                order.append(code)
+            by_member.setdefault(code, []).append((line, row))
+        participants, unresolved = [], []
+        for code in order:
+            spells = []
+            for line, row in by_member[code]:
+                notes: list[str] = []
+                ent = read_date(row["yrent"], row["moent"], row["dayent"], "entry", notes)
+                still = as_int(row["ineffect"]) == 1 or as_int(row["yrexit"]) in (None, 0)
+                ext = (None, None, None) if still else read_date(row["yrexit"], row["moexit"], row["dayexit"],
+                                                                 "exit", notes)
+                spell = {"phase": as_int(row["phase"]), "entry": iso(*ent), "exit": iso(*ext), "ineffect": int(still),
+                         **{k: as_int(row[k]) for k in OBLIGATIONS}}
+                if notes:
+                    spell["date_notes"] = notes
+                spells.append((ent[0], None if still else ext[0], spell))
+            start = min((s[0] for s in spells if s[0] is not None), default=None)
+            ongoing = any(s[2]["ineffect"] for s in spells)
+            end = None if ongoing else max((s[1] for s in spells if s[1] is not None), default=None)
+            polity, year = resolve_in_spell(ctx, code, start or begin_year, None if ongoing else end)
+            if polity is None:
+                unresolved.append(code)
+                continue
+            first = by_member[code][0][1]
+            attrs: dict[str, Any] = {k: max((s[2][k] or 0) for s in spells) for k in OBLIGATIONS}
+            attrs["obligations"] = [k for k in OBLIGATIONS if attrs[k] == 1]
+            for key in MEMBER_ATTRIBUTES:
+                if key in first:
+                    attrs[key] = as_int(first[key])
+            if year is not None and year != (start or begin_year):
+                attrs["resolved_as_of"] = year
+            if len(spells) > 1:
+                attrs["spells"] = [s[2] for s in spells]
+            elif "date_notes" in spells[0][2]:
+                attrs["date_notes"] = spells[0][2]["date_notes"]
+            participants.append({
+                "id": polity.id, "name": polity.name, "role": "member", "ccode": code,
+                "start_year": start, "end_year": end, "attributes": attrs,
+            })
+        return participants, unresolved
+
+    @staticmethod
+    def _phases(atopid: int, rows: list[dict[str, Any]], inst_by_phase: dict[str, dict]) -> list[dict[str, Any]]:
+        out = []
+        for row in sorted(rows, key=lambda r: as_int(r["phase"]) or 0):
+            notes: list[str] = []
+            ineffect = as_int(row["ineffect"]) == 1
+            entry = {
+                "atopidphase": row["atopidphase"],
+                "phase": as_int(row["phase"]),
+                "start": iso(*read_date(row["begyr"], row["begmo"], row["begday"], "begin", notes)),
+                "end": None if ineffect else iso(*read_date(row["endyr"], row["endmo"], row["endday"], "end", notes)),
+                "ineffect": int(ineffect),
+            }
+            inst = inst_by_phase.get(row["atopidphase"])
+            entry["milinst"] = as_int(inst["milinst"]) if inst is not None else None
+            entry["formal"] = as_int(inst["formal"]) if inst is not None else None
+            out.append(entry)
+        return out
+
+
+SOURCES = [ATOP()]

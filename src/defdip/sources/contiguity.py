@@ -1,0 +1,89 @@
+"""COW Direct Contiguity v3.2: land and water borders between states, 1816-2016.
+
+Reference table ``cow_contiguity`` (ccode1 < ccode2, conttype 1-5 (0 marks a spell without
+contiguity in peacesciencer's master records), stdate/enddate and their
+years styear/endyear) that panels use for the ``conttype`` control. Reads the master-record
+file as peacesciencer publishes it (``cow_contdir_v3.2.csv``: ccode1, ccode2, conttype, stdate,
+enddate in ISO dates) or COW's own ``contdirs.csv`` (statelno, statehno, conttype, begin, end as
+yyyymm), whichever is present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from defdip.errors import SourceFormatError
+from defdip.sources.base import Download, IngestContext, LoadResult, Source, read_text_csv, require_columns
+
+BIB = """@article{stinnett_etal2002,
+  author = {Stinnett, Douglas M. and Tir, Jaroslav and Schafer, Philip and Diehl, Paul F. and Gochman, Charles},
+  title = {The {Correlates of War} Project Direct Contiguity Data, Version 3},
+  journal = {Conflict Management and Peace Science},
+  volume = {19},
+  number = {2},
+  pages = {59--67},
+  year = {2002},
+  doi = {10.1177/073889420201900203}
+}"""
+
+
+class Contiguity(Source):
+    id = "cow_contiguity"
+    title = "COW Direct Contiguity v3.2"
+    folder = "cow_contiguity"
+    version = "3.2"
+    files = ()
+    downloads = (Download("https://correlatesofwar.org/wp-content/uploads/DirectContiguity320.zip",
+                          "DirectContiguity320.zip", members=("contdirs.csv",)),)
+    homepage = "https://correlatesofwar.org/data-sets/direct-contiguity/"
+    terms = "COW data are free for research use with citation."
+    adds = "Direct contiguity between states (land/river border and water distances), 1816-2016, for panel controls."
+    citation = ("Stinnett, D. M., J. Tir, P. Schafer, P. F. Diehl, and C. Gochman. 2002. The Correlates of War "
+                "Project Direct Contiguity Data, Version 3. Conflict Management and Peace Science 19(2): 59-67.")
+    bibtex = BIB
+    citation_keys = ("stinnett_etal2002",)
+    kind = "reference"
+
+    def missing_files(self, folder: Path) -> list[str]:
+        if (folder / "cow_contdir_v3.2.csv").is_file() or (folder / "contdirs.csv").is_file():
+            return []
+        return ["cow_contdir_v3.2.csv (or COW's contdirs.csv)"]
+
+    def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
+        path = folder / "cow_contdir_v3.2.csv"
+        if path.is_file():
+            raw = read_text_csv(path)
+            require_columns(raw, ["ccode1", "ccode2", "conttype", "stdate", "enddate"], path)
+            start = pd.to_datetime(raw["stdate"], errors="coerce")
+            end = pd.to_datetime(raw["enddate"], errors="coerce")
+            a, b = raw["ccode1"], raw["ccode2"]
+        else:
+            path = folder / "contdirs.csv"
+            raw = read_text_csv(path)
+            require_columns(raw, ["statelno", "statehno", "conttype", "begin", "end"], path)
+            start = pd.to_datetime(raw["begin"].astype(str) + "01", format="%Y%m%d", errors="coerce")
+            end = pd.to_datetime(raw["end"].astype(str) + "01", format="%Y%m%d", errors="coerce")
+            a, b = raw["statelno"], raw["statehno"]
+        a, b = pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")
+        frame = pd.DataFrame({
+            "ccode1": a.where(a < b, b), "ccode2": b.where(a < b, a),
+            "conttype": pd.to_numeric(raw["conttype"], errors="coerce"),
+            "stdate": start.dt.strftime("%Y-%m-%d"), "enddate": end.dt.strftime("%Y-%m-%d"),
+            "styear": start.dt.year, "endyear": end.dt.year,
+        })
+        bad = frame[["ccode1", "ccode2", "conttype", "styear", "endyear"]].isna().any(axis=1) | \
+            ~frame["conttype"].isin([0, 1, 2, 3, 4, 5])
+        for idx in frame.index[bad]:
+            ctx.reject(path.name, int(idx) + 2, "ccode1/ccode2/conttype/dates", raw.iloc[idx].to_dict(),
+                       "missing code, date or conttype outside 0-5")
+        frame = frame[~bad].copy()
+        if frame.empty:
+            raise SourceFormatError(f"{path}: no usable contiguity records")
+        for col in ("ccode1", "ccode2", "conttype", "styear", "endyear"):
+            frame[col] = frame[col].round().astype("Int32")
+        return LoadResult(tables={"cow_contiguity": frame.reset_index(drop=True)}, rows_read=len(raw))
+
+
+SOURCES = [Contiguity()]

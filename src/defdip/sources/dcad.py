@@ -1,0 +1,257 @@
+"""DCAD 1.0: the Defense Cooperation Agreement Dataset (Kinne 2020), agreements signed 1980-2010.
+
+One engagement per row of ``DCAD-v1.0-main.csv`` (1,871 agreements), activity
+``agreements``, instrument ``defence_cooperation_agreement``, id ``dcad-<DCAid>``
+(e.g. ``dcad-DCADv1.0-0001``). The two signatories (``ccode1``, ``ccode2``) are the
+participants, role ``signatory``, resolved by COW code in the year of signature or,
+when the state did not exist yet (Czech Republic 316 for 1991-92 agreements of
+Czechoslovakia, Brunei before 1984), in the first year of the agreement's life in
+which it did (``Participant.attributes["resolved_as_of"]``).
+
+Dates and codes:
+
+* start = signature date (``signYear/signMonth/signDay``); DCAD marks unknown or
+  inapplicable values with blanks or negative codes (-44, -55, -66, -77, -88, -99, ...),
+  which all become None. An impossible month or day is dropped to the precision that
+  is still valid and noted in ``attributes["date_notes"]``; a row without a usable
+  signature year or DCAid is quarantined.
+* end_year = ``endYearEstimate``. DCAD right-censors at 2010: an agreement still in
+  force at the end of the data has ``endYearEstimate == 2010``, so
+  ``attributes["in_force_2010"]`` is true when ``endYearEstimate >= 2010`` and the
+  agreement is not coded as terminated (``terminated != 1``). ``ongoing`` stays false
+  because DCAD says nothing after 2010.
+* Entry into force (``EIF*``) is kept in the attributes as an ISO date (it is missing
+  for many agreements and may fall after 2010).
+
+Sub-activities from the sector categories (``category1..3``, kept lowercased in
+``attributes["categories"]``): ``trex`` (training and exercises) and ``training`` give
+``education_training``; ``peacekeeping`` / ``pko`` give ``peacekeeping`` (no such
+category in v1.0, kept for later versions). DCA, DIC (defence-industrial cooperation),
+PROCUREMENT, RESEARCH and COMMISSION add no sub-activity.
+
+Reference table ``dcad_agreement``: one row per kept agreement with ``dcaid``,
+``ccode1``, ``ccode2``, ``sign_year``, ``sign_month``, ``sign_day``, ``eif_year``,
+``end_year_estimate``, ``terminated`` (1, 0 or null for DCAD's -88/-99), ``in_force_2010``,
+``type`` (general / sector), ``general`` (1 for framework DCAs), ``categories``
+(";"-joined lowercase list), one 0/1 column per category (``cat_dca``, ``cat_dic``,
+``cat_trex``, ``cat_procurement``, ``cat_research``, ``cat_commission``) and
+``asymmetry`` (DCAD's 0/1/2 code). Dyads are undirected: ``ccode1`` and ``ccode2``
+are as DCAD lists them. Panels derive dca_general / dca_sector / dca_any layers from it
+(an agreement counts in the years from ``sign_year`` to ``end_year_estimate``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from defdip.sources.atop import iso, resolve_in_spell, precision_of, quarantine_duplicates, read_csv_checked, read_date
+from defdip.sources.base import Download, IngestContext, LoadResult, Source
+
+MAIN_FILE = "DCAD-v1.0-main.csv"
+
+REQUIRED = ("ccode1", "ccode2", "signday", "signmonth", "signyear", "eifday", "eifmonth", "eifyear", "type",
+            "category1", "category2", "category3", "terminated", "endyearestimate", "asymmetry", "dcaid")
+"""Header columns the loader needs (compared case-insensitively)."""
+
+CATEGORIES = ("dca", "dic", "trex", "procurement", "research", "commission")
+
+SUB_ACTIVITIES = {"trex": "education_training", "training": "education_training",
+                  "peacekeeping": "peacekeeping", "pko": "peacekeeping"}
+
+END_OF_DATA = 2010
+
+
+def code(value: Any) -> int | None:
+    """An integer, with DCAD's negative missing-value codes and blanks as None."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(number) or number < 0 or number != int(number):
+        return None
+    return int(number)
+
+
+def text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    out = str(value).strip()
+    return out or None
+
+
+class DCAD(Source):
+    id = "dcad"
+    title = "Defense Cooperation Agreement Dataset (DCAD) 1.0"
+    folder = "dcad_v1.0"
+    version = "1.0"
+    files = (MAIN_FILE,)
+    downloads = (
+        Download(
+            url="https://correlatesofwar.org/wp-content/uploads/kinne_dca.zip",
+            filename="kinne_dca.zip",
+            sha256=None,
+            members=(MAIN_FILE, "DCAD-v1.0-dyadic.csv"),
+        ),
+    )
+    homepage = "https://correlatesofwar.org/data-sets/defense-cooperation-agreement-dataset/"
+    terms = "Free for research use with citation of Kinne (2020)."
+    adds = ("Bilateral framework and sector defence cooperation agreements signed 1980-2010, with sectors, "
+            "entry into force and estimated end, for dca_general / dca_sector / dca_any panel layers.")
+    citation = ("Kinne, Brandon J. 2020. \"The Defense Cooperation Agreement Dataset (DCAD).\" "
+                "Journal of Conflict Resolution 64(4): 729-755.")
+    bibtex = """@article{kinne_dcad_2020,
+  author  = {Kinne, Brandon J.},
+  title   = {The Defense Cooperation Agreement Dataset ({DCAD})},
+  journal = {Journal of Conflict Resolution},
+  year    = {2020},
+  volume  = {64},
+  number  = {4},
+  pages   = {729--755},
+  doi     = {10.1177/0022002719857796}
+}"""
+    citation_keys = ("kinne_dcad_2020",)
+
+    def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
+        frame = read_csv_checked(Path(folder) / MAIN_FILE, REQUIRED)
+        result = LoadResult(rows_read=len(frame))
+        frame = quarantine_duplicates(frame, ["dcaid"], MAIN_FILE, ctx, "DCAid")
+        rows = []
+        for idx, row in zip(frame.index, frame.to_dict("records")):
+            eng, table_row = self._engagement(row, int(idx) + 2, ctx)
+            if eng is not None:
+                result.engagements.append(eng)
+                rows.append(table_row)
+        result.tables = {"dcad_agreement": self._table(rows)}
+        return result
+
+    @staticmethod
+    def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+        columns = ["dcaid", "ccode1", "ccode2", "sign_year", "sign_month", "sign_day", "eif_year",
+                   "end_year_estimate", "terminated", "in_force_2010", "type", "general", "categories",
+                   *[f"cat_{c}" for c in CATEGORIES], "asymmetry"]
+        table = pd.DataFrame(rows, columns=columns)
+        for col in ("ccode1", "ccode2", "sign_year", "sign_month", "sign_day", "eif_year", "end_year_estimate",
+                    "terminated", "general", *[f"cat_{c}" for c in CATEGORIES], "asymmetry"):
+            table[col] = table[col].astype("Int64")
+        table["in_force_2010"] = table["in_force_2010"].astype(bool)
+        return table
+
+    def _engagement(self, row: dict[str, Any], line: int, ctx: IngestContext):
+        dcaid = text(row["dcaid"])
+        if dcaid is None:
+            ctx.reject(MAIN_FILE, line, "DCAid", "", "row without a DCAid (truncated file?)")
+            return None, None
+        notes: list[str] = []
+        sy, sm, sd = read_date(code(row["signyear"]), code(row["signmonth"]), code(row["signday"]), "signature",
+                               notes)
+        if sy is None:
+            ctx.reject(MAIN_FILE, line, "signYear", row["signyear"], f"{dcaid} has no usable signature year")
+            return None, None
+        ey, em, ed = read_date(code(row["eifyear"]), code(row["eifmonth"]), code(row["eifday"]), "entry into force",
+                               notes)
+        end_year = code(row["endyearestimate"])
+        if end_year is not None and end_year < sy:
+            notes.append(f"end: endYearEstimate {end_year} is before signature; dropped")
+            end_year = None
+        end_month = end_day = None
+        if end_year is not None and end_year == sy and sm is not None:
+            # A year-only end in the year of a dated signature: DCAD means "by the end of that year".
+            # Stated as 31 December so the engagement's start/end order check compares like with like.
+            end_month, end_day = 12, 31
+            attributes_end_note = "endYearEstimate is a year; stated as 31 December of that year"
+        else:
+            attributes_end_note = None
+        terminated = code(row["terminated"])
+        in_force = end_year is not None and end_year >= END_OF_DATA and terminated != 1
+
+        participants, unresolved = [], []
+        for key in ("ccode1", "ccode2"):
+            ccode = code(row[key])
+            polity, year = resolve_in_spell(ctx, row[key], sy, end_year)
+            if polity is None:
+                unresolved.append(row[key] if ccode is None else ccode)
+                continue
+            participants.append({"id": polity.id, "name": polity.name, "role": "signatory", "ccode": ccode,
+                                 **({"attributes": {"resolved_as_of": year}} if year != sy else {})})
+        if not participants:
+            ctx.reject(MAIN_FILE, line, "ccode1+ccode2", f"{row['ccode1']}/{row['ccode2']}",
+                       f"{dcaid}: neither signatory resolves to a known polity")
+            return None, None
+
+        categories = []
+        for key in ("category1", "category2", "category3"):
+            value = text(row[key])
+            if value and value.lower() not in categories:
+                categories.append(value.lower())
+        subs = sorted({SUB_ACTIVITIES[c] for c in categories if c in SUB_ACTIVITIES})
+        kind = (text(row["type"]) or "").lower() or None
+
+        attributes: dict[str, Any] = {
+            "dcaid": dcaid, "type": kind, "categories": categories,
+            "entry_into_force": iso(ey, em, ed), "eif_year": ey,
+            "span": code(row.get("span")), "renew_type": _raw_code(row.get("renewtype")),
+            "renew_years": code(row.get("renewyears")),
+            "terminated": terminated, "terminated_code": _raw_code(row["terminated"]),
+            "duration_actual": code(row.get("durationactual")),
+            "end_year_estimate": end_year, "in_force_2010": in_force,
+            "asymmetry": code(row["asymmetry"]), "category_confidence": text(row.get("categoryconf")),
+            "unts": code(row.get("unts")), "full_text": text(row.get("fulltext")),
+            "source_type": text(row.get("sourcetype")), "source": text(row.get("source")),
+        }
+        if unresolved:
+            attributes["unresolved_signatories"] = unresolved
+        if attributes_end_note:
+            attributes["end_note"] = attributes_end_note
+        if notes:
+            attributes["date_notes"] = notes
+        names = [p["name"] or p["id"] for p in participants] + [f"ccode {c}" for c in unresolved]
+        what = "Defence cooperation agreement" if kind == "general" else "Sector defence agreement"
+        label = ", ".join(c.upper() for c in categories) or "unspecified sector"
+        data = {
+            "id": f"dcad-{dcaid}",
+            "title": f"{what}: {' - '.join(names)} ({sy})",
+            "summary": f"{what} ({label}) signed {iso(sy, sm, sd)}"
+                       + (f", in force from {iso(ey, em, ed)}" if ey else "")
+                       + ("; still in force at the end of the data (2010)." if in_force else
+                          f"; estimated to end {end_year}." if end_year else "."),
+            "activity": "agreements",
+            "sub_activities": subs,
+            "instrument": "defence_cooperation_agreement",
+            "start_year": sy, "start_month": sm, "start_day": sd,
+            "end_year": end_year, "end_month": end_month, "end_day": end_day,
+            "precision": precision_of(sm, sd),
+            "participants": participants,
+            "attributes": attributes,
+            "provenance": [self.provenance(dcaid)],
+        }
+        eng = ctx.engagement(data, MAIN_FILE, line)
+        if eng is None:
+            return None, None
+        table_row = {
+            "dcaid": dcaid, "ccode1": code(row["ccode1"]), "ccode2": code(row["ccode2"]),
+            "sign_year": sy, "sign_month": sm, "sign_day": sd, "eif_year": ey, "end_year_estimate": end_year,
+            "terminated": terminated if terminated in (0, 1) else None, "in_force_2010": in_force,
+            "type": kind, "general": None if kind is None else int(kind == "general"),
+            "categories": ";".join(categories),
+            **{f"cat_{c}": int(c in categories) for c in CATEGORIES},
+            "asymmetry": code(row["asymmetry"]),
+        }
+        return eng, table_row
+
+
+def _raw_code(value: Any) -> int | None:
+    """A numeric code kept as is (DCAD's negative codes carry meaning for renewal terms)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else int(number)
+
+
+SOURCES = [DCAD()]

@@ -1,0 +1,346 @@
+"""SIPRI Arms Transfers Database: the trade register of major conventional arms, 1950 onwards.
+
+One engagement per deal (one row of the register), activity ``agreements``, instrument
+``equipment_transfer``, id ``sipri-<12 hex digits>`` (a digest of the row's fields: the
+export has no deal number, so the id is stable for as long as SIPRI does not edit the row).
+Participants: the supplier (role ``supplier``) and the recipient (role ``recipient``).
+
+Getting the file
+    SIPRI publishes the register through a web form, not a fixed file:
+    https://armstrade.sipri.org/armstrade/page/trade_register.php . Choose every supplier
+    and recipient, the full year range and the CSV output; the form answers a POST with a
+    file SIPRI names ``trade-register.csv``. Save it under that name in the source folder.
+    (``defdip fetch`` downloads with GET only, so this source lists no automatic download.)
+    SIPRI's terms limit reproduction to 10% of the database without permission: the
+    register must never be committed into a repository.
+
+    The loader also accepts ``sipri_trade_register_sample8pct.csv``, an 8% random sample of
+    the export in the same layout (used by the development data folder and the tests); the
+    official file wins when both are present.
+
+Layout of the export, and how it is read
+    * Windows-1252 text (UTF-8 is accepted too). SIPRI may put a few lines of title text
+      above the header; the header is the first line naming ``Recipient`` and ``Supplier``.
+    * Three header cells are blank: they hold SIPRI's uncertainty flag (``?`` = estimate)
+      for the column to their left (year of order, number ordered, number delivered).
+      pandas would name them `` ``, `` .1`` and `` .2``; they are found by position.
+    * ``Year(s) of delivery`` is a ``;``-separated list of years.
+    * Names carry SIPRI's suffixes: ``*`` marks a non-state actor (``Contras (Nicaragua)*``)
+      and ``**`` an international organisation (``NATO**``); they are stripped before
+      resolving and kept as ``Participant.attributes["sipri_actor_type"]``. "unknown
+      supplier(s)" / "unknown recipient(s)" resolve to the registry's ``unknown`` polity.
+
+Dates
+    ``start_year`` = year of order (``circa`` when SIPRI flags it ``?``); ``end_year`` = last
+    year of delivery (None when nothing has been delivered). ``ongoing`` is true when SIPRI
+    records fewer weapons delivered than ordered (deliveries still pending at export).
+    A year of order that is not a whole year between 1900 and next year (e.g. ``3.5``), an
+    impossible delivery year, or a last delivery before the order, quarantines the row with
+    the field and the reason.
+
+Bad rows
+    A row with more or fewer fields than the header (a truncated file) and an exact
+    duplicate of an earlier row are quarantined (the first copy is kept). A deal whose
+    supplier and recipient both fail to resolve is quarantined; one unresolved side is
+    counted in the ``unresolved`` table and listed in ``attributes["unresolved"]``.
+
+Attributes: weapon designation and description, numbers ordered / delivered (with their
+estimate flags), delivery years, status (new / second hand ...), comments, SIPRI TIV per
+unit, for the total order and of the weapons delivered (millions of TIV), and the line of
+the file the deal was read from.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import io
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from defdip.errors import SourceFormatError
+from defdip.sources.base import IngestContext, LoadResult, Source
+
+REGISTER_FILE = "trade-register.csv"
+"""The official export, as SIPRI names it."""
+SAMPLE_FILE = "sipri_trade_register_sample8pct.csv"
+"""An 8% sample in the same layout (development data only)."""
+REGISTER_FORM = "https://armstrade.sipri.org/armstrade/page/trade_register.php"
+
+COLUMNS = {
+    "recipient": "Recipient",
+    "supplier": "Supplier",
+    "year of order": "Year of order",
+    "number ordered": "Number ordered",
+    "weapon designation": "Weapon designation",
+    "weapon description": "Weapon description",
+    "number delivered": "Number delivered",
+    "year(s) of delivery": "Year(s) of delivery",
+    "status": "Status",
+    "comments": "Comments",
+    "sipri tiv per unit": "SIPRI TIV per unit",
+    "sipri tiv for total order": "SIPRI TIV for total order",
+    "sipri tiv of delivered weapons": "SIPRI TIV of delivered weapons",
+}
+"""Header cells (compared case-insensitively, spaces trimmed) and their canonical spelling."""
+
+REQUIRED = ("Recipient", "Supplier", "Year of order", "Number ordered", "Weapon designation", "Weapon description",
+            "Number delivered", "Year(s) of delivery")
+FLAGGED = {"Year of order": "order_year_flag", "Number ordered": "ordered_flag", "Number delivered": "delivered_flag"}
+"""Columns followed by a blank-named uncertainty-flag column."""
+
+FIRST_YEAR = 1900
+
+
+def last_plausible_year() -> int:
+    return _dt.date.today().year + 1
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) when it decodes, else Windows-1252 (SIPRI's own encoding)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def parse_year(text: str) -> tuple[int | None, bool]:
+    """(year, estimated) from a cell such as '1964', '1964?'; (None, _) for anything else."""
+    value = text.strip()
+    estimated = value.endswith("?")
+    value = value.rstrip("?").strip()
+    if not re.fullmatch(r"\d{4}", value):
+        return None, estimated
+    year = int(value)
+    if not FIRST_YEAR <= year <= last_plausible_year():
+        return None, estimated
+    return year, estimated
+
+
+def parse_int(text: str) -> int | None:
+    value = text.strip().rstrip("?").replace(",", "").strip()
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number == int(number) else None
+
+
+def parse_float(text: str) -> float | None:
+    value = text.strip().replace(",", "")
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def clean_name(name: str) -> tuple[str, str | None]:
+    """SIPRI name without its suffix, and the actor type the suffix marks."""
+    text = name.strip()
+    kind = "organisation" if text.endswith("**") else "non_state" if text.endswith("*") else None
+    return text.rstrip("*").strip(), kind
+
+
+def read_register(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The canonical header and (line number, cells) of every data row.
+
+    Raises SourceFormatError when the file is empty or has no header naming the
+    required columns.
+    """
+    raw = path.read_bytes()
+    text = decode(raw)
+    if not text.strip():
+        raise SourceFormatError(f"{path.name}: the file is empty; expected a SIPRI trade register with columns "
+                                f"{', '.join(REQUIRED)}")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, line_of, previous = [], [], 0
+    for cells in reader:
+        rows.append(cells)
+        line_of.append(previous + 1)  # the physical line on which this row starts
+        previous = reader.line_num
+    header_at = None
+    for i, cells in enumerate(rows[:60]):
+        names = {c.strip().lower() for c in cells}
+        if "recipient" in names and "supplier" in names:
+            header_at = i
+            break
+    first = rows[header_at] if header_at is not None else next((r for r in rows if any(c.strip() for c in r)), [])
+    header = []
+    for cell in first:
+        key = cell.strip().lower()
+        header.append(COLUMNS.get(key, cell.strip()))
+    missing = [c for c in REQUIRED if c not in header]
+    if missing or header_at is None:
+        raise SourceFormatError(f"{path.name}: header is missing column(s) {', '.join(missing or REQUIRED)}; "
+                                f"found {', '.join(repr(c) for c in first[:12])}")
+    # blank header cells after a flagged column are that column's flag
+    for i, name in enumerate(header):
+        if name in FLAGGED and i + 1 < len(header) and not header[i + 1].strip(". 0123456789"):
+            header[i + 1] = FLAGGED[name]
+    out = []
+    for i in range(header_at + 1, len(rows)):
+        cells = rows[i]
+        if not any(c.strip() for c in cells):
+            continue
+        out.append((line_of[i], cells))
+    return header, out
+
+
+class SIPRIArmsTransfers(Source):
+    id = "sipri"
+    title = "SIPRI Arms Transfers Database: trade register"
+    folder = "sipri_arms_transfers"
+    version = "register export 2024 (data through 2023)"
+    files = (REGISTER_FILE,)
+    downloads = ()
+    homepage = "https://www.sipri.org/databases/armstransfers"
+    terms = ("Free to use with attribution to SIPRI for research and analysis; reproducing more than 10% of the "
+             "database needs SIPRI's written permission, so the register is never redistributed: download it "
+             f"yourself from the trade-register form ({REGISTER_FORM}, a form POST with CSV output) and save it "
+             f"as {REGISTER_FILE} in the source folder.")
+    adds = ("Deals for major conventional weapons since 1950: supplier, recipient (states, organisations and "
+            "non-state actors), weapon, numbers, order and delivery years and trend-indicator values.")
+    citation = ("Stockholm International Peace Research Institute (SIPRI). SIPRI Arms Transfers Database, "
+                "trade register. Stockholm: SIPRI. https://www.sipri.org/databases/armstransfers")
+    bibtex = """@misc{sipri_arms_transfers,
+  author       = {{Stockholm International Peace Research Institute}},
+  title        = {{SIPRI} Arms Transfers Database},
+  howpublished = {Trade register, \\url{https://www.sipri.org/databases/armstransfers}},
+  publisher    = {SIPRI},
+  address      = {Stockholm},
+  year         = {2024},
+  note         = {Register of transfers of major conventional weapons from 1950; data through 2023}
+}"""
+    citation_keys = ("sipri_arms_transfers",)
+
+    def missing_files(self, folder: Path) -> list[str]:
+        folder = Path(folder)
+        if (folder / REGISTER_FILE).is_file() or (folder / SAMPLE_FILE).is_file():
+            return []
+        return [f"{REGISTER_FILE} (or {SAMPLE_FILE})"]
+
+    def register_path(self, folder: Path) -> Path:
+        folder = Path(folder)
+        official = folder / REGISTER_FILE
+        return official if official.is_file() else folder / SAMPLE_FILE
+
+    def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
+        path = self.register_path(folder)
+        header, rows = read_register(path)
+        result = LoadResult(rows_read=len(rows))
+        seen: dict[tuple[str, ...], int] = {}
+        for line, cells in rows:
+            if len(cells) != len(header):
+                ctx.reject(path.name, line, header[min(len(cells), len(header)) - 1] if cells else "",
+                           ",".join(cells)[:80],
+                           f"row has {len(cells)} fields, the header {len(header)} (truncated or malformed row)")
+                continue
+            key = tuple(c.strip() for c in cells)
+            if key in seen:
+                ctx.reject(path.name, line, "+".join(REQUIRED[:3]), " / ".join(key[:3]),
+                           f"duplicate row: identical to line {seen[key]}; kept the first")
+                continue
+            seen[key] = line
+            row = dict(zip(header, (c.strip() for c in cells)))
+            eng = self._engagement(row, line, path.name, ctx)
+            if eng is not None:
+                result.engagements.append(eng)
+        return result
+
+    def _engagement(self, row: dict[str, str], line: int, file: str, ctx: IngestContext):
+        supplier_raw, recipient_raw = row["Supplier"], row["Recipient"]
+        for field, value in (("Supplier", supplier_raw), ("Recipient", recipient_raw)):
+            if not value:
+                ctx.reject(file, line, field, "", f"deal without a {field.lower()}")
+                return None
+        year, order_flag = parse_year(row["Year of order"])
+        order_flag = order_flag or row.get("order_year_flag", "") == "?"
+        if year is None:
+            ctx.reject(file, line, "Year of order", row["Year of order"],
+                       f"impossible year of order {row['Year of order']!r}: expected a whole year between "
+                       f"{FIRST_YEAR} and {last_plausible_year()}")
+            return None
+        deliveries: list[int] = []
+        for token in re.split(r"[;,]", row["Year(s) of delivery"]):
+            if not token.strip():
+                continue
+            value, _ = parse_year(token)
+            if value is None:
+                ctx.reject(file, line, "Year(s) of delivery", row["Year(s) of delivery"],
+                           f"impossible delivery year {token.strip()!r}: expected whole years between {FIRST_YEAR} "
+                           f"and {last_plausible_year()}")
+                return None
+            deliveries.append(value)
+        deliveries = sorted(set(deliveries))
+        if deliveries and deliveries[-1] < year:
+            ctx.reject(file, line, "Year(s) of delivery", row["Year(s) of delivery"],
+                       f"last delivery ({deliveries[-1]}) is before the year of order ({year})")
+            return None
+
+        participants, unresolved = [], []
+        for role, raw in (("supplier", supplier_raw), ("recipient", recipient_raw)):
+            name, actor_type = clean_name(raw)
+            polity = ctx.resolve(name, year)
+            if polity is None:
+                unresolved.append(f"{role}: {name}")
+                continue
+            attrs = {"sipri_actor_type": actor_type} if actor_type else {}
+            participants.append({"id": polity.id, "name": name, "role": role, "ccode": polity.ccode,
+                                 "attributes": attrs})
+        if not participants:
+            ctx.reject(file, line, "Supplier+Recipient", f"{supplier_raw} / {recipient_raw}",
+                       f"neither supplier {supplier_raw!r} nor recipient {recipient_raw!r} resolves to a known polity")
+            return None
+
+        ordered, delivered = parse_int(row["Number ordered"]), parse_int(row["Number delivered"])
+        digest = hashlib.sha1("\x1f".join(f"{k}={v}" for k, v in sorted(row.items())).encode("utf-8")).hexdigest()[:12]
+        supplier, _ = clean_name(supplier_raw)
+        recipient, _ = clean_name(recipient_raw)
+        weapon = row["Weapon designation"] or "weapons"
+        what = f"{ordered} {weapon}" if ordered is not None else weapon
+        desc = f" ({row['Weapon description']})" if row["Weapon description"] else ""
+        attributes: dict[str, Any] = {
+            "weapon_designation": row["Weapon designation"] or None,
+            "weapon_description": row["Weapon description"] or None,
+            "number_ordered": ordered,
+            "number_ordered_estimated": row.get("ordered_flag", "") == "?",
+            "number_delivered": delivered,
+            "number_delivered_estimated": row.get("delivered_flag", "") == "?",
+            "delivery_years": deliveries,
+            "status": row.get("Status") or None,
+            "comments": row.get("Comments") or None,
+            "tiv_per_unit": parse_float(row.get("SIPRI TIV per unit", "")),
+            "tiv_total_order": parse_float(row.get("SIPRI TIV for total order", "")),
+            "tiv_delivered": parse_float(row.get("SIPRI TIV of delivered weapons", "")),
+            "order_year_estimated": order_flag,
+            "file": file,
+            "line": line,
+        }
+        if unresolved:
+            attributes["unresolved"] = unresolved
+        data = {
+            "id": f"sipri-{digest}",
+            "title": f"{supplier} to {recipient}: {what}{desc}",
+            "summary": (f"Ordered {'c. ' if order_flag else ''}{year}"
+                        + (f"; delivered {deliveries[0]}" + (f"-{deliveries[-1]}" if len(deliveries) > 1 else "")
+                           if deliveries else "; no deliveries recorded")
+                        + (f". {row['Comments']}" if row.get("Comments") else "")),
+            "activity": "agreements",
+            "instrument": "equipment_transfer",
+            "start_year": year,
+            "end_year": deliveries[-1] if deliveries else None,
+            "precision": "year",
+            "circa": order_flag,
+            "ongoing": ordered is not None and delivered is not None and delivered < ordered,
+            "participants": participants,
+            "attributes": attributes,
+            "provenance": [self.provenance(digest)],
+        }
+        return ctx.engagement(data, file, line)
+
+
+SOURCES = [SIPRIArmsTransfers()]

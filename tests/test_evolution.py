@@ -1,0 +1,223 @@
+"""Evolution tables and the alliance-to-partnership index: exact counts on a hand-made store, trends on real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from defdip.errors import DefdipError
+
+
+def _eng(id_, activity, instrument, start, parts, end=None, ongoing=False, attributes=None, subs=(),
+         source="synthetic", month=None):
+    from defdip.model import Engagement
+
+    return Engagement.model_validate({
+        "id": id_, "title": f"synthetic {id_}", "activity": activity, "instrument": instrument,
+        "sub_activities": list(subs), "start_year": start, "start_month": month, "end_year": end,
+        "ongoing": ongoing, "attributes": attributes or {},
+        "participants": [{"id": p, "name": p, "role": "participant" if activity == "exercises" else "member",
+                          "ccode": c} for p, c in parts],
+        "provenance": [{"source": source, "version": "1", "record_id": id_, "citations": ["khalid_ahmed_2024"]}],
+    })
+
+
+USA, UKG, FRN, JPN, GFR = ("USA", 2), ("UKG", 200), ("FRN", 220), ("JPN", 740), ("GFR", 260)
+ATH, SPA, COR = ("athens", None), ("sparta", None), ("corinth", None)
+
+
+def synthetic_engagements():
+    """Hand-made engagements with known answers (see the tests)."""
+    return [
+        # antiquity, BCE: a defence pact 481-404 BCE (Hellenic League-like), three members, institutionalised
+        _eng("s-01", "agreements", "alliance_treaty", -481, [ATH, SPA, COR], end=-404,
+             attributes={"defense": 1, "organ1": 1}),
+        # a bilateral BCE agreement without defence obligation, one year
+        _eng("s-02", "agreements", "alliance_treaty", -446, [ATH, SPA], attributes={"nonagg": 1}),
+        # modern defence pact, ongoing: in force to the last year its dataset covers (2001 here)
+        _eng("s-03", "agreements", "alliance_treaty", 1949, [USA, UKG, FRN], ongoing=True,
+             attributes={"defense": 1, "organ1": 1}),
+        # exercises
+        _eng("s-04", "exercises", "exercise", 1985, [USA, UKG, FRN]),
+        _eng("s-05", "exercises", "exercise", 1995, [USA, JPN]),
+        # DCAs: general (institutionalised) and sector
+        _eng("s-06", "agreements", "defence_cooperation_agreement", 1992, [USA, JPN], end=1999,
+             attributes={"type": "general"}),
+        _eng("s-07", "agreements", "defence_cooperation_agreement", 1998, [UKG, JPN], end=2000,
+             attributes={"type": "sector"}),
+        # contacts and attaches
+        _eng("s-08", "contacts", "visit", 2001, [USA, JPN], month=5),
+        _eng("s-09", "attaches", "posting", 1889, [USA, UKG]),
+        # a bilateral DCA between two allies: never a partnership dyad while the pact is in force
+        _eng("s-10", "agreements", "defence_cooperation_agreement", 1990, [USA, UKG], end=1991,
+             attributes={"type": "sector"}),
+    ]
+
+
+def write_store(path: Path, engagements) -> Path:
+    """Write a store with the build's own schema and flattening, from hand-made engagements."""
+    from defdip.store import SCHEMA, _frames, _polities_frame, _write
+
+    frames = _frames(sorted(engagements, key=lambda e: e.id))
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA)
+        for name in ("engagements", "participants", "provenance"):
+            _write(con, name, frames[name])
+        _write(con, "polities", _polities_frame())
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_store(tmp_path_factory) -> Path:
+    return write_store(tmp_path_factory.mktemp("synthetic") / "s.duckdb", synthetic_engagements())
+
+
+def _row(frame, **keys):
+    sel = frame
+    for k, v in keys.items():
+        sel = sel[sel[k] == v]
+    assert len(sel) == 1, (keys, sel)
+    return sel.iloc[0]
+
+
+# ----------------------------------------------------------------------------- synthetic: exact counts
+
+def test_started_and_in_force_by_decade(synthetic_store):
+    from defdip.evolution import evolution
+
+    ev = evolution(synthetic_store, by="decade")
+    assert list(ev.columns[:5]) == ["period", "period_start", "period_label", "activity", "instrument"]
+    # the ongoing pact started in the 1940s and is in force every decade to 2001 (its dataset's last year)
+    pact = ev[ev["instrument"] == "alliance_treaty"]
+    r = _row(pact, period=1940)
+    assert (r.started, r.in_force) == (1, 1)
+    for decade in (1950, 1960, 1970, 1980, 1990, 2000):
+        r = _row(pact, period=decade)
+        assert (r.started, r.in_force) == (0, 1)
+    assert 2010 not in set(pact["period"])
+    dca = ev[ev["instrument"] == "defence_cooperation_agreement"]
+    r = _row(dca, period=1990)
+    assert (r.started, r.in_force, r.bilateral, r.share_bilateral) == (3, 3, 3, 1.0)
+    assert r.institutionalised == 1 and r.share_institutionalised == pytest.approx(1 / 3)
+    r = _row(dca, period=2000)  # s-07 runs to 2000
+    assert (r.started, r.in_force) == (0, 1)
+    assert pd.isna(r.share_bilateral)
+    r = _row(ev, period=1980, instrument="exercise")
+    assert (r.started, r.bilateral, r.multilateral, r.share_multilateral) == (1, 0, 1, 1.0)
+
+
+def test_bce_records_sort_and_fall_in_antiquity(synthetic_store):
+    from defdip.evolution import evolution
+
+    ev = evolution(synthetic_store, by="decade")
+    assert ev["period_start"].is_monotonic_increasing
+    # 481 BCE (decade -480) is the first period
+    first = ev.iloc[0]
+    assert first["period_start"] < 0 and first["activity"] == "agreements"
+    # s-01 (481-404 BCE) is in force in every decade it spans, s-02 (446 BCE) only in its own
+    bce = ev[(ev["instrument"] == "alliance_treaty") & (ev["period_start"] < 0)]
+    assert bce["started"].sum() == 2
+    assert bce["in_force"].max() == 2
+    eras = evolution(synthetic_store, by="era")
+    assert list(eras["period"].cat.categories)[:2] == ["antiquity", "medieval"]
+    r = _row(eras, period="antiquity", instrument="alliance_treaty")
+    assert (r.started, r.in_force, r.bilateral, r.multilateral, r.institutionalised) == (2, 2, 1, 1, 1)
+    r = _row(eras, period="cold_war", instrument="alliance_treaty")  # the ongoing pact, started 1949
+    assert (r.started, r.in_force) == (1, 1)
+    r = _row(eras, period="post_cold_war", instrument="alliance_treaty")
+    assert (r.started, r.in_force) == (0, 1)
+    assert eras["period"].is_monotonic_increasing
+
+
+def test_by_year_counts_and_bad_period(synthetic_store):
+    from defdip.evolution import evolution
+
+    ev = evolution(synthetic_store, by="year")
+    r = _row(ev, period=-404, instrument="alliance_treaty")
+    assert (r.started, r.in_force) == (0, 1)
+    assert -403 not in set(ev.loc[ev["instrument"] == "alliance_treaty", "period"])
+    r = _row(ev, period=1995, instrument="defence_cooperation_agreement")
+    assert (r.started, r.in_force) == (0, 1)
+    assert ev["period_label"].iloc[0] == "481 BCE"
+    with pytest.raises(DefdipError, match="unknown period"):
+        evolution(synthetic_store, by="century")
+
+
+def test_partnership_index_exact(synthetic_store):
+    from defdip.evolution import partnership_index
+
+    idx = partnership_index(synthetic_store, by="decade")
+    r = _row(idx, period=1940)
+    assert r.new_defence_pacts == 1 and r.allied_dyads == 3
+    r = _row(idx, period=1990)
+    assert (r.new_defence_pacts, r.new_dcas, r.new_exercises) == (0, 3, 1)
+    # allied: USA-UKG, USA-FRN, UKG-FRN; partners: USA-JPN (DCA, exercise), UKG-JPN (DCA); USA-UKG is allied
+    assert (r.allied_dyads, r.partnership_dyads) == (3, 2)
+    assert r.partnership_share == pytest.approx(2 / 5)
+    assert pd.isna(r.partnership_ratio)  # no new pact in the 1990s
+    r = _row(idx, period=1980)  # the 1985 exercise ties three allies: no partnership dyad
+    assert (r.new_exercises, r.partnership_dyads) == (1, 0)
+    # antiquity: pacts counted, DCA/exercise columns NA (outside the coverage of any DCA or exercise data)
+    bce = idx[idx["period_start"] < 0]
+    assert bce["new_defence_pacts"].sum() == 1
+    assert bce["new_dcas"].isna().all() and bce["partnership_dyads"].isna().all()
+
+
+def test_partnership_window_is_five_years(synthetic_store):
+    from defdip.evolution import partnership_index
+
+    idx = partnership_index(synthetic_store, by="year").set_index("period")
+    # USA-JPN: DCA 1992-1999, exercise 1995 (counts 1995-1999), so a partner in 1999, not in 2000;
+    # UKG-JPN: DCA 1998-2000
+    assert idx.loc[1999, "partnership_dyads"] == 2
+    assert idx.loc[2000, "partnership_dyads"] == 1
+    assert idx.loc[1991, "partnership_dyads"] == 0  # USA-UKG DCA, but allies
+
+
+def test_charts_render(synthetic_store, tmp_path):
+    from defdip.evolution import evolution, evolution_chart, partnership_chart, partnership_index, save_chart
+
+    for by in ("decade", "era"):
+        save_chart(evolution_chart(evolution(synthetic_store, by=by)), tmp_path / f"ev-{by}.html")
+        save_chart(partnership_chart(partnership_index(synthetic_store, by=by)), tmp_path / f"pi-{by}.html")
+    out = save_chart(evolution_chart(evolution(synthetic_store, by="decade")), tmp_path / "ev.svg")
+    assert out.read_text().lstrip().startswith("<svg")
+    with pytest.raises(DefdipError, match="png"):
+        save_chart(evolution_chart(evolution(synthetic_store)), tmp_path / "x.gif")
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    from defdip.evolution import evolution
+
+    with pytest.raises(DefdipError, match="no store"):
+        evolution(tmp_path / "absent.duckdb")
+
+
+# ----------------------------------------------------------------------------- real data
+
+@pytest.mark.shared
+def test_real_evolution_covers_all_activities(full_store):
+    from defdip.evolution import evolution
+
+    ev = evolution(full_store, by="era")
+    assert set(ev["activity"]) >= {"agreements", "exercises", "contacts", "attaches"}
+    assert ev["period"].iloc[0] == "antiquity"
+    assert ev["share_bilateral"].dropna().between(0, 1).all()
+
+
+@pytest.mark.shared
+def test_real_dcas_rise_after_1991(full_store):
+    from defdip.evolution import partnership_index
+
+    idx = partnership_index(full_store, by="decade").set_index("period")
+    assert idx.loc[2000, "new_dcas"] > idx.loc[1980, "new_dcas"]
+    assert idx.loc[1990, "new_dcas"] + idx.loc[2000, "new_dcas"] > 2 * idx.loc[1980, "new_dcas"]
+    assert idx.loc[2000, "partnership_dyads"] > idx.loc[1980, "partnership_dyads"]
+    assert pd.isna(idx.loc[1900, "new_dcas"])  # before any DCA data: NA, never 0
