@@ -84,5 +84,5 @@ def era_of(year: int) -> str:
 
 
 def decade_of(year: int) -> int:
-    """Decade label: 1987 -> 1980, 478 BCE -> -480."""
+    """Decade label: 1987 -> 1980; 478 BCE -> -470 (the 470s BCE)."""
     return -(((-year) // 10) * 10) if year < 0 else (year // 10) * 10

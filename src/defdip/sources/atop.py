@@ -17,7 +17,8 @@ Conventions of the ATOP files, and how they are read here:
   alliance: the date is dropped to the precision that is still valid (a bad day
   keeps year and month, a bad month keeps the year) and the correction is listed
   in ``attributes["date_notes"]``. Only a row without a usable start year is
-  quarantined.
+  quarantined, and so is a row whose last column (``version``, always filled in
+  ATOP) is empty: a line cut short by a truncated download.
 * The member file has one row per alliance, member and phase (``phase`` 0 for a
   one-phase alliance). Each member becomes one participant (role ``member``)
   spanning its earliest entry to its latest exit; its own obligations (the
@@ -172,6 +173,17 @@ def quarantine_duplicates(frame: pd.DataFrame, key: list[str], file: str, ctx: I
     return frame[~dup]
 
 
+def drop_incomplete(frame: pd.DataFrame, file: str, ctx: IngestContext, last: str = "version") -> pd.DataFrame:
+    """Quarantine rows whose last column (ATOP's ``version``, always filled) is empty: a cut-off line."""
+    if last not in frame.columns:
+        return frame
+    cut = frame[last].isna()
+    for idx in frame.index[cut]:
+        ctx.reject(file, int(idx) + 2, last, "", f"incomplete row: no value in the last column '{last}' "
+                                                  "(truncated file?)")
+    return frame[~cut]
+
+
 def tidy(frame: pd.DataFrame, keep_float: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy with integral float columns as nullable integers and exact duplicate rows removed."""
     out = frame.drop_duplicates().reset_index(drop=True).copy()
@@ -266,6 +278,11 @@ class ATOP(Source):
         state_years = read_csv_checked(folder / STATE_YEAR_FILE, STATE_YEAR_REQUIRED)
         inst = read_csv_checked(folder / INST_FILE, INST_REQUIRED)
 
+        alliances = drop_incomplete(alliances, ALLIANCE_FILE, ctx)
+        members = drop_incomplete(members, MEMBER_FILE, ctx)
+        phases = drop_incomplete(phases, PHASE_FILE, ctx)
+        state_years = drop_incomplete(state_years, STATE_YEAR_FILE, ctx)
+        inst = drop_incomplete(inst, INST_FILE, ctx)
         alliances = quarantine_duplicates(alliances, ["atopid"], ALLIANCE_FILE, ctx, "atopid")
         members = quarantine_duplicates(members, list(members.columns), MEMBER_FILE, ctx, "member row")
         phases = phases.copy()
