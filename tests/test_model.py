@@ -23,7 +23,7 @@ def test_valid_record_round_trips():
 
 @pytest.mark.parametrize("over,field", [
     (dict(activity="alliances"), "activity"),
-    (dict(sub_activities=["parades"]), "sub_activities.0"),
+    (dict(sub_activities=["parades"]), "sub_activities"),
     (dict(instrument="handshake"), "instrument"),
     (dict(start_year=0), "start_year"),
     (dict(end_year=-500), "end_year"),

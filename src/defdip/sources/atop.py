@@ -285,6 +285,7 @@ class ATOP(Source):
         inst = drop_incomplete(inst, INST_FILE, ctx)
         alliances = quarantine_duplicates(alliances, ["atopid"], ALLIANCE_FILE, ctx, "atopid")
         members = quarantine_duplicates(members, list(members.columns), MEMBER_FILE, ctx, "member row")
+        state_years = quarantine_duplicates(state_years, ["state", "year"], STATE_YEAR_FILE, ctx, "state-year")
         phases = phases.copy()
         phases["atopidphase"] = [phase_id(as_int(a) or 0, as_int(p)) for a, p in zip(phases["atopid"],
                                                                                      phases["phase"])]
