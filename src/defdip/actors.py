@@ -538,11 +538,12 @@ def load_states(text: str) -> list[Polity]:
 
 
 def load_polities_yaml(text: str) -> list[Polity]:
-    """Parse ``polities.yaml`` into polities."""
+    """Parse a polity list: a mapping with a ``polities`` list, or a bare list."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     data = yaml.load(text, Loader=loader) or {}
+    items = data.get("polities", []) if isinstance(data, dict) else data
     out = []
-    for item in data.get("polities", []):
+    for item in items:
         start, end = item.get("start_year"), item.get("end_year")
         out.append(
             Polity(

@@ -186,7 +186,11 @@ def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: in
     """
     if value not in frame.columns:
         raise ValueError(f"activity_evolution: the frame has no {value!r} column ({', '.join(frame.columns)})")
-    grouped = frame.groupby(["period", "activity"], as_index=False, dropna=False)[value].sum()
+    frame = frame.copy()
+    if isinstance(frame["period"].dtype, pd.CategoricalDtype):  # eras come as an ordered categorical
+        frame["period"] = frame["period"].astype(str)
+    grouped = frame.groupby(["period", "activity"], as_index=False, dropna=False)[value].sum(min_count=1)
+    grouped[value] = grouped[value].fillna(0)
     extra = sorted(set(grouped["activity"]) - set(codebook().activity_ids))
     color = alt.Color("activity:N", scale=activity_scale(extra), title="activity",
                       legend=alt.Legend(labelExpr=activity_legend_expr(extra), orient="top"))
@@ -232,7 +236,7 @@ def _fill_periods(grouped: pd.DataFrame, value: str) -> pd.DataFrame:
     """Zeros for the periods an activity has no records in (so areas drop to 0 instead of bridging gaps)."""
     periods = sorted(int(p) for p in grouped["period"].dropna().unique())
     if len(periods) > 1:
-        step = min(b - a for a, b in zip(periods, periods[1:]))
+        step = 10 if all(p % 10 == 0 for p in periods) else 1  # decades or years
         if step > 0 and (periods[-1] - periods[0]) / step <= 5000:
             periods = list(range(periods[0], periods[-1] + 1, step))
     full = pd.MultiIndex.from_product([periods, sorted(grouped["activity"].dropna().unique())],
@@ -276,14 +280,21 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcat
                             legend=alt.Legend(orient="top")),
             tooltip=["label:N", "series:N", alt.Tooltip("dyads:Q", format=",")],
         ).properties(width=width, height=160))
+    if "partnership_share" in data.columns:
+        share = data[["period", "label", "partnership_share"]]
+        panels.append(alt.Chart(inline(share), title="Share of tied dyads tied by partnership only (no defence pact)"
+                                ).mark_line(point=True, color="#4C78A8", interpolate="monotone").encode(
+            x=x, y=alt.Y("partnership_share:Q", title="share", scale=alt.Scale(domain=[0, 1]),
+                         axis=alt.Axis(format="%")),
+            tooltip=["label:N", alt.Tooltip("partnership_share:Q", format=".1%")],
+        ).properties(width=width, height=130))
     if "partnership_ratio" in data.columns:
         ratio = data[["period", "label", "partnership_ratio"]]
-        line = alt.Chart(inline(ratio), title="Partnership ratio (partnership instruments / all new instruments)"
-                         ).mark_line(point=True, color="#4C78A8", interpolate="monotone").encode(
-            x=x, y=alt.Y("partnership_ratio:Q", title="ratio"),
-            tooltip=["label:N", alt.Tooltip("partnership_ratio:Q", format=".2f")],
-        ).properties(width=width, height=140)
-        panels.append(line)
+        panels.append(alt.Chart(inline(ratio), title="Partnership ratio: (new DCAs + new exercises) / new defence "
+                                "pacts").mark_line(point=True, color="#54A24B", interpolate="monotone").encode(
+            x=x, y=alt.Y("partnership_ratio:Q", title="ratio (symlog)", scale=alt.Scale(type="symlog")),
+            tooltip=["label:N", alt.Tooltip("partnership_ratio:Q", format=",.2f")],
+        ).properties(width=width, height=130))
     if not panels:
         raise ValueError("partnership_shift: no new_* / *_dyads / partnership_ratio columns to draw")
     return alt.vconcat(*panels, spacing=18).resolve_scale(color="independent")

@@ -84,5 +84,11 @@ def era_of(year: int) -> str:
 
 
 def decade_of(year: int) -> int:
-    """Decade label: 1987 -> 1980; 478 BCE -> -470 (the 470s BCE)."""
-    return -(((-year) // 10) * 10) if year < 0 else (year // 10) * 10
+    """Ten-year bin labelled by its first year: 1987 -> 1980 (1980-1989); 478 BCE -> -480 (480-471 BCE).
+
+    There is no year 0, so 10-1 BCE form the bin -10 and 1-9 CE the bin 0 (nine years).
+    """
+    check_year(year)
+    if year < 0:
+        return -(((-year - 1) // 10 + 1) * 10)
+    return (year // 10) * 10

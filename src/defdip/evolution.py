@@ -21,6 +21,10 @@ Definitions (used by every table, chart, report page and API route built on this
 * **Defence pact** (:func:`is_defence_pact`): an alliance treaty with a defence obligation (ATOP ``defense``,
   COW type I defence pact, or ``defence``/``defense`` among ``attributes["obligations"]``).
 
+* **Not counted**: dyad-year *spells* (``attributes["unit"] == "dyad_spell"``, what the COW alliance source
+  makes from peacesciencer's dyad-year summary) are not treaties or events; they repeat, pair by pair, the
+  alliances ATOP records as treaties, so evolution tables and pact counts leave them out.
+
 The partnership index compares, per period, new defence pacts with new defence cooperation agreements and new
 joint exercises, and counts allied dyads (a defence pact in force) against partnership dyads (a DCA in force or a
 joint exercise in the past five years, without a defence pact) among polities that are not organisations.
@@ -88,6 +92,7 @@ def load_engagements(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     attrs = [_attrs(a) for a in frame["attributes"]]
     frame["institutionalised"] = [is_institutionalised(i, a) for i, a in zip(frame["instrument"], attrs)]
     frame["defence_pact"] = [is_defence_pact(i, a) for i, a in zip(frame["instrument"], attrs)]
+    frame["dyad_spell"] = [a.get("unit") == "dyad_spell" for a in attrs]
     frame["start_year"] = frame["start_year"].astype(int)
     frame["in_force_to"] = frame["in_force_to"].astype(int)
     return frame
@@ -246,6 +251,8 @@ def evolution(store: StoreArg = None, by: str = "decade") -> pd.DataFrame:
 def evolution_from_frame(frame: pd.DataFrame, by: str = "decade") -> pd.DataFrame:
     """:func:`evolution` on a frame from :func:`load_engagements`."""
     _check_by(by)
+    if "dyad_spell" in frame:
+        frame = frame[~frame["dyad_spell"]].reset_index(drop=True)
     if frame.empty:
         return pd.DataFrame(columns=EVOLUTION_COLUMNS)
     keys = ["ord", "activity", "instrument"]
@@ -347,49 +354,122 @@ def _coverage(frame: pd.DataFrame, mask: pd.Series) -> tuple[int, int] | None:
 def partnership_index(store: StoreArg = None, by: str = "decade") -> pd.DataFrame:
     """New defence pacts vs new DCAs and exercises per period, and allied vs partnership dyads in force.
 
-    * ``new_defence_pacts``, ``new_dcas``, ``new_exercises``: engagements started in the period;
+    * ``new_defence_pacts``, ``new_dcas``, ``new_exercises``: engagements started in the period (pacts are
+      treaties: ATOP, the genealogy, never COW dyad spells);
     * ``partnership_ratio``: (new DCAs + new exercises) / new defence pacts (NA without a new pact);
     * ``allied_dyads``: distinct pairs of polities with a defence pact in force in some year of the period;
     * ``partnership_dyads``: distinct pairs that in some year of the period had a DCA in force or a joint
       exercise in the past five years, and no defence pact in force that year;
     * ``partnership_share``: partnership / (allied + partnership) dyads.
 
+    Dyads of states in the years of the state-system panel come from :func:`defdip.panels.dyad_year`
+    (layers ``atop_defense``, ``dca_any``, ``exercises``; one home for who is tied to whom); other years (the
+    genealogy's polities before 1816) and stores without the panel's tables use the engagements' participants.
     DCA, exercise and partnership columns are NA for periods outside the years covered by DCA and exercise
-    datasets (unless the curated genealogy records one there).
+    data (unless the curated genealogy records one there).
     """
     _check_by(by)
     with connection(store) as con:
         frame = load_engagements(con)
         kinds = {
-            "pact": frame["defence_pact"],
+            "pact": frame["defence_pact"] & ~frame["dyad_spell"],
             "dca": frame["instrument"] == "defence_cooperation_agreement",
             "exercise": frame["instrument"] == "exercise",
         }
         wanted = frame.loc[kinds["pact"] | kinds["dca"] | kinds["exercise"], "id"].tolist()
-        pairs = polity_pairs(con, ids=wanted) if wanted else polity_pairs(con, ids=["\0none"])
-    return _partnership_from(frame, pairs, by, kinds)
-
-
-def _partnership_from(frame: pd.DataFrame, pairs: pd.DataFrame, by: str, kinds: dict[str, pd.Series]) -> pd.DataFrame:
+        pairs = polity_pairs(con, ids=wanted or ["\0none"])
+        panel = _panel_dyads(con)
     if frame.empty:
         return pd.DataFrame(columns=INDEX_COLUMNS)
     ids = {k: set(frame.loc[m, "id"]) for k, m in kinds.items()}
+    pact_years = _dyad_years(pairs[pairs["engagement_id"].isin(ids["pact"])])
+    dca_years = _dyad_years(pairs[pairs["engagement_id"].isin(ids["dca"])])
+    ex_pairs = pairs[pairs["engagement_id"].isin(ids["exercise"])].copy()
+    ex_pairs["last"] = ex_pairs["first"]  # an exercise counts from its start year ...
+    ex_years = _dyad_years(ex_pairs, extend=PARTNERSHIP_WINDOW - 1)  # ... for five years
+    ex_cov = _coverage(frame, kinds["exercise"])
+    if ex_cov is not None:  # never beyond the last year the exercise data see
+        ex_years = ex_years[ex_years["year"] <= max(ex_cov[1], int(frame.loc[kinds["exercise"], "in_force_to"].max()))]
+    partner_years = pd.concat([dca_years, ex_years]).drop_duplicates()
+    covered = set()
+    for cov in (_coverage(frame, kinds["dca"]), _coverage(frame, kinds["exercise"])):
+        if cov:
+            covered |= {y for y in range(cov[0], cov[1] + 1) if y != 0}
+    if panel is not None:
+        lo, hi = panel["years"]
+        outside = lambda f: f[(f["year"] < lo) | (f["year"] > hi)]  # noqa: E731
+        pact_years = pd.concat([outside(pact_years), panel["allied"]], ignore_index=True)
+        partner_years = pd.concat([outside(partner_years), panel["partner"]], ignore_index=True)
+        covered = {y for y in covered if y < lo or y > hi} | panel["covered"]
+    partner_years = _without(partner_years, pact_years)
+    return _partnership_from(frame, by, kinds, pact_years, partner_years, covered)
+
+
+def _without(dyads: pd.DataFrame, remove: pd.DataFrame) -> pd.DataFrame:
+    if dyads.empty or remove.empty:
+        return dyads
+    out = dyads.merge(remove[["a", "b", "year"]].drop_duplicates().assign(_x=1), on=["a", "b", "year"], how="left")
+    return out[out["_x"].isna()].drop(columns="_x").reset_index(drop=True)
+
+
+def _db_path(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return row[0] if row and row[0] else None
+
+
+def ccode_ids(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str]]:
+    """COW code -> (polity id, name) for the states in the store's ``polities`` table."""
+    rows = con.execute("SELECT ccode, id, name FROM polities WHERE ccode IS NOT NULL AND kind = 'state' "
+                       "ORDER BY ccode, start_year NULLS FIRST, id").fetchall()
+    out: dict[int, tuple[str, str]] = {}
+    for code, pid, name in rows:
+        out.setdefault(int(code), (pid, name))
+    return out
+
+
+def _panel_dyads(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """Allied and partnership dyad-years of states from the panel layers, or None without them."""
+    path = _db_path(con)
+    if path is None:
+        return None
+    try:
+        from defdip import panels
+    except ImportError:
+        return None
+    wanted = ["atop_defense", "dca_any", "exercises"]
+    try:
+        panel = panels.dyad_year(path, layers=wanted)
+    except DefdipError:
+        return None
+    ids = ccode_ids(con)
+
+    def named(rows: pd.DataFrame) -> pd.DataFrame:
+        a = rows["ccode1"].map(lambda c: ids.get(int(c), (str(c),))[0])
+        b = rows["ccode2"].map(lambda c: ids.get(int(c), (str(c),))[0])
+        out = pd.DataFrame({"a": a.where(a < b, b), "b": b.where(a < b, a), "year": rows["year"].astype(int)})
+        return out.drop_duplicates(ignore_index=True)
+
+    years = panel["year"].astype(int)
+    lo, hi = int(years.min()), int(years.max())
+    allied = named(panel[panel["atop_defense"].fillna(0) > 0])
+    dca = named(panel[panel["dca_any"].fillna(0) > 0])
+    ex = named(panel[panel["exercises"].fillna(0) > 0])
+    ex = pd.concat([ex.assign(year=ex["year"] + k) for k in range(PARTNERSHIP_WINDOW)], ignore_index=True)
+    ex = ex[ex["year"] <= hi]
+    partner = pd.concat([dca, ex]).drop_duplicates(ignore_index=True)
+    has = panel[["dca_any", "exercises"]].notna().any(axis=1)
+    covered = set(years[has].unique().tolist())
+    return {"years": (lo, hi), "allied": allied, "partner": partner, "covered": covered}
+
+
+def _partnership_from(frame: pd.DataFrame, by: str, kinds: dict[str, pd.Series], pact_years: pd.DataFrame,
+                      partner_years: pd.DataFrame, covered: set[int]) -> pd.DataFrame:
     starts = pd.DataFrame({"ord": [ordinal(int(y), by) for y in frame["start_year"]]})
     counts = pd.DataFrame({
         "new_defence_pacts": starts.assign(v=kinds["pact"].to_numpy()).groupby("ord")["v"].sum(),
         "new_dcas": starts.assign(v=kinds["dca"].to_numpy()).groupby("ord")["v"].sum(),
         "new_exercises": starts.assign(v=kinds["exercise"].to_numpy()).groupby("ord")["v"].sum(),
     })
-
-    pact_years = _dyad_years(pairs[pairs["engagement_id"].isin(ids["pact"])])
-    dca_years = _dyad_years(pairs[pairs["engagement_id"].isin(ids["dca"])])
-    ex_pairs = pairs[pairs["engagement_id"].isin(ids["exercise"])].copy()
-    ex_pairs["last"] = ex_pairs["first"]  # an exercise counts from its start year ...
-    ex_years = _dyad_years(ex_pairs, extend=PARTNERSHIP_WINDOW - 1)  # ... for five years
-    partner = pd.concat([dca_years, ex_years]).drop_duplicates()
-    if not pact_years.empty and not partner.empty:
-        partner = partner.merge(pact_years.assign(_p=1), on=["a", "b", "year"], how="left")
-        partner = partner[partner["_p"].isna()].drop(columns="_p")
 
     def per_period(dy: pd.DataFrame) -> pd.Series:
         if dy.empty:
@@ -401,21 +481,21 @@ def _partnership_from(frame: pd.DataFrame, pairs: pd.DataFrame, by: str, kinds: 
     all_ords = sorted({ordinal(y, by) for y in years if y != 0})
     counts = counts.reindex(all_ords)
     counts["allied_dyads"] = per_period(pact_years)
-    counts["partnership_dyads"] = per_period(partner)
+    counts["partnership_dyads"] = per_period(partner_years)
     counts = counts.fillna(0).astype(int)
-
-    partner_cov = [c for c in (_coverage(frame, kinds["dca"]), _coverage(frame, kinds["exercise"])) if c]
-    exercise_cov = _coverage(frame, kinds["exercise"])
-    dca_cov = _coverage(frame, kinds["dca"])
     out = counts.reset_index().rename(columns={"index": "ord"})
     out = out.astype({c: "Int64" for c in out.columns if c != "ord"})
 
-    def covered(cov: tuple[int, int] | None, o: int) -> bool:
+    covered_ords = {ordinal(y, by) for y in covered}
+    dca_cov, exercise_cov = _coverage(frame, kinds["dca"]), _coverage(frame, kinds["exercise"])
+
+    def in_range(cov: tuple[int, int] | None, o: int) -> bool:
         return cov is not None and ordinal(cov[0], by) <= o <= ordinal(cov[1], by)
 
-    for col, covs in (("new_dcas", [dca_cov]), ("new_exercises", [exercise_cov]),
-                      ("partnership_dyads", partner_cov)):
-        ok = [any(covered(c, o) for c in covs if c) or out.at[i, col] > 0 for i, o in enumerate(out["ord"])]
+    for col, test in (("new_dcas", lambda o: in_range(dca_cov, o)),
+                      ("new_exercises", lambda o: in_range(exercise_cov, o)),
+                      ("partnership_dyads", lambda o: o in covered_ords)):
+        ok = [test(o) or out.at[i, col] > 0 for i, o in enumerate(out["ord"])]
         out[col] = out[col].where(pd.Series(ok))
     out = out[(out[["new_defence_pacts", "allied_dyads"]].sum(axis=1) > 0)
               | out[["new_dcas", "new_exercises", "partnership_dyads"]].notna().any(axis=1)]

@@ -116,9 +116,13 @@ class Engagement(BaseModel):
                 dates.check_month_day(self.end_year, self.end_month, self.end_day)
             except ValueError as exc:
                 raise ValueError(f"end_year: {exc}") from None
-            start = dates.sort_key(self.start_year, self.start_month, self.start_day)
-            end = dates.sort_key(self.end_year, self.end_month if self.end_month and self.start_month else None,
-                                 self.end_day if self.end_day and self.start_day else None)
+            # compare at the precision both dates share: 14 May to "May" is not backwards
+            both_months = self.start_month is not None and self.end_month is not None
+            both_days = both_months and self.start_day is not None and self.end_day is not None
+            start = dates.sort_key(self.start_year, self.start_month if both_months else None,
+                                   self.start_day if both_days else None)
+            end = dates.sort_key(self.end_year, self.end_month if both_months else None,
+                                 self.end_day if both_days else None)
             if end < start:
                 raise ValueError(
                     f"end_year: end ({dates.format_year(self.end_year)}) is before start "

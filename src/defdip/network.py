@@ -3,7 +3,11 @@
 A tie joins two polities (organisations and the ``unknown`` actor are not nodes) that take part in the same
 engagement of the chosen layer while both are in it, in at least one year of the window ``year..to_year``
 (an engagement is in force as defined in :mod:`defdip.evolution`). The graph holds only polities with a tie.
-Edge ``weight`` is the number of distinct engagements tying the pair.
+Edge ``weight`` is the number of distinct engagements tying the pair. Layers the dyad-year panel provides
+(``atop_defense``, ``dca_any``, ``exercises``, ``arms_tiv``, ``pko_codeployed``, ``visits``, ``dd_index``...) come
+from :func:`defdip.panels.dyad_year` instead: a tie when the layer is above 0 in a year of the window, weight the
+sum of its values; nodes are states (COW codes mapped to polity ids). ``all`` and the activity layers use every
+engagement, from antiquity on.
 
 Measures: density; connected components and the largest one's share of nodes; degree (number of partners) and
 strength (sum of weights); eigenvector centrality computed within each component (unit norm per component,
@@ -21,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import networkx as nx
 import pandas as pd
 
 from defdip import dates
 from defdip.errors import DefdipError
-from defdip.evolution import StoreArg, connection, load_engagements, polity_pairs
+from defdip.evolution import StoreArg, _db_path, ccode_ids, connection, load_engagements, polity_pairs
 
 SEED = 42
 
@@ -59,7 +64,29 @@ LAYERS: dict[str, tuple[str, Mask]] = {
     "visits": ("visits by defence officials", lambda f: f["instrument"] == "visit"),
     "presence": ("military presence (troops or bases abroad)", lambda f: f["instrument"] == "military_presence"),
 }
-"""Network layers: name -> (description, selection of engagements)."""
+"""Layers built from the engagements: name -> (description, selection of engagements). Where the dyad-year
+panel (:mod:`defdip.panels`) has a layer of the same name (atop_defense, dca_any, exercises, arms_tiv,
+pko_codeployed, visits, dd_index, ...), the panel is used instead, so that who is tied to whom has one home."""
+
+NOT_TIES = ("cowmaj", "conttype")
+"""Panel layers that are not defence-diplomacy ties (major-power status, contiguity)."""
+
+
+def panel_layers() -> dict[str, Any]:
+    """The dyad-year panel's layers usable as networks (empty when panels are not installed)."""
+    try:
+        from defdip import panels
+    except ImportError:
+        return {}
+    return {k: v for k, v in panels.LAYERS.items() if k not in NOT_TIES}
+
+
+def layers() -> dict[str, str]:
+    """Every network layer with its description (engagement layers, then panel-only layers)."""
+    out = {k: v[0] for k, v in LAYERS.items()}
+    for name, layer in panel_layers().items():
+        out[name] = f"{layer.description} [panel, {layer.first_year}-{layer.last_year}]"
+    return out
 
 
 @dataclass
@@ -70,8 +97,8 @@ class NetworkResult:
 
 
 def _check_layer(layer: str) -> str:
-    if layer not in LAYERS:
-        raise DefdipError(f"unknown network layer {layer!r}; known layers: {', '.join(LAYERS)}")
+    if layer not in LAYERS and layer not in panel_layers():
+        raise DefdipError(f"unknown network layer {layer!r}; known layers: {', '.join(layers())}")
     return layer
 
 
@@ -88,11 +115,14 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
     last = int(to_year) if to_year is not None else year
     if last < year:
         raise DefdipError(f"--to ({dates.format_year(last)}) is before the first year ({dates.format_year(year)})")
+    span = _span(year, last)
+    panel = panel_layers().get(layer)
+    if panel is not None:
+        return _panel_network(store, panel, layer, year, last)
     with connection(store) as con:
         frame = load_engagements(con)
-        selected = frame[LAYERS[layer][1](frame).fillna(False).astype(bool)]
+        selected = frame[LAYERS[layer][1](frame).fillna(False).astype(bool) & ~frame["dyad_spell"]]
         window = selected[(selected["start_year"] <= last) & (selected["in_force_to"] >= year)]
-        span = _span(year, last)
         if selected.empty:
             raise DefdipError(f"the store has no engagements in layer {layer!r} "
                               f"({LAYERS[layer][0]}); build it with the sources that provide them")
@@ -110,13 +140,50 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
     return _measure(pairs, polities, layer, year, last)
 
 
+def _panel_network(store: StoreArg, panel, layer: str, year: int, last: int) -> NetworkResult:
+    """A network from a dyad-year panel layer: a tie when the layer's value is above 0 in some year of the
+    window; ``weight`` = the sum of its values over the window (years tied for 0/1 layers, TIV, counts)."""
+    from defdip import panels
+
+    column = panel.columns[0]
+    span = _span(year, last)
+    with connection(store) as con:
+        path = _db_path(con) if isinstance(store, duckdb.DuckDBPyConnection) else store
+        ids = ccode_ids(con)
+    if not (panel.first_year <= last and year <= panel.last_year):
+        raise DefdipError(f"layer {layer!r} covers {panel.first_year}-{panel.last_year}; {span} is outside it")
+    frame = panels.dyad_year(path, from_year=max(year, panel.first_year), to_year=min(last, panel.last_year),
+                             layers=[layer])
+    values = frame[column]
+    if values.isna().all():
+        raise DefdipError(f"layer {layer!r} has no data in {span} (it covers {panel.first_year}-{panel.last_year} "
+                          f"where its source reaches)")
+    tied = frame[values.fillna(0) > 0]
+    if tied.empty:
+        raise DefdipError(f"no ties in layer {layer!r} in {span}")
+    def pid(code: Any) -> str:
+        return ids.get(int(code), (str(int(code)),))[0]
+    pairs = pd.DataFrame({
+        "a": tied["ccode1"].map(pid), "b": tied["ccode2"].map(pid),
+        "ccode_a": tied["ccode1"].astype("Int64"), "ccode_b": tied["ccode2"].astype("Int64"),
+        "weight": tied[column].astype(float),
+    })
+    swap = pairs["a"] > pairs["b"]
+    pairs.loc[swap, ["a", "b", "ccode_a", "ccode_b"]] = pairs.loc[swap, ["b", "a", "ccode_b", "ccode_a"]].to_numpy()
+    names = pd.DataFrame([{"id": v[0], "name": v[1], "ccode": k} for k, v in ids.items()])
+    return _measure(pairs, names, layer, year, last, description=panel.description)
+
+
 def _span(year: int, last: int) -> str:
     return dates.format_year(year) if year == last else f"{dates.format_year(year)}-{dates.format_year(last)}"
 
 
 def build_graph(pairs: pd.DataFrame, polities: pd.DataFrame | None = None) -> nx.Graph:
     """An undirected graph from :func:`defdip.evolution.polity_pairs` rows (weight = distinct engagements)."""
-    edges = pairs.groupby(["a", "b"], as_index=False).agg(weight=("engagement_id", "nunique"))
+    if "weight" in pairs:
+        edges = pairs.groupby(["a", "b"], as_index=False).agg(weight=("weight", "sum"))
+    else:
+        edges = pairs.groupby(["a", "b"], as_index=False).agg(weight=("engagement_id", "nunique"))
     graph = nx.Graph()
     names = {}
     ccodes: dict[str, Any] = {}
@@ -128,7 +195,7 @@ def build_graph(pairs: pd.DataFrame, polities: pd.DataFrame | None = None) -> nx
             if pid not in ccodes and pd.notna(cc):
                 ccodes[pid] = cc
     for a, b, w in edges.itertuples(index=False):
-        graph.add_edge(a, b, weight=int(w))
+        graph.add_edge(a, b, weight=int(w) if float(w).is_integer() else float(w))
     for node in graph.nodes:
         graph.nodes[node]["name"] = str(names.get(node) or node)
         if node in ccodes:
@@ -159,7 +226,8 @@ def _eigenvector(graph: nx.Graph) -> tuple[dict[str, float], str]:
     return values, ("; ".join(notes) or "converged")
 
 
-def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int, last: int) -> NetworkResult:
+def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int, last: int,
+             description: str | None = None) -> NetworkResult:
     graph = build_graph(pairs, polities)
     graph.graph.update({"layer": layer, "from_year": year, "to_year": last})
     n = graph.number_of_nodes()
@@ -186,7 +254,7 @@ def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int,
     brokers = nodes.sort_values(["betweenness", "degree", "id"], ascending=[False, False, True]).head(5)
     central = nodes.sort_values(["eigenvector", "id"], ascending=[False, True], na_position="last").head(5)
     summary = {
-        "layer": layer, "description": LAYERS[layer][0], "from_year": year, "to_year": last,
+        "layer": layer, "description": description or LAYERS[layer][0], "from_year": year, "to_year": last,
         "nodes": n, "edges": graph.number_of_edges(), "density": nx.density(graph),
         "components": len(components), "largest_component_share": len(components[0]) / n if n else math.nan,
         "average_clustering": nx.average_clustering(graph),
@@ -221,7 +289,7 @@ def export_network(result: NetworkResult, path: str | Path, fmt: str | None = No
                 attrs[key] = float(row[key])
         graph.add_node(str(row["id"]), **attrs)
     for a, b, data in result.graph.edges(data=True):
-        graph.add_edge(str(a), str(b), weight=int(data.get("weight", 1)))
+        graph.add_edge(str(a), str(b), weight=data.get("weight", 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "graphml":
         nx.write_graphml(graph, path)

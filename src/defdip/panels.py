@@ -227,7 +227,7 @@ def _layer(name: str, columns: Sequence[str], source: str, first: int, last: int
                  tuple(tables))
 
 
-_ATOP_KEYS = ("leeds_etal2002",)
+_ATOP_KEYS = ("leeds_atop_2002",)
 _ATOP_OBLIG = {"defense": "defence", "offense": "offence", "neutral": "neutrality", "nonagg": "non-aggression",
                "consul": "consultation"}
 LAYERS: dict[str, Layer] = {}
@@ -241,38 +241,40 @@ for _ob in ("defense", "neutral", "nonagg", "entente"):
     LAYERS[f"cow_{_ob}"] = _layer(
         f"cow_{_ob}", [f"cow_{_ob}"], "cow_alliance", 1816, 2012,
         f"1 if a COW Formal Alliances v4.1 {_ob} alliance links the dyad that year (peacesciencer's dyad-year "
-        "summary).", ("gibler2009",), "cow_alliance")
+        "summary).", ("gibler_alliances_2009",), "cow_alliance")
 for _kind, _text in (("general", "a general (framework) DCA"), ("sector", "a sector-specific DCA"),
                      ("any", "any DCA")):
     LAYERS[f"dca_{_kind}"] = _layer(
         f"dca_{_kind}", [f"dca_{_kind}"], "dcad", 1980, 2010,
         f"1 if {_text} is in force: signed in or before the year and not ended (DCAD endYearEstimate; data "
-        "end 2010).", ("kinne2020",), "dcad")
+        "end 2010).", ("kinne_dcad_2020",), "dcad")
 LAYERS["exercises"] = _layer(
     "exercises", ["exercises", "exercises_bilateral", "exercises_multilateral"], "mme", 1980, 2018,
     "Number of joint military exercises that started that year with both states taking part (MME v7 and JME v3 "
     "1980-2010; the unofficial list of Russia's exercises extends Russia's dyads alone through 2011-2018, "
     "other dyads NA there; JME's 1974-79 records are too sparse to count as coverage). bilateral = exactly "
     "two states with COW codes among the participants; multilateral = more.",
-    ("dorazio_galambos2021", "dorazio2012"), "exercises")
+    ("dorazio_galambos_2021", "dorazio_2013_jme", "milru_exercises_unofficial"), "exercises")
 LAYERS["arms_tiv"] = _layer(
     "arms_tiv", ["arms_tiv"], "sipri", 1950, 2018,
     "SIPRI TIV (millions) of weapons delivered from ccode1 to ccode2 that year (a deal's delivered TIV spread "
     "evenly over its delivery years); non-directed: both ways summed. The shared development copy is an 8% "
-    "sample of the register: figures from it are not totals.", ("sipri_at",), "arms")
+    "sample of the register: figures from it are not totals.", ("sipri_arms_transfers",), "arms")
 LAYERS["pko_codeployed"] = _layer(
     "pko_codeployed", ["pko_codeployed"], "un_pko", 2010, 2021,
     "1 if both states contributed personnel to the same UN peacekeeping mission that year.",
-    ("un_pko",), "pko")
+    ("un_dpo_contributions",), "pko")
 LAYERS["visits"] = _layer(
     "visits", ["visits"], "us_visits", 1992, 2012,
     "Number of visits by US defence officials to the other state that year (directed from the US; only dyads "
-    "with the US are covered, others NA).", ("us_visits",), "visits")
+    "with the US are covered, others NA).", ("flynn_troopdata_visits",), "visits")
 LAYERS["dd_index"] = _layer(
     "dd_index", ["dd_index"], "defdip", 1815, ATOP_END,
     "Defence-diplomacy index 0-5: number of activities present among agreements (ATOP alliance or DCA), "
     "exercises, arms transfers, UN co-deployment and visits; components outside coverage are left out, NA "
-    "only when all are.", (), None, tables=())
+    "only when all are.", ("leeds_atop_2002", "kinne_dcad_2020", "dorazio_galambos_2021", "dorazio_2013_jme",
+     "milru_exercises_unofficial", "sipri_arms_transfers", "un_dpo_contributions", "flynn_troopdata_visits"),
+    None, tables=())
 LAYERS["conttype"] = _layer(
     "conttype", ["conttype"], "cow_contiguity", 1816, COW_END,
     "COW direct contiguity type: 1 land/river border, 2-5 water distance up to 12/24/150/400 miles, 0 none "
@@ -290,31 +292,6 @@ _DD_COMPONENTS = {
     "pko": (("pko", "pko_codeployed"),),
     "visits": (("visits", "visits"),),
 }
-
-
-def _citation_keys() -> None:
-    """Take each layer's citation keys from its source module where that module is installed."""
-    try:
-        from defdip.sources import all_sources
-
-        sources = all_sources()
-    except Exception:  # noqa: BLE001 - a broken sibling module must not break panels
-        return
-    for name, layer in list(LAYERS.items()):
-        keys: list[str] = []
-        ids = [layer.source]
-        if name == "exercises":
-            ids = ["mme", "jme", "ru_exercises"]
-        elif name == "dd_index":
-            ids = ["atop", "dcad", "mme", "jme", "sipri", "un_pko", "us_visits"]
-        for sid in ids:
-            if sid in sources:
-                keys.extend(k for k in sources[sid].citation_keys if k not in keys)
-        if keys:
-            LAYERS[name] = Layer(**{**layer.__dict__, "citation_keys": tuple(keys)})
-
-
-_citation_keys()
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -438,6 +415,7 @@ def _make_nodes(con: duckdb.DuckDBPyConnection, system: str, lo: int, hi: int) -
 
 
 def _make_ties(con: duckdb.DuckDBPyConnection, ties: Iterable[str], lo: int, hi: int) -> None:
+    """TEMP tables _t_<tie> (directed values) and _u_<tie> (the two directions combined, c1 < c2)."""
     for tie in ties:
         spec = _TIES[tie]
         con.execute(f"CREATE OR REPLACE TEMP TABLE _t_{tie} AS SELECT * FROM ({spec.sql}) "
@@ -448,22 +426,31 @@ def _make_ties(con: duckdb.DuckDBPyConnection, ties: Iterable[str], lo: int, hi:
 
 
 def _value(tie: str, col: str, alias: str) -> str:
+    """A layer column: NA outside the source's coverage, 0 inside it where no tie is recorded."""
     spec = _TIES[tie]
     typ = spec.types.get(col, "INTEGER")
     return f"CASE WHEN {spec.coverage} THEN coalesce({alias}.{col}, 0)::{typ} END"
 
 
-def _dd_expr(present: dict[str, str]) -> str:
-    """SQL for dd_index from the (non-directed) component aliases available."""
+def _dd_flags(dd_ties: list[str]) -> tuple[str, list[str]]:
+    """SELECT of non-directed component flags (dd_<component> = 1 when the tie is present) and their names."""
+    parts, names = [], []
+    for comp, members in _DD_COMPONENTS.items():
+        for tie, col in members:
+            if tie in dd_ties:
+                parts.append(f"SELECT c1, c2, year, ({col} > 0)::INTEGER AS dd_{comp} FROM _u_{tie}")
+                names.append(f"dd_{comp}")
+    return " UNION ALL BY NAME ".join(parts), list(dict.fromkeys(names))
+
+
+def _dd_expr(dd_ties: list[str], alias: str) -> str:
+    """SQL for dd_index from the component flags joined under ``alias``; coverage decides NA per component."""
     comps = []
-    for parts in _DD_COMPONENTS.values():
-        exprs = []
-        for tie, col in parts:
-            if tie in present:
-                cov = _TIES[tie].coverage
-                exprs.append(f"CASE WHEN {cov} THEN (coalesce({present[tie]}.{col}, 0) > 0)::INTEGER END")
-        if exprs:
-            comps.append(exprs[0] if len(exprs) == 1 else f"greatest({', '.join(exprs)})")
+    for comp, members in _DD_COMPONENTS.items():
+        covs = [_TIES[tie].coverage for tie, _ in members if tie in dd_ties]
+        if covs:
+            cov = " OR ".join(f"({c})" for c in dict.fromkeys(covs))
+            comps.append(f"CASE WHEN {cov} THEN coalesce({alias}.dd_{comp}, 0) END")
     if not comps:
         return "NULL::INTEGER"
     return (f"CASE WHEN coalesce({', '.join(comps)}) IS NULL THEN NULL ELSE "
@@ -471,36 +458,53 @@ def _dd_expr(present: dict[str, str]) -> str:
 
 
 def _panel_sql(con: duckdb.DuckDBPyConnection, names: list[str], *, directed: bool, symmetric: bool) -> str:
-    """SELECT for the dyad-year panel over _nodes. symmetric: directed rows carrying non-directed values."""
+    """SELECT for the dyad-year panel over _nodes. symmetric: directed rows carrying non-directed values.
+
+    The sparse tie tables of every requested layer are stacked into one table ``_ties`` (one row per
+    dyad-year with any tie), which is left-joined once onto the state-system dyads.
+    """
     ties = list(dict.fromkeys(_LAYER_TIE[n] for n in names if n in _LAYER_TIE))
     dd_ties: list[str] = []
     if "dd_index" in names:
         dd_ties = [t for parts in _DD_COMPONENTS.values() for t, _ in parts if _tie_available(t, con)]
-    _make_ties(con, list(dict.fromkeys(ties + dd_ties)), *con.execute(
-        "SELECT min(year), max(year) FROM _nodes").fetchone())
-    pair = "a.code <> b.code" if directed else "a.code < b.code"
-    joins, cols = [], []
-    for tie in dict.fromkeys(ties + dd_ties):
-        if directed and not symmetric and tie in ties:
-            joins.append(f"LEFT JOIN _t_{tie} t_{tie} ON t_{tie}.c1 = d.c1 AND t_{tie}.c2 = d.c2 "
-                         f"AND t_{tie}.year = d.year")
-        if (not directed or symmetric) or tie in dd_ties:
-            joins.append(f"LEFT JOIN _u_{tie} u_{tie} ON u_{tie}.c1 = least(d.c1, d.c2) "
-                         f"AND u_{tie}.c2 = greatest(d.c1, d.c2) AND u_{tie}.year = d.year")
+    lo, hi = con.execute("SELECT min(year), max(year) FROM _nodes").fetchone()
+    _make_ties(con, list(dict.fromkeys(ties + dd_ties)), lo, hi)
+    use_directed = directed and not symmetric
+    stacks, columns = [], []
+    for tie in ties:
+        stacks.append(f"SELECT * FROM {'_t_' if use_directed else '_u_'}{tie}")
+        columns.extend(_TIES[tie].combine)
+    if dd_ties:
+        flags, flag_cols = _dd_flags(dd_ties)
+        if use_directed:  # the index is a property of the pair: the same in both directions
+            flags = f"SELECT * FROM ({flags}) UNION ALL BY NAME SELECT * REPLACE (c2 AS c1, c1 AS c2) FROM ({flags})"
+        stacks.append(flags)
+        columns.extend(flag_cols)
+    joins = []
+    if stacks:
+        aggs = ", ".join(f"max({c}) AS {c}" for c in dict.fromkeys(columns))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _ties AS SELECT c1, c2, year, {aggs} FROM "
+                    f"({' UNION ALL BY NAME '.join(stacks)}) GROUP BY c1, c2, year")
+        if use_directed:
+            joins.append("LEFT JOIN _ties t ON t.c1 = d.c1 AND t.c2 = d.c2 AND t.year = d.year")
+        else:
+            joins.append("LEFT JOIN _ties t ON t.c1 = least(d.c1, d.c2) AND t.c2 = greatest(d.c1, d.c2) "
+                         "AND t.year = d.year")
+    cols = []
     for name in names:
         if name == "dd_index":
-            cols.append(f"{_dd_expr({t: f'u_{t}' for t in dd_ties})} AS dd_index")
+            cols.append(f"{_dd_expr(dd_ties, 't')} AS dd_index")
         elif name == "cowmaj":
             for i in (1, 2):
                 cols.append(f"CASE WHEN d.year <= {COW_END} THEN (m{i}.ccode IS NOT NULL)::INTEGER END AS cowmaj{i}")
                 joins.append(f"LEFT JOIN _maj m{i} ON m{i}.ccode = d.c{i} AND m{i}.year = d.year")
         else:
             tie = _LAYER_TIE[name]
-            alias = f"t_{tie}" if directed and not symmetric else f"u_{tie}"
-            cols.extend(f"{_value(tie, col, alias)} AS {col}" for col in LAYERS[name].columns)
+            cols.extend(f"{_value(tie, col, 't')} AS {col}" for col in LAYERS[name].columns)
     if "cowmaj" in names:
         con.execute("""CREATE OR REPLACE TEMP TABLE _maj AS SELECT DISTINCT ccode, unnest(range(styear, endyear + 1))
                        AS year FROM cow_majors""")
+    pair = "a.code <> b.code" if directed else "a.code < b.code"
     select = ", ".join(["d.code1", "d.code2", "d.year"] + cols)
     return f"""
         WITH d AS (SELECT a.code AS code1, b.code AS code2, a.ccode AS c1, b.ccode AS c2, a.year
@@ -509,11 +513,13 @@ def _panel_sql(con: duckdb.DuckDBPyConnection, names: list[str], *, directed: bo
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    frame = con.execute(sql).df()
-    for col in frame.columns:
-        if str(frame[col].dtype) in ("int32", "int64"):
-            frame[col] = frame[col].astype("Int32")
-    return frame
+    """Run the panel query; integer columns come back as nullable Int32 (NA outside coverage)."""
+    import pyarrow as pa
+
+    table = con.sql(sql).to_arrow_table()
+    ints = {pa.int8(): pd.Int32Dtype(), pa.int16(): pd.Int32Dtype(), pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype()}
+    return table.to_pandas(types_mapper=ints.get)
 
 
 # -------------------------------------------------------------------------------------------------------- API

@@ -1,5 +1,6 @@
 """Country and dyad profiles: a polity's engagements over time across every activity.
 
+COW alliance dyad spells (see :mod:`defdip.evolution`) are left out: they repeat ATOP's treaties pair by pair.
 Names resolve through ``actors.registry().resolve`` (a polity id such as ``USA`` or ``athens`` works too);
 an unknown name raises :class:`defdip.actors.UnknownPolityError` with suggestions. Years follow
 :mod:`defdip.evolution` (``last_year`` is the last year an engagement was in force).
@@ -45,7 +46,7 @@ def _engagements_of(con, polity_ids: list[str]) -> pd.DataFrame:
         if roles is None:
             roles = rows
     ids = set.intersection(*sets) if sets else set()
-    out = frame[frame["id"].isin(ids)].merge(roles, on="id", how="left")
+    out = frame[frame["id"].isin(ids) & ~frame["dyad_spell"]].merge(roles, on="id", how="left")
     return out
 
 

@@ -74,6 +74,8 @@ def merge_duplicates(engagements: Iterable[Engagement]) -> list[Engagement]:
         base.participants.extend(p for p in eng.participants if p.id not in seen)
         base.provenance.extend(eng.provenance)
         base.sub_activities = sorted(set(base.sub_activities) | set(eng.sub_activities))
+        for key, value in eng.attributes.items():  # details only the later source has are kept
+            base.attributes.setdefault(key, value)
         base.attributes.setdefault("merged_ids", []).append(eng.id)
     return out
 
@@ -212,7 +214,8 @@ def build(store: str | Path | None = None, sources_dir: str | Path | None = None
     engagements.sort(key=lambda e: e.id)
     frames = _frames(engagements)
     for r in reports:  # engagements after merging, per source (a merged event counts for each)
-        r.engagements = int((frames["provenance"]["source"] == r.source).sum()) if len(frames["provenance"]) else 0
+        prov = frames["provenance"]
+        r.engagements = int(prov.loc[prov["source"] == r.source, "engagement_id"].nunique()) if len(prov) else 0
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + f".building-{os.getpid()}")

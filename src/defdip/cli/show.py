@@ -1,1 +1,49 @@
-"""CLI commands: placeholder until this area lands."""
+"""Commands that show the store: the offline report (and, next to it, the web dashboard)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from defdip.cli.app import app, console
+
+STORE_OPT = typer.Option(None, "--store", help="Store file (default: DEFDIP_STORE or the user data directory).")
+
+
+@app.command()
+def report(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the report into (index.html, charts/)."),
+    country: str = typer.Option("USA", "--country", "-c",
+                                help="Country whose partners are mapped: a name, COW abbreviation or ISO3 code."),
+    year: list[int] = typer.Option(None, "--year", "-y",
+                                   help="Network snapshot year (repeatable; default 1913, 1950, 1980, 2010)."),
+    store: Path | None = STORE_OPT,
+) -> None:
+    """Write a static report that opens from disk with no network: codebook counts, the genealogy timeline,
+    evolution and the alliance-to-partnership shift, networks, maps, the conflict model, sources and
+    bibliography. Every chart is also saved as PNG and SVG under OUT/charts/."""
+    from defdip.report import NETWORK_YEARS, build_report, sections_status
+
+    with Progress(TextColumn("[bold]{task.description:<44}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("report", total=1)
+
+        def tick(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        index = build_report(out, store=store, progress=tick, country=country, years=year or NETWORK_YEARS)
+    status = sections_status(out)
+    for s in status:
+        mark = {"ok": "[green]ok[/]", "unavailable": "[yellow]unavailable[/]"}.get(s["status"], "[red]failed[/]")
+        line = f"  {mark:<28} {s['title']}"
+        if s["note"]:
+            line += f" [dim]- {s['note']}[/]"
+        console.print(line, highlight=False, soft_wrap=True)
+    charts = sorted((Path(out) / "charts").glob("*.png"))
+    console.print(f"[bold]Report:[/] {index} ({len(charts)} charts as PNG and SVG in {Path(out) / 'charts'})")
+
+
+# --- web dashboard -------------------------------------------------------------------------------------------
+# `defdip serve` (the FastAPI dashboard, defdip.web) is added here by its own change.

@@ -27,9 +27,10 @@ Conventions of the ATOP files, and how they are read here:
 * Member codes are COW ``ccode``s, resolved through the year-aware registry in the
   first year of the membership in which the state existed (see
   :func:`resolve_in_spell`; ``attributes["resolved_as_of"]`` when that is not the
-  entry year). A few ATOP members are not COW states (e.g. 8152). Misses are counted through the ingest context and listed in the
-  engagement's ``attributes["unresolved_members"]``; an alliance none of whose
-  members resolves is quarantined.
+  entry year). A few ATOP members are not COW states (e.g. 8152). Misses are
+  counted through the ingest context and listed in the engagement's
+  ``attributes["unresolved_members"]``; an alliance none of whose members resolves
+  is quarantined.
 
 Sub-activities (a coding rule of defdip, not of ATOP):
 
@@ -39,6 +40,13 @@ Sub-activities (a coding rule of defdip, not of ATOP):
 * ``education_training`` when military aid includes training or the provision of
   military technology (``milaid == 3``, or ``milaid == 4``, which the ATOP
   codebook uses for grants or loans *and* training/technology).
+
+Directedness in ``atop_member``: each row is one member's own commitment in one
+phase, so obligations are directed from ``member`` to its allies. ``asymm == 1``
+marks alliances whose members took on different obligations and ``obvary == 1``
+alliances whose obligations vary across members or phases; in those cases the
+obligation dummies of different members of the same ``atopid`` differ, and a
+directed dyad (A, B) carries A's row.
 
 Reference tables (tidy copies, lowercase original column names, integral columns as
 nullable integers, exact duplicate rows removed): ``atop_alliance`` (atop5_1a),

@@ -320,7 +320,8 @@ class COWAlliance(Source):
         table = good[["ccode1", "ccode2", "year", *flags]].astype("Int64").reset_index(drop=True)
         result.tables = {"cow_alliance_dyad_year": table}
 
-        undirected = good.assign(low=good[["ccode1", "ccode2"]].min(axis=1), high=good[["ccode1", "ccode2"]].max(axis=1))
+        pair = good[["ccode1", "ccode2"]]
+        undirected = good.assign(low=pair.min(axis=1), high=pair.max(axis=1))
         undirected = undirected.groupby(["low", "high", "year"], as_index=False)[flags].max()
         last_year = int(good["year"].max()) if len(good) else LAST_YEAR
         for kind, col in SUMMARY_COLUMNS.items():

@@ -19,7 +19,8 @@ Dates and codes:
   force at the end of the data has ``endYearEstimate == 2010``, so
   ``attributes["in_force_2010"]`` is true when ``endYearEstimate >= 2010`` and the
   agreement is not coded as terminated (``terminated != 1``). ``ongoing`` stays false
-  because DCAD says nothing after 2010.
+  because DCAD says nothing after 2010. The end is a year only (an agreement
+  signed and ended in the same year has ``end_year == start_year``).
 * Entry into force (``EIF*``) is kept in the attributes as an ISO date (it is missing
   for many agreements and may fall after 2010).
 
@@ -159,14 +160,6 @@ class DCAD(Source):
         if end_year is not None and end_year < sy:
             notes.append(f"end: endYearEstimate {end_year} is before signature; dropped")
             end_year = None
-        end_month = end_day = None
-        if end_year is not None and end_year == sy and sm is not None:
-            # A year-only end in the year of a dated signature: DCAD means "by the end of that year".
-            # Stated as 31 December so the engagement's start/end order check compares like with like.
-            end_month, end_day = 12, 31
-            attributes_end_note = "endYearEstimate is a year; stated as 31 December of that year"
-        else:
-            attributes_end_note = None
         terminated = code(row["terminated"])
         in_force = end_year is not None and end_year >= END_OF_DATA and terminated != 1
 
@@ -206,8 +199,6 @@ class DCAD(Source):
         }
         if unresolved:
             attributes["unresolved_signatories"] = unresolved
-        if attributes_end_note:
-            attributes["end_note"] = attributes_end_note
         if notes:
             attributes["date_notes"] = notes
         names = [p["name"] or p["id"] for p in participants] + [f"ccode {c}" for c in unresolved]
@@ -224,7 +215,7 @@ class DCAD(Source):
             "sub_activities": subs,
             "instrument": "defence_cooperation_agreement",
             "start_year": sy, "start_month": sm, "start_day": sd,
-            "end_year": end_year, "end_month": end_month, "end_day": end_day,
+            "end_year": end_year,
             "precision": precision_of(sm, sd),
             "participants": participants,
             "attributes": attributes,

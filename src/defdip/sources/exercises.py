@@ -31,9 +31,10 @@ The same exercise often appears in both. :func:`pair_mme_jme` pairs them one-to-
 "Cobra Gold 05" = "Cobra Gold 2005" = "COBRA-GOLD"), equal start year, start months at most one apart where both
 are known, and at least one participant in common; then, in order, weaker evidence (see :func:`pair_mme_jme`):
 one dating slip with the same name, alike names with two common participants, and unnamed exercises starting the
-same day with the same participants. Both engagements of a pair get the same ``match_key`` (``exercise:<jme id>``), which ``store.merge_duplicates``
-turns into one engagement carrying both provenances. Unpaired engagements get no key, so two different exercises of
-one source are never merged by accident. The pairing reads the sibling file when it is present in the folder.
+same day with the same participants. Both engagements of a pair get the same ``match_key``
+(``exercise:<jme id>``), which ``store.merge_duplicates`` turns into one engagement carrying both provenances.
+Unpaired engagements get no key, so two different exercises of one source are never merged by accident.
+The pairing reads the sibling file when it is present in the folder (either loader alone still works).
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ RU_REQUIRED = ("id", "name", "yr", "part1")
 
 INTEROPERABILITY = re.compile(r"inter-?\s?operab", re.I)
 PEACEKEEPING = re.compile(r"peace-?\s?keep|peace support|peace enforcement", re.I)
-HADR = re.compile(r"humanitarian|disaster|search[- ]and[- ]rescue|\bsar\b|rescue|relief|рескью|спасат", re.I)
+HADR = re.compile(r"humanitarian|disaster|search[- ]and[- ]rescue|\bsar\b|rescue|relief|рескью|спасат",
+                  re.I)
 
 ACTIVITY = "exercises"
 INSTRUMENT = "exercise"
@@ -507,7 +509,7 @@ def parse_jme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
             cells = split_date_text(rec["Start Date"])
         start = clean_date(*cells, "start")
         if start.year is None:
-            rejects.append((pos, "Start Date", rec["Start Date"],
+            rejects.append((pos, "Start Date", _text(rec["Start Date"]) or "",
                             "; ".join(start.notes) or "missing or unreadable start date"))
             continue
         end_cells = (rec["e.year"], rec["e.month"], rec["e.day"])
@@ -732,7 +734,7 @@ def _pairs_cached(mme_path: str, mme_stamp: tuple, jme_path: str, jme_stamp: tup
     return keys
 
 
-def match_keys(folder: Path, reg: Any = None) -> dict[str, str]:
+def match_keys(folder: Path) -> dict[str, str]:
     """``match_key`` by engagement id for every MME/JME pair found in ``folder`` (empty if either file is absent)."""
     mme_path, jme_path = folder / MME_FILE, folder / JME_FILE
     if not (mme_path.is_file() and jme_path.is_file()):

@@ -335,7 +335,7 @@ class SIPRIArmsTransfers(Source):
             "end_year": deliveries[-1] if deliveries else None,
             "precision": "year",
             "circa": order_flag,
-            "ongoing": ordered is not None and delivered is not None and delivered < ordered,
+            "ongoing": ordered is not None and (delivered or 0) < ordered,
             "participants": participants,
             "attributes": attributes,
             "provenance": [self.provenance(digest)],

@@ -23,7 +23,8 @@ has the African Union (``au``) as a second organiser.
       figures; the three are kept as given.
     * Quarantined: an exact duplicate row (the first is kept), a second row for the same
       country, mission and year with other figures, a year that is not a whole year between
-      1948 and next year, and a missing or negative personnel figure (e.g. a truncated row).
+      1948 and next year, a missing or negative personnel figure, and a row with more or fewer
+      fields than the header (a truncated file).
       A contributor that does not resolve is counted in ``unresolved`` and its rows make no
       engagement (quarantined with the reason): a deployment without its contributor says
       nothing about defence relations.
@@ -52,7 +53,8 @@ has the African Union (``au``) as a second organiser.
       the mean of its ``NoTroops`` values. Attributes: number of locations, troops at
       locations (sum), HQ locations, the largest ``No.TCC`` at one location, and the list of
       locations with coordinates and troops (the first :data:`MAX_LOCATIONS`, largest first).
-    * Quarantined: exact duplicate rows, impossible years, coordinates outside the globe, and
+    * Quarantined: rows with more or fewer fields than the header, exact duplicate rows,
+      impossible years, coordinates outside the globe, and
       a mission-year none of whose hosts or contributors resolves.
 
     Reference table ``geopko_locations``: ``mission``, ``year``, ``host`` (Geo-PKO's country
@@ -62,7 +64,9 @@ has the African Union (``au``) as a second organiser.
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
+import io
 import math
 import re
 from pathlib import Path
@@ -138,7 +142,7 @@ separation area between Israel and Syria; UNISFA's Abyei area is claimed by both
 CO_ORGANISERS = {"UNAMID": "au"}
 """Missions run jointly with another organisation (polity id)."""
 
-GEOPKO_NAMES = {"Drc": "DR Congo", "Korea": "South Korea", "Us": "United States"}
+GEOPKO_NAMES = {"Drc": "DR Congo", "Korea": "South Korea", "Korea (ROK)": "South Korea", "Us": "United States"}
 """Geo-PKO spellings that the registry would read otherwise (Geo-PKO's "Korea" is South Korea)."""
 GEOPKO_UNNAMED = {"tcc name unknown", "multinational", "un"}
 """Overview entries that name no contributing state ("Un": UN units without a national contingent)."""
@@ -185,6 +189,30 @@ def read_checked(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     require_columns(frame, required, path.name)
     return frame.apply(lambda col: col.str.strip())
+
+
+def quarantine_short_rows(frame: pd.DataFrame, path: Path, ctx: IngestContext) -> pd.DataFrame:
+    """Quarantine rows with fewer or more fields than the header (a truncated or malformed file).
+
+    pandas pads a short row with blanks, so the fields are counted on the raw text; blank
+    lines are skipped as pandas skips them, which keeps the two row numberings aligned.
+    """
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    counts = [len(cells) for cells in csv.reader(io.StringIO(text, newline="")) if cells]
+    if not counts:
+        return frame
+    width, counts = counts[0], counts[1:]
+    bad = [i for i, n in enumerate(counts) if n != width and i < len(frame)]
+    for i in bad:
+        idx = frame.index[i]
+        shown = ",".join(str(v) for v in frame.loc[idx].tolist()[:counts[i]])
+        ctx.reject(path.name, int(idx) + 2, str(frame.columns[min(counts[i], width) - 1]), shown[:80],
+                   f"row has {counts[i]} fields, the header {width} (truncated or malformed row)")
+    return frame.drop(index=[frame.index[i] for i in bad])
 
 
 def quarantine_exact_duplicates(frame: pd.DataFrame, file: str, ctx: IngestContext, key: list[str]) -> pd.DataFrame:
@@ -249,6 +277,7 @@ class UNPeacekeepingContributions(Source):
         path = Path(folder) / PKO_FILE
         frame = read_checked(path, PKO_REQUIRED)
         result = LoadResult(rows_read=len(frame))
+        frame = quarantine_short_rows(frame, path, ctx)
         frame = quarantine_exact_duplicates(frame, PKO_FILE, ctx, ["Year", "Country", "Mission"])
         seen: dict[tuple[int, str, str], int] = {}
         table = []
@@ -331,11 +360,30 @@ class UNPeacekeepingContributions(Source):
 # ----------------------------------------------------------------------------------------------- geopko
 
 def parse_overview(text: str) -> list[tuple[str, int | None]]:
-    """'India (150), Uruguay (size unknown)' -> [('India', 150), ('Uruguay', None)]."""
+    """'India (150), Korea (ROK) (size unknown)' -> [('India', 150), ('Korea (ROK)', None)].
+
+    Entries are split at commas outside parentheses; the last parenthesised group of an
+    entry is its unit size (digits, else unknown).
+    """
+    items, depth, current = [], 0, []
+    for char in text or "":
+        if char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        depth = max(depth, 0)
+        current.append(char)
+    items.append("".join(current))
     out = []
-    for name, size in re.findall(r"\s*([^,()]+?)\s*\(([^()]*)\)\s*(?:,|$)", text or ""):
-        size = size.strip().replace(",", "")
-        out.append((name.strip(), int(size) if size.isdigit() else None))
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        match = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", item)
+        name, size = (match.group(1).strip(), match.group(2).strip().replace(",", "")) if match else (item, "")
+        if not name:
+            continue
+        out.append((name, int(size) if size.isdigit() else None))
     return out
 
 
@@ -374,6 +422,8 @@ class GeoPKO(Source):
         front = read_checked(folder / FRONT_FILE, FRONT_REQUIRED)
         tcc = read_checked(folder / TCC_FILE, TCC_REQUIRED)
         result = LoadResult(rows_read=len(front) + len(tcc))
+        front = quarantine_short_rows(front, folder / FRONT_FILE, ctx)
+        tcc = quarantine_short_rows(tcc, folder / TCC_FILE, ctx)
         front = quarantine_exact_duplicates(front, FRONT_FILE, ctx, ["mission", "year", "location"])
         tcc = quarantine_exact_duplicates(tcc, TCC_FILE, ctx, ["mission", "year", "location"])
         front = self._valid_rows(front, FRONT_FILE, ctx)
@@ -537,7 +587,7 @@ class GeoPKO(Source):
             "id": f"geopko-{slug(mission)}-{year}",
             "title": f"{mission} deployments in {year} ({hosts_text})",
             "summary": (f"{mission} had {len(locations)} deployment location(s) in {year}"
-                        + (f" with about {attributes['troops_at_locations']} troops" if troops else "")
+                        + (f" with about {attributes['troops_at_locations']} troops" if sum(troops) > 0 else "")
                         + (f"; {len(contributor_ids)} named troop contributor(s)" if contributor_ids else "") + "."),
             "activity": "contacts", "sub_activities": ["peacekeeping"], "instrument": "deployment",
             "start_year": year, "end_year": year, "precision": "year",

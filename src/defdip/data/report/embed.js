@@ -4,6 +4,7 @@
 (function () {
   var nodes = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
   var done = 0, failed = 0;
+  window.defdipViews = {};
   function finish() {
     if (done + failed === nodes.length) {
       document.body.setAttribute("data-charts-rendered", String(done));
@@ -22,7 +23,8 @@
     var spec;
     try { spec = JSON.parse(document.getElementById("spec-" + name).textContent); }
     catch (e) { el.setAttribute("data-error", String(e)); failed += 1; finish(); return; }
-    vegaEmbed(el, spec, options).then(function () {
+    vegaEmbed(el, spec, options).then(function (result) {
+      window.defdipViews[name] = result.view;
       el.setAttribute("data-rendered", "true"); done += 1; finish();
     }).catch(function (err) {
       el.setAttribute("data-error", String(err));

@@ -1,0 +1,96 @@
+"""Network measures on a toy graph from the hand-made store, and on the real alliances of 1980."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from defdip.errors import DefdipError
+from test_evolution import synthetic_store  # noqa: F401  (fixture)
+
+
+def test_toy_graph_bce_and_modern(synthetic_store):  # noqa: F811
+    from defdip.network import network
+
+    # 481 BCE to 1889: the Hellenic pact (triangle), the 446 BCE treaty (same pair again) and the 1889 posting
+    r = network(-481, "all", synthetic_store, to_year=1889)
+    s = r.summary
+    assert (s["nodes"], s["edges"], s["components"]) == (5, 4, 2)
+    assert s["density"] == pytest.approx(0.4)
+    assert s["largest_component_share"] == pytest.approx(0.6)
+    assert r.graph["athens"]["sparta"]["weight"] == 2
+    assert set(r.nodes["id"]) == {"athens", "sparta", "corinth", "USA", "UKG"}
+    assert list(r.nodes.columns[:4]) == ["id", "name", "ccode", "degree"]
+    assert r.nodes.loc[r.nodes["id"] == "USA", "ccode"].item() == 2
+    # eigenvector per component, scaled by its share of nodes: triangle 3/5 * 1/sqrt(3), pair 2/5 * 1/sqrt(2)
+    ev = dict(zip(r.nodes["id"], r.nodes["eigenvector"]))
+    assert ev["athens"] == pytest.approx(0.6 / 3 ** 0.5, rel=1e-4)
+    assert ev["USA"] == pytest.approx(0.4 / 2 ** 0.5, rel=1e-4)
+    assert s["communities"] == 2
+
+
+def test_star_with_triangle_1995(synthetic_store):  # noqa: F811
+    from defdip.network import network
+
+    r = network(1995, "all", synthetic_store)
+    s = r.summary
+    assert (s["nodes"], s["edges"], s["components"]) == (4, 4, 1)
+    assert s["density"] == pytest.approx(4 / 6)
+    assert r.graph["JPN"]["USA"]["weight"] == 2  # the DCA and the exercise
+    assert r.nodes.iloc[0]["id"] == "USA" and r.nodes.iloc[0]["degree"] == 3
+    assert s["brokers"][0] == "United States of America"
+    assert r.nodes.iloc[0]["betweenness"] == pytest.approx(2 / 3)
+    assert s["average_clustering"] == pytest.approx((1 / 3 + 1 + 1 + 0) / 4)
+
+
+def test_export_graphml_and_gexf(synthetic_store, tmp_path):  # noqa: F811
+    from defdip.network import export_network, network
+
+    r = network(1995, "all", synthetic_store)
+    g = nx.read_graphml(export_network(r, tmp_path / "n.graphml"))
+    assert g.number_of_edges() == 4 and g.nodes["USA"]["name"] == "United States of America" and g.nodes["USA"]["ccode"] == 2
+    assert "betweenness" in g.nodes["USA"] and "community" in g.nodes["USA"]
+    g2 = nx.read_gexf(export_network(r, tmp_path / "n.gexf"))
+    assert g2.number_of_nodes() == 4
+    with pytest.raises(DefdipError, match="graphml"):
+        export_network(r, tmp_path / "n.txt")
+
+
+def test_bad_input(synthetic_store):  # noqa: F811
+    from defdip.network import network
+
+    with pytest.raises(DefdipError, match="unknown network layer 'bogus'; known layers: all"):
+        network(1995, "bogus", synthetic_store)
+    with pytest.raises(DefdipError, match="no 'all' engagements in 1700"):
+        network(1700, "all", synthetic_store)
+    with pytest.raises(DefdipError, match="no year 0"):
+        network(0, "all", synthetic_store)
+    with pytest.raises(DefdipError, match="before"):
+        network(1995, "all", synthetic_store, to_year=1990)
+    with pytest.raises(DefdipError, match="no 'contacts' engagements in 1889; the store's 'contacts' data run "
+                                          "from 2001 to 2001"):
+        network(1889, "contacts", synthetic_store)
+
+
+@pytest.mark.shared
+def test_real_nato_core_central_in_1980(full_store):
+    from defdip.network import network
+
+    r = network(1980, "alliances", full_store)
+    assert r.nodes.iloc[0]["id"] == "USA"
+    brokers = r.nodes.sort_values("betweenness", ascending=False).head(5)["id"].tolist()
+    assert {"USA", "FRN", "UKG"} <= set(brokers)
+    top_eigen = r.nodes.sort_values("eigenvector", ascending=False).head(15)["id"].tolist()
+    assert {"USA", "UKG", "FRN"} <= set(top_eigen)
+
+
+@pytest.mark.shared
+def test_real_panel_layer_and_empty_years(full_store):
+    from defdip.network import network
+
+    r = network(1980, "atop_defense", full_store)
+    assert r.summary["nodes"] > 50 and r.nodes.iloc[0]["id"] == "USA"
+    with pytest.raises(DefdipError, match="covers 1980-2010"):
+        network(1700, "dca_any", full_store)
+    with pytest.raises(DefdipError, match="no 'alliances' engagements in 5000 BCE"):
+        network(-5000, "alliances", full_store)

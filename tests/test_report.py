@@ -1,0 +1,199 @@
+"""The offline report on the real store: every section, every chart file, no external references."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from defdip import report
+
+SECTION_IDS = [sid for sid, _, _ in report.SECTIONS]
+EXPECTED_CHARTS = {"codebook_activities", "genealogy_timeline", "evolution_decades", "evolution_eras",
+                   "partnership_shift", "network_1913", "network_1950", "network_1980", "network_2010",
+                   "map_intensity", "map_partners"}
+EXTERNAL = re.compile(r"^\s*(?:https?:)?//", re.I)
+
+
+class _Refs(HTMLParser):
+    """Collects every resource reference of a page (the things a browser would load)."""
+
+    LOADING = {"script": ("src",), "link": ("href",), "img": ("src", "srcset"), "iframe": ("src",),
+               "source": ("src", "srcset"), "audio": ("src",), "video": ("src", "poster"), "embed": ("src",),
+               "object": ("data",), "track": ("src",), "image": ("href", "xlink:href"), "use": ("href", "xlink:href")}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[tuple[str, str]] = []
+        self.ids: set[str] = set()
+        self.anchors: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "link":
+            self.links.append(a.get("href") or "")
+        for attr in self.LOADING.get(tag, ()):
+            if a.get(attr):
+                self.loads.append((tag, a[attr]))
+        if tag == "a" and (a.get("href") or "").startswith("#"):
+            self.anchors.append(a["href"][1:])
+
+
+@pytest.fixture(scope="module")
+def built(full_store: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("report")
+    steps: list[tuple[str, int, int]] = []
+    index = report.build_report(out, store=full_store, progress=lambda *a: steps.append(a))
+    assert steps[-1][1] == steps[-1][2]  # progress reaches its total
+    return index, index.read_text(encoding="utf-8")
+
+
+def _specs(page: str) -> dict[str, dict]:
+    found = re.findall(r'<script type="application/json" id="spec-([\w.-]+)">(.*?)</script>', page, re.S)
+    return {name: json.loads(text) for name, text in found}
+
+
+def test_every_section_present_and_built(built: tuple[Path, str]) -> None:
+    index, page = built
+    for sid in SECTION_IDS:
+        assert f'<section id="{sid}"' in page, sid
+    status = {s["id"]: s for s in report.sections_status(index.parent)}
+    assert list(status) == SECTION_IDS
+    bad = {k: v["note"] for k, v in status.items() if v["status"] != "ok"}
+    assert not bad, bad
+    assert "not available in this build" not in page
+    assert 'data-status="failed"' not in page and 'data-status="unavailable"' not in page
+
+
+def test_every_chart_written_as_png_and_svg(built: tuple[Path, str]) -> None:
+    index, page = built
+    names = set(re.findall(r'data-chart="([\w.-]+)"', page))
+    assert EXPECTED_CHARTS <= names
+    assert set(_specs(page)) == names
+    for name in names:
+        png = index.parent / "charts" / f"{name}.png"
+        svg = index.parent / "charts" / f"{name}.svg"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert png.stat().st_size > 5_000, name
+        assert "<svg" in svg.read_text(encoding="utf-8")[:1000], name
+
+
+def test_no_external_references(built: tuple[Path, str]) -> None:
+    _, page = built
+    refs = _Refs()
+    refs.feed(page)
+    external = [(tag, url) for tag, url in refs.loads if EXTERNAL.match(url)]
+    assert not external, external
+    assert not [u for u in refs.links if u]  # no <link> elements loading anything
+    assert not re.search(r"""<script[^>]*\bsrc\s*=""", page, re.I)  # all JavaScript is inline
+    assert not re.search(r"""@import|url\(\s*['"]?(?:https?:)?//""", page.split("<script>")[0], re.I)
+    assert "vegaEmbed" in page and "connect-src 'none'" in page
+    # chart data is inline: no spec loads data from a URL
+    for name, spec in _specs(page).items():
+        assert '"url"' not in json.dumps(spec.get("data", {})), name
+
+
+def test_timeline_points_link_to_records_with_sources(built: tuple[Path, str], full_store: Path) -> None:
+    import duckdb
+
+    _, page = built
+    refs = _Refs()
+    refs.feed(page)
+    spec = _specs(page)["genealogy_timeline"]
+    values = [v for panel in spec["vconcat"] for v in (panel.get("data") or {}).get("values", [])]
+    con = duckdb.connect(str(full_store), read_only=True)
+    try:
+        n_gen = con.execute("SELECT count(DISTINCT engagement_id) FROM provenance WHERE source = 'genealogy'"
+                            ).fetchone()[0]
+        first = con.execute("SELECT min(e.start_year) FROM engagements e JOIN provenance p ON p.engagement_id = e.id "
+                            "WHERE p.source = 'genealogy'").fetchone()[0]
+    finally:
+        con.close()
+    assert len(values) == n_gen > 0
+    assert min(v["start_year"] for v in values) == first
+    for v in values:
+        assert v["href"].startswith("#rec-") and v["href"][1:] in refs.ids, v["href"]
+    # every citation link resolves to a bibliography entry
+    cites = [a for a in refs.anchors if a.startswith("bib-")]
+    assert cites and all(c in refs.ids for c in cites)
+    assert 'id="bib-khalid_ahmed_2024"' in page
+
+
+def test_report_content_answers_the_question(built: tuple[Path, str], full_store: Path) -> None:
+    import duckdb
+
+    _, page = built
+    assert "associations, not causal effects" in page
+    assert "Partners of United States" in page
+    for year in report.NETWORK_YEARS:
+        assert f"<h3>{year}</h3>" in page
+    con = duckdb.connect(str(full_store), read_only=True)
+    try:
+        sources = con.execute("SELECT id, version, bibtex FROM sources WHERE status = 'loaded'").fetchall()
+    finally:
+        con.close()
+    for sid, version, bibtex in sources:
+        assert f"<td>{sid}</td>" in page, sid
+        assert version in page, sid
+        for key in report._bib_keys(bibtex or ""):
+            assert f'id="bib-{key}"' in page, key  # every source used is in the bibliography
+    # Table 1: one row per activity with its count
+    for label in ("Contacts", "Attachés &amp; envoys", "Joint exercises", "Agreements &amp; equipment"):
+        assert label in page
+
+
+def test_report_without_natural_earth_or_modules(genealogy_store: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "defdip.conflict", None)  # as if conflict.py were not in this build
+    index = report.build_report(tmp_path, store=genealogy_store, years=(1950,))
+    page = index.read_text(encoding="utf-8")
+    status = {s["id"]: s for s in report.sections_status(tmp_path)}
+    assert set(status) == set(SECTION_IDS)
+    assert status["maps"]["status"] == "unavailable"
+    assert "Natural Earth" in status["maps"]["note"]
+    assert status["conflict"]["status"] == "unavailable"
+    assert "not available in this build" in status["conflict"]["note"].lower()
+    for sid in ("question", "codebook", "genealogy", "records", "bibliography"):
+        assert status[sid]["status"] == "ok", status[sid]
+    assert (tmp_path / "charts" / "genealogy_timeline.png").is_file()
+    assert "Natural Earth" in page
+
+
+def test_report_without_store_is_a_clear_error(tmp_path: Path) -> None:
+    from defdip.errors import StoreError
+
+    with pytest.raises(StoreError, match="defdip build"):
+        report.build_report(tmp_path / "out", store=tmp_path / "missing.duckdb")
+
+
+def test_parse_and_format_bibtex() -> None:
+    text = """@article{kinne_2018, author = {Kinne, Brandon J. and Other, A.}, title = {Defense {Cooperation}
+    Agreements}, journal = {Journal of Conflict Resolution}, volume = {62}, number = {4}, pages = {799--837},
+    year = 2018, doi = {10.1177/0022002716669809}}
+    @misc{natural_earth, author = {{Natural Earth}}, title = {Admin 0}, howpublished = {\\url{https://x.org}}}"""
+    entries = report.parse_bibtex(text)
+    assert list(entries) == ["kinne_2018", "natural_earth"]
+    assert entries["kinne_2018"]["fields"]["year"] == "2018"
+    formatted = report.format_entry(entries["kinne_2018"])
+    assert "Kinne, Brandon J.; Other, A. (2018). Defense Cooperation Agreements." in formatted
+    assert "62(4), pp. 799–837" in formatted and "https://doi.org/10.1177/0022002716669809" in formatted
+    assert "Natural Earth" in report.format_entry(entries["natural_earth"])
+
+
+def test_cli_report(genealogy_store: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from defdip.cli import app
+
+    result = CliRunner().invoke(app, ["report", "-o", str(tmp_path / "rep"), "--store", str(genealogy_store),
+                                      "--year", "1950", "--country", "France"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "rep" / "index.html").is_file()
+    assert "Report:" in result.output and "unavailable" in result.output
