@@ -8,7 +8,7 @@ fresh child process (so peak memory is its own):
 * ``panel``    -- ``defdip.panels.dyad_year(directed=True, from_year=1816, to_year=2018)`` with every layer the
   store can supply, as a pandas DataFrame;
 * ``baseline`` -- one hand-written DuckDB query for the same directed state-system dyads with the ATOP
-  defence layer only (member-year expansion, self-join, left join), fetched as a DataFrame.
+  layer only (its five obligation columns) (member-year expansion, self-join, left join), fetched as a DataFrame.
 
 Figures: wall seconds (best of N), Python peak allocation (tracemalloc) and the process's peak resident
 set size (resource.getrusage). Targets: panel under 15 s and 4 GB, within 2x of the baseline.
@@ -35,30 +35,35 @@ WITH nodes AS (
     UNION SELECT state, year FROM atop_sy WHERE year > 2016),
 dyads AS (SELECT a.ccode AS ccode1, b.ccode AS ccode2, a.year FROM nodes a JOIN nodes b
           ON a.year = b.year AND a.ccode <> b.ccode),
-my AS (SELECT atopid, member, year, max(defense) AS defense FROM (
-           SELECT atopid, member, defense,
+my AS (SELECT atopid, member, year, max(defense) AS defense, max(offense) AS offense, max(neutral) AS neutral,
+              max(nonagg) AS nonagg, max(consul) AS consul FROM (
+           SELECT atopid, member, defense, offense, neutral, nonagg, consul,
                   unnest(range(yrent, (CASE WHEN yrexit = 0 THEN 2018 ELSE yrexit END) + 1)) AS year
            FROM atop_member) GROUP BY ALL),
-atop AS (SELECT a.member AS ccode1, b.member AS ccode2, a.year, max(a.defense) AS atop_defense
+atop AS (SELECT a.member AS ccode1, b.member AS ccode2, a.year, max(a.defense) AS atop_defense,
+                max(a.offense) AS atop_offense, max(a.neutral) AS atop_neutral, max(a.nonagg) AS atop_nonagg,
+                max(a.consul) AS atop_consul
          FROM my a JOIN my b ON a.atopid = b.atopid AND a.year = b.year AND a.member <> b.member GROUP BY ALL)
-SELECT d.ccode1, d.ccode2, d.year, coalesce(t.atop_defense, 0) AS atop_defense
+SELECT d.ccode1, d.ccode2, d.year, coalesce(t.atop_defense, 0) AS atop_defense,
+       coalesce(t.atop_offense, 0) AS atop_offense, coalesce(t.atop_neutral, 0) AS atop_neutral,
+       coalesce(t.atop_nonagg, 0) AS atop_nonagg, coalesce(t.atop_consul, 0) AS atop_consul
 FROM dyads d LEFT JOIN atop t USING (ccode1, ccode2, year)
 ORDER BY d.year, d.ccode1, d.ccode2
 """
 
 
 def _measure(kind: str, store: str) -> dict:
+    import duckdb
+
+    from defdip import panels  # imports are not part of the measurement
+
     tracemalloc.start()
     start = time.perf_counter()
     if kind == "panel":
-        from defdip import panels
-
         frame = panels.dyad_year(store, directed=True, from_year=1816, to_year=2018)
     else:
-        import duckdb
-
         con = duckdb.connect(store, read_only=True)
-        frame = con.execute(BASELINE_SQL).df()
+        frame = con.sql(BASELINE_SQL).df()
         con.close()
     seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
@@ -106,7 +111,7 @@ def main() -> None:
     peak = {k: max(r["rss_peak_mb"] for r in v) for k, v in runs.items()}
     print(f"\ndirected dyad-year panel 1816-2018 (store {store}); best of {args.repeat} runs, each in a fresh process")
     print(f"{'measurement':<44}{'seconds':>9}{'rows':>11}{'cols':>6}{'py peak MB':>12}{'RSS peak MB':>13}")
-    labels = {"baseline": "baseline: hand-written SQL, ATOP defence", "panel": "defdip.panels.dyad_year, every layer"}
+    labels = {"baseline": "baseline: hand-written SQL, ATOP layer", "panel": "defdip.panels.dyad_year, every layer"}
     for kind in ("baseline", "panel"):
         r = best[kind]
         print(f"{labels[kind]:<44}{r['seconds']:>9.2f}{r['rows']:>11,}{r['columns']:>6}{r['py_peak_mb']:>12.0f}"

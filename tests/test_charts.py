@@ -175,7 +175,12 @@ def test_network_chart_layout_is_reproducible() -> None:
     assert len(_values(edges, spec1)) == 4
     node_vals = _values(nodes, spec1)
     assert {v["id"] for v in node_vals} == {"USA", "UKG", "FRN", "RUS", "CHN"}
-    assert sorted(v["label"] for v in node_vals if v["label"]) == ["United Kingdom", "United States"]
+    labels = _values(text, spec1)
+    assert sorted(v["label"] for v in labels) == ["United Kingdom", "United States"]  # the two most central
+    assert text["encoding"]["text"]["field"] == "label"
+    # the detached pair is drawn below the main component, not flung to a corner
+    main_y = min(v["y"] for v in node_vals if v["id"] in ("USA", "UKG", "FRN"))
+    assert all(v["y"] < main_y for v in node_vals if v["id"] in ("RUS", "CHN"))
     assert nodes["encoding"]["size"]["field"] == "degree"
     assert nodes["encoding"]["color"]["field"] == "group"
     assert spec1["title"] == "1980"
@@ -214,6 +219,18 @@ def test_world_map_joins_values_by_iso3(countries: pd.DataFrame) -> None:
     assert base["mark"]["type"] == "geoshape"
     assert top["encoding"]["color"]["field"] == "properties.partners"
     assert top["transform"] == [{"filter": "datum.properties.has_value"}]
+
+
+def test_world_map_measure_menu(countries: pd.DataFrame) -> None:
+    spec = charts.world_map(countries, pd.DataFrame({"iso3": ["USA"], "partners": [3], "engagements": [9]}),
+                            value="partners", choices={"partners": "partners", "engagements": "engagements"}
+                            ).to_dict()
+    params = spec.get("params", []) + [p for v in spec["layer"] for p in v.get("params", [])]
+    menu = next(p for p in params if p["name"] == "map_measure")
+    assert menu["value"] == "partners" and menu["bind"]["options"] == ["partners", "engagements"]
+    top = spec["layer"][1]
+    assert {"calculate": "datum.properties[map_measure]", "as": "shown"} in top["transform"]
+    assert top["encoding"]["color"]["field"] == "shown"
 
 
 def test_partners_map_marks_focus(countries: pd.DataFrame) -> None:

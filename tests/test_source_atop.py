@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from defdip.errors import SourceFormatError
-from defdip.sources.atop import ATOP, SOURCES, read_csv_checked
-from defdip.sources.base import IngestContext
+from defdip.sources.atop import ATOP, SOURCES
+from defdip.sources.base import IngestContext, read_csv_checked
 
 FIXTURE = Path(__file__).parent / "fixtures" / "atop"
 FILES = ("atop5_1a.csv", "atop5_1aph.csv", "atop5_1m.csv", "atop5_1sy.csv", "atopinst5_1.csv")

@@ -172,8 +172,10 @@ def test_real_sample(real):
     result, ctx, _ = real
     assert result.rows_read == 2325 and len(result.engagements) == 2325 and ctx.rejections == []
     assert ctx.mentions == 4650
-    # orders placed before the recipient's independence (strict year): reported, well under 2%
-    assert sum(ctx.unresolved.values()) == 11 and sum(ctx.unresolved.values()) / ctx.mentions < 0.02
+    # orders placed before the recipient's independence resolve whatever the year, and say so
+    assert sum(ctx.unresolved.values()) == 0
+    outside = [p for e in result.engagements for p in e.participants if p.attributes.get("resolved_outside_existence")]
+    assert len(outside) == 11 and {p.role for p in outside} == {"recipient"}
     assert len({e.id for e in result.engagements}) == 2325
     assert sum(e.circa for e in result.engagements) == 1234
     assert min(e.start_year for e in result.engagements) == 1946

@@ -188,7 +188,8 @@ def test_us_troops_table():
     result, _, _ = load(PRESENCE, FIXTURES / "us_presence")
     table = result.tables["us_troops"]
     assert list(table.columns) == ["ccode", "year", "troops", "army", "navy", "air_force", "marine_corps"]
-    assert list(zip(table["ccode"], table["year"])) == [(341, 2019), (341, 2020)] + [(385, y) for y in range(1990, 1997)]
+    expected = [(341, 2019), (341, 2020)] + [(385, y) for y in range(1990, 1997)]
+    assert list(zip(table["ccode"], table["year"])) == expected
     assert table[(table["ccode"] == 385) & (table["year"] == 1995)]["troops"].item() == 60
     assert table[table["ccode"] == 341]["marine_corps"].tolist() == [6, 6]
 

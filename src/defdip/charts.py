@@ -46,6 +46,7 @@ SERIES_COLORS = ["#E45756", "#4C78A8", "#54A24B", "#F58518", "#B279A2", "#72B7B2
 NO_DATA = "#e6e6e6"
 FOCUS = "#222222"
 WIDTH = 760
+SYMLOG_TICKS = [0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000]
 ERA_LABELS = {era: label for era, _, _, label in ERAS}
 ERA_ORDER = [era for era, *_ in ERAS]
 
@@ -116,7 +117,7 @@ def _as_list(value: Any) -> list[str]:
 # --- timeline ------------------------------------------------------------------------------------------------
 
 def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = None,
-             width: int = WIDTH) -> alt.VConcatChart:
+             width: int = 820) -> alt.VConcatChart:
     """The genealogy as two linked panels: antiquity to ``split_year`` and ``split_year`` to today.
 
     ``recs`` needs id, title, activity and start_year; optional: circa, end_year, citations
@@ -140,7 +141,7 @@ def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = 
         data["participants"] = ""
     data["activity_label"] = data["activity"].map(activity_label)
     data = data.sort_values(["activity", "start_year"]).reset_index(drop=True)
-    data["lane"] = data.groupby("activity").cumcount() % 4  # spread crowded points within a row
+    data["lane"] = data.groupby("activity").cumcount() % 5  # spread crowded points within a row
     cols = ["id", "title", "activity", "activity_label", "start_year", "year_label", "cites", "participants",
             "href", "lane"]
     first = int(data["start_year"].min()) if len(data) else -2500
@@ -165,7 +166,7 @@ def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = 
             opacity=alt.condition(pick, alt.value(0.9), alt.value(0.12)),
             href="href:N",
             tooltip=tooltip,
-        ).properties(width=width, height=170)
+        ).properties(width=width, height=190)
         params = [zoom, pick] if with_param else [zoom]
         return chart.add_params(*params)
 
@@ -206,8 +207,8 @@ def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: in
             tooltip=[alt.Tooltip("label:N", title="period"), alt.Tooltip("activity_label:N", title="activity"),
                      alt.Tooltip(f"{value}:Q", format=",")],
         ).properties(width=width, height=80)
-        layered = alt.layer(base.mark_area(opacity=0.35, interpolate="monotone"),
-                            base.mark_line(interpolate="monotone", point=alt.OverlayMarkDef(size=12)))
+        layered = alt.layer(base.mark_area(opacity=0.35),
+                            base.mark_line(point=alt.OverlayMarkDef(size=12)))
         return layered.facet(
             row=alt.Row("activity_label:N", sort=[activity_label(a) for a in activity_domain(extra)], title=None,
                         header=alt.Header(labelAngle=0, labelAlign="left", labelOrient="top",
@@ -262,9 +263,9 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcat
     if new_cols:
         long = data.melt(id_vars=["period", "label"], value_vars=new_cols, var_name="series", value_name="count")
         long["series"] = long["series"].str.replace("new_", "new ", regex=False).str.replace("_", " ")
-        panels.append(alt.Chart(inline(long), title="New instruments per period").mark_line(
-            point=True, interpolate="monotone").encode(
-            x=x, y=alt.Y("count:Q", title="new", scale=alt.Scale(type="symlog")),
+        panels.append(alt.Chart(inline(long), title="New instruments per period").mark_line(point=True).encode(
+            x=x, y=alt.Y("count:Q", title="new (symlog scale)", scale=alt.Scale(type="symlog"),
+                         axis=alt.Axis(values=SYMLOG_TICKS)),
             color=alt.Color("series:N", title=None, scale=alt.Scale(range=SERIES_COLORS),
                             legend=alt.Legend(orient="top")),
             tooltip=["label:N", "series:N", alt.Tooltip("count:Q", format=",")],
@@ -274,7 +275,7 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcat
         long = data.melt(id_vars=["period", "label"], value_vars=dyad_cols, var_name="series", value_name="dyads")
         long["series"] = long["series"].str.replace("_", " ")
         panels.append(alt.Chart(inline(long), title="Dyads tied by alliances vs. by partnership instruments").mark_area(
-            opacity=0.55, interpolate="monotone").encode(
+            opacity=0.55).encode(
             x=x, y=alt.Y("dyads:Q", stack=None, title="dyads"),
             color=alt.Color("series:N", title=None, scale=alt.Scale(range=["#E45756", "#4C78A8"]),
                             legend=alt.Legend(orient="top")),
@@ -283,7 +284,7 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcat
     if "partnership_share" in data.columns:
         share = data[["period", "label", "partnership_share"]]
         panels.append(alt.Chart(inline(share), title="Share of tied dyads tied by partnership only (no defence pact)"
-                                ).mark_line(point=True, color="#4C78A8", interpolate="monotone").encode(
+                                ).mark_line(point=True, color="#4C78A8").encode(
             x=x, y=alt.Y("partnership_share:Q", title="share", scale=alt.Scale(domain=[0, 1]),
                          axis=alt.Axis(format="%")),
             tooltip=["label:N", alt.Tooltip("partnership_share:Q", format=".1%")],
@@ -291,8 +292,9 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcat
     if "partnership_ratio" in data.columns:
         ratio = data[["period", "label", "partnership_ratio"]]
         panels.append(alt.Chart(inline(ratio), title="Partnership ratio: (new DCAs + new exercises) / new defence "
-                                "pacts").mark_line(point=True, color="#54A24B", interpolate="monotone").encode(
-            x=x, y=alt.Y("partnership_ratio:Q", title="ratio (symlog)", scale=alt.Scale(type="symlog")),
+                                "pacts").mark_line(point=True, color="#54A24B").encode(
+            x=x, y=alt.Y("partnership_ratio:Q", title="ratio (symlog scale)", scale=alt.Scale(type="symlog"),
+                         axis=alt.Axis(values=SYMLOG_TICKS)),
             tooltip=["label:N", alt.Tooltip("partnership_ratio:Q", format=",.2f")],
         ).properties(width=width, height=130))
     if not panels:
@@ -303,17 +305,77 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcat
 # --- network -------------------------------------------------------------------------------------------------
 
 def network_layout(graph: Any, seed: int = 42) -> dict[Any, tuple[float, float]]:
-    """A reproducible spring layout (fixed seed)."""
+    """A reproducible layout: networkx spring layout (fixed seed) per connected component.
+
+    The largest component fills the unit square; smaller components are laid out on their own and
+    lined up beneath it, so a detached pair is not flung to a corner.
+    """
     import networkx as nx
 
     if graph.number_of_nodes() == 0:
         return {}
-    k = 1.6 / math.sqrt(max(graph.number_of_nodes(), 1))
-    pos = nx.spring_layout(graph, seed=seed, k=k, iterations=80)
-    return {n: (float(x), float(y)) for n, (x, y) in pos.items()}
+    comps = sorted((sorted(c, key=str) for c in nx.connected_components(graph)), key=lambda c: (-len(c), str(c[0])))
+
+    def spring(nodes: list[Any]) -> dict[Any, tuple[float, float]]:
+        if len(nodes) == 1:
+            return {nodes[0]: (0.0, 0.0)}
+        sub = graph.subgraph(nodes)
+        k = 2.0 / math.sqrt(len(nodes))
+        pos = nx.spring_layout(sub, seed=seed, k=k, iterations=100, weight=None)
+        xs = [p[0] for p in pos.values()]
+        ys = [p[1] for p in pos.values()]
+        cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+        span = max(max(xs) - min(xs), max(ys) - min(ys)) / 2 or 1.0
+        return {n: ((float(x) - cx) / span, (float(y) - cy) / span) for n, (x, y) in pos.items()}
+
+    out = spring(comps[0])
+    rest = comps[1:]
+    if rest:
+        slot = 2.0 / max(len(rest), 6)
+        for i, comp in enumerate(rest):
+            radius = min(slot * 0.35, 0.06 * math.sqrt(len(comp)))
+            cx, cy = -1.0 + slot * (i + 0.5), -1.25
+            for n, (x, y) in spring(comp).items():
+                out[n] = (cx + x * radius, cy + y * radius)
+    return out
 
 
-def network_chart(result: Any, *, seed: int = 42, labels: int = 12, max_edges: int = 4000,
+def _place_labels(nodes: pd.DataFrame, labels: int, width: int, height: int) -> None:
+    """Name the most central nodes (eigenvector, then degree) where a label does not overlap another.
+
+    Adds ``label`` ("" for unnamed nodes) and the label's position ``lx``, ``ly`` in layout units:
+    above the node, else below, else to the right; a label that fits nowhere is left out.
+    """
+    nodes["label"], nodes["lx"], nodes["ly"] = "", nodes["x"], nodes["y"]
+    if not len(nodes) or labels <= 0:
+        return
+    x0, x1 = float(nodes["x"].min()), float(nodes["x"].max())
+    y0, y1 = float(nodes["y"].min()), float(nodes["y"].max())
+    ux = width / ((x1 - x0) or 1.0)   # pixels per layout unit
+    uy = height / ((y1 - y0) or 1.0)
+    order = nodes.assign(_e=nodes["eigenvector"].fillna(0)).sort_values(["_e", "degree"], ascending=False).index
+    placed: list[tuple[float, float, float, float]] = []
+    named = 0
+    for idx in order:
+        if named >= labels:
+            break
+        name = str(nodes.at[idx, "name"])
+        w, hh = 6.3 * len(name) + 4, 13.0
+        px, py = (nodes.at[idx, "x"] - x0) * ux, (y1 - nodes.at[idx, "y"]) * uy  # y grows downwards on screen
+        for dx, dy in ((0, -14), (0, 14), (w / 2 + 10, 0), (-(w / 2 + 10), 0)):
+            cx, cy = px + dx, py + dy
+            box = (cx - w / 2, cy - hh / 2, cx + w / 2, cy + hh / 2)
+            if any(not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]) for b in placed):
+                continue
+            placed.append(box)
+            nodes.at[idx, "label"] = name
+            nodes.at[idx, "lx"] = round(x0 + cx / ux, 4)
+            nodes.at[idx, "ly"] = round(y1 - cy / uy, 4)
+            named += 1
+            break
+
+
+def network_chart(result: Any, *, seed: int = 42, labels: int = 10, max_edges: int = 4000,
                   title: str | None = None, width: int = WIDTH, height: int = 520) -> alt.LayerChart:
     """A node-link drawing of a ``network.network()`` result: spring layout (fixed seed).
 
@@ -341,8 +403,7 @@ def network_chart(result: Any, *, seed: int = 42, labels: int = 12, max_edges: i
         nodes["group"] = [f"community {big.index(c) + 1}" if c in big else "other" for c in nodes["community"]]
     else:
         nodes["group"] = "all"
-    rank = nodes["eigenvector"].fillna(0).rank(ascending=False, method="first")
-    nodes["label"] = [str(nm) if r <= labels else "" for nm, r in zip(nodes["name"], rank)]
+    _place_labels(nodes, labels, width, height)
     edges = []
     for u, v, d in sub.edges(data=True):
         w = d.get("weight", 1)
@@ -363,14 +424,14 @@ def network_chart(result: Any, *, seed: int = 42, labels: int = 12, max_edges: i
         year = summary.get("year", "")
         title = f"{year}: {len(nodes)} polities, {sub.number_of_edges():,} ties".strip(": ")
     axis = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
-    xs = alt.X("x:Q", axis=axis, scale=alt.Scale(zero=False, nice=False))
-    ys = alt.Y("y:Q", axis=axis, scale=alt.Scale(zero=False, nice=False))
+    xs = alt.X("x:Q", axis=axis, scale=alt.Scale(zero=False, nice=False, padding=24))
+    ys = alt.Y("y:Q", axis=axis, scale=alt.Scale(zero=False, nice=False, padding=18))
     n_edges = max(len(edges), 1)
     edge_opacity = max(0.04, min(0.5, 60.0 / n_edges))
     edge_layer = alt.Chart(inline(edges)).mark_rule(color="#8a8a8a", opacity=edge_opacity).encode(
         x=xs, y=ys, x2="x2:Q", y2="y2:Q",
         strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[0.4, 2.2]), legend=None))
-    node_cols = ["id", "name", "degree", "eigenvector", "betweenness", "group", "label", "x", "y"]
+    node_cols = ["id", "name", "degree", "eigenvector", "betweenness", "group", "x", "y"]
     node_base = alt.Chart(inline(nodes[node_cols]))
     node_layer = node_base.mark_circle(stroke="white", strokeWidth=0.7, opacity=0.95).encode(
         x=xs, y=ys,
@@ -381,8 +442,9 @@ def network_chart(result: Any, *, seed: int = 42, labels: int = 12, max_edges: i
                  alt.Tooltip("eigenvector:Q", format=".3f"), alt.Tooltip("betweenness:Q", format=".3f"),
                  alt.Tooltip("group:N", title="community")],
     )
-    text_layer = node_base.mark_text(dy=-10, fontSize=10, fontWeight="bold", color="#222").encode(
-        x=xs, y=ys, text="label:N")
+    text_layer = alt.Chart(inline(nodes.loc[nodes["label"] != "", ["label", "lx", "ly"]])).mark_text(
+        fontSize=10.5, fontWeight="bold", color="#111", baseline="middle").encode(
+        x=alt.X("lx:Q"), y=alt.Y("ly:Q"), text="label:N")
     return alt.layer(edge_layer, node_layer, text_layer, title=title).properties(width=width, height=height)
 
 
@@ -439,18 +501,33 @@ def _joined(features: list[dict[str, Any]], values: pd.DataFrame, value: str) ->
 
 
 def world_map(countries: pd.DataFrame | Sequence[dict[str, Any]], values: pd.DataFrame, *, value: str = "value",
-              title: str = "", legend: str | None = None, tooltip: Sequence[str] = (), scheme: str = "yelloworangered",
+              title: str = "", legend: str | None = None, tooltip: Sequence[str] = (),
+              choices: dict[str, str] | None = None, scheme: str = "yelloworangered",
               width: int = WIDTH, height: int = 400) -> alt.LayerChart:
-    """A choropleth: ``values`` (iso3, ``value``, other tooltip columns) over country shapes."""
+    """A choropleth: ``values`` (iso3, ``value``, other tooltip columns) over country shapes.
+
+    ``choices`` ({column: label}) adds a menu under the map to colour by another column; ``value``
+    is the one shown first (and in PNG/SVG renderings).
+    """
+    columns = dict(choices or {})
+    columns.setdefault(value, legend or value)
     feats = _joined(features_of(countries), values, value)
     base = alt.Chart().mark_geoshape(fill=NO_DATA, stroke="white", strokeWidth=0.4).encode(
         tooltip=[alt.Tooltip("properties.name:N", title="country"), alt.Tooltip("properties.iso3:N", title="ISO3")])
-    tips = [alt.Tooltip("properties.name:N", title="country"),
-            alt.Tooltip(f"properties.{value}:Q", title=legend or value, format=",")]
-    tips += [alt.Tooltip(f"properties.{t}:N", title=t.replace("_", " ")) for t in tooltip]
-    top = alt.Chart().mark_geoshape(stroke="white", strokeWidth=0.4).encode(
-        color=alt.Color(f"properties.{value}:Q", title=legend or value,
-                        scale=alt.Scale(type="sqrt", scheme=scheme),
+    tips = [alt.Tooltip("properties.name:N", title="country")]
+    tips += [alt.Tooltip(f"properties.{c}:Q", title=label, format=",") for c, label in columns.items()]
+    tips += [alt.Tooltip(f"properties.{t}:N", title=t.replace("_", " ")) for t in tooltip if t not in columns]
+    top = alt.Chart().mark_geoshape(stroke="white", strokeWidth=0.4)
+    if len(columns) > 1:
+        options = [value] + [c for c in columns if c != value]
+        metric = alt.param(name="map_measure", value=value, bind=alt.binding_select(
+            options=options, labels=[columns[c] for c in options], name="Colour by: "))
+        top = top.add_params(metric).transform_calculate(shown=f"datum.properties[{metric.name}]")
+        color_field, color_title = "shown:Q", "(see menu)"
+    else:
+        color_field, color_title = f"properties.{value}:Q", legend or value
+    top = top.encode(
+        color=alt.Color(color_field, title=color_title, scale=alt.Scale(type="sqrt", scheme=scheme),
                         legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180)),
         tooltip=tips,
     ).transform_filter("datum.properties.has_value")

@@ -327,9 +327,16 @@ def _select_layers(layers: str | Iterable[str] | None, con: duckdb.DuckDBPyConne
     return list(dict.fromkeys(names))
 
 
+_TABLES: dict[int, set[str]] = {}
+
+
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'store' AND table_name = ?",
-                            [table]).fetchone()[0])
+    """Whether the attached store has ``table`` (names read once per connection)."""
+    key = id(con)
+    if key not in _TABLES:
+        _TABLES[key] = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'").fetchall()}
+    return table in _TABLES[key]
 
 
 def _tie_available(tie: str, con: duckdb.DuckDBPyConnection) -> bool:
@@ -341,7 +348,7 @@ def _tie_available(tie: str, con: duckdb.DuckDBPyConnection) -> bool:
                    "visits": ("us_visits",)}[tie]
         marks = ", ".join("?" for _ in sources)
         return bool(con.execute(f"SELECT count(*) FROM provenance WHERE source IN ({marks})",
-                                list(sources)).fetchone()[0])
+                                list(sources)).fetchall()[0][0])
     return True
 
 
@@ -359,6 +366,7 @@ def _open(store: str | Path | None) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
         raise StoreError(f"no store at {path}; run `defdip build` first (or pass --store / set DEFDIP_STORE)")
     con = duckdb.connect()
+    _TABLES.pop(id(con), None)
     con.execute("ATTACH '" + str(path).replace("'", "''") + "' AS store (READ_ONLY)")
     con.execute("USE store")
     return con
@@ -371,7 +379,7 @@ def _system_years(con: duckdb.DuckDBPyConnection, system: str) -> tuple[int, int
         return 1816, ATOP_END
     if not _has(con, "gw_states"):
         raise StoreError("the store has no 'gw_states' table: build it with the 'state_system' source")
-    lo, hi = con.execute("SELECT min(start_year), max(end_year) FROM gw_states").fetchone()
+    lo, hi = con.execute("SELECT min(start_year), max(end_year) FROM gw_states").fetchall()[0]
     return int(lo), int(hi)
 
 
@@ -410,7 +418,7 @@ def _make_nodes(con: duckdb.DuckDBPyConnection, system: str, lo: int, hi: int) -
                    year::INTEGER AS year
             FROM (SELECT gwcode AS code, unnest(range(start_year, end_year + 1)) AS year FROM gw_states)
             WHERE year BETWEEN {lo} AND {hi}""")
-    if not con.execute("SELECT count(*) FROM _nodes").fetchone()[0]:
+    if not con.execute("SELECT count(*) FROM _nodes").fetchall()[0][0]:
         raise DefdipError(f"empty selection: no states in the {system.upper()} system in {lo}-{hi}")
 
 
@@ -467,7 +475,7 @@ def _panel_sql(con: duckdb.DuckDBPyConnection, names: list[str], *, directed: bo
     dd_ties: list[str] = []
     if "dd_index" in names:
         dd_ties = [t for parts in _DD_COMPONENTS.values() for t, _ in parts if _tie_available(t, con)]
-    lo, hi = con.execute("SELECT min(year), max(year) FROM _nodes").fetchone()
+    lo, hi = con.execute("SELECT min(year), max(year) FROM _nodes").fetchall()[0]
     _make_ties(con, list(dict.fromkeys(ties + dd_ties)), lo, hi)
     use_directed = directed and not symmetric
     stacks, columns = [], []
@@ -543,6 +551,7 @@ def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_y
         sql = _panel_sql(con, names, directed=directed, symmetric=False)
         frame = _fetch(con, sql + " ORDER BY d.year, d.code1, d.code2")
     finally:
+        _TABLES.pop(id(con), None)
         con.close()
     prefix = "ccode" if system == "cow" else "gwcode"
     return frame.rename(columns={"code1": f"{prefix}1", "code2": f"{prefix}2"})
@@ -594,6 +603,7 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
                                 LEFT JOIN _sy s ON s.code = n.code AND s.year = n.year {join_maj}
                                 ORDER BY n.year, n.code""")
     finally:
+        _TABLES.pop(id(con), None)
         con.close()
     return frame.rename(columns={"code": "ccode" if system == "cow" else "gwcode"})
 

@@ -356,9 +356,10 @@ def _sec_partnership(ctx: _Ctx) -> str:
             peak = valid.loc[valid["partnership_share"].astype(float).idxmax()]
             text = (f"<p>Of the pairs of states tied by a defence pact or a partnership instrument, "
                     f"{float(first['partnership_share']):.0%} were tied by partnership alone in the "
-                    f"{int(first['period'])}s (the first decade the partnership data cover) and "
-                    f"{float(last['partnership_share']):.0%} in the {int(last['period'])}s; the share peaks in the "
-                    f"{int(peak['period'])}s at {float(peak['partnership_share']):.0%}.</p>")
+                    f"{int(first['period'])}s, the first decade the partnership data cover; the share peaks in the "
+                    f"{int(peak['period'])}s at {float(peak['partnership_share']):.0%} and is "
+                    f"{float(last['partnership_share']):.0%} in the {int(last['period'])}s, the last decade in the "
+                    f"index (which the datasets may cover only in part).</p>")
     show = frame.drop(columns=[c for c in ("period_start", "period_label") if c in frame.columns]).copy()
     show["period"] = [f"{int(p)}s" for p in show["period"]]
     return f"""
@@ -470,18 +471,23 @@ def _sec_maps(ctx: _Ctx) -> str:
     lo, hi = _map_window(ctx)
     per = ctx.query("""
         WITH act AS (
-          SELECT DISTINCT pa.engagement_id, pa.polity_id FROM participants pa
+          SELECT DISTINCT pa.engagement_id, pa.polity_id, e.n_participants FROM participants pa
           JOIN engagements e ON e.id = pa.engagement_id
+          JOIN polities p ON p.id = pa.polity_id AND p.kind = 'state'
           WHERE e.start_year <= ? AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= ?)
-        SELECT a.polity_id, count(DISTINCT b.polity_id) AS partners, count(DISTINCT a.engagement_id) AS engagements
+        SELECT a.polity_id, count(DISTINCT b.polity_id) AS partners,
+               count(DISTINCT CASE WHEN a.n_participants = 2 THEN b.polity_id END) AS bilateral_partners,
+               count(DISTINCT a.engagement_id) AS engagements
         FROM act a JOIN act b ON a.engagement_id = b.engagement_id AND a.polity_id <> b.polity_id
-        JOIN polities pb ON pb.id = b.polity_id AND pb.kind = 'state'
         GROUP BY 1""", [hi, lo])
-    values, missing = _iso3_values(ctx, per, countries, hi, {"partners": "max", "engagements": "sum"})
+    values, missing = _iso3_values(ctx, per, countries, hi, {"partners": "max", "bilateral_partners": "max",
+                                                            "engagements": "sum"})
     values = values.merge(countries[["iso3", "name"]], on="iso3", how="left")
-    intensity = charts.world_map(countries, values[["iso3", "partners", "engagements"]], value="partners",
-                                 legend="state partners", tooltip=("engagements",),
-                                 title=f"Number of state partners per country, engagements active {lo}-{hi}")
+    intensity = charts.world_map(
+        countries, values[["iso3", "partners", "bilateral_partners", "engagements"]], value="partners",
+        choices={"partners": "state partners", "bilateral_partners": "partners in bilateral engagements",
+                 "engagements": "engagements"},
+        title=f"Number of state partners per country, engagements active {lo}-{hi}")
     top = values.sort_values("partners", ascending=False).head(15)
 
     reg = registry()
@@ -514,17 +520,20 @@ def _sec_maps(ctx: _Ctx) -> str:
     note = ""
     if missing:
         names = [reg.get(p).name if p in reg else p for p in missing[:12]]
-        note = (f'<p class="note">{len(missing)} polities active in {lo}-{hi} have no Natural Earth shape and are '
-                f"not drawn (e.g. {h(', '.join(names))}).</p>")
+        note = (f'<p class="note">{len(missing)} states active in {lo}-{hi} have no shape on the 1:110m map (small '
+                f"islands and states that no longer exist) and are not drawn: {h(', '.join(names))}"
+                f"{' ...' if len(missing) > 12 else ''}.</p>")
     return f"""
 <p>Where defence diplomacy is dense: for each country, the number of different states it shared an engagement with
 (any activity in force at some time in {lo}-{hi}, the latest ten years that at least half the activity datasets
-reach). Shapes: Natural Earth 1:110m ({ctx.cite(["natural_earth"])}), joined to polities by ISO3 code through
+reach). The menu under the map switches to partners in bilateral engagements only (multilateral operations such
+as UN peacekeeping make many states partners at once) or to the number of engagements. Shapes: Natural Earth 1:110m ({ctx.cite(["natural_earth"])}), joined to polities by ISO3 code through
 the actor registry.</p>
 {ctx.chart("map_intensity", intensity)}
 {note}
 <details><summary>The 15 countries with the most partners</summary>
-{_table(top, {"name": "country", "iso3": "ISO3", "partners": "state partners", "engagements": "engagements"})}
+{_table(top, {"name": "country", "iso3": "ISO3", "partners": "state partners",
+              "bilateral_partners": "bilateral partners", "engagements": "engagements"})}
 </details>
 <h3>Partners of {h(focus.name)}</h3>
 {partners_html}"""
@@ -724,34 +733,33 @@ def format_entry(entry: dict[str, Any]) -> str:
     return text
 
 
-def _bibtex_texts(ctx: _Ctx) -> list[str]:
-    texts = []
+def _bib_entries(ctx: _Ctx) -> dict[str, dict[str, Any]]:
+    """Every BibTeX entry known to this build: references.bib (via defdip.citations) and the sources' entries."""
+    texts: list[str] = []
+    entries: dict[str, dict[str, Any]] = {}
     try:
         from defdip import citations as cit
 
-        bib = getattr(cit, "bibtex_text", None) or getattr(cit, "BIBTEX", None)
-        if callable(bib):
-            texts.append(bib())
-        elif isinstance(bib, str):
-            texts.append(bib)
+        for key, text in cit.bibliography().items():
+            fields = {k: v for k, v in cit.entry_fields(text).items() if k not in ("ENTRYTYPE", "ID")}
+            entries[key] = {"type": cit.entry_fields(text)["ENTRYTYPE"], "fields": fields, "raw": text.strip()}
     except ImportError:
-        pass
-    try:
-        texts.append(resources.files("defdip").joinpath("data/references.bib").read_text(encoding="utf-8"))
-    except (FileNotFoundError, OSError):
-        pass
+        try:
+            texts.append(resources.files("defdip").joinpath("data/references.bib").read_text(encoding="utf-8"))
+        except (FileNotFoundError, OSError):
+            pass
     try:
         texts += [b for b in ctx.query("SELECT bibtex FROM sources WHERE status = 'loaded'")["bibtex"] if b]
     except Exception:  # noqa: BLE001 - a store without the sources table still gets the references
         pass
-    return texts
+    for text in texts:
+        for key, entry in parse_bibtex(text).items():
+            entries.setdefault(key, entry)
+    return entries
 
 
 def _sec_bibliography(ctx: _Ctx) -> str:
-    entries: dict[str, dict[str, Any]] = {}
-    for text in _bibtex_texts(ctx):
-        for key, entry in parse_bibtex(text).items():
-            entries.setdefault(key, entry)
+    entries = _bib_entries(ctx)
     try:  # every source loaded into the store is cited, used in a chart or not
         for b in ctx.query("SELECT bibtex FROM sources WHERE status = 'loaded'")["bibtex"]:
             for key in _bib_keys(b or ""):

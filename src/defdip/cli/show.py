@@ -47,3 +47,22 @@ def report(
 
 # --- web dashboard -------------------------------------------------------------------------------------------
 # `defdip serve` (the FastAPI dashboard, defdip.web) is added here by its own change.
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: this machine only)."),
+    port: int = typer.Option(8000, "--port", "-p", min=1, max=65535, help="Port to listen on."),
+    store: Path | None = STORE_OPT,
+) -> None:
+    """Serve the read-only web dashboard: HTML pages, the JSON API under /api/ and its offline docs at /docs."""
+    import uvicorn
+
+    from defdip import config
+    from defdip.store import connect
+    from defdip.web import create_app
+
+    connect(store).close()  # a clear error now when there is no store
+    console.print(f"[bold]defdip dashboard[/] serving {config.store_path(store)} at http://{host}:{port}/ "
+                  f"(API docs: http://{host}:{port}/docs; Ctrl+C stops)", highlight=False, soft_wrap=True)
+    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")

@@ -26,7 +26,7 @@ Conventions of the ATOP files, and how they are read here:
   several rows, each spell is listed under ``attributes["spells"]``.
 * Member codes are COW ``ccode``s, resolved through the year-aware registry in the
   first year of the membership in which the state existed (see
-  :func:`resolve_in_spell`; ``attributes["resolved_as_of"]`` when that is not the
+  :func:`defdip.sources.base.resolve_in_spell`; ``attributes["resolved_as_of"]`` when that is not the
   entry year). A few ATOP members are not COW states (e.g. 8152). Misses are
   counted through the ingest context and listed in the engagement's
   ``attributes["unresolved_members"]``; an alliance none of whose members resolves
@@ -58,15 +58,14 @@ institution file stores it as an imprecise float such as 2050.1001).
 
 from __future__ import annotations
 
-import calendar
 import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from defdip.errors import DefdipError, SourceFormatError
-from defdip.sources.base import Download, IngestContext, LoadResult, Source, read_text_csv, require_columns
+from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, iso, precision_of,
+                                 quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
 
 ALLIANCE_FILE = "atop5_1a.csv"
 PHASE_FILE = "atop5_1aph.csv"
@@ -102,85 +101,6 @@ INST_REQUIRED = ("atopid", "atopidphase", "milinst", "formal")
 
 # ----------------------------------------------------------------------------- small readers
 
-def as_int(value: Any) -> int | None:
-    """An integer from a CSV cell, or None for blank / non-numeric / non-integral cells."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    if math.isnan(number) or number != int(number):
-        return None
-    return int(number)
-
-
-def read_date(year: Any, month: Any, day: Any, label: str, notes: list[str]) -> tuple[int | None, int | None,
-                                                                                   int | None]:
-    """Year, month and day with ATOP's unknowns (0, blank, negative) as None.
-
-    An impossible month drops month and day, an impossible day drops the day; each
-    correction is appended to ``notes`` (the row is kept).
-    """
-    y, m, d = as_int(year), as_int(month), as_int(day)
-    if y is None or y <= 0:
-        return None, None, None
-    m = m if m and m > 0 else None
-    d = d if d and d > 0 else None
-    if m is not None and m > 12:
-        notes.append(f"{label}: month {m} does not exist; kept the year only")
-        return y, None, None
-    if m is None:
-        return y, None, None
-    if d is not None and d > calendar.monthrange(y, m)[1]:
-        notes.append(f"{label}: day {d} does not exist in {y}-{m:02d}; kept year and month")
-        d = None
-    return y, m, d
-
-
-def precision_of(month: int | None, day: int | None) -> str:
-    return "day" if day is not None else "month" if month is not None else "year"
-
-
-def iso(y: int | None, m: int | None, d: int | None) -> str | None:
-    """'1815-01-03', '1815-01', '1815' or None."""
-    if y is None:
-        return None
-    return f"{y:04d}" + (f"-{m:02d}" if m else "") + (f"-{d:02d}" if m and d else "")
-
-
-def read_csv_checked(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read one source CSV (UTF-8 or cp1252), lowercase its header and check the columns."""
-    try:
-        frame = read_text_csv(path, low_memory=False)
-    except pd.errors.EmptyDataError:
-        raise SourceFormatError(f"{path}: the file is empty (no header row); expected columns "
-                                f"{', '.join(required)}") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    require_columns(frame, required, path.name)
-    return frame
-
-
-def quarantine_duplicates(frame: pd.DataFrame, key: list[str], file: str, ctx: IngestContext,
-                          what: str) -> pd.DataFrame:
-    """Keep the first row of each ``key``; quarantine the others with the reason."""
-    dup = frame.duplicated(key, keep="first")
-    if not dup.any():
-        return frame
-    exact = frame.duplicated(keep="first")
-    for idx in frame.index[dup]:
-        value = "/".join(str(frame.at[idx, k]) for k in key)
-        reason = (f"duplicate row: the same {what} appears earlier in the file; kept the first"
-                  if exact[idx] else
-                  f"conflicting duplicate: {what} {value} appears earlier with other values; kept the first")
-        ctx.reject(file, int(idx) + 2, key[0] if len(key) == 1 else "+".join(key), value, reason)
-    return frame[~dup]
-
-
 def drop_incomplete(frame: pd.DataFrame, file: str, ctx: IngestContext, last: str = "version") -> pd.DataFrame:
     """Quarantine rows whose last column (ATOP's ``version``, always filled) is empty: a cut-off line."""
     if last not in frame.columns:
@@ -206,33 +126,6 @@ def tidy(frame: pd.DataFrame, keep_float: tuple[str, ...] = ()) -> pd.DataFrame:
 
 def phase_id(atopid: int, phase: int | None) -> str:
     return str(atopid) if not phase else f"{atopid}.{phase}"
-
-
-COW_FIRST_YEAR = 1816
-"""The COW state list starts in 1816; the registry's existence spells of older states start there too."""
-
-
-def resolve_in_spell(ctx: IngestContext, ccode: Any, start: int | None, end: int | None,
-                     ongoing_until: int = 2100) -> tuple[Any, int | None]:
-    """Resolve a COW code for a membership running from ``start`` to ``end`` (None: still running).
-
-    The registry is year-aware and refuses a year in which the state did not exist.
-    A member is resolved in the first year of its spell in which the state existed
-    (years before 1816, where the COW list begins, count as 1816), so a state whose
-    code a dataset uses a little before its independence, or a member of an 1815
-    alliance, still resolves. Returns the polity (None on a miss, which the context
-    counts once) and the year used.
-    """
-    year = None if start is None else max(start, COW_FIRST_YEAR)
-    if year is not None:
-        try:
-            polity = ctx.registry.by_ccode(int(float(ccode)))
-        except (DefdipError, ValueError, TypeError):
-            polity = None
-        if polity is not None and not polity.existed(year):
-            last = max(year, end if end is not None else ongoing_until)
-            year = next((y for y in range(year, last + 1) if polity.existed(y)), year)
-    return ctx.resolve_code("ccode", ccode, year), year
 
 
 def _title(atopid: int, names: list[str]) -> str:
@@ -280,27 +173,27 @@ class ATOP(Source):
     # -- load
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         folder = Path(folder)
-        alliances = read_csv_checked(folder / ALLIANCE_FILE, ALLIANCE_REQUIRED)
-        members = read_csv_checked(folder / MEMBER_FILE, MEMBER_REQUIRED)
-        phases = read_csv_checked(folder / PHASE_FILE, PHASE_REQUIRED)
-        state_years = read_csv_checked(folder / STATE_YEAR_FILE, STATE_YEAR_REQUIRED)
-        inst = read_csv_checked(folder / INST_FILE, INST_REQUIRED)
+        alliances = read_csv_checked(folder / ALLIANCE_FILE, ALLIANCE_REQUIRED, lowercase=True)
+        members = read_csv_checked(folder / MEMBER_FILE, MEMBER_REQUIRED, lowercase=True)
+        phases = read_csv_checked(folder / PHASE_FILE, PHASE_REQUIRED, lowercase=True)
+        state_years = read_csv_checked(folder / STATE_YEAR_FILE, STATE_YEAR_REQUIRED, lowercase=True)
+        inst = read_csv_checked(folder / INST_FILE, INST_REQUIRED, lowercase=True)
 
         alliances = drop_incomplete(alliances, ALLIANCE_FILE, ctx)
         members = drop_incomplete(members, MEMBER_FILE, ctx)
         phases = drop_incomplete(phases, PHASE_FILE, ctx)
         state_years = drop_incomplete(state_years, STATE_YEAR_FILE, ctx)
         inst = drop_incomplete(inst, INST_FILE, ctx)
-        alliances = quarantine_duplicates(alliances, ["atopid"], ALLIANCE_FILE, ctx, "atopid")
-        members = quarantine_duplicates(members, list(members.columns), MEMBER_FILE, ctx, "member row")
-        state_years = quarantine_duplicates(state_years, ["state", "year"], STATE_YEAR_FILE, ctx, "state-year")
+        alliances = quarantine_duplicates(alliances, ["atopid"], ALLIANCE_FILE, ctx)
+        members = quarantine_duplicates(members, list(members.columns), MEMBER_FILE, ctx)
+        state_years = quarantine_duplicates(state_years, ["state", "year"], STATE_YEAR_FILE, ctx)
         phases = phases.copy()
         phases["atopidphase"] = [phase_id(as_int(a) or 0, as_int(p)) for a, p in zip(phases["atopid"],
                                                                                      phases["phase"])]
-        phases = quarantine_duplicates(phases, ["atopidphase"], PHASE_FILE, ctx, "atopidphase")
+        phases = quarantine_duplicates(phases, ["atopidphase"], PHASE_FILE, ctx)
         inst = inst.copy()
         inst["atopidphase"] = [self._inst_phase_id(a, p) for a, p in zip(inst["atopid"], inst["atopidphase"])]
-        inst = quarantine_duplicates(inst, ["atopidphase"], INST_FILE, ctx, "atopidphase")
+        inst = quarantine_duplicates(inst, ["atopidphase"], INST_FILE, ctx)
 
         inst_by_phase = {row["atopidphase"]: row for row in inst.to_dict("records")}
         phases_by_alliance: dict[int, list[dict[str, Any]]] = {}

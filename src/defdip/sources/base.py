@@ -7,6 +7,12 @@ panels need them, tidy reference tables. It never writes to the store itself.
 
 from __future__ import annotations
 
+import calendar
+import csv
+import datetime as _dt
+import io
+import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +54,33 @@ class LoadResult:
     rows_read: int = 0
 
 
+CODE_KINDS = ("ccode", "gwcode", "iso3")
+
+
+def find_code(reg: Registry, kind: str, code: Any, year: int | None = None, *, strict: bool = True) -> Polity | None:
+    """The polity of a ``ccode``, ``gwcode`` or ``iso3`` code in ``year``, or None; nothing is counted.
+
+    For comparisons and look-aheads that must not touch the ingest counts (use
+    :meth:`IngestContext.resolve_code` for participants). The registry's code lookups are
+    always strict; ``strict=False`` retries without the year when the code names no polity
+    that existed in ``year`` (for a state the same polity, for an ISO3 or G-W code reused
+    over time its current holder).
+    """
+    if kind not in CODE_KINDS:
+        raise ValueError(f"unknown code kind {kind!r}; expected one of {', '.join(CODE_KINDS)}")
+    lookup = {"ccode": reg.by_ccode, "gwcode": reg.by_gwcode, "iso3": reg.by_iso3}[kind]
+    try:
+        value = str(code).strip() if kind == "iso3" else int(float(code))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    for when in (year, None) if not strict and year is not None else (year,):
+        try:
+            return lookup(value, when)
+        except (DefdipError, ValueError, TypeError):
+            continue
+    return None
+
+
 class IngestContext:
     """Resolves names and codes through the registry and records rejects and misses."""
 
@@ -62,24 +95,32 @@ class IngestContext:
         """Quarantine one row with the reason; the build goes on with the others."""
         self.rejections.append(Rejection(str(file), row, field, "" if value is None else str(value), reason))
 
-    def resolve(self, name: str, year: int | None = None) -> Polity | None:
-        """A participant name; misses are counted (never dropped silently)."""
+    def resolve(self, name: str, year: int | None = None, *, strict: bool = True) -> Polity | None:
+        """A participant name; misses are counted (never dropped silently).
+
+        ``strict=False`` is for sources that name a place before (or after) the polity
+        existed, e.g. an order placed before a recipient's independence: a polity that
+        existed in ``year`` is still preferred, and only failing that is a namesake taken
+        whatever the year (check ``polity.existed(year)`` to tell).
+        """
         self.mentions += 1
         polity = self.registry.try_resolve(name, year)
+        if polity is None and not strict and year is not None:
+            polity = self.registry.try_resolve(name, year, strict=False)
         if polity is None:
             self.unresolved[str(name).strip()] += 1
         return polity
 
-    def resolve_code(self, kind: str, code: Any, year: int | None = None) -> Polity | None:
-        """A participant code (``ccode``, ``gwcode`` or ``iso3``); misses are counted."""
+    def resolve_code(self, kind: str, code: Any, year: int | None = None, *, strict: bool = True) -> Polity | None:
+        """A participant code (``ccode``, ``gwcode`` or ``iso3``); misses are counted.
+
+        ``strict=False`` as in :meth:`resolve` (see :func:`find_code`).
+        """
         self.mentions += 1
-        lookups = {"ccode": self.registry.by_ccode, "gwcode": self.registry.by_gwcode, "iso3": self.registry.by_iso3}
-        try:
-            value = str(code).strip() if kind == "iso3" else int(float(code))
-            return lookups[kind](value, year)
-        except (DefdipError, ValueError, TypeError):
+        polity = find_code(self.registry, kind, code, year, strict=strict)
+        if polity is None:
             self.unresolved[f"{kind}:{code}"] += 1
-            return None
+        return polity
 
     def engagement(self, data: dict[str, Any], file: str, row: int | str) -> Engagement | None:
         """Validate one record; a bad one is quarantined with its field and reason."""
@@ -129,6 +170,22 @@ class Source:
         }
 
 
+# ----------------------------------------------------------------------------- reading files
+# Helpers shared by the dataset modules; each has one home here so that a fix to how official
+# files are read (encodings, empty files, truncated lines, coded blanks) reaches every source.
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) when it decodes, else Windows-1252.
+
+    Official exports are often cp1252; undecodable bytes are replaced rather than fatal,
+    since a stray byte in a comment column is no reason to refuse a whole dataset.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
 def require_columns(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], file: Path | str) -> None:
     """Raise a clear error when a source file lacks expected header columns."""
     missing = [c for c in columns if c not in frame.columns]
@@ -138,11 +195,232 @@ def require_columns(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], f
         )
 
 
-def read_text_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
-    """Read a CSV that may be UTF-8 or Windows-1252 (as official exports often are)."""
+def read_text_csv(path: Path, *, expected: tuple[str, ...] | list[str] = (), **kwargs: Any) -> pd.DataFrame:
+    """Read a CSV that may be UTF-8 or Windows-1252 (as official exports often are).
+
+    pandas' own errors for an empty file or an unparsable one (on either encoding) become a
+    SourceFormatError naming the file, so the build reports one clear line instead of a
+    traceback; ``expected`` (the header columns the caller needs) goes into the empty-file message.
+    """
+    path = Path(path)
     try:
-        return pd.read_csv(path, encoding="utf-8", **kwargs)
-    except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="cp1252", **kwargs)
+        try:
+            return pd.read_csv(path, encoding="utf-8", **kwargs)
+        except UnicodeDecodeError:
+            return pd.read_csv(path, encoding="cp1252", **kwargs)
+    except pd.errors.EmptyDataError:
+        wanted = f"; expected columns {', '.join(expected)}" if expected else ""
+        raise SourceFormatError(f"{path.name}: the file is empty (no header row){wanted}") from None
     except pd.errors.ParserError as exc:
-        raise SourceFormatError(f"{path}: not a readable CSV ({exc})") from None
+        detail = " ".join(str(exc).split())
+        raise SourceFormatError(f"{path.name}: not a readable CSV ({detail})") from None
+
+
+def read_csv_checked(path: Path, required: tuple[str, ...], *, lowercase: bool = False, **kwargs: Any) -> pd.DataFrame:
+    """Read one source CSV (UTF-8 or cp1252), trim (and optionally lowercase) its header and check the columns.
+
+    ``lowercase`` suits datasets whose header capitalisation changes between versions
+    (ATOP, COW, DCAD). The file is typed in one pass (``low_memory=False``) so a column is
+    never split into chunks of different types.
+    """
+    path = Path(path)
+    kwargs.setdefault("low_memory", False)
+    frame = read_text_csv(path, expected=required, **kwargs)
+    frame.columns = [str(c).strip().lower() if lowercase else str(c).strip() for c in frame.columns]
+    require_columns(frame, required, path.name)
+    return frame
+
+
+def missing_one_of(folder: Path, official: str, alternative: str) -> list[str]:
+    """``Source.missing_files`` for a source that accepts either of two files (the official one wins)."""
+    folder = Path(folder)
+    if (folder / official).is_file() or (folder / alternative).is_file():
+        return []
+    return [f"{official} (or {alternative})"]
+
+
+# ----------------------------------------------------------------------------- bad rows
+
+def _line(idx: Any) -> int:
+    """The file line of a frame row read with the header on line 1 (and no skipped lines)."""
+    return int(idx) + 2
+
+
+def quarantine_duplicates(frame: pd.DataFrame, key: list[str], file: str, ctx: IngestContext, *,
+                          show: list[str] | None = None) -> pd.DataFrame:
+    """Keep the first row of each ``key``; quarantine the others, naming the line of the first.
+
+    A later row equal in every column is an exact duplicate; equal only in ``key`` it
+    conflicts with the first (which of the two to believe is not ours to guess, so the
+    first is kept). With ``key`` = every column only exact duplicates are caught. ``show``: the
+    columns that identify the row in the quarantine (default ``key``). Blank (NaN) key
+    cells compare equal, as pandas' ``duplicated`` treats them.
+    """
+    dup = frame.duplicated(key, keep="first")
+    if not dup.any():
+        return frame
+    exact = frame.duplicated(keep="first")
+    show = show or key
+
+    def values(row: tuple) -> tuple:
+        return tuple(None if _isna(v) else v for v in row)
+
+    first: dict[tuple, int] = {}
+    for idx, row in zip(frame.index, frame[key].itertuples(index=False, name=None)):
+        first.setdefault(values(row), _line(idx))
+    for idx in frame.index[dup]:
+        line = first[values(tuple(frame.loc[idx, key]))]
+        shown = "/".join("" if _isna(frame.at[idx, k]) else str(frame.at[idx, k]) for k in show)
+        reason = (f"duplicate row: identical to line {line}; kept the first" if exact[idx] else
+                  f"conflicting duplicate: line {line} has the same {', '.join(key)}; kept the first")
+        ctx.reject(file, _line(idx), "+".join(show), shown, reason)
+    return frame[~dup]
+
+
+def quarantine_short_rows(frame: pd.DataFrame, path: Path, ctx: IngestContext) -> pd.DataFrame:
+    """Quarantine rows with fewer or more fields than the header (a truncated or malformed file).
+
+    pandas pads a short row with blanks, so the fields are counted on the raw text; blank
+    lines are skipped as pandas skips them, which keeps the two row numberings aligned.
+    """
+    path = Path(path)
+    counts = [len(cells) for cells in csv.reader(io.StringIO(decode_text(path.read_bytes()), newline="")) if cells]
+    if not counts:
+        return frame
+    width, counts = counts[0], counts[1:]
+    bad = [i for i, n in enumerate(counts) if n != width and i < len(frame)]
+    for i in bad:
+        idx = frame.index[i]
+        shown = ",".join(str(v) for v in frame.loc[idx].tolist()[:counts[i]])
+        ctx.reject(path.name, _line(idx), str(frame.columns[min(counts[i], width) - 1]), shown[:80],
+                   f"row has {counts[i]} fields, the header {width} (truncated or malformed row)")
+    return frame.drop(index=[frame.index[i] for i in bad])
+
+
+# ----------------------------------------------------------------------------- cells
+
+def _isna(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def as_text(value: Any) -> str | None:
+    """A cell as stripped text; None for a blank or missing (NaN) cell."""
+    if _isna(value):
+        return None
+    return str(value).strip() or None
+
+
+def as_int(value: Any) -> int | None:
+    """An integer from a cell ("1980", "1980.0", 1980.0); None for blank, non-numeric or non-integral cells."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number) or number != int(number):
+        return None
+    return int(number)
+
+
+def as_float(value: Any) -> float | None:
+    """A finite number from a cell; None otherwise (NaN and infinities are no measurement)."""
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def slug(text: str) -> str:
+    """A lowercase ASCII id part ('Côte d'Ivoire' -> 'c-te-d-ivoire'); 'unnamed' when nothing is left.
+
+    Engagement ids must be stable and URL-safe whatever the source spells, and never empty.
+    """
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unnamed"
+
+
+# ----------------------------------------------------------------------------- dates
+
+def last_plausible_year() -> int:
+    """Next year: a later year in a source is a typo, not a plan (deliveries may be due next year)."""
+    return _dt.date.today().year + 1
+
+
+def whole_year(value: Any, first: int) -> int | None:
+    """A whole year from ``first`` (the start of the dataset's domain) to next year, else None."""
+    year = as_int(value)
+    return year if year is not None and first <= year <= last_plausible_year() else None
+
+
+def impossible_year(value: Any, first: int) -> str:
+    """The quarantine reason for a year :func:`whole_year` refuses (one wording for every source)."""
+    return f"impossible year {value!r}: expected a whole year between {first} and {last_plausible_year()}"
+
+
+def read_date(year: Any, month: Any, day: Any, label: str, notes: list[str], *,
+              zero_unknown: bool = True) -> tuple[int | None, int | None, int | None]:
+    """Year, month and day cells as integers; unknowns (blank, or 0/negative codes) as None.
+
+    An impossible month drops month and day, an impossible day drops the day; each
+    correction is appended to ``notes`` (the row is kept: a typo in a day is no reason to
+    lose an agreement). With ``zero_unknown=False`` a month or day of 0 or less is not
+    an "unknown" code but an impossible value, and is noted as such.
+    """
+    y, m, d = as_int(year), as_int(month), as_int(day)
+    if y is None or y <= 0:
+        return None, None, None
+    if zero_unknown:
+        m = m if m and m > 0 else None
+        d = d if d and d > 0 else None
+    if m is not None and not 1 <= m <= 12:
+        notes.append(f"{label}: month {m} does not exist; kept the year only")
+        return y, None, None
+    if m is None:
+        return y, None, None
+    if d is not None and not 1 <= d <= calendar.monthrange(y, m)[1]:
+        notes.append(f"{label}: day {d} does not exist in {y}-{m:02d}; kept year and month")
+        d = None
+    return y, m, d
+
+
+def precision_of(month: int | None, day: int | None) -> str:
+    """The precision a date has: day, month or year."""
+    return "day" if day is not None else "month" if month is not None else "year"
+
+
+def iso(y: int | None, m: int | None, d: int | None) -> str | None:
+    """'1815-01-03', '1815-01', '1815' or None (for summaries and attributes)."""
+    if y is None:
+        return None
+    return f"{y:04d}" + (f"-{m:02d}" if m else "") + (f"-{d:02d}" if m and d else "")
+
+
+# ----------------------------------------------------------------------------- codes
+
+COW_FIRST_YEAR = 1816
+"""The COW state list starts in 1816; the registry's existence spells of older states start there too."""
+
+
+def resolve_in_spell(ctx: IngestContext, ccode: Any, start: int | None, end: int | None,
+                     ongoing_until: int = 2100) -> tuple[Polity | None, int | None]:
+    """Resolve a COW code for a membership running from ``start`` to ``end`` (None: still running).
+
+    The registry is year-aware and refuses a year in which the state did not exist.
+    A member is resolved in the first year of its spell in which the state existed
+    (years before 1816, where the COW list begins, count as 1816), so a state whose
+    code a dataset uses a little before its independence, or a member of an 1815
+    alliance, still resolves. Returns the polity (None on a miss, which the context
+    counts once) and the year used.
+    """
+    year = None if start is None else max(start, COW_FIRST_YEAR)
+    if year is not None:
+        polity = find_code(ctx.registry, "ccode", ccode)
+        if polity is not None and not polity.existed(year):
+            last = max(year, end if end is not None else ongoing_until)
+            year = next((y for y in range(year, last + 1) if polity.existed(y)), year)
+    return ctx.resolve_code("ccode", ccode, year), year

@@ -35,7 +35,7 @@ type are left out, as in the summary.
 Bad rows: exact duplicates and repeated dyad-years are quarantined (the first kept);
 rows without a usable code or year are quarantined; an impossible month or day
 lowers the date's precision (noted in ``attributes["date_notes"]``); COW codes are
-resolved year-aware (see :func:`defdip.sources.atop.resolve_in_spell`), misses are
+resolved year-aware (see :func:`defdip.sources.base.resolve_in_spell`), misses are
 counted and listed in ``attributes["unresolved_members"]``, and an engagement none
 of whose members resolves is quarantined.
 """
@@ -47,9 +47,8 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.sources.atop import (as_int, iso, precision_of, quarantine_duplicates, read_csv_checked, read_date,
-                                 resolve_in_spell)
-from defdip.sources.base import Download, IngestContext, LoadResult, Source
+from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, iso, missing_one_of,
+                                 precision_of, quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
 
 MEMBER_FILE = "alliance_v4.1_by_member.csv"
 DYAD_YEARLY_FILE = "alliance_v4.1_by_dyad_yearly.csv"
@@ -114,10 +113,7 @@ class COWAlliance(Source):
 
     def missing_files(self, folder: Path) -> list[str]:
         """Either the official member file or the dyad-year summary will do."""
-        folder = Path(folder)
-        if (folder / MEMBER_FILE).is_file() or (folder / SUMMARY_FILE).is_file():
-            return []
-        return [f"{MEMBER_FILE} (or {SUMMARY_FILE})"]
+        return missing_one_of(folder, MEMBER_FILE, SUMMARY_FILE)
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         folder = Path(folder)
@@ -128,9 +124,9 @@ class COWAlliance(Source):
     # ------------------------------------------------------------------ official by-member layout
 
     def _load_official(self, folder: Path, ctx: IngestContext) -> LoadResult:
-        frame = read_csv_checked(folder / MEMBER_FILE, MEMBER_REQUIRED)
+        frame = read_csv_checked(folder / MEMBER_FILE, MEMBER_REQUIRED, lowercase=True)
         result = LoadResult(rows_read=len(frame))
-        frame = quarantine_duplicates(frame, list(frame.columns), MEMBER_FILE, ctx, "member row")
+        frame = quarantine_duplicates(frame, list(frame.columns), MEMBER_FILE, ctx)
         by_alliance: dict[int, list[tuple[int, dict[str, Any]]]] = {}
         for idx, row in zip(frame.index, frame.to_dict("records")):
             line = int(idx) + 2
@@ -265,7 +261,7 @@ class COWAlliance(Source):
         return out.astype("Int64").reset_index(drop=True)
 
     def _dyad_yearly(self, path: Path, ctx: IngestContext) -> pd.DataFrame:
-        frame = read_csv_checked(path, DYAD_YEARLY_REQUIRED)
+        frame = read_csv_checked(path, DYAD_YEARLY_REQUIRED, lowercase=True)
         cols = ["ccode1", "ccode2", "year", *TYPES]
         numeric = frame[cols].apply(pd.to_numeric, errors="coerce")
         bad = numeric[["ccode1", "ccode2", "year"]].isna().any(axis=1) | (numeric["year"] <= 0)
@@ -300,7 +296,7 @@ class COWAlliance(Source):
     # ------------------------------------------------------------------ dyad-year summary layout
 
     def _load_summary(self, folder: Path, ctx: IngestContext) -> LoadResult:
-        frame = read_csv_checked(folder / SUMMARY_FILE, SUMMARY_REQUIRED)
+        frame = read_csv_checked(folder / SUMMARY_FILE, SUMMARY_REQUIRED, lowercase=True)
         result = LoadResult(rows_read=len(frame))
         cols = list(SUMMARY_REQUIRED)
         numeric = frame[cols].apply(pd.to_numeric, errors="coerce")
@@ -316,7 +312,7 @@ class COWAlliance(Source):
         flags = list(SUMMARY_COLUMNS.values())
         good[flags] = (good[flags].fillna(0) == 1).astype(int)
         good[["ccode1", "ccode2", "year"]] = good[["ccode1", "ccode2", "year"]].astype(int)
-        good = quarantine_duplicates(good, ["ccode1", "ccode2", "year"], SUMMARY_FILE, ctx, "directed dyad-year")
+        good = quarantine_duplicates(good, ["ccode1", "ccode2", "year"], SUMMARY_FILE, ctx)
         table = good[["ccode1", "ccode2", "year", *flags]].astype("Int64").reset_index(drop=True)
         result.tables = {"cow_alliance_dyad_year": table}
 

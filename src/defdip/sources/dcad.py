@@ -49,8 +49,8 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.sources.atop import iso, resolve_in_spell, precision_of, quarantine_duplicates, read_csv_checked, read_date
-from defdip.sources.base import Download, IngestContext, LoadResult, Source
+from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, as_text, iso, precision_of,
+                                 quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
 
 MAIN_FILE = "DCAD-v1.0-main.csv"
 
@@ -68,22 +68,8 @@ END_OF_DATA = 2010
 
 def code(value: Any) -> int | None:
     """An integer, with DCAD's negative missing-value codes and blanks as None."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    if math.isnan(number) or number < 0 or number != int(number):
-        return None
-    return int(number)
-
-
-def text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    out = str(value).strip()
-    return out or None
+    number = as_int(value)
+    return number if number is not None and number >= 0 else None
 
 
 class DCAD(Source):
@@ -119,9 +105,9 @@ class DCAD(Source):
     citation_keys = ("kinne_dcad_2020",)
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
-        frame = read_csv_checked(Path(folder) / MAIN_FILE, REQUIRED)
+        frame = read_csv_checked(Path(folder) / MAIN_FILE, REQUIRED, lowercase=True)
         result = LoadResult(rows_read=len(frame))
-        frame = quarantine_duplicates(frame, ["dcaid"], MAIN_FILE, ctx, "DCAid")
+        frame = quarantine_duplicates(frame, ["dcaid"], MAIN_FILE, ctx)
         rows = []
         for idx, row in zip(frame.index, frame.to_dict("records")):
             eng, table_row = self._engagement(row, int(idx) + 2, ctx)
@@ -144,7 +130,7 @@ class DCAD(Source):
         return table
 
     def _engagement(self, row: dict[str, Any], line: int, ctx: IngestContext):
-        dcaid = text(row["dcaid"])
+        dcaid = as_text(row["dcaid"])
         if dcaid is None:
             ctx.reject(MAIN_FILE, line, "DCAid", "", "row without a DCAid (truncated file?)")
             return None, None
@@ -179,11 +165,11 @@ class DCAD(Source):
 
         categories = []
         for key in ("category1", "category2", "category3"):
-            value = text(row[key])
+            value = as_text(row[key])
             if value and value.lower() not in categories:
                 categories.append(value.lower())
         subs = sorted({SUB_ACTIVITIES[c] for c in categories if c in SUB_ACTIVITIES})
-        kind = (text(row["type"]) or "").lower() or None
+        kind = (as_text(row["type"]) or "").lower() or None
 
         attributes: dict[str, Any] = {
             "dcaid": dcaid, "type": kind, "categories": categories,
@@ -193,9 +179,9 @@ class DCAD(Source):
             "terminated": terminated, "terminated_code": _raw_code(row["terminated"]),
             "duration_actual": code(row.get("durationactual")),
             "end_year_estimate": end_year, "in_force_2010": in_force,
-            "asymmetry": code(row["asymmetry"]), "category_confidence": text(row.get("categoryconf")),
-            "unts": code(row.get("unts")), "full_text": text(row.get("fulltext")),
-            "source_type": text(row.get("sourcetype")), "source": text(row.get("source")),
+            "asymmetry": code(row["asymmetry"]), "category_confidence": as_text(row.get("categoryconf")),
+            "unts": code(row.get("unts")), "full_text": as_text(row.get("fulltext")),
+            "source_type": as_text(row.get("sourcetype")), "source": as_text(row.get("source")),
         }
         if unresolved:
             attributes["unresolved_signatories"] = unresolved

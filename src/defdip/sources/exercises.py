@@ -51,8 +51,9 @@ from typing import Any
 import pandas as pd
 
 from defdip import dates
-from defdip.errors import DefdipError, SourceFormatError
-from defdip.sources.base import Download, IngestContext, LoadResult, Source, require_columns
+from defdip.errors import SourceFormatError
+from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_float, as_int, as_text, find_code,
+                                 precision_of, require_columns)
 
 MISSING = {"", "-9", "-9.0", "nan", "none", "n/a", "na", "xx", "xxxx", "#n/a"}
 """Cell values meaning "not known" in these datasets."""
@@ -84,11 +85,8 @@ INSTRUMENT = "exercise"
 # ---------------------------------------------------------------------------------------------------------------
 
 def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and pd.isna(value):
-        return True
-    return str(value).strip().lower() in MISSING
+    text = as_text(value)
+    return text is None or text.lower() in MISSING
 
 
 def _text(value: Any) -> str | None:
@@ -98,14 +96,7 @@ def _text(value: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     """An integer cell ("1980", "1980.0"); None when blank, unknown or not a number."""
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if number == int(number) else None
+    return None if _blank(value) else as_int(value)
 
 
 def _flag(value: Any) -> bool | None:
@@ -121,11 +112,7 @@ def _flag(value: Any) -> bool | None:
 
 
 def _float(value: Any) -> float | None:
-    text = _text(value)
-    try:
-        return None if text is None else float(text)
-    except ValueError:
-        return None
+    return None if _blank(value) else as_float(value)
 
 
 def decode_mixed(raw: bytes) -> str:
@@ -173,7 +160,7 @@ class DateParts:
 
     @property
     def precision(self) -> str:
-        return "day" if self.day else "month" if self.month else "year"
+        return precision_of(self.month, self.day)
 
 
 def clean_date(year: Any, month: Any, day: Any, label: str) -> DateParts:
@@ -351,13 +338,10 @@ def _quiet_polity_ids(reg: Any, items: list[str], year: int | None, codes: bool)
     """Polity ids of names/codes without counting misses (used only to compare two sources)."""
     ids = set()
     for text in items:
-        try:
-            if codes and _looks_like_code(text):
-                polity = reg.by_iso3(text.strip().upper(), year)
-            else:
-                polity = reg.try_resolve(text, year)
-        except (DefdipError, ValueError, TypeError, KeyError):
-            polity = None
+        if codes and _looks_like_code(text):
+            polity = find_code(reg, "iso3", text.strip().upper(), year)
+        else:
+            polity = reg.try_resolve(text, year)
         if polity is not None:
             ids.add(polity.id)
     return frozenset(ids)
@@ -808,9 +792,18 @@ def _engagement(source: Source, rec: ExerciseRecord, ctx: IngestContext, file: s
     return ctx.engagement(data, file, ";".join(map(str, rec.rows)))
 
 
-def _flush_rejects(ctx: IngestContext, file: str, rejects: list[tuple[int, str, str, str]]) -> None:
+def _load_records(source: Source, records: list[ExerciseRecord], rejects: list[tuple[int, str, str, str]],
+                  ctx: IngestContext, file: str, rows_read: int, *, codes: bool, keys: dict[str, str] | None = None,
+                  implicit: Any = None) -> LoadResult:
+    """What the three loaders share once a file is parsed: quarantine its bad rows, resolve and validate records."""
     for row, fld, value, reason in rejects:
         ctx.reject(file, row, fld, value, reason)
+    result = LoadResult(rows_read=rows_read)
+    for rec in records:
+        eng = _engagement(source, rec, ctx, file, codes, implicit=implicit, match_key=(keys or {}).get(rec.id))
+        if eng is not None:
+            result.engagements.append(eng)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -872,14 +865,7 @@ class MMESource(Source):
         frame = read_mme(path)
         rejects: list[tuple[int, str, str, str]] = []
         records = parse_mme(frame, MME_FILE, rejects)
-        _flush_rejects(ctx, MME_FILE, rejects)
-        keys = match_keys(folder)
-        result = LoadResult(rows_read=len(frame))
-        for rec in records:
-            eng = _engagement(self, rec, ctx, MME_FILE, codes=False, match_key=keys.get(rec.id))
-            if eng is not None:
-                result.engagements.append(eng)
-        return result
+        return _load_records(self, records, rejects, ctx, MME_FILE, len(frame), codes=False, keys=match_keys(folder))
 
 
 class JMESource(Source):
@@ -907,13 +893,7 @@ class JMESource(Source):
         frame.columns = [str(c).strip() for c in frame.columns]
         rejects: list[tuple[int, str, str, str]] = []
         records = parse_jme(frame, JME_FILE, rejects)
-        _flush_rejects(ctx, JME_FILE, rejects)
-        result = LoadResult(rows_read=len(frame))
-        for rec in records:
-            eng = _engagement(self, rec, ctx, JME_FILE, codes=True, match_key=(keys or {}).get(rec.id))
-            if eng is not None:
-                result.engagements.append(eng)
-        return result
+        return _load_records(self, records, rejects, ctx, JME_FILE, len(frame), codes=True, keys=keys)
 
 
 class RussiaExercisesSource(Source):
@@ -940,15 +920,10 @@ class RussiaExercisesSource(Source):
         frame = read_csv_text(path)
         require_columns(frame, RU_REQUIRED, path)
         rejects: list[tuple[int, str, str, str]] = []
-        records, _blank_rows = parse_ru(frame, RU_FILE, rejects)
-        _flush_rejects(ctx, RU_FILE, rejects)
+        records, blank_rows = parse_ru(frame, RU_FILE, rejects)
         russia = ctx.registry.try_resolve("Russia", 2010)
-        result = LoadResult(rows_read=len(frame) - _blank_rows)
-        for rec in records:
-            eng = _engagement(self, rec, ctx, RU_FILE, codes=False, implicit=russia)
-            if eng is not None:
-                result.engagements.append(eng)
-        return result
+        return _load_records(self, records, rejects, ctx, RU_FILE, len(frame) - blank_rows, codes=False,
+                             implicit=russia)
 
 
 SOURCES = [MMESource(), JMESource(), RussiaExercisesSource()]

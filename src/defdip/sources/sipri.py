@@ -43,6 +43,9 @@ Bad rows
     duplicate of an earlier row are quarantined (the first copy is kept). A deal whose
     supplier and recipient both fail to resolve is quarantined; one unresolved side is
     counted in the ``unresolved`` table and listed in ``attributes["unresolved"]``.
+    Suppliers resolve in the year of order only; a recipient that did not exist yet (an
+    order placed before its independence) is taken whatever the year, and that participant
+    carries ``attributes["resolved_outside_existence"] = true``.
 
 Attributes: weapon designation and description, numbers ordered / delivered (with their
 estimate flags), delivery years, status (new / second hand ...), comments, SIPRI TIV per
@@ -53,7 +56,6 @@ the file the deal was read from.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import hashlib
 import io
 import math
@@ -62,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext, LoadResult, Source
+from defdip.sources.base import IngestContext, LoadResult, Source, decode_text, last_plausible_year, missing_one_of
 
 REGISTER_FILE = "trade-register.csv"
 """The official export, as SIPRI names it."""
@@ -93,18 +95,6 @@ FLAGGED = {"Year of order": "order_year_flag", "Number ordered": "ordered_flag",
 """Columns followed by a blank-named uncertainty-flag column."""
 
 FIRST_YEAR = 1900
-
-
-def last_plausible_year() -> int:
-    return _dt.date.today().year + 1
-
-
-def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) when it decodes, else Windows-1252 (SIPRI's own encoding)."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
 
 
 def parse_year(text: str) -> tuple[int | None, bool]:
@@ -151,8 +141,7 @@ def read_register(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     Raises SourceFormatError when the file is empty or has no header naming the
     required columns.
     """
-    raw = path.read_bytes()
-    text = decode(raw)
+    text = decode_text(path.read_bytes())  # SIPRI's own encoding is cp1252
     if not text.strip():
         raise SourceFormatError(f"{path.name}: the file is empty; expected a SIPRI trade register with columns "
                                 f"{', '.join(REQUIRED)}")
@@ -218,10 +207,7 @@ class SIPRIArmsTransfers(Source):
     citation_keys = ("sipri_arms_transfers",)
 
     def missing_files(self, folder: Path) -> list[str]:
-        folder = Path(folder)
-        if (folder / REGISTER_FILE).is_file() or (folder / SAMPLE_FILE).is_file():
-            return []
-        return [f"{REGISTER_FILE} (or {SAMPLE_FILE})"]
+        return missing_one_of(folder, REGISTER_FILE, SAMPLE_FILE)
 
     def register_path(self, folder: Path) -> Path:
         folder = Path(folder)
@@ -284,11 +270,15 @@ class SIPRIArmsTransfers(Source):
         participants, unresolved = [], []
         for role, raw in (("supplier", supplier_raw), ("recipient", recipient_raw)):
             name, actor_type = clean_name(raw)
-            polity = ctx.resolve(name, year)
+            # an order may precede the recipient's independence (placed for it by the colonial power
+            # or a movement that became the state): the recipient is taken whatever the year
+            polity = ctx.resolve(name, year, strict=role != "recipient")
             if polity is None:
                 unresolved.append(f"{role}: {name}")
                 continue
-            attrs = {"sipri_actor_type": actor_type} if actor_type else {}
+            attrs: dict[str, Any] = {"sipri_actor_type": actor_type} if actor_type else {}
+            if not polity.existed(year):
+                attrs["resolved_outside_existence"] = True
             participants.append({"id": polity.id, "name": name, "role": role, "ccode": polity.ccode,
                                  "attributes": attrs})
         if not participants:

@@ -64,18 +64,14 @@ has the African Union (``au``) as a second organiser.
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
-import io
-import math
 import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext, LoadResult, Source, read_text_csv, require_columns
+from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, impossible_year, quarantine_duplicates,
+                                 quarantine_short_rows, read_csv_checked, slug, whole_year)
 
 PKO_FILE = "un_pko_contributions_country_year_mission.csv"
 FRONT_FILE = "geopko_v2.3_frontmap_location_year.csv"
@@ -148,30 +144,6 @@ GEOPKO_UNNAMED = {"tcc name unknown", "multinational", "un"}
 """Overview entries that name no contributing state ("Un": UN units without a national contingent)."""
 
 
-def last_plausible_year() -> int:
-    return _dt.date.today().year + 1
-
-
-def as_year(value: Any) -> int | None:
-    """A whole year between 1948 and next year, else None."""
-    try:
-        number = float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(number) or number != int(number):
-        return None
-    year = int(number)
-    return year if FIRST_YEAR <= year <= last_plausible_year() else None
-
-
-def as_number(value: Any) -> float | None:
-    try:
-        number = float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def tidy_number(value: float | None) -> int | float | None:
     """3.0 -> 3 for JSON attributes; fractions kept."""
     if value is None:
@@ -180,54 +152,9 @@ def tidy_number(value: float | None) -> int | float | None:
 
 
 def read_checked(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read one CSV (UTF-8 or cp1252) as text cells and check its header."""
-    try:
-        frame = read_text_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise SourceFormatError(f"{path.name}: the file is empty (no header row); expected columns "
-                                f"{', '.join(required)}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    require_columns(frame, required, path.name)
+    """Read one CSV (UTF-8 or cp1252) as stripped text cells and check its header."""
+    frame = read_csv_checked(path, required, dtype=str, keep_default_na=False)
     return frame.apply(lambda col: col.str.strip())
-
-
-def quarantine_short_rows(frame: pd.DataFrame, path: Path, ctx: IngestContext) -> pd.DataFrame:
-    """Quarantine rows with fewer or more fields than the header (a truncated or malformed file).
-
-    pandas pads a short row with blanks, so the fields are counted on the raw text; blank
-    lines are skipped as pandas skips them, which keeps the two row numberings aligned.
-    """
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    counts = [len(cells) for cells in csv.reader(io.StringIO(text, newline="")) if cells]
-    if not counts:
-        return frame
-    width, counts = counts[0], counts[1:]
-    bad = [i for i, n in enumerate(counts) if n != width and i < len(frame)]
-    for i in bad:
-        idx = frame.index[i]
-        shown = ",".join(str(v) for v in frame.loc[idx].tolist()[:counts[i]])
-        ctx.reject(path.name, int(idx) + 2, str(frame.columns[min(counts[i], width) - 1]), shown[:80],
-                   f"row has {counts[i]} fields, the header {width} (truncated or malformed row)")
-    return frame.drop(index=[frame.index[i] for i in bad])
-
-
-def quarantine_exact_duplicates(frame: pd.DataFrame, file: str, ctx: IngestContext, key: list[str]) -> pd.DataFrame:
-    """Drop exact duplicate rows (keeping the first), each quarantined with the line of the original."""
-    dup = frame.duplicated(keep="first")
-    if not dup.any():
-        return frame
-    first_line = {}
-    for idx, row in zip(frame.index, frame.itertuples(index=False, name=None)):
-        first_line.setdefault(row, int(idx) + 2)
-    for idx in frame.index[dup]:
-        row = tuple(frame.loc[idx])
-        ctx.reject(file, int(idx) + 2, "+".join(key), "/".join(str(frame.at[idx, k]) for k in key),
-                   f"duplicate row: identical to line {first_line[row]}; kept the first")
-    return frame[~dup]
 
 
 def organisers(ctx: IngestContext, mission: str) -> list[dict[str, Any]]:
@@ -237,10 +164,6 @@ def organisers(ctx: IngestContext, mission: str) -> list[dict[str, Any]]:
             polity = ctx.registry.get(pid)
             out.append({"id": polity.id, "name": polity.name, "role": "organiser", "ccode": polity.ccode})
     return out
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 # ----------------------------------------------------------------------------------------------- un_pko
@@ -278,23 +201,21 @@ class UNPeacekeepingContributions(Source):
         frame = read_checked(path, PKO_REQUIRED)
         result = LoadResult(rows_read=len(frame))
         frame = quarantine_short_rows(frame, path, ctx)
-        frame = quarantine_exact_duplicates(frame, PKO_FILE, ctx, ["Year", "Country", "Mission"])
+        frame = quarantine_duplicates(frame, list(frame.columns), PKO_FILE, ctx, show=["Year", "Country", "Mission"])
         seen: dict[tuple[int, str, str], int] = {}
         table = []
         for idx, row in zip(frame.index, frame.to_dict("records")):
             line = int(idx) + 2
-            year = as_year(row["Year"])
+            year = whole_year(row["Year"], FIRST_YEAR)
             if year is None:
-                ctx.reject(PKO_FILE, line, "Year", row["Year"],
-                           f"impossible year {row['Year']!r}: expected a whole year between {FIRST_YEAR} and "
-                           f"{last_plausible_year()}")
+                ctx.reject(PKO_FILE, line, "Year", row["Year"], impossible_year(row["Year"], FIRST_YEAR))
                 continue
             country, mission = row["Country"], row["Mission"].upper()
             if not country or not mission:
                 field = "Country" if not country else "Mission"
                 ctx.reject(PKO_FILE, line, field, "", f"row without a {field.lower()}")
                 continue
-            figures = {k: as_number(row[k]) for k in ("Total", "Female", "Male")}
+            figures = {k: as_float(row[k]) for k in ("Total", "Female", "Male")}
             bad = next((k for k in ("Total", "Female", "Male") if figures[k] is None or figures[k] < 0), None)
             if bad:
                 ctx.reject(PKO_FILE, line, bad, row[bad],
@@ -424,8 +345,9 @@ class GeoPKO(Source):
         result = LoadResult(rows_read=len(front) + len(tcc))
         front = quarantine_short_rows(front, folder / FRONT_FILE, ctx)
         tcc = quarantine_short_rows(tcc, folder / TCC_FILE, ctx)
-        front = quarantine_exact_duplicates(front, FRONT_FILE, ctx, ["mission", "year", "location"])
-        tcc = quarantine_exact_duplicates(tcc, TCC_FILE, ctx, ["mission", "year", "location"])
+        where = ["mission", "year", "location"]
+        front = quarantine_duplicates(front, list(front.columns), FRONT_FILE, ctx, show=where)
+        tcc = quarantine_duplicates(tcc, list(tcc.columns), TCC_FILE, ctx, show=where)
         front = self._valid_rows(front, FRONT_FILE, ctx)
         tcc = self._valid_rows(tcc, TCC_FILE, ctx)
 
@@ -461,16 +383,14 @@ class GeoPKO(Source):
         years = []
         for idx, row in zip(frame.index, frame.to_dict("records")):
             line = int(idx) + 2
-            year = as_year(row["year"])
+            year = whole_year(row["year"], FIRST_YEAR)
             if year is None:
-                ctx.reject(file, line, "year", row["year"],
-                           f"impossible year {row['year']!r}: expected a whole year between {FIRST_YEAR} and "
-                           f"{last_plausible_year()}")
+                ctx.reject(file, line, "year", row["year"], impossible_year(row["year"], FIRST_YEAR))
                 continue
             if not row["mission"]:
                 ctx.reject(file, line, "mission", "", "row without a mission")
                 continue
-            lat, lon = as_number(row["latitude"]), as_number(row["longitude"])
+            lat, lon = as_float(row["latitude"]), as_float(row["longitude"])
             if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
                 field = "latitude" if lat is None or abs(lat) > 90 else "longitude"
                 ctx.reject(file, line, field, row[field], "missing or impossible coordinates (truncated row?)")
@@ -489,11 +409,11 @@ class GeoPKO(Source):
         out = []
         keys = ["mission", "year", "country", "location", "latitude", "longitude"]
         for (mission, year, country, location, lat, lon), group in front.groupby(keys, sort=True, dropna=False):
-            ave = [v for v in (as_number(x) for x in group["ave.no.troops"]) if v is not None]
-            counts = [v for v in (as_number(x) for x in group["NoTroops"]) if v is not None]
+            ave = [v for v in (as_float(x) for x in group["ave.no.troops"]) if v is not None]
+            counts = [v for v in (as_float(x) for x in group["NoTroops"]) if v is not None]
             troops = ave[0] if ave else (sum(counts) / len(counts) if counts else None)
-            hq = max((as_number(x) or 0 for x in group["hq"]), default=0)
-            flags = {f.lower(): bool(max((as_number(x) or 0 for x in group[f]), default=0))
+            hq = max((as_float(x) or 0 for x in group["hq"]), default=0)
+            flags = {f.lower(): bool(max((as_float(x) or 0 for x in group[f]), default=0))
                      for f in FRONT_FLAGS if f in group}
             out.append({"mission": mission, "year": int(year), "host": country, "location": location,
                         "latitude": float(lat), "longitude": float(lon),
@@ -563,7 +483,7 @@ class GeoPKO(Source):
 
         troops = [loc["troops"] for loc in locations if loc["troops"] is not None]
         ordered = sorted(locations, key=lambda loc: (-(loc["troops"] or 0), loc["location"]))
-        max_tcc = max((int(as_number(r["No.TCC"]) or 0) for r in tcc_rows), default=None)
+        max_tcc = max((int(as_float(r["No.TCC"]) or 0) for r in tcc_rows), default=None)
         attributes: dict[str, Any] = {
             "mission": mission,
             "mission_name": MISSIONS.get(mission, (None, ()))[0],

@@ -28,14 +28,21 @@ Hosts
     ``attributes["administered_by"]``). Rows for one host under two codes (Montenegro 341
     and 1010, South Sudan 626 and 1020, Taiwan 713 and 1012, Cabo Verde 402 and 1015) are
     added up year by year. Skipped, without an engagement: the United States itself and its
-    territories (not abroad), ``Afloat`` (personnel at sea), and the unidentified locations
-    ("UNKNOWN", "Undefined", "Zz-Unknown"), whose spells are quarantined with that reason.
+    territories (not abroad), ``Afloat`` (personnel at sea; its rows with troops are
+    quarantined with that reason), and the unidentified locations ("UNKNOWN", "Undefined",
+    "Zz-Unknown"), each of whose spells is quarantined with that reason.
     An unresolved host is counted in ``unresolved`` and its spell is kept with the name in
     ``attributes["unresolved"]`` (the United States is always a participant).
 
-Bad rows: a row with more or fewer fields than the header (a truncated file), exact duplicates and a second row for the same code, name and year are quarantined
-(the first is kept); a year that is not a whole year between 1900 and next year, a missing
-code or a negative troop count quarantines the row with the field.
+    troopdata lists many places under the state they became (Algeria in 1950, Malta in 1951,
+    Bahrain in 1951): when no polity of that code or name existed in the year, the polity is
+    taken whatever the year, and the host carries ``attributes["outside_existence"]`` (the
+    engagement a ``host_note``); such years stay out of ``us_troops``.
+
+Bad rows: a row with more or fewer fields than the header (a truncated file), exact
+duplicates and a second row for the same code, name and year are quarantined (the first is
+kept); a year that is not a whole year between 1900 and next year, a missing code or a
+negative troop count quarantines the row with the field.
 
 Reference table ``us_troops``: ``ccode``, ``year``, ``troops``, ``army``, ``navy``,
 ``air_force``, ``marine_corps`` -- every state-year of troopdata whose host resolves to a
@@ -45,17 +52,13 @@ state under two codes added up; ``NA`` stays missing).
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from defdip.errors import DefdipError, SourceFormatError
-from defdip.sources.base import IngestContext, LoadResult, Source, read_text_csv, require_columns
-from defdip.sources.un_pko import quarantine_short_rows
+from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, as_int, find_code, impossible_year,
+                                 quarantine_duplicates, quarantine_short_rows, read_csv_checked, slug, whole_year)
 
 TROOP_FILE = "troopdata.csv"
 BASE_FILE = "basedata.csv"
@@ -72,6 +75,8 @@ NAME_CODES = {6}
 """Codes below 1000 that troopdata uses for a territory (6 = Puerto Rico): resolved by name."""
 NOT_A_HOST = {"afloat": "personnel afloat are not in a host country"}
 UNIDENTIFIED_ID = "unknown"
+NA_CELLS = {"dtype": str, "keep_default_na": False, "na_values": ["NA", ""]}
+"""How troopdata's CSVs are read: text cells, ``NA`` and blanks as missing."""
 
 ALLEN_BIB = """@article{allen_flynn_machain_2022,
   author  = {Allen, Michael A. and Flynn, Michael E. and Machain, Carla Martinez},
@@ -92,68 +97,6 @@ VINE_BIB = """@book{vine_2015_base_nation,
 }"""
 
 
-def last_plausible_year() -> int:
-    return _dt.date.today().year + 1
-
-
-def as_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(number) or number != int(number):
-        return None
-    return int(number)
-
-
-def as_float(value: Any) -> float | None:
-    try:
-        number = float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def read_checked(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read a troopdata CSV (UTF-8 or cp1252) as text, ``NA`` and blanks as missing; check the header."""
-    try:
-        frame = read_text_csv(path, dtype=str, keep_default_na=False, na_values=["NA", ""])
-    except pd.errors.EmptyDataError:
-        raise SourceFormatError(f"{path.name}: the file is empty (no header row); expected columns "
-                                f"{', '.join(required)}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    require_columns(frame, required, path.name)
-    return frame
-
-
-def quarantine_duplicates(frame: pd.DataFrame, key: list[str], file: str, ctx: IngestContext) -> pd.DataFrame:
-    """Keep the first row of each key; quarantine exact and conflicting duplicates."""
-    dup = frame.duplicated(key, keep="first")
-    if not dup.any():
-        return frame
-    exact = frame.duplicated(keep="first")
-    first = {}
-    for idx, values in zip(frame.index, frame[key].itertuples(index=False, name=None)):
-        first.setdefault(values, int(idx) + 2)
-    for idx in frame.index[dup]:
-        values = tuple(frame.loc[idx, key])
-        shown = "/".join("" if pd.isna(v) else str(v) for v in values)
-        reason = (f"duplicate row: identical to line {first[values]}; kept the first" if exact[idx] else
-                  f"conflicting duplicate: line {first[values]} has the same {', '.join(key)}; kept the first")
-        ctx.reject(file, int(idx) + 2, "+".join(key), shown, reason)
-    return frame[~dup]
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unnamed"
-
-
 class _HostFinder:
     """Finds the host polity of a (code, name) pair; ``count`` routes the lookup through the context."""
 
@@ -164,8 +107,8 @@ class _HostFinder:
     def by_name(code: int | None) -> bool:
         return code is None or code >= 1000 or code in NAME_CODES
 
-    def quiet(self, code: int | None, name: str, year: int):
-        """(polity or None, lenient) without counting.
+    def _find(self, code: int | None, name: str, year: int) -> tuple[Any, bool, str, Any]:
+        """(polity or None, lenient, kind, key) of the first lookup that matches, without counting.
 
         The code (or, for troopdata's own codes, the name) is tried first for a polity that
         existed in ``year``; failing that, for the polity whatever the year (``lenient``):
@@ -174,24 +117,28 @@ class _HostFinder:
         """
         reg = self.ctx.registry
         code = CCODE_FIXES.get(code, code)
-        for lenient in (False, True):
-            if not self.by_name(code):
-                try:
-                    return reg.by_ccode(code, None if lenient else year), lenient
-                except (DefdipError, ValueError, TypeError):
-                    pass
-            polity = reg.try_resolve(name, year, strict=not lenient)
-            if polity is not None:
-                return polity, lenient
-        return None, False
+        routes = [("name", name)] if self.by_name(code) else [("ccode", code), ("name", name)]
+        for strict in (True, False):
+            for kind, key in routes:
+                polity = (reg.try_resolve(key, year, strict=strict) if kind == "name"
+                          else find_code(reg, kind, key, year, strict=strict))
+                if polity is not None:
+                    return polity, not strict, kind, key
+        return None, False, "name", name
+
+    def quiet(self, code: int | None, name: str, year: int) -> tuple[Any, bool]:
+        """(polity or None, lenient) without counting (see :meth:`_find`)."""
+        polity, lenient, _, _ = self._find(code, name, year)
+        return polity, lenient
 
     def count(self, code: int | None, name: str, year: int) -> tuple[Any, bool]:
-        """The same lookup, counted once through the context (a miss when nothing matches)."""
-        polity, lenient = self.quiet(code, name, year)
+        """The same lookup, counted once through the context (a miss, under the name, when nothing matches)."""
+        polity, lenient, kind, key = self._find(code, name, year)
         if polity is None:
             return self.ctx.resolve(name or str(code), year), False
-        self.ctx.mentions += 1  # a hit; IngestContext has no lenient lookup of its own
-        return polity, lenient
+        if kind == "name":
+            return self.ctx.resolve(key, year, strict=not lenient), lenient
+        return self.ctx.resolve_code(kind, key, year, strict=not lenient), lenient
 
 
 class USMilitaryPresence(Source):
@@ -214,8 +161,8 @@ class USMilitaryPresence(Source):
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         folder = Path(folder)
-        troops = read_checked(folder / TROOP_FILE, TROOP_REQUIRED)
-        bases = read_checked(folder / BASE_FILE, BASE_REQUIRED)
+        troops = read_csv_checked(folder / TROOP_FILE, TROOP_REQUIRED, **NA_CELLS)
+        bases = read_csv_checked(folder / BASE_FILE, BASE_REQUIRED, **NA_CELLS)
         result = LoadResult(rows_read=len(troops) + len(bases))
         finder = _HostFinder(ctx)
         usa = ctx.registry.get("USA")
@@ -225,7 +172,7 @@ class USMilitaryPresence(Source):
         bases = quarantine_duplicates(bases, list(bases.columns), BASE_FILE, ctx)
 
         series, last_year, table = self._troop_rows(troops, finder, usa, ctx)
-        for (host_key, _), years in sorted(series.items(), key=lambda kv: kv[0]):
+        for host_key, years in sorted(series.items()):
             for spell in self._spells(years):
                 eng = self._spell_engagement(host_key, spell, years, last_year, finder, usa, ctx)
                 if eng is not None:
@@ -237,16 +184,14 @@ class USMilitaryPresence(Source):
     # ------------------------------------------------------------------ troops
     def _troop_rows(self, frame: pd.DataFrame, finder: _HostFinder, usa: Any, ctx: IngestContext):
         """Yearly troops per host, the last year of the file, and the us_troops table."""
-        series: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+        series: dict[str, dict[int, dict[str, Any]]] = {}
         state_rows: dict[tuple[int, int], dict[str, Any]] = {}
         last_year = None
         for idx, row in zip(frame.index, frame.to_dict("records")):
             line = int(idx) + 2
-            year = as_int(row["year"])
-            if year is None or not FIRST_YEAR <= year <= last_plausible_year():
-                ctx.reject(TROOP_FILE, line, "year", row["year"],
-                           f"impossible year {row['year']!r}: expected a whole year between {FIRST_YEAR} and "
-                           f"{last_plausible_year()}")
+            year = whole_year(row["year"], FIRST_YEAR)
+            if year is None:
+                ctx.reject(TROOP_FILE, line, "year", row["year"], impossible_year(row["year"], FIRST_YEAR))
                 continue
             name = "" if pd.isna(row["countryname"]) else str(row["countryname"]).strip()
             code = as_int(row["ccode"])
@@ -273,7 +218,7 @@ class USMilitaryPresence(Source):
                     ctx.reject(TROOP_FILE, line, "countryname", name, NOT_A_HOST[name.lower()])
                 continue
             host_key = polity.id if polity is not None else f"?{name or code}"
-            years = series.setdefault((host_key, ""), {})
+            years = series.setdefault(host_key, {})
             entry = years.setdefault(year, {"troops": None, "lines": [], "names": set(), "codes": set()})
             if count is not None:
                 entry["troops"] = (entry["troops"] or 0) + count
@@ -422,7 +367,7 @@ class USMilitaryPresence(Source):
                 "activity": "contacts", "instrument": "military_presence",
                 "start_year": BASE_LIST_YEAR, "precision": "year", "circa": True,
                 "participants": participants, "attributes": attributes,
-                "provenance": [self.provenance(f"bases:{group['code'] if group['code'] is not None else group['name']}")],
+                "provenance": [self.provenance(f"bases:{group['name'] if group['code'] is None else group['code']}")],
             }
             eng = ctx.engagement(data, BASE_FILE, group["line"])
             if eng is not None:

@@ -29,9 +29,6 @@ Reading rules
 
 from __future__ import annotations
 
-import calendar
-import datetime as _dt
-import math
 import re
 import warnings
 from pathlib import Path
@@ -40,7 +37,8 @@ from typing import Any
 import pandas as pd
 
 from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext, LoadResult, Source, require_columns
+from defdip.sources.base import (IngestContext, LoadResult, Source, as_text, impossible_year, precision_of, read_date,
+                                 require_columns, whole_year)
 
 VISITS_FILE = "visits.xls"
 SHEET = "Sheet1"
@@ -65,40 +63,6 @@ TROOPDATA_BIB = """@misc{flynn_troopdata_visits,
 }"""
 
 
-def last_plausible_year() -> int:
-    return _dt.date.today().year + 1
-
-
-def as_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(number) or number != int(number):
-        return None
-    return int(number)
-
-
-def read_date(year: int, month: Any, day: Any, label: str, notes: list[str]) -> tuple[int | None, int | None]:
-    """Month and day, dropping what is impossible (noted)."""
-    m, d = as_int(month), as_int(day)
-    if m is not None and not 1 <= m <= 12:
-        notes.append(f"{label}: month {m} does not exist; kept the year only")
-        return None, None
-    if m is None:
-        return None, None
-    if d is not None and not 1 <= d <= calendar.monthrange(year, m)[1]:
-        notes.append(f"{label}: day {d} does not exist in {year}-{m:02d}; kept year and month")
-        d = None
-    return m, d
-
-
 def read_sheet(path: Path) -> pd.DataFrame:
     """The visits sheet with its header checked (SourceFormatError names file and columns)."""
     try:
@@ -116,9 +80,8 @@ def read_sheet(path: Path) -> pd.DataFrame:
 
 
 def text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
+    """A cell as stripped text, "" when blank (the file's text fields are kept as strings)."""
+    return as_text(value) or ""
 
 
 class USDefenseVisits(Source):
@@ -162,18 +125,16 @@ class USDefenseVisits(Source):
     def _engagement(self, row: dict[str, Any], line: int, usa: Any, ctx: IngestContext):
         years = {}
         for field in ("Start Year", "End Year"):
-            value = as_int(row[field])
-            if value is None or not FIRST_YEAR <= value <= last_plausible_year():
-                ctx.reject(VISITS_FILE, line, field, text(row[field]),
-                           f"impossible year {text(row[field])!r}: expected a whole year between {FIRST_YEAR} and "
-                           f"{last_plausible_year()}")
+            value = whole_year(row[field], FIRST_YEAR)
+            if value is None:
+                ctx.reject(VISITS_FILE, line, field, text(row[field]), impossible_year(text(row[field]), FIRST_YEAR))
                 return None
             years[field] = value
         notes: list[str] = []
         sy = years["Start Year"]
-        sm, sd = read_date(sy, row["Start Month"], row["Start Day"], "start", notes)
+        _, sm, sd = read_date(sy, row["Start Month"], row["Start Day"], "start", notes, zero_unknown=False)
         ey: int | None = years["End Year"]
-        em, ed = read_date(ey, row["End Month"], row["End Day"], "end", notes)
+        _, em, ed = read_date(ey, row["End Month"], row["End Day"], "end", notes, zero_unknown=False)
         if (ey, em or 0, ed or 0) < (sy, sm or 0, sd or 0):
             notes.append(f"end {ey}-{em or 0:02d}-{ed or 0:02d} is before the start; end date dropped")
             ey, em, ed = None, None, None
@@ -207,14 +168,13 @@ class USDefenseVisits(Source):
         if notes:
             attributes["date_notes"] = notes
         where = host.name if host is not None else raw_host
-        precision = "day" if sd is not None else "month" if sm is not None else "year"
         data = {
             "id": f"us_visits-{line:04d}",
             "title": f"{official} {name} visits {where}" + (f" ({city})" if city else ""),
             "summary": f"Visit of the US {official}, {name}, to {where}" + (f", {city}" if city else "") + ".",
             "activity": "contacts", "instrument": "visit",
             "start_year": sy, "start_month": sm, "start_day": sd,
-            "end_year": ey, "end_month": em, "end_day": ed, "precision": precision,
+            "end_year": ey, "end_month": em, "end_day": ed, "precision": precision_of(sm, sd),
             "participants": participants, "attributes": attributes,
             "provenance": [self.provenance(f"{SHEET}!{line}")],
         }

@@ -251,7 +251,7 @@ def panel_dyad_year(request: Request, country: Name = None, from_year: FromYear 
                     layers: Annotated[str | None, Query(max_length=400,
                                                         description="Comma-separated layer names.")] = None,
                     system: System = System.cow, directed: bool = False,
-                    limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 5000) -> dict[str, Any]:
+                    limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 1000) -> dict[str, Any]:
     """Dyad-years with layers. Give a ``country`` (its dyads), or a year range of at most 10 years."""
     return _panel(request, "dyad", country, from_year, to_year, layers, system, limit, directed)
 
@@ -260,7 +260,7 @@ def panel_dyad_year(request: Request, country: Name = None, from_year: FromYear 
 def panel_state_year(request: Request, country: Name = None, from_year: FromYear = None, to_year: ToYear = None,
                      layers: Annotated[str | None, Query(max_length=400)] = None,
                      system: System = System.cow,
-                     limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 5000) -> dict[str, Any]:
+                     limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 1000) -> dict[str, Any]:
     return _panel(request, "state", country, from_year, to_year, layers, system, limit)
 
 
@@ -364,7 +364,12 @@ def citations(request: Request,
     refs = D.references(wanted, _source_bibtex(ws_of(request)))
     missing = [r["key"] for r in refs if not r["found"]]
     if len(missing) == len(refs):
-        raise ApiError(404, f"no reference for {', '.join(missing)}")
+        import difflib
+
+        known = list(D.bib_entries(_source_bibtex(ws_of(request))))
+        close = sorted({k for m in missing for k in difflib.get_close_matches(m, known, n=3, cutoff=0.6)})
+        raise ApiError(404, f"unknown citation key(s) {', '.join(missing)}"
+                            + (f"; did you mean {', '.join(close)}?" if close else ""), suggestions=close)
     return {"references": refs, "missing": missing,
             "bibtex": "\n\n".join(r["bibtex"] for r in refs if r["bibtex"])}
 

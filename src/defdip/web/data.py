@@ -322,38 +322,28 @@ def _json_field(value: Any) -> Any:
 
 # ----------------------------------------------------------------------------------------------- citations
 
-def _bib_entries() -> dict[str, dict[str, Any]]:
-    """Parsed BibTeX entries of the bibliography (citations module or data/references.bib)."""
+def _bib_entries() -> tuple[dict[str, dict[str, Any]], bool]:
+    """Parsed BibTeX entries: the bibliography (data/references.bib) and every dataset's entry."""
     from defdip.report import parse_bibtex
 
     texts: list[str] = []
+    complete = True
     try:
         from defdip import citations as cit
-
-        for name in ("bibtex_text", "BIBTEX", "bibliography_text"):
-            obj = getattr(cit, name, None)
-            if callable(obj):
-                try:
-                    texts.append(obj())
-                    break
-                except TypeError:
-                    continue
-            elif isinstance(obj, str):
-                texts.append(obj)
-                break
     except ImportError:
-        pass
-    try:
-        from importlib import resources
-
-        texts.append(resources.files("defdip").joinpath("data/references.bib").read_text(encoding="utf-8"))
-    except (FileNotFoundError, OSError):
-        pass
+        cit = None  # type: ignore[assignment]
+        complete = False
+    if cit is not None:
+        for name in ("bibliography", "dataset_bibliography"):
+            try:
+                texts.append("\n\n".join(getattr(cit, name)().values()))
+            except Exception:  # noqa: BLE001 - a build without references.bib still cites the datasets
+                complete = False
     entries: dict[str, dict[str, Any]] = {}
     for text in texts:
         for key, entry in parse_bibtex(text).items():
             entries.setdefault(key, entry)
-    return entries
+    return entries, complete
 
 
 _BIB_CACHE: dict[str, dict[str, Any]] | None = None
@@ -361,9 +351,12 @@ _BIB_CACHE: dict[str, dict[str, Any]] | None = None
 
 def bib_entries(extra_texts: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     global _BIB_CACHE
-    if _BIB_CACHE is None:
-        _BIB_CACHE = _bib_entries()
-    entries = dict(_BIB_CACHE)
+    if _BIB_CACHE is not None:
+        entries = dict(_BIB_CACHE)
+    else:
+        entries, complete = _bib_entries()
+        if complete:  # an incomplete bibliography is read again next time
+            _BIB_CACHE = dict(entries)
     if extra_texts:
         from defdip.report import parse_bibtex
 

@@ -35,6 +35,22 @@ def _ws(request: Request) -> WebStore:
     return request.app.state.store
 
 
+def _aslist(value: Any) -> list[Any]:
+    """A list from a list, tuple, numpy array or None/NA."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if hasattr(value, "tolist"):
+        return list(value.tolist())
+    try:
+        if pd.isna(value):
+            return []
+    except (TypeError, ValueError):
+        pass
+    return [value]
+
+
 def _swatch(activity: str) -> str:
     return (f'<span class="swatch" style="background:{h(charts.activity_color(activity))}"></span>'
             f"{h(charts.activity_label(activity))}")
@@ -65,10 +81,8 @@ def _filters(frame: pd.DataFrame, col: str, lo: int) -> pd.DataFrame:
 
 
 def _participants_links(parts: Any) -> str:
-    if parts is None:
-        return ""
     out = []
-    for p in list(parts):
+    for p in _aslist(parts):
         pid, name = p.get("id"), p.get("name") or p.get("id")
         out.append(link(country_href(pid), name) if pid and pid in registry() else h(str(name)))
     return ", ".join(out)
@@ -274,7 +288,7 @@ def _timeline_table(timeline: pd.DataFrame, n: int = 40) -> str:
     for r in timeline.tail(n).iloc[::-1].to_dict(orient="records"):
         rows.append({"date": h(str(r["date"])), "title": link(record_href(r["id"]), r["title"]),
                      "activity": _swatch(r["activity"]), "instrument": h(str(r["instrument"])),
-                     "datasets": h(", ".join(r["datasets"] or [])), "sources": h(", ".join(r["sources"] or []))})
+                     "datasets": h(", ".join(_aslist(r["datasets"]))), "sources": h(", ".join(_aslist(r["sources"])))})
     return table(rows, [("date", "date"), ("title", "engagement"), ("activity", "activity"),
                         ("instrument", "instrument"), ("datasets", "datasets"), ("sources", "sources")])
 
@@ -412,7 +426,7 @@ def genealogy(request: Request) -> HTMLResponse:
             rows.append({"year": h(year(r["start_year"], r.get("circa"))),
                          "title": link(record_href(r["id"]), r["title"]), "activity": _swatch(r["activity"]),
                          "participants": _participants_links(r["participants"]),
-                         "sources": cite_links(list(r["citations"] or []))})
+                         "sources": cite_links(_aslist(r["citations"]))})
         return table(rows, [("year", "year"), ("title", "record"), ("activity", "activity"),
                             ("participants", "participants"), ("sources", "sources")])
 
@@ -479,7 +493,7 @@ def search(request: Request) -> HTMLResponse:
     where, params = D.engagement_filters(text=q)
     res = D.list_engagements(ws, where, params, page=1, page_size=50)
     rows = [{"year": h(year(r["start_year"], r.get("circa"))), "title": link(record_href(r["id"]), r["title"]),
-             "activity": _swatch(r["activity"]), "datasets": h(", ".join(r["datasets"] or []))}
+             "activity": _swatch(r["activity"]), "datasets": h(", ".join(_aslist(r["datasets"])))}
             for r in res["items"]]
     body.append(f"<h2>Engagements ({res['total']:,})</h2>")
     if rows:

@@ -1,0 +1,222 @@
+"""The project bibliography: BibTeX entries for every citation key, read from ``data/references.bib``.
+
+The parser is deliberately small: an entry starts at ``@type{key,`` and ends at the brace that
+closes the one after ``type``; ``@comment``, ``@preamble`` and ``@string`` blocks are skipped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from defdip.errors import DefdipError
+
+__all__ = [
+    "bibliography",
+    "bibtex_for_store",
+    "bibtex_text",
+    "cite",
+    "cite_sources",
+    "entry_fields",
+    "parse_bibtex",
+]
+
+_SKIP_TYPES = {"comment", "preamble", "string"}
+_HEAD = re.compile(r"@\s*([A-Za-z]+)\s*([{(])")
+
+
+def bibtex_text() -> str:
+    """The full text of the bundled ``references.bib``."""
+    try:
+        return resources.files("defdip").joinpath("data/references.bib").read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, TypeError, AttributeError):
+        return (Path(__file__).resolve().parent / "data" / "references.bib").read_text(encoding="utf-8")
+
+
+def _closing(text: str, start: int, opener: str) -> int:
+    """Index of the delimiter closing the one at ``start`` (braces nest; ``(`` closes at ``)``)."""
+    depth = 0
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":  # an escaped character never opens or closes anything
+            i += 2
+            continue
+        if i == start or ch == "{":
+            depth += 1
+        elif ch == "}" or (opener == "(" and ch == ")" and depth == 1):
+            if opener == "(" and ch == "}" and depth == 1:
+                return -1  # a stray brace cannot close a parenthesised entry
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def parse_bibtex(text: str, source: str = "references.bib") -> dict[str, str]:
+    """Map each citation key to its entry text (from ``@`` to the closing brace), in file order.
+
+    Raises :class:`DefdipError` for an unterminated entry, a missing key or a key defined twice.
+    """
+    entries: dict[str, str] = {}
+    pos = 0
+    while True:
+        match = _HEAD.search(text, pos)
+        if match is None:
+            break
+        kind, opener = match.group(1).lower(), match.group(2)
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if text[line_start:match.start()].lstrip().startswith("%"):  # a commented-out line
+            pos = text.find("\n", match.start())
+            pos = len(text) if pos < 0 else pos
+            continue
+        end = _closing(text, match.end() - 1, opener)
+        line = text.count("\n", 0, match.start()) + 1
+        if end < 0:
+            raise DefdipError(f"{source}, line {line}: @{kind} entry is never closed")
+        pos = end + 1
+        if kind in _SKIP_TYPES:
+            continue
+        body = text[match.end():end]
+        key, comma, _ = body.partition(",")
+        key = key.strip()
+        if not comma or not key or re.search(r"\s", key):
+            raise DefdipError(f"{source}, line {line}: @{kind} entry has no citation key")
+        if key in entries:
+            raise DefdipError(f"{source}, line {line}: citation key {key!r} is defined twice")
+        entries[key] = text[match.start():end + 1].strip()
+    return entries
+
+
+@lru_cache(maxsize=1)
+def _bibliography() -> dict[str, str]:
+    return parse_bibtex(bibtex_text())
+
+
+def bibliography() -> dict[str, str]:
+    """Citation key -> BibTeX entry text for every entry in the bundled ``references.bib``."""
+    return dict(_bibliography())
+
+
+def entry_fields(entry: str) -> dict[str, str]:
+    """The fields of one BibTeX entry text as plain strings (outer braces or quotes removed).
+
+    The entry type and key come back as ``ENTRYTYPE`` and ``ID``; nested braces inside values are kept.
+    """
+    match = _HEAD.match(entry.strip())
+    if match is None:
+        raise DefdipError(f"not a BibTeX entry: {entry[:40]!r}")
+    body = entry.strip()[match.end():]
+    body = body[:-1] if body.endswith(("}", ")")) else body
+    key, _, rest = body.partition(",")
+    fields = {"ENTRYTYPE": match.group(1).lower(), "ID": key.strip()}
+    i = 0
+    while i < len(rest):
+        m = re.compile(r"\s*([A-Za-z][\w-]*)\s*=\s*").match(rest, i)
+        if m is None:
+            break
+        name, i = m.group(1).lower(), m.end()
+        if i < len(rest) and rest[i] == "{":
+            end = _closing(rest, i, "{")
+            value, i = rest[i + 1:end], end + 1
+        elif i < len(rest) and rest[i] == '"':
+            end = rest.index('"', i + 1)
+            value, i = rest[i + 1:end], end + 1
+        else:
+            m2 = re.compile(r"[^,]*").match(rest, i)
+            value, i = m2.group(0).strip(), m2.end()
+        fields[name] = value.strip()
+        comma = rest.find(",", i)
+        i = len(rest) if comma < 0 else comma + 1
+    return fields
+
+
+def _unknown_key(key: str, known: Iterable[str]) -> DefdipError:
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return DefdipError(f"unknown citation key {key!r}{hint}")
+
+
+def cite(keys: Iterable[str]) -> str:
+    """BibTeX for ``keys`` (each once, in the order given); an unknown key raises DefdipError."""
+    bib = _bibliography()
+    out: list[str] = []
+    seen: set[str] = set()
+    for key in keys:
+        key = str(key).strip()
+        if key in seen:
+            continue
+        if key not in bib:
+            raise _unknown_key(key, bib)
+        seen.add(key)
+        out.append(bib[key])
+    return "\n\n".join(out) + ("\n" if out else "")
+
+
+def cite_sources(source_ids: Iterable[str]) -> str:
+    """BibTeX for datasets: ``genealogy`` (the curated record and its seed paper) or a source id."""
+    from defdip.sources import get_source
+
+    parts: list[str] = []
+    for sid in source_ids:
+        sid = str(sid).strip()
+        if sid == "genealogy":
+            parts.append(cite(["khalid_ahmed_2024"]).strip())
+        else:
+            parts.append(get_source(sid).bibtex.strip())
+    return "\n\n".join(parts) + ("\n" if parts else "")
+
+
+def bibtex_for_store(datasets: Iterable[str], keys: Iterable[str], store: str | Path | None = None) -> str:
+    """One BibTeX file for an export: each dataset's entry and each citation key, without duplicates.
+
+    Dataset entries come from the store's ``sources`` table when ``store`` has one, else from the source
+    modules. Keys that neither the bibliography nor a dataset entry define are listed in a comment.
+    """
+    entries: dict[str, str] = {}
+    stored: dict[str, str] = {}
+    if store is not None:
+        try:
+            from defdip import store as store_mod
+
+            con = store_mod.connect(store)
+            try:
+                stored = {sid: bib for sid, bib in con.execute("SELECT id, bibtex FROM sources").fetchall() if bib}
+            finally:
+                con.close()
+        except Exception:  # noqa: BLE001 - a store without a sources table falls back to the modules
+            stored = {}
+    for sid in datasets:
+        sid = str(sid).strip()
+        if not sid:
+            continue
+        if sid == "genealogy":
+            text = _bibliography()["khalid_ahmed_2024"]
+        elif sid in stored:
+            text = stored[sid]
+        else:
+            try:
+                text = cite_sources([sid])
+            except DefdipError:
+                continue
+        for key, entry in parse_bibtex(text, source=f"dataset {sid}").items():
+            entries.setdefault(key, entry)
+    bib = _bibliography()
+    missing: list[str] = []
+    for key in keys:
+        key = str(key).strip()
+        if key in entries:
+            continue
+        if key in bib:
+            entries[key] = bib[key]
+        else:
+            missing.append(key)
+    text = "\n\n".join(entries.values())
+    if missing:
+        text += ("\n\n" if text else "") + "% citation keys not found in the bibliography: " + ", ".join(sorted(set(missing)))
+    return text + "\n" if text else ""

@@ -1,0 +1,196 @@
+"""Panels: a tiny hand-made store for the rules, the real store for agreement with the sources."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from defdip import panels
+from defdip.errors import DefdipError, StoreError
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory) -> str:
+    """Three states 1979-1991 with one asymmetric ATOP alliance and one DCA (in the store's table layouts)."""
+    path = tmp_path_factory.mktemp("tiny") / "tiny.duckdb"
+    system = pd.DataFrame([(c, y) for y in range(1979, 1992) for c in (2, 200, 220)], columns=["ccode", "year"])
+    member = pd.DataFrame({
+        "atopid": [1, 1, 2, 2], "member": [2, 200, 200, 220], "yrent": [1980, 1980, 1979, 1979],
+        "yrexit": [0, 0, 1985, 1985], "defense": [1, 0, 1, 1], "offense": [0, 0, 0, 0], "neutral": [0, 0, 0, 0],
+        "nonagg": [0, 1, 0, 0], "consul": [1, 1, 0, 0]})
+    dca = pd.DataFrame({"dcaid": ["d1"], "ccode1": [220], "ccode2": [2], "sign_year": [1988],
+                        "end_year_estimate": [2010], "type": ["general"]})
+    majors = pd.DataFrame({"ccode": [2], "styear": [1898], "endyear": [2016]})
+    gw = pd.DataFrame({"gwcode": [2, 260], "start_year": [1816, 1949], "end_year": [2017, 2017]})
+    con = duckdb.connect(str(path))
+    for name, frame in (("cow_system", system), ("atop_member", member), ("dcad_agreement", dca),
+                        ("cow_majors", majors), ("gw_states", gw)):
+        con.register("f", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
+        con.unregister("f")
+    con.close()
+    return str(path)
+
+
+def test_base_and_asymmetric_atop(tiny_store):
+    nd = panels.dyad_year(tiny_store, from_year=1979, to_year=1991, layers=["atop_defense", "atop_nonagg"])
+    assert list(nd.columns[:3]) == ["ccode1", "ccode2", "year"]
+    assert len(nd) == 3 * 13 and (nd.ccode1 < nd.ccode2).all()
+    d = panels.dyad_year(tiny_store, directed=True, from_year=1979, to_year=1991, layers="atop_defense,atop_nonagg")
+    assert len(d) == 6 * 13
+    row = d.set_index(["ccode1", "ccode2", "year"])
+    assert row.loc[(2, 200, 1990), "atop_defense"] == 1  # the US's obligation to the UK
+    assert row.loc[(200, 2, 1990), "atop_defense"] == 0  # the UK has none to the US ...
+    assert row.loc[(200, 2, 1990), "atop_nonagg"] == 1  # ... but a non-aggression promise
+    assert row.loc[(2, 200, 1979), "atop_defense"] == 0  # before entry
+    assert row.loc[(200, 220, 1985), "atop_defense"] == 1 and row.loc[(200, 220, 1986), "atop_defense"] == 0
+    und = nd.set_index(["ccode1", "ccode2", "year"])
+    assert und.loc[(2, 200, 1990), "atop_defense"] == 1 and und.loc[(2, 200, 1990), "atop_nonagg"] == 1
+
+
+def test_na_outside_coverage_and_dd_index(tiny_store):
+    p = panels.dyad_year(tiny_store, layers=["dca_any", "dca_general", "dca_sector", "dd_index", "cowmaj"])
+    p = p.set_index(["ccode1", "ccode2", "year"])
+    assert pd.isna(p.loc[(2, 220, 1979), "dca_any"])  # DCAD starts in 1980: NA, not 0
+    assert p.loc[(2, 220, 1987), "dca_any"] == 0 and p.loc[(2, 220, 1988), "dca_any"] == 1
+    assert p.loc[(2, 220, 1988), "dca_general"] == 1 and p.loc[(2, 220, 1988), "dca_sector"] == 0
+    assert p.loc[(2, 200, 1979), "dd_index"] == 0 and p.loc[(2, 200, 1990), "dd_index"] == 1
+    assert p.loc[(2, 220, 1990), "dd_index"] == 1  # a DCA counts as the agreements component
+    assert p.loc[(2, 200, 1990), "cowmaj1"] == 1 and p.loc[(2, 200, 1990), "cowmaj2"] == 0
+    assert str(p["dca_any"].dtype) == "Int32"
+
+
+def test_state_year_counts_partners(tiny_store):
+    s = panels.state_year(tiny_store, layers=["atop_defense", "dca_any", "cowmaj"]).set_index(["ccode", "year"])
+    assert s.loc[(200, 1984), "atop_defense"] == 2  # the US (its guarantee) and France
+    assert s.loc[(200, 1990), "atop_defense"] == 1
+    assert pd.isna(s.loc[(2, 1979), "dca_any"]) and s.loc[(2, 1990), "dca_any"] == 1
+    assert s.loc[(2, 1990), "cowmaj"] == 1 and s.loc[(220, 1990), "cowmaj"] == 0
+
+
+def test_errors(tiny_store):
+    with pytest.raises(DefdipError, match="unknown layer.*valid layers: atop_defense"):
+        panels.dyad_year(tiny_store, layers=["atop_defence"])
+    with pytest.raises(DefdipError, match="empty layer selection"):
+        panels.dyad_year(tiny_store, layers=[])
+    with pytest.raises(DefdipError, match="empty selection"):
+        panels.dyad_year(tiny_store, from_year=1990, to_year=1980, layers=["atop_defense"])
+    with pytest.raises(DefdipError, match="no COW state-system years"):
+        panels.dyad_year(tiny_store, from_year=1700, to_year=1750, layers=["atop_defense"])
+    with pytest.raises(DefdipError, match="empty selection: no states"):
+        panels.dyad_year(tiny_store, from_year=1900, to_year=1901, layers=["atop_defense"])
+    with pytest.raises(StoreError, match="cow_contiguity"):
+        panels.dyad_year(tiny_store, layers=["conttype"])
+    with pytest.raises(DefdipError, match="state system"):
+        panels.dyad_year(tiny_store, system="xyz")
+
+
+def test_gw_codes(tiny_store):
+    g = panels.dyad_year(tiny_store, system="gw", from_year=1990, to_year=1992, layers=["atop_defense"])
+    assert list(g.columns[:2]) == ["gwcode1", "gwcode2"]
+    assert set(zip(g.gwcode1, g.gwcode2)) == {(2, 260)} and sorted(g.year) == [1990, 1991, 1992]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "dta", "feather"])
+def test_write_panel_round_trip(tiny_store, tmp_path, fmt):
+    frame = panels.dyad_year(tiny_store, layers=["dca_any", "atop_defense"])
+    frame["a_rather_long_column_name_that_stata_cannot_hold"] = 1
+    path = panels.write_panel(frame, tmp_path / f"panel.{fmt}")
+    back = {"csv": pd.read_csv, "parquet": pd.read_parquet, "dta": pd.read_stata,
+            "feather": pd.read_feather}[fmt](path)
+    assert len(back) == len(frame)
+    assert back["dca_any"].isna().sum() == frame["dca_any"].isna().sum() > 0
+    assert (back["atop_defense"].astype(int).to_numpy() == frame["atop_defense"].astype(int).to_numpy()).all()
+    if fmt == "dta":
+        assert all(len(c) <= 32 for c in back.columns)
+        assert "a_rather_long_column_name_that_s" in back.columns
+    with pytest.raises(DefdipError, match="unknown panel format"):
+        panels.write_panel(frame, tmp_path / "panel.xlsx")
+
+
+def test_layers_table():
+    table = panels.layers_table()
+    assert {"atop_defense", "dca_any", "exercises", "arms_tiv", "pko_codeployed", "visits", "dd_index",
+            "conttype", "cowmaj"} <= set(table.layer)
+    assert (table.first_year <= table.last_year).all() and table.citations.str.len().gt(0).all()
+
+
+def test_layer_citations_match_sources():
+    from defdip.sources import all_sources
+
+    sources = all_sources()
+    for layer in panels.LAYERS.values():
+        if layer.source in sources:
+            assert set(sources[layer.source].citation_keys) & set(layer.citation_keys), layer.name
+
+
+# ------------------------------------------------------------------------------------------------ real data
+
+def test_cow_base_matches_system2016(full_store, shared_data):
+    system = pd.read_csv(shared_data / "state_system" / "system2016.csv")
+    n = system.groupby("year").ccode.nunique()
+    expected = int((n * (n - 1) // 2).sum())
+    base = panels.dyad_year(full_store, from_year=1816, to_year=2016, layers=["atop_defense"])
+    assert len(base) == expected
+    assert not base.duplicated(["ccode1", "ccode2", "year"]).any() and (base.ccode1 < base.ccode2).all()
+    ext = panels.dyad_year(full_store, from_year=2017, to_year=2018, layers=["atop_defense"])
+    n16 = n.loc[2016]
+    assert len(ext[ext.year == 2017]) >= n16 * (n16 - 1) // 2  # carried forward (plus ATOP's state-years)
+
+
+def test_atop_agrees_with_atop_state_years(full_store, shared_data):
+    cols = ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"]
+    d = panels.dyad_year(full_store, directed=True, layers=cols)
+    tied = d[d[cols].sum(axis=1) > 0]
+    mine = tied.groupby(["ccode1", "year"])[cols].max().reset_index().rename(columns={"ccode1": "state"})
+    sy = pd.read_csv(shared_data / "atop_v5.1" / "atop5_1sy.csv")
+    base = d[["ccode1", "year"]].drop_duplicates().rename(columns={"ccode1": "state"})
+    sy = sy.merge(base.astype("int64"), on=["state", "year"])  # ATOP's state-years inside the state system
+    merged = sy.merge(mine.astype("int64"), on=["state", "year"], how="outer", indicator=True)
+    # we find no allied state-year that ATOP does not list; ATOP lists a few more, where every ally of the
+    # state was outside the COW system that year (so the dyad is not in a state-system panel)
+    assert not (merged["_merge"] == "right_only").any()
+    assert (merged["_merge"] == "left_only").mean() < 0.02
+    merged = merged[merged["_merge"] == "both"]
+    for ob in ("defense", "offense", "neutral", "nonagg", "consul"):
+        agree = (merged[ob] == merged[f"atop_{ob}"]).mean()
+        assert agree > 0.995, (ob, agree)  # differences: alliances entered/left within a year
+
+
+def test_atop_known_asymmetric_cases(full_store):
+    d = panels.dyad_year(full_store, directed=True, from_year=2000, to_year=2000,
+                         layers=["atop_defense", "atop_consul"]).set_index(["ccode1", "ccode2"])
+    # 1960 US-Japan treaty (ATOP 3375): the US promises defence, Japan does not; both consult
+    assert d.loc[(2, 740), "atop_defense"] == 1 and d.loc[(740, 2), "atop_defense"] == 0
+    assert d.loc[(740, 2), "atop_consul"] == 1
+    # 1959 US-Pakistan agreement (ATOP 3355)
+    assert d.loc[(2, 770), "atop_defense"] == 1 and d.loc[(770, 2), "atop_defense"] == 0
+    # a symmetric pact: the UK and France in NATO
+    assert d.loc[(200, 220), "atop_defense"] == 1 and d.loc[(220, 200), "atop_defense"] == 1
+    nd = panels.dyad_year(full_store, from_year=2000, to_year=2000, layers=["atop_defense"])
+    assert nd.set_index(["ccode1", "ccode2"]).loc[(2, 740), "atop_defense"] == 1
+
+
+def test_real_coverage_na(full_store):
+    p = panels.dyad_year(full_store, from_year=1975, to_year=1990, layers=["dca_any", "exercises", "pko_codeployed"])
+    y75, y90 = p[p.year == 1975], p[p.year == 1990]
+    assert y75["dca_any"].isna().all() and y75["exercises"].isna().all()
+    assert y90["dca_any"].notna().all() and set(y90["dca_any"].unique()) == {0, 1}
+    assert p["pko_codeployed"].isna().all()
+    usa_gfr = p.set_index(["ccode1", "ccode2", "year"]).loc[(2, 260, 1990)]
+    assert usa_gfr["exercises"] > 0
+
+
+def test_real_gw_system(full_store):
+    g = panels.dyad_year(full_store, system="gw", from_year=2000, to_year=2000, layers=["atop_defense"])
+    codes = set(g.gwcode1) | set(g.gwcode2)
+    assert 260 in codes and 255 not in codes and 340 not in codes and 345 in codes
+    # GW 260 (Germany) maps to COW 255 after 1990: a NATO defence pact with the US
+    assert g.set_index(["gwcode1", "gwcode2"]).loc[(2, 260), "atop_defense"] == 1
+
+
+def test_real_state_year(full_store):
+    s = panels.state_year(full_store, from_year=1990, to_year=1990, layers=["atop_defense", "dca_any", "cowmaj"])
+    usa = s.set_index("ccode").loc[2]
+    assert usa["atop_defense"] > 30 and usa["cowmaj"] == 1 and usa["dca_any"] >= 1
