@@ -11,6 +11,7 @@ These tests FAIL when chromium or Playwright is missing; set DEFDIP_NO_BROWSER=1
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import threading
@@ -37,9 +38,7 @@ def _require_browser() -> None:
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"chromium is missing at {CHROMIUM}: install it (apt-get update && apt-get install -y chromium) "
                     "or set DEFDIP_NO_BROWSER=1 to skip the browser tests")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         pytest.fail("the playwright package is missing (pip install -e '.[test]'), or set DEFDIP_NO_BROWSER=1")
 
 
@@ -50,8 +49,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(full_store: Path):
-    _require_browser()
+def server(request: pytest.FixtureRequest):
+    _require_browser()  # before the (slow) store build, so a skip or failure comes at once
+    full_store: Path = request.getfixturevalue("full_store")
     import uvicorn
 
     from defdip.web import create_app
@@ -136,7 +136,8 @@ def test_dashboard_search_to_country(server: str, browser_page) -> None:
         assert page.query_selector(f'[data-chart="{chart}"] svg') is not None, f"overview chart {chart} missing"
     _shot(page, "dashboard-home")
     README_SHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(README_SHOT), full_page=False)
+    height = min(1700, page.evaluate("document.documentElement.scrollHeight"))
+    page.screenshot(path=str(README_SHOT), full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": height})
 
     page.fill("#search-box", "France")
     with page.expect_navigation():

@@ -83,10 +83,7 @@ ADDED_INSTANCES = [
 ]
 
 # Participants recorded slightly before the registry's existence span (documented, not errors).
-EXISTENCE_EXCEPTIONS = {
-    # Syphax ruled the Masaesylian Numidians before the unified kingdom the registry dates from 202 BCE.
-    ("laelius-embassy-to-syphax", "numidia"),
-}
+EXISTENCE_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 @pytest.fixture(scope="module")

@@ -302,7 +302,7 @@ def _country_timeline(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
                  lambda: charts.timeline(recs, split_year=_split_year(timeline)))
     api_link = query_href("/api/engagements", country=p.id)
     return (chart_block("country_timeline", spec, h(note) if note else "")
-            + f"<h3>Latest engagements</h3>" + _timeline_table(timeline)
+            + "<h3>Latest engagements</h3>" + _timeline_table(timeline)
             + f'<p class="note">All {len(timeline):,}: <a href="{h(api_link)}">{h(api_link)}</a> (JSON, paginated).</p>')
 
 

@@ -1,5 +1,6 @@
 /* Render every chart of the report with the inlined vega-embed; no network is used.
-   Each <div data-chart="NAME"> has its Vega-Lite spec in <script type="application/json" id="spec-NAME">.
+   Each chart container (data-chart attribute NAME) has its Vega-Lite spec in the JSON script element
+   with the id spec-NAME.
    When all charts are drawn, <body> gets data-charts-rendered="N" (the browser test waits for it). */
 (function () {
   var nodes = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
