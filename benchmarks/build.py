@@ -42,9 +42,16 @@ for source in all_sources().values():
         if not path.is_file():
             continue
         if path.suffix == ".csv":
-            rows += con.execute(
-                "SELECT count(*) FROM read_csv(?, all_varchar=true, encoding='latin-1', ignore_errors=true)",
-                [str(path)]).fetchone()[0]
+            for enc in ("utf-8", "latin-1"):
+                try:
+                    rows += con.execute(
+                        f"SELECT count(*) FROM read_csv(?, all_varchar=true, encoding='{enc}', ignore_errors=true)",
+                        [str(path)]).fetchone()[0]
+                    break
+                except duckdb.Error:
+                    continue
+            else:  # mixed encodings DuckDB refuses: pandas reads the bytes as cp1252
+                rows += len(pd.read_csv(path, dtype=str, encoding="cp1252", encoding_errors="replace"))
         elif path.suffix == ".xls":
             rows += sum(len(f) for f in pd.read_excel(path, sheet_name=None).values())
 secs = time.perf_counter() - t
@@ -55,7 +62,9 @@ print(json.dumps({"seconds": secs, "rows": rows,
 
 def child(code: str, *args: str) -> dict:
     """Run in a fresh interpreter so peak memory belongs to that run alone."""
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

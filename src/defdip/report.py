@@ -835,7 +835,7 @@ def _render(sections: list[Section], ctx: _Ctx) -> str:
     asset = resources.files("defdip").joinpath("data/report")
     css = asset.joinpath("report.css").read_text(encoding="utf-8")
     embed = asset.joinpath("embed.js").read_text(encoding="utf-8")
-    toc = "".join(f'<a href="#{s.id}">{h(s.title.split(":")[0])}</a>' for s in sections)
+    toc = "\n".join(f'<a href="#{s.id}">{h(s.title.split(":")[0])}</a>' for s in sections)
     body = []
     for s in sections:
         status = "" if s.status == "ok" else f' <span class="status {s.status}">{h(s.status)}</span>'
