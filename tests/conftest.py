@@ -1,10 +1,13 @@
-"""Shared fixtures: the real sources folder and stores built once per test session."""
+"""Shared fixtures: the real sources folder, stores built once per test session (from the real sources,
+the genealogy alone, or hand-made engagements with known answers) and the browser for the browser tests."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +49,108 @@ def genealogy_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = root / "defdip.duckdb"
     build(path, empty)
     return path
+
+
+# --- a hand-made store with known answers (evolution, network and profile tests) ---------------------------
+
+def _eng(id_, activity, instrument, start, parts, end=None, ongoing=False, attributes=None, subs=(),
+         source="synthetic", month=None):
+    from defdip.model import Engagement
+
+    return Engagement.model_validate({
+        "id": id_, "title": f"synthetic {id_}", "activity": activity, "instrument": instrument,
+        "sub_activities": list(subs), "start_year": start, "start_month": month, "end_year": end,
+        "ongoing": ongoing, "attributes": attributes or {},
+        "participants": [{"id": p, "name": p, "role": "participant" if activity == "exercises" else "member",
+                          "ccode": c} for p, c in parts],
+        "provenance": [{"source": source, "version": "1", "record_id": id_, "citations": ["khalid_ahmed_2024"]}],
+    })
+
+
+USA, UKG, FRN, JPN, GFR = ("USA", 2), ("UKG", 200), ("FRN", 220), ("JPN", 740), ("GFR", 260)
+ATH, SPA, COR = ("athens", None), ("sparta", None), ("corinth", None)
+
+
+def synthetic_engagements():
+    """Hand-made engagements with known answers (see the tests)."""
+    return [
+        # antiquity, BCE: a defence pact 481-404 BCE (Hellenic League-like), three members, institutionalised
+        _eng("s-01", "agreements", "alliance_treaty", -481, [ATH, SPA, COR], end=-404,
+             attributes={"defense": 1, "organ1": 1}),
+        # a bilateral BCE agreement without defence obligation, one year
+        _eng("s-02", "agreements", "alliance_treaty", -446, [ATH, SPA], attributes={"nonagg": 1}),
+        # modern defence pact, ongoing: in force to the last year its dataset covers (2001 here)
+        _eng("s-03", "agreements", "alliance_treaty", 1949, [USA, UKG, FRN], ongoing=True,
+             attributes={"defense": 1, "organ1": 1}),
+        # exercises
+        _eng("s-04", "exercises", "exercise", 1985, [USA, UKG, FRN]),
+        _eng("s-05", "exercises", "exercise", 1995, [USA, JPN]),
+        # DCAs: general (institutionalised) and sector
+        _eng("s-06", "agreements", "defence_cooperation_agreement", 1992, [USA, JPN], end=1999,
+             attributes={"type": "general"}),
+        _eng("s-07", "agreements", "defence_cooperation_agreement", 1998, [UKG, JPN], end=2000,
+             attributes={"type": "sector"}),
+        # contacts and attaches
+        _eng("s-08", "contacts", "visit", 2001, [USA, JPN], month=5),
+        _eng("s-09", "attaches", "posting", 1889, [USA, UKG]),
+        # a bilateral DCA between two allies: never a partnership dyad while the pact is in force
+        _eng("s-10", "agreements", "defence_cooperation_agreement", 1990, [USA, UKG], end=1991,
+             attributes={"type": "sector"}),
+    ]
+
+
+def write_store(path: Path, engagements) -> Path:
+    """Write a store with the build's own schema and flattening, from hand-made engagements."""
+    from defdip.store import SCHEMA, _frames, _polities_frame, _write
+
+    frames = _frames(sorted(engagements, key=lambda e: e.id))
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA)
+        for name in ("engagements", "participants", "provenance"):
+            _write(con, name, frames[name])
+        _write(con, "polities", _polities_frame())
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_store(tmp_path_factory) -> Path:
+    return write_store(tmp_path_factory.mktemp("synthetic") / "s.duckdb", synthetic_engagements())
+
+
+# --- the browser (tests marked `browser`) ------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser_available() -> None:
+    """Skips when DEFDIP_NO_BROWSER=1; fails (never skips) when chromium or Playwright is missing.
+
+    Request it before slow fixtures (a store build), so a skip or failure comes at once.
+    """
+    if os.environ.get("DEFDIP_NO_BROWSER") == "1":
+        pytest.skip("DEFDIP_NO_BROWSER=1: browser tests are switched off")
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get update && apt-get install -y "
+                    "chromium) or set DEFDIP_NO_BROWSER=1 to skip the browser tests")
+    if importlib.util.find_spec("playwright") is None:
+        pytest.fail("the playwright package is missing (pip install -e '.[test]'), or set DEFDIP_NO_BROWSER=1")
+
+
+@pytest.fixture(scope="module")
+def browser(browser_available: None):
+    """Debian's chromium, headless, driven by Playwright (one per test module)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()

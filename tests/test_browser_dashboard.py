@@ -11,7 +11,6 @@ These tests FAIL when chromium or Playwright is missing; set DEFDIP_NO_BROWSER=1
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import threading
@@ -27,20 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 # the README picture is refreshed only on request, so test runs leave the tree clean
 README_SHOT = (ROOT / "docs" / "img" if os.environ.get("DEFDIP_UPDATE_README_SHOTS") else ROOT / "artifacts") / "dashboard.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 CHART_TIMEOUT_MS = 180_000
-
-
-def _require_browser() -> None:
-    if os.environ.get("DEFDIP_NO_BROWSER") == "1":
-        pytest.skip("DEFDIP_NO_BROWSER=1: browser tests skipped on request")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"chromium is missing at {CHROMIUM}: install it (apt-get update && apt-get install -y chromium) "
-                    "or set DEFDIP_NO_BROWSER=1 to skip the browser tests")
-    if importlib.util.find_spec("playwright") is None:
-        pytest.fail("the playwright package is missing (pip install -e '.[test]'), or set DEFDIP_NO_BROWSER=1")
 
 
 def _free_port() -> int:
@@ -50,8 +36,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest):
-    _require_browser()  # before the (slow) store build, so a skip or failure comes at once
+def server(browser_available: None, request: pytest.FixtureRequest):
+    # browser_available first: a skip or failure comes before the (slow) store build
     full_store: Path = request.getfixturevalue("full_store")
     import uvicorn
 
@@ -72,26 +58,21 @@ def server(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(scope="module")
-def browser_page(server: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-        page = context.new_page()
-        requests: list[str] = []
-        errors: list[str] = []
-        page.on("request", lambda req: requests.append(req.url))
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.set_default_timeout(CHART_TIMEOUT_MS)
-        page.requests = requests  # type: ignore[attr-defined]
-        page.errors = errors  # type: ignore[attr-defined]
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def browser_page(server: str, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda req: requests.append(req.url))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_default_timeout(CHART_TIMEOUT_MS)
+    page.requests = requests  # type: ignore[attr-defined]
+    page.errors = errors  # type: ignore[attr-defined]
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def _charts_drawn(page, name: str) -> int:

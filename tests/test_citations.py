@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from defdip.citations import (bibliography, bibtex_for_store, cite, cite_sources, entry_fields,
-                              parse_bibtex)
+from defdip.citations import (all_entries, bibliography, bibtex_for_store, cite, cite_sources, entry_fields,
+                              format_reference, keys_in, parse_bibtex, references)
 from defdip.codebook import codebook
 from defdip.errors import DefdipError
 
@@ -107,3 +107,29 @@ def test_cite_sources_and_export_bibtex():
     entries = parse_bibtex(text)
     assert set(entries) == {"khalid_ahmed_2024", "kinne_dcad_2020", "kinne_2018"}
     assert "% citation keys not found in the bibliography: not_a_key" in text
+
+
+def test_parse_and_format_bibtex() -> None:
+    text = """@article{kinne_2018, author = {Kinne, Brandon J. and Other, A.}, title = {Defense {Cooperation}
+    Agreements}, journal = {Journal of Conflict Resolution}, volume = {62}, number = {4}, pages = {799--837},
+    year = 2018, doi = {10.1177/0022002716669809}}
+    @misc{natural_earth, author = {{Natural Earth}}, title = {Admin 0}, howpublished = {\\url{https://x.org}}}"""
+    entries = parse_bibtex(text)
+    assert list(entries) == ["kinne_2018", "natural_earth"]
+    assert keys_in(text) == ["kinne_2018", "natural_earth"]
+    assert entry_fields(entries["kinne_2018"])["year"] == "2018"
+    formatted = format_reference(entries["kinne_2018"])
+    assert "Kinne, Brandon J.; Other, A. (2018). Defense Cooperation Agreements." in formatted
+    assert "62(4), pp. 799–837" in formatted and "https://doi.org/10.1177/0022002716669809" in formatted
+    assert "Natural Earth" in format_reference(entries["natural_earth"])
+
+
+def test_references_from_the_bibliography_datasets_and_extra_texts() -> None:
+    entries = all_entries()
+    assert "khalid_ahmed_2024" in entries and "leeds_atop_2002" in entries  # a reference and a dataset
+    extra = "@misc{only_here, author = {A, B}, title = {<Extra>}, year = 2020}"
+    refs = references(["khalid_ahmed_2024", "only_here", "khalid_ahmed_2024", "no_such_key"], [extra])
+    assert [r["key"] for r in refs] == ["khalid_ahmed_2024", "only_here", "no_such_key"]
+    assert refs[0]["found"] and refs[0]["bibtex"] == bibliography()["khalid_ahmed_2024"]
+    assert refs[1]["text"] == "A, B (2020). &lt;Extra&gt;." and refs[1]["bibtex"] == extra
+    assert refs[2] == {"key": "no_such_key", "found": False, "text": None, "bibtex": None}

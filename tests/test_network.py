@@ -6,10 +6,9 @@ import networkx as nx
 import pytest
 
 from defdip.errors import DefdipError
-from test_evolution import synthetic_store  # noqa: F401  (fixture)
 
 
-def test_toy_graph_bce_and_modern(synthetic_store):  # noqa: F811
+def test_toy_graph_bce_and_modern(synthetic_store):
     from defdip.network import network
 
     # 481 BCE to 1889: the Hellenic pact (triangle), the 446 BCE treaty (same pair again) and the 1889 posting
@@ -29,7 +28,7 @@ def test_toy_graph_bce_and_modern(synthetic_store):  # noqa: F811
     assert s["communities"] == 2
 
 
-def test_star_with_triangle_1995(synthetic_store):  # noqa: F811
+def test_star_with_triangle_1995(synthetic_store):
     from defdip.network import network
 
     r = network(1995, "all", synthetic_store)
@@ -43,7 +42,7 @@ def test_star_with_triangle_1995(synthetic_store):  # noqa: F811
     assert s["average_clustering"] == pytest.approx((1 / 3 + 1 + 1 + 0) / 4)
 
 
-def test_export_graphml_and_gexf(synthetic_store, tmp_path):  # noqa: F811
+def test_export_graphml_and_gexf(synthetic_store, tmp_path):
     from defdip.network import export_network, network
 
     r = network(1995, "all", synthetic_store)
@@ -56,7 +55,7 @@ def test_export_graphml_and_gexf(synthetic_store, tmp_path):  # noqa: F811
         export_network(r, tmp_path / "n.txt")
 
 
-def test_bad_input(synthetic_store):  # noqa: F811
+def test_bad_input(synthetic_store):
     from defdip.network import network
 
     with pytest.raises(DefdipError, match="unknown network layer 'bogus'; known layers: all"):

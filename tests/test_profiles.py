@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from defdip.errors import DefdipError
-from test_evolution import synthetic_store  # noqa: F401  (fixture)
 
 
-def test_country_profile_exact(synthetic_store):  # noqa: F811
+def test_country_profile_exact(synthetic_store):
     from defdip.profiles import profile
 
     p = profile("United States", synthetic_store)
@@ -28,7 +27,7 @@ def test_country_profile_exact(synthetic_store):  # noqa: F811
     assert per_year.index.tolist() == [1889, 1949, 1985, 1990, 1992, 1995, 2001]
 
 
-def test_bce_profile(synthetic_store):  # noqa: F811
+def test_bce_profile(synthetic_store):
     from defdip.profiles import profile
 
     p = profile("Athens", synthetic_store)
@@ -37,7 +36,7 @@ def test_bce_profile(synthetic_store):  # noqa: F811
     assert p["partners"]["id"].tolist() == ["sparta", "corinth"]
 
 
-def test_dyad_profile(synthetic_store):  # noqa: F811
+def test_dyad_profile(synthetic_store):
     from defdip.profiles import dyad_profile
 
     d = dyad_profile("USA", "Japan", synthetic_store)
@@ -47,7 +46,7 @@ def test_dyad_profile(synthetic_store):  # noqa: F811
     assert (d["first_year"], d["last_year"]) == (1992, 2001)
 
 
-def test_bad_names(synthetic_store):  # noqa: F811
+def test_bad_names(synthetic_store):
     from defdip.profiles import dyad_profile, profile
 
     with pytest.raises(DefdipError, match="unknown polity 'Narnia'.*did you mean"):

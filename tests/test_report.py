@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from defdip import report
+from defdip.citations import keys_in
 
 SECTION_IDS = [sid for sid, _, _ in report.SECTIONS]
 EXPECTED_CHARTS = {"codebook_activities", "genealogy_timeline", "evolution_decades", "evolution_eras",
@@ -143,7 +144,7 @@ def test_report_content_answers_the_question(built: tuple[Path, str], full_store
     for sid, version, bibtex in sources:
         assert f"<td>{sid}</td>" in page, sid
         assert html.escape(version) in page, sid
-        for key in report._bib_keys(bibtex or ""):
+        for key in keys_in(bibtex or ""):
             assert f'id="bib-{key}"' in page, key  # every source used is in the bibliography
     # Table 1: one row per activity with its count
     for label in ("Contacts", "Attachés &amp; envoys", "Joint exercises", "Agreements &amp; equipment"):
@@ -175,20 +176,6 @@ def test_report_without_store_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match="defdip build"):
         report.build_report(tmp_path / "out", store=tmp_path / "missing.duckdb")
-
-
-def test_parse_and_format_bibtex() -> None:
-    text = """@article{kinne_2018, author = {Kinne, Brandon J. and Other, A.}, title = {Defense {Cooperation}
-    Agreements}, journal = {Journal of Conflict Resolution}, volume = {62}, number = {4}, pages = {799--837},
-    year = 2018, doi = {10.1177/0022002716669809}}
-    @misc{natural_earth, author = {{Natural Earth}}, title = {Admin 0}, howpublished = {\\url{https://x.org}}}"""
-    entries = report.parse_bibtex(text)
-    assert list(entries) == ["kinne_2018", "natural_earth"]
-    assert entries["kinne_2018"]["fields"]["year"] == "2018"
-    formatted = report.format_entry(entries["kinne_2018"])
-    assert "Kinne, Brandon J.; Other, A. (2018). Defense Cooperation Agreements." in formatted
-    assert "62(4), pp. 799–837" in formatted and "https://doi.org/10.1177/0022002716669809" in formatted
-    assert "Natural Earth" in report.format_entry(entries["natural_earth"])
 
 
 def test_cli_report(genealogy_store: Path, tmp_path: Path) -> None:

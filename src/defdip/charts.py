@@ -10,9 +10,10 @@ the Vega, Vega-Lite and vega-embed JavaScript that pages inline instead of a CDN
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -124,8 +125,6 @@ def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = 
     (list or comma string), participants, href (default ``#rec-<id>``, the record's anchor).
     Each point links (href) to its record; the legend filters activities; both panels pan and zoom.
     """
-    import datetime as _dt
-
     today = today or _dt.date.today().year
     data = recs.copy()
     if "href" not in data:
@@ -483,6 +482,65 @@ def features_of(countries: pd.DataFrame | Sequence[dict[str, Any]], digits: int 
         f["geometry"] = {"type": f["geometry"]["type"], "coordinates": _round_coords(f["geometry"]["coordinates"],
                                                                                      digits)}
     return out
+
+
+def iso3_values(per_polity: pd.DataFrame, countries: pd.DataFrame, agg: dict[str, str],
+                year: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Per-polity values (column ``polity_id``) aggregated onto Natural Earth ISO3 codes via the actor registry.
+
+    Each shape's ISO3 code is resolved with ``registry().by_iso3(code, year)``; a polity that code does
+    not reach (a predecessor such as West Germany) joins through its own ISO3 or its successor's.
+    Returns the values per ISO3 (``iso3`` and the ``agg`` columns) and the polities that found no shape.
+    """
+    from defdip.actors import registry
+    from defdip.errors import DefdipError
+
+    reg = registry()
+    shapes = set(countries["iso3"])
+    to_iso: dict[str, str] = {}
+    for code in sorted(shapes):
+        try:
+            to_iso.setdefault(reg.by_iso3(code, year).id, code)
+        except DefdipError:
+            continue
+    missing: list[str] = []
+    iso_col = []
+    for pid in per_polity["polity_id"]:
+        iso = to_iso.get(pid)
+        seen: set[str] = set()
+        p = reg.get(pid) if iso is None and pid in reg else None
+        while p is not None and iso is None and p.id not in seen:
+            seen.add(p.id)
+            if p.iso3 and p.iso3 in shapes:
+                iso = p.iso3
+            elif p.successor and p.successor in reg:
+                p = reg.get(p.successor)
+            else:
+                p = None
+        if iso is None:
+            missing.append(pid)
+        iso_col.append(iso)
+    frame = per_polity.assign(iso3=iso_col).dropna(subset=["iso3"])
+    if frame.empty:
+        return pd.DataFrame(columns=["iso3", *agg]), sorted(missing)
+    return frame.groupby("iso3", as_index=False).agg(agg), sorted(missing)
+
+
+def map_window(query: Callable[[str], pd.DataFrame]) -> tuple[int, int]:
+    """The latest ten years that at least half the activity datasets reach (the maps' default window).
+
+    ``query(sql)`` runs SQL on the store and returns a DataFrame; years after this one count as this year.
+    """
+    ends = query("""SELECT p.source, max(e.start_year) AS last FROM provenance p
+                    JOIN engagements e ON e.id = p.engagement_id WHERE p.source <> 'genealogy' GROUP BY 1""")
+    this_year = _dt.date.today().year
+    if not len(ends):
+        first = query("SELECT max(start_year) AS last FROM engagements")["last"]
+        last = int(first.iloc[0]) if len(first) and pd.notna(first.iloc[0]) else this_year
+    else:
+        values = sorted(min(int(v), this_year) for v in ends["last"])
+        last = values[(len(values) - 1) // 2]
+    return last - 9, last
 
 
 def _joined(features: list[dict[str, Any]], values: pd.DataFrame, value: str) -> list[dict[str, Any]]:

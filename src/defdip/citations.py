@@ -1,12 +1,15 @@
-"""The project bibliography: BibTeX entries for every citation key, read from ``data/references.bib``.
+"""The project bibliography: BibTeX entries for every citation key, read from ``data/references.bib``
+and from each dataset's own entry (``Source.bibtex``), and their rendering as HTML references.
 
-The parser is deliberately small: an entry starts at ``@type{key,`` and ends at the brace that
-closes the one after ``type``; ``@comment``, ``@preamble`` and ``@string`` blocks are skipped.
+This module is the one home of BibTeX handling: the report and the web app parse, look up and format
+entries only through it. The parser is deliberately small: an entry starts at ``@type{key,`` and ends at
+the brace that closes the one after ``type``; ``@comment``, ``@preamble`` and ``@string`` blocks are skipped.
 """
 
 from __future__ import annotations
 
 import difflib
+import html
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -16,13 +19,19 @@ from pathlib import Path
 from defdip.errors import DefdipError
 
 __all__ = [
+    "all_entries",
     "bibliography",
     "bibtex_for_store",
     "bibtex_text",
     "cite",
     "cite_sources",
+    "dataset_bibliography",
     "entry_fields",
+    "format_reference",
+    "keys_in",
     "parse_bibtex",
+    "references",
+    "sort_key",
 ]
 
 _SKIP_TYPES = {"comment", "preamble", "string"}
@@ -103,6 +112,53 @@ def bibliography() -> dict[str, str]:
     return dict(_bibliography())
 
 
+def keys_in(text: str) -> list[str]:
+    """The citation keys a BibTeX text defines, in order."""
+    return list(parse_bibtex(text or "", source="BibTeX text"))
+
+
+@lru_cache(maxsize=1)
+def _dataset_bibliography() -> dict[str, str]:
+    from defdip.sources import all_sources
+
+    entries: dict[str, str] = {}
+    for sid, source in all_sources().items():
+        for key, entry in parse_bibtex(source.bibtex or "", source=f"dataset {sid}").items():
+            entries.setdefault(key, entry)
+    return entries
+
+
+def dataset_bibliography() -> dict[str, str]:
+    """Citation key -> BibTeX entry text for every dataset's own entry (each source module's ``bibtex``)."""
+    return dict(_dataset_bibliography())
+
+
+def all_entries(extra_texts: Iterable[str] = ()) -> dict[str, str]:
+    """Every entry known to this build: ``references.bib``, then ``extra_texts`` (e.g. the BibTeX a store
+    recorded for its sources), then the dataset modules' entries; the first definition of a key wins."""
+    entries = bibliography()
+    for text in extra_texts:
+        for key, entry in parse_bibtex(text or "", source="dataset BibTeX").items():
+            entries.setdefault(key, entry)
+    for key, entry in _dataset_bibliography().items():
+        entries.setdefault(key, entry)
+    return entries
+
+
+def references(keys: Iterable[str], extra_texts: Iterable[str] = ()) -> list[dict[str, str | bool | None]]:
+    """For each key (each once, in order): ``key``, ``found``, ``text`` (the HTML-safe formatted reference)
+    and ``bibtex`` (the entry text); ``text`` and ``bibtex`` are None for a key no entry defines."""
+    entries = all_entries(extra_texts)
+    out: list[dict[str, str | bool | None]] = []
+    for key in dict.fromkeys(str(k) for k in keys):
+        entry = entries.get(key)
+        if entry is None:
+            out.append({"key": key, "found": False, "text": None, "bibtex": None})
+        else:
+            out.append({"key": key, "found": True, "text": format_reference(entry), "bibtex": entry})
+    return out
+
+
 def entry_fields(entry: str) -> dict[str, str]:
     """The fields of one BibTeX entry text as plain strings (outer braces or quotes removed).
 
@@ -134,6 +190,59 @@ def entry_fields(entry: str) -> dict[str, str]:
         comma = rest.find(",", i)
         i = len(rest) if comma < 0 else comma + 1
     return fields
+
+
+def _clean(text: str) -> str:
+    """Plain text from a BibTeX value: URLs, emphasis, escapes, accents and braces removed."""
+    text = re.sub(r"\\url\{([^}]*)\}", r"\1", text or "")
+    text = re.sub(r"\\(?:emph|textit|textbf)\{([^}]*)\}", r"\1", text)
+    text = text.replace("\\&", "&").replace("--", "–").replace("~", " ")
+    text = re.sub(r"\\['`^\"~=.]\{?(\w)\}?", r"\1", text)
+    return text.replace("{", "").replace("}", "").strip()
+
+
+def _fields(entry: str) -> dict[str, str]:
+    """An entry's fields with whitespace runs collapsed (values may span lines)."""
+    return {k: re.sub(r"\s+", " ", v).strip() for k, v in entry_fields(entry).items()}
+
+
+def format_reference(entry: str) -> str:
+    """A plain author-year rendering of one BibTeX entry text, HTML-escaped (links as ``<a>``)."""
+    h = html.escape
+    f = {k: _clean(v) for k, v in _fields(entry).items()}
+    authors = f.get("author") or f.get("editor") or f.get("organization") or f.get("institution") or ""
+    names = [a.strip() for a in authors.split(" and ") if a.strip()]
+    who = "; ".join(names[:6]) + (" et al." if len(names) > 6 else "")
+    year = f.get("year") or (f.get("date", "")[:4])
+    title = f.get("title", "")
+    venue = f.get("journal") or f.get("booktitle") or f.get("publisher") or f.get("howpublished") or ""
+    extra = []
+    if f.get("volume"):
+        extra.append(f.get("volume") + (f"({f['number']})" if f.get("number") else ""))
+    if f.get("pages"):
+        extra.append(f"pp. {f['pages']}")
+    if f.get("version"):
+        extra.append(f"version {f['version']}")
+    text = f"{h(who)} ({h(year)}). {h(title)}."
+    if venue:
+        text += f" <em>{h(venue)}</em>" + (", " + h(", ".join(extra)) if extra else "") + "."
+    elif extra:
+        text += " " + h(", ".join(extra)) + "."
+    if f.get("note"):
+        text += f" {h(f['note'])}."
+    link = f"https://doi.org/{f['doi']}" if f.get("doi") else f.get("url", "")
+    if link:
+        text += f' <a href="{h(link)}" rel="external noopener">{h(link)}</a>'
+    return text
+
+
+def sort_key(key: str, entry: str | None = None) -> str:
+    """What a bibliography sorts ``key`` by: its entry's first author (or editor, organisation or title),
+    lower case; the key itself when there is no entry."""
+    if not entry:
+        return key.lower()
+    f = _fields(entry)
+    return _clean(f.get("author") or f.get("editor") or f.get("organization") or f.get("title") or key).lower()
 
 
 def _unknown_key(key: str, known: Iterable[str]) -> DefdipError:

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from defdip import __version__, charts, config
+from defdip import citations as cit
 from defdip.codebook import codebook
 from defdip.dates import ERAS, format_year
 from defdip.errors import DefdipError, StoreError
@@ -407,59 +408,6 @@ def _sec_networks(ctx: _Ctx) -> str:
     return "\n".join(parts)
 
 
-def _iso3_values(ctx: _Ctx, per_polity: pd.DataFrame, countries: pd.DataFrame, year: int | None,
-                 agg: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
-    """Aggregate per-polity values onto Natural Earth ISO3 codes through the actor registry.
-
-    Each shape's ISO3 code is resolved with ``registry().by_iso3(code, year)``; a polity that code does
-    not reach (a predecessor such as West Germany) joins through its own ISO3 or its successor's.
-    Returns the values per ISO3 and the polities that found no shape.
-    """
-    from defdip.actors import registry
-
-    reg = registry()
-    shapes = set(countries["iso3"])
-    to_iso: dict[str, str] = {}
-    for code in shapes:
-        try:
-            to_iso.setdefault(reg.by_iso3(code, year).id, code)
-        except DefdipError:
-            continue
-    missing = []
-    iso_col = []
-    for pid in per_polity["polity_id"]:
-        iso = to_iso.get(pid)
-        if iso is None and pid in reg:
-            p = reg.get(pid)
-            seen = set()
-            while p is not None and iso is None and p.id not in seen:
-                seen.add(p.id)
-                if p.iso3 and p.iso3 in shapes:
-                    iso = p.iso3
-                elif p.successor and p.successor in reg:
-                    p = reg.get(p.successor)
-                else:
-                    p = None
-        if iso is None:
-            missing.append(pid)
-        iso_col.append(iso)
-    frame = per_polity.assign(iso3=iso_col).dropna(subset=["iso3"])
-    return frame.groupby("iso3", as_index=False).agg(agg), missing
-
-
-def _map_window(ctx: _Ctx) -> tuple[int, int]:
-    """The latest ten years that at least half the activity datasets reach."""
-    ends = ctx.query("""SELECT p.source, max(e.start_year) AS last FROM provenance p
-                        JOIN engagements e ON e.id = p.engagement_id WHERE p.source <> 'genealogy' GROUP BY 1""")
-    this_year = _dt.date.today().year
-    if not len(ends):
-        last = int(ctx.query("SELECT max(start_year) FROM engagements").iloc[0, 0])
-    else:
-        values = sorted(min(int(v), this_year) for v in ends["last"])
-        last = values[(len(values) - 1) // 2]
-    return last - 9, last
-
-
 def _sec_maps(ctx: _Ctx) -> str:
     from defdip.actors import registry
 
@@ -468,7 +416,7 @@ def _sec_maps(ctx: _Ctx) -> str:
                           "left out. Put ne_110m_admin_0_countries.geojson in the natural_earth folder of the "
                           "sources (`defdip fetch natural_earth`) and rebuild the store.")
     countries = ctx.query("SELECT iso3, name, geometry FROM ne_countries ORDER BY iso3")
-    lo, hi = _map_window(ctx)
+    lo, hi = charts.map_window(ctx.query)
     per = ctx.query("""
         WITH act AS (
           SELECT DISTINCT pa.engagement_id, pa.polity_id, e.n_participants FROM participants pa
@@ -480,8 +428,8 @@ def _sec_maps(ctx: _Ctx) -> str:
                count(DISTINCT a.engagement_id) AS engagements
         FROM act a JOIN act b ON a.engagement_id = b.engagement_id AND a.polity_id <> b.polity_id
         GROUP BY 1""", [hi, lo])
-    values, missing = _iso3_values(ctx, per, countries, hi, {"partners": "max", "bilateral_partners": "max",
-                                                            "engagements": "sum"})
+    values, missing = charts.iso3_values(per, countries, {"partners": "max", "bilateral_partners": "max",
+                                                          "engagements": "sum"}, hi)
     values = values.merge(countries[["iso3", "name"]], on="iso3", how="left")
     intensity = charts.world_map(
         countries, values[["iso3", "partners", "bilateral_partners", "engagements"]], value="partners",
@@ -503,8 +451,8 @@ def _sec_maps(ctx: _Ctx) -> str:
     if not len(mine):
         partners_html = f'<p class="note">{h(focus.name)} has no engagement with another state in this store.</p>'
     else:
-        pv, _ = _iso3_values(ctx, mine, countries, None, {"engagements": "sum", "first_year": "min",
-                                                           "last_year": "max", "main_activity": "first"})
+        pv, _ = charts.iso3_values(mine, countries, {"engagements": "sum", "first_year": "min", "last_year": "max",
+                                                     "main_activity": "first"})
         pv = pv.merge(countries[["iso3", "name"]], on="iso3", how="left")
         pv["main_activity"] = pv["main_activity"].map(charts.activity_label)
         chart = charts.partners_map(countries, pv, focus_iso or "", focus_name=focus.name, value="engagements",
@@ -575,7 +523,7 @@ def _sec_methods(ctx: _Ctx) -> str:
     quarantine = ctx.query("SELECT source, count(*) AS rejected FROM quarantine GROUP BY 1 ORDER BY 1")
     unresolved = ctx.query("SELECT source, sum(count) AS mentions, count(*) AS names FROM unresolved GROUP BY 1")
     src = sources.copy()
-    src["cite"] = [ctx.cite(_bib_keys(b)) if isinstance(b, str) and b.strip() else "" for b in src["bibtex"]]
+    src["cite"] = [ctx.cite(cit.keys_in(b)) if isinstance(b, str) and b.strip() else "" for b in src["bibtex"]]
     versions = {"defdip": __version__, **{k.replace("_version", ""): v for k, v in meta.items()},
                 "report built": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "store": str(ctx.store.name)}
     try:
@@ -648,129 +596,25 @@ def _sec_records(ctx: _Ctx) -> str:
 
 # --- bibliography ----------------------------------------------------------------------------------------------
 
-_ENTRY = re.compile(r"@(\w+)\s*\{\s*([^,\s]+)\s*,", re.M)
-
-
-def _bib_keys(text: str) -> list[str]:
-    return [m.group(2) for m in _ENTRY.finditer(text or "") if m.group(1).lower() not in ("comment", "string",
-                                                                                          "preamble")]
-
-
-def parse_bibtex(text: str) -> dict[str, dict[str, Any]]:
-    """Entries of a BibTeX text: key -> {type, fields, raw}. Enough for formatting a bibliography."""
-    out: dict[str, dict[str, Any]] = {}
-    for m in _ENTRY.finditer(text or ""):
-        kind, key = m.group(1).lower(), m.group(2)
-        if kind in ("comment", "string", "preamble"):
-            continue
-        depth, i = 1, m.end()
-        start = text.rfind("{", 0, m.end())
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        body = text[m.end():i - 1]
-        raw = text[m.start():i]
-        fields: dict[str, str] = {}
-        j = 0
-        while j < len(body):
-            fm = re.compile(r"\s*,?\s*(\w[\w-]*)\s*=\s*").match(body, j)
-            if not fm:
-                break
-            name, j = fm.group(1).lower(), fm.end()
-            if j < len(body) and body[j] in "{\"":
-                close = "}" if body[j] == "{" else "\""
-                d, k = 1, j + 1
-                while k < len(body) and d:
-                    if close == "}":
-                        d += {"{": 1, "}": -1}.get(body[k], 0)
-                    elif body[k] == "\"":
-                        d = 0
-                    k += 1
-                value, j = body[j + 1:k - 1], k
-            else:
-                vm = re.compile(r"[^,]*").match(body, j)
-                value, j = vm.group(0).strip(), vm.end()
-            fields[name] = re.sub(r"\s+", " ", value).strip()
-        del start
-        out.setdefault(key, {"type": kind, "fields": fields, "raw": raw.strip()})
-    return out
-
-
-def _clean(text: str) -> str:
-    text = re.sub(r"\\url\{([^}]*)\}", r"\1", text or "")
-    text = re.sub(r"\\(?:emph|textit|textbf)\{([^}]*)\}", r"\1", text)
-    text = text.replace("\\&", "&").replace("--", "–").replace("~", " ")
-    text = re.sub(r"\\['`^\"~=.]\{?(\w)\}?", r"\1", text)
-    return text.replace("{", "").replace("}", "").strip()
-
-
-def format_entry(entry: dict[str, Any]) -> str:
-    """A plain author-year rendering of one parsed BibTeX entry (HTML-escaped)."""
-    f = {k: _clean(v) for k, v in entry["fields"].items()}
-    authors = f.get("author") or f.get("editor") or f.get("organization") or f.get("institution") or ""
-    names = [a.strip() for a in authors.split(" and ") if a.strip()]
-    who = "; ".join(names[:6]) + (" et al." if len(names) > 6 else "")
-    year = f.get("year") or (f.get("date", "")[:4])
-    title = f.get("title", "")
-    venue = f.get("journal") or f.get("booktitle") or f.get("publisher") or f.get("howpublished") or ""
-    extra = []
-    if f.get("volume"):
-        extra.append(f.get("volume") + (f"({f['number']})" if f.get("number") else ""))
-    if f.get("pages"):
-        extra.append(f"pp. {f['pages']}")
-    if f.get("version"):
-        extra.append(f"version {f['version']}")
-    text = f"{h(who)} ({h(year)}). {h(title)}."
-    if venue:
-        text += f" <em>{h(venue)}</em>" + (", " + h(", ".join(extra)) if extra else "") + "."
-    elif extra:
-        text += " " + h(", ".join(extra)) + "."
-    if f.get("note"):
-        text += f" {h(f['note'])}."
-    link = f"https://doi.org/{f['doi']}" if f.get("doi") else f.get("url", "")
-    if link:
-        text += f' <a href="{h(link)}" rel="external noopener">{h(link)}</a>'
-    return text
-
-
-def _bib_entries(ctx: _Ctx) -> dict[str, dict[str, Any]]:
-    """Every BibTeX entry known to this build: references.bib (via defdip.citations) and the sources' entries."""
-    texts: list[str] = []
-    entries: dict[str, dict[str, Any]] = {}
+def _source_bibtex(ctx: _Ctx) -> list[str]:
+    """The BibTeX of every source loaded into the store (none for a store without a sources table)."""
     try:
-        from defdip import citations as cit
-
-        for key, text in cit.bibliography().items():
-            fields = {k: v for k, v in cit.entry_fields(text).items() if k not in ("ENTRYTYPE", "ID")}
-            entries[key] = {"type": cit.entry_fields(text)["ENTRYTYPE"], "fields": fields, "raw": text.strip()}
-    except ImportError:
-        try:
-            texts.append(resources.files("defdip").joinpath("data/references.bib").read_text(encoding="utf-8"))
-        except (FileNotFoundError, OSError):
-            pass
-    try:
-        texts += [b for b in ctx.query("SELECT bibtex FROM sources WHERE status = 'loaded'")["bibtex"] if b]
+        return [b for b in ctx.query("SELECT bibtex FROM sources WHERE status = 'loaded'")["bibtex"] if b]
     except Exception:  # noqa: BLE001 - a store without the sources table still gets the references
-        pass
-    for text in texts:
-        for key, entry in parse_bibtex(text).items():
-            entries.setdefault(key, entry)
-    return entries
+        return []
 
 
 def _sec_bibliography(ctx: _Ctx) -> str:
-    entries = _bib_entries(ctx)
-    try:  # every source loaded into the store is cited, used in a chart or not
-        for b in ctx.query("SELECT bibtex FROM sources WHERE status = 'loaded'")["bibtex"]:
-            for key in _bib_keys(b or ""):
-                if key not in ctx.cite_keys:
-                    ctx.cite_keys.append(key)
-    except Exception:  # noqa: BLE001
-        pass
+    source_bibtex = _source_bibtex(ctx)
+    entries = cit.all_entries(source_bibtex)
+    for b in source_bibtex:  # every source loaded into the store is cited, used in a chart or not
+        for key in cit.keys_in(b):
+            if key not in ctx.cite_keys:
+                ctx.cite_keys.append(key)
     if PAPER_KEY not in ctx.cite_keys:
         ctx.cite_keys.insert(0, PAPER_KEY)
     items, missing = [], []
-    for key in sorted(set(ctx.cite_keys), key=lambda k: _sort_name(entries.get(k), k)):
+    for key in sorted(set(ctx.cite_keys), key=lambda k: (cit.sort_key(k, entries.get(k)), k)):
         entry = entries.get(key)
         if entry is None:
             if key == PAPER_KEY:
@@ -782,19 +626,12 @@ def _sec_bibliography(ctx: _Ctx) -> str:
                              f'<span class="note">no BibTeX entry found for this key in this build</span></div>')
             continue
         items.append(f'<div class="bib" id="{_anchor("bib", key)}"><span class="key">[{h(key)}]</span> '
-                     f"{format_entry(entry)}<details><summary>BibTeX</summary><pre>{h(entry['raw'])}</pre>"
+                     f"{cit.format_reference(entry)}<details><summary>BibTeX</summary><pre>{h(entry)}</pre>"
                      f"</details></div>")
     note = (f'<p class="note">{len(missing)} keys have no entry here: {h(", ".join(missing))}.</p>'
             if missing else "")
     return (f"<p>Every work and dataset this report cites or draws on ({len(items)} entries), by BibTeX key; "
             f"<span class=\"mono\">defdip cite KEY</span> prints an entry.</p>{note}" + "".join(items))
-
-
-def _sort_name(entry: dict[str, Any] | None, key: str) -> str:
-    if not entry:
-        return key.lower()
-    f = entry["fields"]
-    return _clean(f.get("author") or f.get("editor") or f.get("organization") or f.get("title") or key).lower()
 
 
 # --- assembly --------------------------------------------------------------------------------------------------

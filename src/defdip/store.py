@@ -7,9 +7,11 @@ the previous store as it was.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,39 +82,68 @@ def merge_duplicates(engagements: Iterable[Engagement]) -> list[Engagement]:
     return out
 
 
+_ENGAGEMENT_COLUMNS = ("id", "title", "summary", "activity", "sub_activities", "instrument", "start_year",
+                       "start_month", "start_day", "end_year", "end_month", "end_day", "precision", "circa", "ongoing",
+                       "n_participants", "attributes", "datasets", "citations")
+_PARTICIPANT_COLUMNS = ("engagement_id", "polity_id", "name", "role", "ccode", "start_year", "end_year", "attributes")
+_PROVENANCE_COLUMNS = ("engagement_id", "source", "version", "record_id", "citations")
+
+
 def _frames(engagements: list[Engagement]) -> dict[str, pd.DataFrame]:
-    """Flatten engagements into the store's three record tables."""
-    eng_rows, part_rows, prov_rows = [], [], []
+    """Flatten engagements into the store's three record tables.
+
+    One pass, column by column (building a frame from per-row dicts costs more than the flattening);
+    attributes are JSON with sorted keys, anything JSON lacks written as its str().
+    """
+    dumps = json.JSONEncoder(sort_keys=True, default=str).encode  # what json.dumps(..., sort_keys, default) runs
+    eng: dict[str, list[Any]] = {c: [] for c in _ENGAGEMENT_COLUMNS}
+    part: dict[str, list[Any]] = {c: [] for c in _PARTICIPANT_COLUMNS}
+    prov: dict[str, list[Any]] = {c: [] for c in _PROVENANCE_COLUMNS}
+    (e_id, e_title, e_summary, e_activity, e_subs, e_instrument, e_sy, e_sm, e_sd, e_ey, e_em, e_ed, e_precision,
+     e_circa, e_ongoing, e_n, e_attrs, e_datasets, e_citations) = eng.values()
+    p_eid, p_pid, p_name, p_role, p_ccode, p_sy, p_ey, p_attrs = part.values()
+    v_eid, v_source, v_version, v_record, v_citations = prov.values()
     for e in engagements:
-        eng_rows.append({
-            "id": e.id, "title": e.title, "summary": e.summary, "activity": e.activity,
-            "sub_activities": e.sub_activities, "instrument": e.instrument,
-            "start_year": e.start_year, "start_month": e.start_month, "start_day": e.start_day,
-            "end_year": e.end_year, "end_month": e.end_month, "end_day": e.end_day,
-            "precision": e.precision, "circa": e.circa, "ongoing": e.ongoing,
-            "n_participants": len(e.participants),
-            "attributes": json.dumps(e.attributes, sort_keys=True, default=str),
-            "datasets": e.sources, "citations": e.citations,
-        })
+        eid = e.id
+        e_id.append(eid)
+        e_title.append(e.title)
+        e_summary.append(e.summary)
+        e_activity.append(e.activity)
+        e_subs.append(e.sub_activities)
+        e_instrument.append(e.instrument)
+        e_sy.append(e.start_year)
+        e_sm.append(e.start_month)
+        e_sd.append(e.start_day)
+        e_ey.append(e.end_year)
+        e_em.append(e.end_month)
+        e_ed.append(e.end_day)
+        e_precision.append(e.precision)
+        e_circa.append(e.circa)
+        e_ongoing.append(e.ongoing)
+        e_n.append(len(e.participants))
+        e_attrs.append(dumps(e.attributes))
+        e_datasets.append(e.sources)
+        e_citations.append(e.citations)
         for p in e.participants:
-            part_rows.append({
-                "engagement_id": e.id, "polity_id": p.id, "name": p.name, "role": p.role, "ccode": p.ccode,
-                "start_year": p.start_year, "end_year": p.end_year,
-                "attributes": json.dumps(p.attributes, sort_keys=True, default=str) if p.attributes else None,
-            })
+            p_eid.append(eid)
+            p_pid.append(p.id)
+            p_name.append(p.name)
+            p_role.append(p.role)
+            p_ccode.append(p.ccode)
+            p_sy.append(p.start_year)
+            p_ey.append(p.end_year)
+            p_attrs.append(dumps(p.attributes) if p.attributes else None)
         for pv in e.provenance:
-            prov_rows.append({"engagement_id": e.id, "source": pv.source, "version": pv.version,
-                              "record_id": pv.record_id, "citations": pv.citations})
-    frames = {
-        "engagements": pd.DataFrame(eng_rows),
-        "participants": pd.DataFrame(part_rows),
-        "provenance": pd.DataFrame(prov_rows),
-    }
+            v_eid.append(eid)
+            v_source.append(pv.source)
+            v_version.append(pv.version)
+            v_record.append(pv.record_id)
+            v_citations.append(pv.citations)
     for col in ("start_month", "start_day", "end_year", "end_month", "end_day"):
-        frames["engagements"][col] = frames["engagements"][col].astype("Int32")
+        eng[col] = pd.array(eng[col], dtype="Int32")
     for col in ("ccode", "start_year", "end_year"):
-        frames["participants"][col] = frames["participants"][col].astype("Int32")
-    return frames
+        part[col] = pd.array(part[col], dtype="Int32")
+    return {"engagements": pd.DataFrame(eng), "participants": pd.DataFrame(part), "provenance": pd.DataFrame(prov)}
 
 
 SCHEMA = """
@@ -134,8 +165,7 @@ CREATE TABLE provenance (
 
 def _write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
     con.register("_frame", frame)
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]
     if exists:
         con.execute(f'INSERT INTO "{name}" SELECT * FROM _frame')
     else:
@@ -165,12 +195,35 @@ def _load_source(source: Source, folder: Path) -> tuple[LoadResult | None, Inges
     return result, ctx, report
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (reference counting still frees almost everything).
+
+    A build keeps some million small objects (engagements, participants, source rows) alive until it
+    writes them; each full collection walks all of them, which cost a third of the build's time. The
+    build makes next to no reference cycles, so nothing piles up; the collector is restored after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(store: str | Path | None = None, sources_dir: str | Path | None = None,
           only: list[str] | None = None, progress: Progress | None = None) -> BuildReport:
     """Build the store from the genealogy and every source found in ``sources_dir``.
 
     Raises DefdipError for unusable input; the existing store is replaced only on success.
     """
+    with _gc_paused():
+        return _build(store, sources_dir, only, progress)
+
+
+def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[str] | None,
+           progress: Progress | None) -> BuildReport:
     target = config.store_path(store)
     folder_root = config.sources_dir(sources_dir)
     sources = all_sources()
@@ -223,6 +276,7 @@ def build(store: str | Path | None = None, sources_dir: str | Path | None = None
     try:
         con = duckdb.connect(str(tmp))
         try:
+            con.execute("BEGIN TRANSACTION")  # one commit for the whole store, not one per table
             con.execute(SCHEMA)
             for name in ("engagements", "participants", "provenance"):
                 _write(con, name, frames[name])
@@ -241,6 +295,7 @@ def build(store: str | Path | None = None, sources_dir: str | Path | None = None
             ]))
             for name, frame in sorted(tables.items()):
                 _write(con, name, frame)
+            con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
             con.close()

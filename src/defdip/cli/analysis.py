@@ -8,9 +8,8 @@ from pathlib import Path
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from defdip.cli.app import Fmt, app, console, emit, print_json
+from defdip.cli.app import STORE_OPT, Fmt, app, console, emit, print_json
 
-STORE_OPT = typer.Option(None, "--store", help="Store file (default: DEFDIP_STORE or the user data directory).")
 FROM_OPT = typer.Option(None, "--from", help="First year.")
 TO_OPT = typer.Option(None, "--to", help="Last year.")
 LAYERS_OPT = typer.Option(None, "--layers", "-l",
@@ -39,7 +38,12 @@ def _layers(value: str | None) -> list[str] | None:
     return [s.strip() for s in value.split(",")]
 
 
-def _report(frame, path: Path, kind: str) -> None:
+def _write(frame, output: Path, fmt: str | None, kind: str) -> None:
+    """Write a panel and say what was written, with the NA count of each column outside coverage."""
+    from defdip import panels
+
+    with _working(f"writing {output}"):
+        path = panels.write_panel(frame, output, fmt)
     nas = {c: int(frame[c].isna().sum()) for c in frame.columns[3:] if frame[c].isna().any()}
     console.print(f"wrote {len(frame):,} {kind} rows x {frame.shape[1]} columns to [bold]{path}[/]")
     if nas:
@@ -63,9 +67,7 @@ def dyad_year_cmd(
     with _working("building the dyad-year panel"):
         frame = panels.dyad_year(store, directed=directed, from_year=from_year, to_year=to_year, system=system,
                                  layers=_layers(layers))
-    with _working(f"writing {output}"):
-        path = panels.write_panel(frame, output, fmt)
-    _report(frame, path, "directed dyad-year" if directed else "dyad-year")
+    _write(frame, output, fmt, "directed dyad-year" if directed else "dyad-year")
 
 
 @panel_app.command("state-year")
@@ -84,9 +86,7 @@ def state_year_cmd(
     with _working("building the state-year panel"):
         frame = panels.state_year(store, from_year=from_year, to_year=to_year, system=system,
                                   layers=_layers(layers))
-    with _working(f"writing {output}"):
-        path = panels.write_panel(frame, output, fmt)
-    _report(frame, path, "state-year")
+    _write(frame, output, fmt, "state-year")
 
 
 @panel_app.command("layers")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import Any
 
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 app = typer.Typer(
@@ -22,6 +25,8 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 STATE = {"debug": False}
+STORE_OPT = typer.Option(None, "--store", help="Store file (default: DEFDIP_STORE or the user data directory).")
+"""The --store option every command that reads or writes the store takes."""
 
 
 class Fmt(str, Enum):
@@ -33,6 +38,21 @@ class Fmt(str, Enum):
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show the full traceback on errors.")) -> None:
     STATE["debug"] = debug
+
+
+@contextmanager
+def step_progress(name: str, width: int, *, disable: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """A transient progress bar of named steps; yields the callback(step, done, total) that long jobs
+    (`store.build`, `report.build_report`) take."""
+    with Progress(TextColumn(f"[bold]{{task.description:<{width}}}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
+                  disable=disable) as bar:
+        task = bar.add_task(name, total=1)
+
+        def tick(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        yield tick
 
 
 def emit(rows: list[dict[str, Any]] | pd.DataFrame, fmt: Fmt | str, title: str | None = None,

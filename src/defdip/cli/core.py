@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from defdip import store as store_mod
-from defdip.cli.app import Fmt, app, console, emit, print_json
+from defdip.cli.app import STORE_OPT, Fmt, app, console, emit, print_json, step_progress
 from defdip.codebook import codebook as get_codebook
 from defdip.dates import format_year
-
-STORE_OPT = typer.Option(None, "--store", help="Store file (default: DEFDIP_STORE or the user data directory).")
 
 
 @app.command()
@@ -75,13 +72,7 @@ def build(
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ) -> None:
     """Build the store from the genealogy and every available source (atomic; re-runs give the same store)."""
-    with Progress(TextColumn("[bold]{task.description:<24}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True, disable=fmt is Fmt.json) as bar:
-        task = bar.add_task("build", total=1)
-
-        def tick(step: str, done: int, total: int) -> None:
-            bar.update(task, description=step, completed=done, total=total)
-
+    with step_progress("build", 24, disable=fmt is Fmt.json) as tick:
         report = store_mod.build(store, sources, only=only or None, progress=tick)
     if fmt is Fmt.json:
         print_json(report.as_dict())

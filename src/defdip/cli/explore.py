@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from defdip.cli.app import Fmt, app, console, emit, print_json
-from defdip.cli.core import STORE_OPT
+from defdip.cli.app import STORE_OPT, Fmt, app, console, emit, print_json
 from defdip.dates import decade_of, format_year
 from defdip.errors import DefdipError
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from defdip.cli.app import app, console
-
-STORE_OPT = typer.Option(None, "--store", help="Store file (default: DEFDIP_STORE or the user data directory).")
+from defdip.cli.app import STORE_OPT, app, console, step_progress
 
 
 @app.command()
@@ -26,13 +23,7 @@ def report(
     bibliography. Every chart is also saved as PNG and SVG under OUT/charts/."""
     from defdip.report import NETWORK_YEARS, build_report, sections_status
 
-    with Progress(TextColumn("[bold]{task.description:<44}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("report", total=1)
-
-        def tick(step: str, done: int, total: int) -> None:
-            bar.update(task, description=step, completed=done, total=total)
-
+    with step_progress("report", 44) as tick:
         index = build_report(out, store=store, progress=tick, country=country, years=year or NETWORK_YEARS)
     status = sections_status(out)
     for s in status:

@@ -62,10 +62,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, iso, precision_of,
-                                 quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
+from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, frame_records, iso,
+                                 precision_of, quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
 
 ALLIANCE_FILE = "atop5_1a.csv"
 PHASE_FILE = "atop5_1aph.csv"
@@ -115,12 +116,22 @@ def drop_incomplete(frame: pd.DataFrame, file: str, ctx: IngestContext, last: st
 def tidy(frame: pd.DataFrame, keep_float: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy with integral float columns as nullable integers and exact duplicate rows removed."""
     out = frame.drop_duplicates().reset_index(drop=True).copy()
+    integral = {}
     for col in out.columns:
         if col in keep_float or not pd.api.types.is_float_dtype(out[col]):
             continue
-        values = out[col].dropna()
-        if (values == values.round()).all():
-            out[col] = out[col].astype("Int64")
+        series = out[col]
+        if series.dtype == np.float64:  # plain floats (what read_csv gives): the same test on the array, faster
+            values = series.to_numpy()
+            values = values[~np.isnan(values)]
+            whole = bool((values == np.round(values)).all())
+        else:
+            values = series.dropna()
+            whole = bool((values == values.round()).all())
+        if whole:
+            integral[col] = series.astype("Int64")
+    if integral:  # one assignment for all columns (column order is kept)
+        out[list(integral)] = pd.DataFrame(integral, index=out.index)
     return out
 
 
@@ -195,14 +206,14 @@ class ATOP(Source):
         inst["atopidphase"] = [self._inst_phase_id(a, p) for a, p in zip(inst["atopid"], inst["atopidphase"])]
         inst = quarantine_duplicates(inst, ["atopidphase"], INST_FILE, ctx)
 
-        inst_by_phase = {row["atopidphase"]: row for row in inst.to_dict("records")}
+        inst_by_phase = {row["atopidphase"]: row for row in frame_records(inst)}
         phases_by_alliance: dict[int, list[dict[str, Any]]] = {}
-        for row in phases.to_dict("records"):
+        for row in frame_records(phases):
             aid = as_int(row["atopid"])
             if aid is not None:
                 phases_by_alliance.setdefault(aid, []).append(row)
         members_by_alliance: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-        for idx, row in zip(members.index, members.to_dict("records")):
+        for idx, row in zip(members.index, frame_records(members)):
             aid = as_int(row["atopid"])
             if aid is None:
                 ctx.reject(MEMBER_FILE, int(idx) + 2, "atopid", row["atopid"], "member row without an atopid")
@@ -210,7 +221,7 @@ class ATOP(Source):
             members_by_alliance.setdefault(aid, []).append((int(idx) + 2, row))
 
         result = LoadResult(rows_read=len(alliances) + len(members))
-        for idx, row in zip(alliances.index, alliances.to_dict("records")):
+        for idx, row in zip(alliances.index, frame_records(alliances)):
             eng = self._engagement(row, int(idx) + 2, members_by_alliance, phases_by_alliance, inst_by_phase, ctx)
             if eng is not None:
                 result.engagements.append(eng)

@@ -239,6 +239,35 @@ def missing_one_of(folder: Path, official: str, alternative: str) -> list[str]:
     return [f"{official} (or {alternative})"]
 
 
+def frame_rows(frame: pd.DataFrame, columns: list[str] | tuple[str, ...] | None = None) -> list[tuple]:
+    """Rows as tuples of plain Python values: what ``itertuples(index=False)`` yields, much faster.
+
+    Each column is converted once (``to_numpy(dtype=object)``) instead of iterating pandas' Arrow-backed
+    string arrays cell by cell; blanks stay what pandas holds (NaN, None or NA).
+    """
+    columns = list(frame.columns) if columns is None else list(columns)
+    if not columns:
+        return [()] * len(frame)
+    return list(zip(*(frame[c].to_numpy(dtype=object).tolist() for c in columns)))
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")`` (unique column names) without pandas' per-cell iteration.
+
+    As ``to_dict``: numbers come back as Python scalars and a nullable column's NA as None.
+    """
+    columns = list(frame.columns)
+    if not columns:
+        return [{} for _ in range(len(frame))]
+    values = []
+    for c in columns:
+        col = frame[c].to_numpy(dtype=object).tolist()
+        if getattr(frame[c].dtype, "na_value", None) is pd.NA:
+            col = [None if v is pd.NA else v for v in col]
+        values.append(col)
+    return [dict(zip(columns, row)) for row in zip(*values)]
+
+
 # ----------------------------------------------------------------------------- bad rows
 
 def _line(idx: Any) -> int:
@@ -299,6 +328,10 @@ def quarantine_short_rows(frame: pd.DataFrame, path: Path, ctx: IngestContext) -
 
 # ----------------------------------------------------------------------------- cells
 
+_EXACT_INT = 2**53
+"""Integers up to this size survive the round trip through float exactly."""
+
+
 def _isna(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
@@ -314,6 +347,11 @@ def as_int(value: Any) -> int | None:
     """An integer from a cell ("1980", "1980.0", 1980.0); None for blank, non-numeric or non-integral cells."""
     if value is None:
         return None
+    cls = value.__class__
+    if cls is float:  # the general path below gives the same, slower
+        return int(value) if value.is_integer() else None
+    if cls is int and -_EXACT_INT <= value <= _EXACT_INT:  # (beyond 2**53 the float round trip changes ints)
+        return value
     if isinstance(value, str):
         value = value.strip()
         if not value:
@@ -329,6 +367,8 @@ def as_int(value: Any) -> int | None:
 
 def as_float(value: Any) -> float | None:
     """A finite number from a cell; None otherwise (NaN and infinities are no measurement)."""
+    if value.__class__ is float:  # float(str(x)) == x: the general path below gives the same, slower
+        return value if math.isfinite(value) else None
     try:
         number = float(str(value).strip())
     except (TypeError, ValueError):
@@ -351,10 +391,15 @@ def last_plausible_year() -> int:
     return _dt.date.today().year + 1
 
 
+_YEAR_AT_IMPORT = _dt.date.today().year
+"""A year that is never after next year (asking the clock for every cell is a cost of its own)."""
+
+
 def whole_year(value: Any, first: int) -> int | None:
     """A whole year from ``first`` (the start of the dataset's domain) to next year, else None."""
     year = as_int(value)
-    return year if year is not None and first <= year <= last_plausible_year() else None
+    return year if year is not None and first <= year and (year <= _YEAR_AT_IMPORT
+                                                           or year <= last_plausible_year()) else None
 
 
 def impossible_year(value: Any, first: int) -> str:

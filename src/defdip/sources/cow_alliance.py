@@ -47,8 +47,9 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, iso, missing_one_of,
-                                 precision_of, quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
+from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, frame_records, iso,
+                                 missing_one_of, precision_of, quarantine_duplicates, read_csv_checked, read_date,
+                                 resolve_in_spell)
 
 MEMBER_FILE = "alliance_v4.1_by_member.csv"
 DYAD_YEARLY_FILE = "alliance_v4.1_by_dyad_yearly.csv"
@@ -128,7 +129,7 @@ class COWAlliance(Source):
         result = LoadResult(rows_read=len(frame))
         frame = quarantine_duplicates(frame, list(frame.columns), MEMBER_FILE, ctx)
         by_alliance: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-        for idx, row in zip(frame.index, frame.to_dict("records")):
+        for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2
             aid, code = as_int(row["version4id"]), as_int(row["ccode"])
             if aid is None or code is None:

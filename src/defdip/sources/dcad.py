@@ -49,8 +49,8 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, as_text, iso, precision_of,
-                                 quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
+from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, as_text, frame_records, iso,
+                                 precision_of, quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
 
 MAIN_FILE = "DCAD-v1.0-main.csv"
 
@@ -109,7 +109,7 @@ class DCAD(Source):
         result = LoadResult(rows_read=len(frame))
         frame = quarantine_duplicates(frame, ["dcaid"], MAIN_FILE, ctx)
         rows = []
-        for idx, row in zip(frame.index, frame.to_dict("records")):
+        for idx, row in zip(frame.index, frame_records(frame)):
             eng, table_row = self._engagement(row, int(idx) + 2, ctx)
             if eng is not None:
                 result.engagements.append(eng)

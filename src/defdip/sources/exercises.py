@@ -53,7 +53,7 @@ import pandas as pd
 from defdip import dates
 from defdip.errors import SourceFormatError
 from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_float, as_int, as_text, find_code,
-                                 precision_of, require_columns)
+                                 frame_rows, precision_of, require_columns)
 
 MISSING = {"", "-9", "-9.0", "nan", "none", "n/a", "na", "xx", "xxxx", "#n/a"}
 """Cell values meaning "not known" in these datasets."""
@@ -85,6 +85,9 @@ INSTRUMENT = "exercise"
 # ---------------------------------------------------------------------------------------------------------------
 
 def _blank(value: Any) -> bool:
+    if value.__class__ is str:  # the common case (cells read as text), without as_text's checks
+        text = value.strip()
+        return not text or text.lower() in MISSING
     text = as_text(value)
     return text is None or text.lower() in MISSING
 
@@ -393,8 +396,9 @@ def parse_mme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
     seen_rows: dict[tuple, int] = {}
     id_count: dict[str, int] = {}
     out: list[ExerciseRecord] = []
-    for pos, row in enumerate(frame.itertuples(index=False), start=2):
-        rec = dict(zip(frame.columns, row))
+    columns = list(frame.columns)
+    for pos, row in enumerate(frame_rows(frame), start=2):
+        rec = dict(zip(columns, row))
         signature = tuple(str(v).strip() for v in row)
         if signature in seen_rows:
             rejects.append((pos, "MMEID", rec["MMEID"], f"duplicate of row {seen_rows[signature]}"))
@@ -480,10 +484,11 @@ def parse_jme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
     seen_rows: dict[tuple, int] = {}
     groups: dict[tuple, ExerciseRecord] = {}
     order: list[ExerciseRecord] = []
-    for pos, row in enumerate(frame.itertuples(index=False), start=2):
-        rec = dict(zip(frame.columns, row))
-        content = tuple("" if _blank(rec[c]) else str(rec[c]).strip() for c in frame.columns
-                        if c not in ("Coder", "Timestamp", "Unnamed: 2"))
+    columns = list(frame.columns)
+    content_columns = [c for c in columns if c not in ("Coder", "Timestamp", "Unnamed: 2")]
+    for pos, row in enumerate(frame_rows(frame), start=2):
+        rec = dict(zip(columns, row))
+        content = tuple("" if _blank(rec[c]) else str(rec[c]).strip() for c in content_columns)
         if content in seen_rows:
             rejects.append((pos, "Exercise Name", rec["Exercise Name"], f"duplicate of row {seen_rows[content]}"))
             continue
@@ -578,12 +583,14 @@ def parse_ru(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str, 
     seen: dict[tuple, int] = {}
     out: list[ExerciseRecord] = []
     blank = 0
-    for pos, row in enumerate(frame.itertuples(index=False), start=2):
-        rec = dict(zip(frame.columns, row))
+    columns = list(frame.columns)
+    content_columns = [c for c in columns if c != "id"]
+    for pos, row in enumerate(frame_rows(frame), start=2):
+        rec = dict(zip(columns, row))
         if all(_blank(v) for v in row):
             blank += 1
             continue
-        content = tuple(str(rec[c]).strip() for c in frame.columns if c != "id")
+        content = tuple(str(rec[c]).strip() for c in content_columns)
         if content in seen:
             rejects.append((pos, "name", rec["name"], f"duplicate of row {seen[content]}"))
             continue
@@ -705,13 +712,35 @@ def _candidates(records: list[ExerciseRecord], reg: Any, codes: bool) -> list[Ca
                       frozenset(name_variants(r.name, r.start.year)), r.start.day) for r in records]
 
 
+def _stamp(path: Path) -> tuple:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _parsed(kind: str, path: str, stamp: tuple) -> tuple[int, list[ExerciseRecord], list[tuple[int, str, str, str]]]:
+    """(rows read, records, rejects) of an MME or JME file, parsed once for the loader and the pairing.
+
+    Keyed on the file's size and modification time, so an edited file is read again. The records are shared:
+    nothing downstream changes them (:func:`_engagement` copies what it hands on).
+    """
+    rejects: list[tuple[int, str, str, str]] = []
+    if kind == "mme":
+        frame = read_mme(Path(path))
+        records = parse_mme(frame, MME_FILE, rejects)
+    else:
+        frame = read_jme(Path(path))
+        records = parse_jme(frame, JME_FILE, rejects)
+    return len(frame), records, rejects
+
+
 @lru_cache(maxsize=4)
 def _pairs_cached(mme_path: str, mme_stamp: tuple, jme_path: str, jme_stamp: tuple, reg_id: int) -> dict[str, str]:
     from defdip.actors import registry
 
     reg = registry()
-    mme = parse_mme(read_mme(Path(mme_path)), mme_path, [])
-    jme = parse_jme(read_jme(Path(jme_path)), jme_path, [])
+    mme = _parsed("mme", mme_path, mme_stamp)[1]
+    jme = _parsed("jme", jme_path, jme_stamp)[1]
     keys = {}
     for jid, mid in pair_mme_jme(_candidates(mme, reg, False), _candidates(jme, reg, True)):
         keys[jid] = keys[mid] = f"exercise:{jid}"
@@ -724,12 +753,8 @@ def match_keys(folder: Path) -> dict[str, str]:
     if not (mme_path.is_file() and jme_path.is_file()):
         return {}
 
-    def stamp(p: Path) -> tuple:
-        st = p.stat()
-        return (st.st_size, st.st_mtime_ns)
-
     try:
-        return _pairs_cached(str(mme_path), stamp(mme_path), str(jme_path), stamp(jme_path), 0)
+        return _pairs_cached(str(mme_path), _stamp(mme_path), str(jme_path), _stamp(jme_path), 0)
     except SourceFormatError:
         return {}  # the sibling's own loader reports its format error
 
@@ -772,7 +797,8 @@ def _engagement(source: Source, rec: ExerciseRecord, ctx: IngestContext, file: s
                    else "no participants listed (all blank or coded -9)")
         return None
     fields, notes = dated_fields(rec.start, rec.end)
-    attrs = dict(rec.attributes)
+    # the record may be cached and parsed once for several builds: hand on copies of its lists
+    attrs = {k: list(v) if isinstance(v, list) else v for k, v in rec.attributes.items()}
     if "_end_text" in fields:
         attrs["end"] = fields.pop("_end_text")
     if notes:
@@ -862,10 +888,8 @@ class MMESource(Source):
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         path = folder / MME_FILE
-        frame = read_mme(path)
-        rejects: list[tuple[int, str, str, str]] = []
-        records = parse_mme(frame, MME_FILE, rejects)
-        return _load_records(self, records, rejects, ctx, MME_FILE, len(frame), codes=False, keys=match_keys(folder))
+        rows_read, records, rejects = _parsed("mme", str(path), _stamp(path))
+        return _load_records(self, records, rejects, ctx, MME_FILE, rows_read, codes=False, keys=match_keys(folder))
 
 
 class JMESource(Source):
@@ -884,8 +908,8 @@ class JMESource(Source):
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         path = folder / JME_FILE
-        frame = read_jme(path)
-        return self.load_frame(frame, ctx, match_keys(folder))
+        rows_read, records, rejects = _parsed("jme", str(path), _stamp(path))
+        return _load_records(self, records, rejects, ctx, JME_FILE, rows_read, codes=True, keys=match_keys(folder))
 
     def load_frame(self, frame: pd.DataFrame, ctx: IngestContext, keys: dict[str, str] | None = None) -> LoadResult:
         """The loader past the spreadsheet reader (the sheet as a DataFrame of strings)."""

@@ -70,8 +70,9 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, impossible_year, quarantine_duplicates,
-                                 quarantine_short_rows, read_csv_checked, slug, whole_year)
+from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, frame_records, frame_rows,
+                                 impossible_year, quarantine_duplicates, quarantine_short_rows, read_csv_checked, slug,
+                                 whole_year)
 
 PKO_FILE = "un_pko_contributions_country_year_mission.csv"
 FRONT_FILE = "geopko_v2.3_frontmap_location_year.csv"
@@ -204,9 +205,16 @@ class UNPeacekeepingContributions(Source):
         frame = quarantine_duplicates(frame, list(frame.columns), PKO_FILE, ctx, show=["Year", "Country", "Mission"])
         seen: dict[tuple[int, str, str], int] = {}
         table = []
-        for idx, row in zip(frame.index, frame.to_dict("records")):
+        # most of the ~57,000 rows are a country listed with nobody deployed: the cells are read through
+        # per-value lookups (the file has few distinct years and figures) rather than cell by cell
+        columns = ("Year", "Country", "Mission", "Total", "Female", "Male")
+        cells = {c: frame[c].to_numpy(dtype=object).tolist() for c in columns}
+        year_of = {v: whole_year(v, FIRST_YEAR) for v in set(cells["Year"])}
+        number_of = {v: as_float(v) for c in ("Total", "Female", "Male") for v in set(cells[c])}
+        for idx, *raw in zip(frame.index.tolist(), *cells.values()):
+            row = dict(zip(columns, raw))
             line = int(idx) + 2
-            year = whole_year(row["Year"], FIRST_YEAR)
+            year = year_of[row["Year"]]
             if year is None:
                 ctx.reject(PKO_FILE, line, "Year", row["Year"], impossible_year(row["Year"], FIRST_YEAR))
                 continue
@@ -215,7 +223,7 @@ class UNPeacekeepingContributions(Source):
                 field = "Country" if not country else "Mission"
                 ctx.reject(PKO_FILE, line, field, "", f"row without a {field.lower()}")
                 continue
-            figures = {k: as_float(row[k]) for k in ("Total", "Female", "Male")}
+            figures = {k: number_of[row[k]] for k in ("Total", "Female", "Male")}
             bad = next((k for k in ("Total", "Female", "Male") if figures[k] is None or figures[k] < 0), None)
             if bad:
                 ctx.reject(PKO_FILE, line, bad, row[bad],
@@ -280,22 +288,26 @@ class UNPeacekeepingContributions(Source):
 
 # ----------------------------------------------------------------------------------------------- geopko
 
+_OVERVIEW_MARKS = re.compile(r"[(),]")
+
+
 def parse_overview(text: str) -> list[tuple[str, int | None]]:
     """'India (150), Korea (ROK) (size unknown)' -> [('India', 150), ('Korea (ROK)', None)].
 
     Entries are split at commas outside parentheses; the last parenthesised group of an
     entry is its unit size (digits, else unknown).
     """
-    items, depth, current = [], 0, []
-    for char in text or "":
-        if char == "," and depth == 0:
-            items.append("".join(current))
-            current = []
+    text = text or ""
+    items, depth, start = [], 0, 0
+    for mark in _OVERVIEW_MARKS.finditer(text):  # only commas and parentheses matter
+        char = mark.group()
+        if char == ",":
+            if depth == 0:
+                items.append(text[start:mark.start()])
+                start = mark.end()
             continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        depth = max(depth, 0)
-        current.append(char)
-    items.append("".join(current))
+        depth = max(depth + (1 if char == "(" else -1), 0)
+    items.append(text[start:])
     out = []
     for item in (i.strip() for i in items):
         if not item:
@@ -356,7 +368,7 @@ class GeoPKO(Source):
         for loc in locations:
             by_key_loc.setdefault((loc["mission"], loc["year"]), []).append(loc)
         by_key_tcc: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        for row in tcc.to_dict("records"):
+        for row in frame_records(tcc):
             by_key_tcc.setdefault((row["mission"], row["year"]), []).append(row)
         first_line: dict[tuple[str, int], tuple[str, int]] = {}
         for file, frame in ((TCC_FILE, tcc), (FRONT_FILE, front)):
@@ -381,7 +393,7 @@ class GeoPKO(Source):
     def _valid_rows(frame: pd.DataFrame, file: str, ctx: IngestContext) -> pd.DataFrame:
         keep = []
         years = []
-        for idx, row in zip(frame.index, frame.to_dict("records")):
+        for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2
             year = whole_year(row["year"], FIRST_YEAR)
             if year is None:
@@ -405,16 +417,31 @@ class GeoPKO(Source):
 
     @staticmethod
     def _locations(front: pd.DataFrame) -> list[dict[str, Any]]:
-        """One record per distinct location of a mission-year (several report rows merged)."""
-        out = []
+        """One record per distinct location of a mission-year (several report rows merged).
+
+        Sorted by mission, year, country, location and coordinates; within a location the report rows keep
+        their file order. (One pass over the rows: pandas' groupby costs more per group than the work itself.)
+        """
         keys = ["mission", "year", "country", "location", "latitude", "longitude"]
-        for (mission, year, country, location, lat, lon), group in front.groupby(keys, sort=True, dropna=False):
-            ave = [v for v in (as_float(x) for x in group["ave.no.troops"]) if v is not None]
-            counts = [v for v in (as_float(x) for x in group["NoTroops"]) if v is not None]
+        flag_cols = [f for f in FRONT_FLAGS if f in front.columns]
+        groups: dict[tuple, list[list[Any]]] = {}
+        for row in frame_rows(front, [*keys, "ave.no.troops", "NoTroops", "hq", *flag_cols]):
+            key = row[:6]
+            cells = groups.get(key)
+            if cells is None:
+                cells = groups[key] = [[] for _ in range(3 + len(flag_cols))]
+            for values, value in zip(cells, row[6:]):
+                values.append(value)
+        out = []
+        for key in sorted(groups):
+            mission, year, country, location, lat, lon = key
+            ave_cells, count_cells, hq_cells, *flag_cells = groups[key]
+            ave = [v for v in (as_float(x) for x in ave_cells) if v is not None]
+            counts = [v for v in (as_float(x) for x in count_cells) if v is not None]
             troops = ave[0] if ave else (sum(counts) / len(counts) if counts else None)
-            hq = max((as_float(x) or 0 for x in group["hq"]), default=0)
-            flags = {f.lower(): bool(max((as_float(x) or 0 for x in group[f]), default=0))
-                     for f in FRONT_FLAGS if f in group}
+            hq = max((as_float(x) or 0 for x in hq_cells), default=0)
+            flags = {f.lower(): bool(max((as_float(x) or 0 for x in cells), default=0))
+                     for f, cells in zip(flag_cols, flag_cells)}
             out.append({"mission": mission, "year": int(year), "host": country, "location": location,
                         "latitude": float(lat), "longitude": float(lon),
                         "troops": round(troops, 1) if troops is not None else None, "hq": int(hq), **flags})

@@ -57,8 +57,9 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, as_int, find_code, impossible_year,
-                                 quarantine_duplicates, quarantine_short_rows, read_csv_checked, slug, whole_year)
+from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, as_int, find_code, frame_records,
+                                 impossible_year, quarantine_duplicates, quarantine_short_rows, read_csv_checked, slug,
+                                 whole_year)
 
 TROOP_FILE = "troopdata.csv"
 BASE_FILE = "basedata.csv"
@@ -187,7 +188,7 @@ class USMilitaryPresence(Source):
         series: dict[str, dict[int, dict[str, Any]]] = {}
         state_rows: dict[tuple[int, int], dict[str, Any]] = {}
         last_year = None
-        for idx, row in zip(frame.index, frame.to_dict("records")):
+        for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2
             year = whole_year(row["year"], FIRST_YEAR)
             if year is None:
@@ -310,7 +311,7 @@ class USMilitaryPresence(Source):
     # ------------------------------------------------------------------ bases
     def _base_engagements(self, frame: pd.DataFrame, finder: _HostFinder, usa: Any, ctx: IngestContext):
         groups: dict[str, dict[str, Any]] = {}
-        for idx, row in zip(frame.index, frame.to_dict("records")):
+        for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2
             name = "" if pd.isna(row["countryname"]) else str(row["countryname"]).strip()
             code = as_int(row["ccode"])

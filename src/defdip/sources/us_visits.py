@@ -37,8 +37,8 @@ from typing import Any
 import pandas as pd
 
 from defdip.errors import SourceFormatError
-from defdip.sources.base import (IngestContext, LoadResult, Source, as_text, impossible_year, precision_of, read_date,
-                                 require_columns, whole_year)
+from defdip.sources.base import (IngestContext, LoadResult, Source, as_text, frame_records, impossible_year,
+                                 precision_of, read_date, require_columns, whole_year)
 
 VISITS_FILE = "visits.xls"
 SHEET = "Sheet1"
@@ -109,7 +109,7 @@ class USDefenseVisits(Source):
         result = LoadResult(rows_read=len(frame))
         usa = ctx.registry.get("USA")
         seen: dict[tuple[str, ...], int] = {}
-        for idx, row in zip(frame.index, frame.to_dict("records")):
+        for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2  # Excel row: the header is row 1
             key = tuple(text(row[c]) for c in REQUIRED)
             if key in seen:

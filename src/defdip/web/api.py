@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 
 from defdip import __version__, dates
+from defdip import citations as cit
 from defdip.actors import KINDS, registry
 from defdip.codebook import codebook
 from defdip.web import data as D
@@ -199,7 +200,7 @@ def genealogy(request: Request,
     keys = sorted({k for ks in frame["citations"] if ks is not None for k in ks})
     out: dict[str, Any] = {"total": len(items), "items": items}
     if references:
-        out["references"] = D.references(keys)
+        out["references"] = cit.references(keys)
     return out
 
 
@@ -361,12 +362,13 @@ def citations(request: Request,
         raise ApiError(422, "keys: give one or more comma-separated BibTeX keys")
     if len(wanted) > 200:
         raise ApiError(422, "keys: at most 200 keys per request")
-    refs = D.references(wanted, _source_bibtex(ws_of(request)))
+    source_bibtex = _source_bibtex(ws_of(request))
+    refs = cit.references(wanted, source_bibtex)
     missing = [r["key"] for r in refs if not r["found"]]
     if len(missing) == len(refs):
         import difflib
 
-        known = list(D.bib_entries(_source_bibtex(ws_of(request))))
+        known = list(cit.all_entries(source_bibtex))
         close = sorted({k for m in missing for k in difflib.get_close_matches(m, known, n=3, cutoff=0.6)})
         raise ApiError(404, f"unknown citation key(s) {', '.join(missing)}"
                             + (f"; did you mean {', '.join(close)}?" if close else ""), suggestions=close)

@@ -12,7 +12,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from defdip import config
+from defdip import charts, citations, config
 from defdip import store as store_mod
 from defdip.actors import Polity, UnknownPolityError, registry
 from defdip.codebook import codebook
@@ -307,7 +307,7 @@ def engagement(ws: WebStore, engagement_id: str) -> dict[str, Any]:
         keys += [k for k in (pv.get("citations") or []) if k not in keys]
     rec["participants"] = parts
     rec["provenance"] = prov
-    rec["references"] = references(keys)
+    rec["references"] = citations.references(keys)
     return jsonable(rec)
 
 
@@ -320,99 +320,7 @@ def _json_field(value: Any) -> Any:
     return value
 
 
-# ----------------------------------------------------------------------------------------------- citations
-
-def _bib_entries() -> tuple[dict[str, dict[str, Any]], bool]:
-    """Parsed BibTeX entries: the bibliography (data/references.bib) and every dataset's entry."""
-    from defdip.report import parse_bibtex
-
-    texts: list[str] = []
-    complete = True
-    try:
-        from defdip import citations as cit
-    except ImportError:
-        cit = None  # type: ignore[assignment]
-        complete = False
-    if cit is not None:
-        for name in ("bibliography", "dataset_bibliography"):
-            try:
-                texts.append("\n\n".join(getattr(cit, name)().values()))
-            except Exception:  # noqa: BLE001 - a build without references.bib still cites the datasets
-                complete = False
-    entries: dict[str, dict[str, Any]] = {}
-    for text in texts:
-        for key, entry in parse_bibtex(text).items():
-            entries.setdefault(key, entry)
-    return entries, complete
-
-
-_BIB_CACHE: dict[str, dict[str, Any]] | None = None
-
-
-def bib_entries(extra_texts: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
-    global _BIB_CACHE
-    if _BIB_CACHE is not None:
-        entries = dict(_BIB_CACHE)
-    else:
-        entries, complete = _bib_entries()
-        if complete:  # an incomplete bibliography is read again next time
-            _BIB_CACHE = dict(entries)
-    if extra_texts:
-        from defdip.report import parse_bibtex
-
-        for text in extra_texts:
-            for key, entry in parse_bibtex(text or "").items():
-                entries.setdefault(key, entry)
-    return entries
-
-
-def references(keys: Iterable[str], extra_texts: Iterable[str] = ()) -> list[dict[str, Any]]:
-    """For each key: the formatted reference (HTML-safe text), its BibTeX, or ``found: false``."""
-    from defdip.report import format_entry
-
-    entries = bib_entries(extra_texts)
-    out = []
-    for key in dict.fromkeys(str(k) for k in keys):
-        entry = entries.get(key)
-        if entry is None:
-            out.append({"key": key, "found": False, "text": None, "bibtex": None})
-        else:
-            out.append({"key": key, "found": True, "text": format_entry(entry), "bibtex": entry["raw"]})
-    return out
-
-
 # ----------------------------------------------------------------------------------------------- maps
-
-def iso3_values(per_polity: pd.DataFrame, countries: pd.DataFrame, agg: dict[str, str],
-                year: int | None = None) -> pd.DataFrame:
-    """Per-polity values (column ``polity_id``) aggregated onto Natural Earth ISO3 codes via the registry."""
-    reg = registry()
-    shapes = set(countries["iso3"])
-    to_iso: dict[str, str] = {}
-    for code in sorted(shapes):
-        try:
-            to_iso.setdefault(reg.by_iso3(code, year).id, code)
-        except DefdipError:
-            continue
-    iso_col = []
-    for pid in per_polity["polity_id"]:
-        iso = to_iso.get(pid)
-        seen: set[str] = set()
-        p = reg.get(pid) if iso is None and pid in reg else None
-        while p is not None and iso is None and p.id not in seen:
-            seen.add(p.id)
-            if p.iso3 and p.iso3 in shapes:
-                iso = p.iso3
-            elif p.successor and p.successor in reg:
-                p = reg.get(p.successor)
-            else:
-                p = None
-        iso_col.append(iso)
-    frame = per_polity.assign(iso3=iso_col).dropna(subset=["iso3"])
-    if frame.empty:
-        return pd.DataFrame(columns=["iso3", *agg])
-    return frame.groupby("iso3", as_index=False).agg(agg)
-
 
 def countries(ws: WebStore) -> pd.DataFrame | None:
     """Natural Earth shapes (iso3, name, geometry), or None when the store has none."""
@@ -426,5 +334,5 @@ def countries(ws: WebStore) -> pd.DataFrame | None:
 def iso3_of(p: Polity, shapes: pd.DataFrame | None) -> str | None:
     if shapes is None:
         return p.iso3
-    frame = iso3_values(pd.DataFrame({"polity_id": [p.id], "n": [1]}), shapes, {"n": "sum"})
+    frame, _ = charts.iso3_values(pd.DataFrame({"polity_id": [p.id], "n": [1]}), shapes, {"n": "sum"})
     return str(frame["iso3"].iloc[0]) if len(frame) else p.iso3

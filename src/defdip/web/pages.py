@@ -7,7 +7,6 @@ its own: one that fails says why and the rest of the page is still shown.
 
 from __future__ import annotations
 
-import datetime as _dt
 import traceback
 from typing import Any, Callable
 
@@ -15,7 +14,7 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from defdip import charts, dates
+from defdip import charts, citations, dates
 from defdip.actors import registry
 from defdip.codebook import codebook
 from defdip.errors import DefdipError, StoreError
@@ -90,19 +89,6 @@ def _participants_links(parts: Any) -> str:
 
 # ----------------------------------------------------------------------------------------------- home
 
-def _map_window(ws: WebStore) -> tuple[int, int]:
-    """The latest ten years that at least half the activity datasets reach."""
-    ends = ws.query("""SELECT p.source, max(e.start_year) AS last FROM provenance p
-                       JOIN engagements e ON e.id = p.engagement_id WHERE p.source <> 'genealogy' GROUP BY 1""")
-    this_year = _dt.date.today().year
-    if not len(ends):
-        last = int(ws.scalar("SELECT max(start_year) FROM engagements") or this_year)
-    else:
-        values = sorted(min(int(v), this_year) for v in ends["last"])
-        last = values[(len(values) - 1) // 2]
-    return last - 9, last
-
-
 def _genealogy_chart_frame(frame: pd.DataFrame) -> pd.DataFrame:
     recs = frame.copy()
     recs["href"] = [record_href(i) for i in recs["id"]]
@@ -151,7 +137,7 @@ def _home_map(ws: WebStore) -> str:
     if shapes is None:
         return notice("The store has no Natural Earth country shapes (table ne_countries): run "
                       "<span class=\"mono\">defdip fetch natural_earth</span> and rebuild the store for the maps.")
-    lo, hi = ws.cached(("map_window",), lambda: _map_window(ws))
+    lo, hi = ws.cached(("map_window",), lambda: charts.map_window(ws.query))
 
     def build() -> Any:
         per = ws.query("""
@@ -163,7 +149,7 @@ def _home_map(ws: WebStore) -> str:
             FROM act a JOIN act b ON a.engagement_id = b.engagement_id AND a.polity_id <> b.polity_id
             JOIN polities pb ON pb.id = b.polity_id AND pb.kind = 'state'
             GROUP BY 1""", [hi, lo])
-        values = D.iso3_values(per, shapes, {"partners": "max", "engagements": "sum"}, year=hi)
+        values, _ = charts.iso3_values(per, shapes, {"partners": "max", "engagements": "sum"}, year=hi)
         return charts.world_map(shapes, values, value="partners", legend="state partners", tooltip=("engagements",),
                                 title=f"State partners per country, engagements in force {lo}-{hi}")
 
@@ -263,7 +249,8 @@ def _country_partners(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
 
         def build() -> Any:
             per = partners.rename(columns={"id": "polity_id"})[["polity_id", "engagements", "first_year", "last_year"]]
-            values = D.iso3_values(per, shapes, {"engagements": "sum", "first_year": "min", "last_year": "max"})
+            values, _ = charts.iso3_values(per, shapes, {"engagements": "sum", "first_year": "min",
+                                                         "last_year": "max"})
             return charts.partners_map(shapes, values, focus or "", focus_name=p.name, value="engagements",
                                        tooltip=("first_year", "last_year"),
                                        title=f"Partners of {p.name}: shared engagements, all years")
@@ -432,7 +419,7 @@ def genealogy(request: Request) -> HTMLResponse:
 
     def bibliography() -> str:
         keys = sorted({k for ks in frame["citations"] if ks is not None for k in ks})
-        return references_html(D.references(keys)) or notice("No sources.")
+        return references_html(citations.references(keys)) or notice("No sources.")
 
     body = ["<h1>Genealogy explorer</h1>",
             f'<p class="lead">The curated historical record: {len(frame):,} records match. Each is cited; click a '
@@ -522,5 +509,5 @@ def sources(request: Request) -> HTMLResponse:
             "</p>",
             table(rows, [("id", "source"), ("title", "dataset"), ("version", "version"), ("status", "status"),
                          ("engagements", "engagements"), ("terms", "terms"), ("citation", "cite as")]),
-            "<h2>Bibliography of the genealogy</h2>", references_html(D.references(keys))]
+            "<h2>Bibliography of the genealogy</h2>", references_html(citations.references(keys))]
     return page("Sources", "\n".join(body), active="sources")
