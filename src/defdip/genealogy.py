@@ -21,13 +21,14 @@ from typing import Any
 import yaml
 
 from defdip.actors import UnknownPolityError, registry
-from defdip.citations import bibliography
+from defdip.citations import bibliography, parse_bibtex
 from defdip.codebook import codebook
 from defdip.dates import sort_key
 from defdip.errors import DefdipError, RecordError
 from defdip.model import Engagement, make_engagement
 
-__all__ = ["GENEALOGY_VERSION", "SOURCE_ID", "RECORD_FIELDS", "load_genealogy", "select", "genealogy_files"]
+__all__ = ["GENEALOGY_VERSION", "SOURCE_ID", "USER_SOURCE_ID", "RECORD_FIELDS", "load_genealogy",
+           "load_user_records", "user_bibtex", "select", "genealogy_files"]
 
 GENEALOGY_VERSION = "1.0"
 SOURCE_ID = "genealogy"
@@ -112,7 +113,8 @@ def _participants(raw: dict[str, Any], file: str, rid: str | int) -> list[dict[s
     return out
 
 
-def _record(raw: Any, file: str, index: int, bib: dict[str, str]) -> Engagement:
+def _record(raw: Any, file: str, index: int, bib: dict[str, str], source: str = SOURCE_ID,
+            version: str = GENEALOGY_VERSION) -> Engagement:
     if not isinstance(raw, dict):
         raise RecordError(file, index, None, "a record must be a mapping of fields")
     rid = raw.get("id")
@@ -139,12 +141,12 @@ def _record(raw: Any, file: str, index: int, bib: dict[str, str]) -> Engagement:
     if isinstance(data.get("summary"), str):
         data["summary"] = " ".join(data["summary"].split())
     data["participants"] = _participants(raw, file, rid)
-    data["provenance"] = [{"source": SOURCE_ID, "version": GENEALOGY_VERSION, "record_id": rid,
-                           "citations": sources}]
+    data["provenance"] = [{"source": source, "version": version, "record_id": rid, "citations": sources}]
     return make_engagement(data, file, rid)
 
 
-def load_genealogy(path: Path | str | None = None) -> list[Engagement]:
+def load_genealogy(path: Path | str | None = None, *, source: str = SOURCE_ID, version: str = GENEALOGY_VERSION,
+                   bib: dict[str, str] | None = None) -> list[Engagement]:
     """Every record in the bundled genealogy (or in ``path``: a folder of YAML files or one file).
 
     Records come back in chronological order. Bad input raises
@@ -152,8 +154,9 @@ def load_genealogy(path: Path | str | None = None) -> list[Engagement]:
     missing) and the field: unknown activity, sub-activity, instrument or role; year 0; an end before
     the start; impossible months or days; an unknown polity id; a missing ``sources`` list or a
     citation key absent from ``references.bib``; an unknown field; a duplicate id.
+    ``source``/``version``/``bib`` serve user records (:func:`load_user_records`) read the same way.
     """
-    bib = bibliography()
+    bib = bibliography() if bib is None else bib
     out: list[Engagement] = []
     seen: dict[str, str] = {}
     for file in genealogy_files(path):
@@ -166,13 +169,33 @@ def load_genealogy(path: Path | str | None = None) -> list[Engagement]:
         if not isinstance(records, list):
             raise RecordError(file.name, None, None, "the file must hold a list of records")
         for index, raw in enumerate(records):
-            eng = _record(raw, file.name, index, bib)
+            eng = _record(raw, file.name, index, bib, source, version)
             if eng.id in seen:
                 raise RecordError(file.name, eng.id, "id", f"duplicate id (also in {seen[eng.id]})")
             seen[eng.id] = file.name
             out.append(eng)
     out.sort(key=lambda e: (sort_key(e.start_year, e.start_month, e.start_day), e.id))
     return out
+
+
+USER_SOURCE_ID = "user"
+
+
+def user_bibtex(path: Path | str) -> str:
+    """BibTeX a user ships with their records: every ``*.bib`` file in the records' folder."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    return "\n\n".join(f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.bib")))
+
+
+def load_user_records(path: Path | str) -> list[Engagement]:
+    """A researcher's own records, in the genealogy's YAML format, validated by the same rules.
+
+    Citation keys may come from the bundled bibliography or from ``*.bib`` files beside the records.
+    The records enter the store with provenance source ``user``.
+    """
+    bib = {**bibliography(), **parse_bibtex(user_bibtex(path), source=str(path))}
+    return load_genealogy(path, source=USER_SOURCE_ID, version="local", bib=bib)
 
 
 @lru_cache(maxsize=1)

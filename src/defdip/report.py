@@ -68,7 +68,7 @@ class _Ctx:
     genealogy: pd.DataFrame | None = None
 
     # -- data ---------------------------------------------------------------------------------------------------
-    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         from defdip.store import connect
 
         con = connect(self.store)
@@ -422,12 +422,14 @@ def _sec_maps(ctx: _Ctx) -> str:
           SELECT DISTINCT pa.engagement_id, pa.polity_id, e.n_participants FROM participants pa
           JOIN engagements e ON e.id = pa.engagement_id
           JOIN polities p ON p.id = pa.polity_id AND p.kind = 'state'
-          WHERE e.start_year <= ? AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= ?)
+          WHERE e.start_year <= $hi AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= $lo
+            -- a member that left (or a state that ended) before the window is not active in it
+            AND coalesce(pa.end_year, 9999) >= $lo AND coalesce(p.end_year, 9999) >= $lo)
         SELECT a.polity_id, count(DISTINCT b.polity_id) AS partners,
                count(DISTINCT CASE WHEN a.n_participants = 2 THEN b.polity_id END) AS bilateral_partners,
                count(DISTINCT a.engagement_id) AS engagements
         FROM act a JOIN act b ON a.engagement_id = b.engagement_id AND a.polity_id <> b.polity_id
-        GROUP BY 1""", [hi, lo])
+        GROUP BY 1""", {"hi": hi, "lo": lo})
     values, missing = charts.iso3_values(per, countries, {"partners": "max", "bilateral_partners": "max",
                                                           "engagements": "sum"}, hi)
     values = values.merge(countries[["iso3", "name"]], on="iso3", how="left")

@@ -23,7 +23,7 @@ from defdip import __version__, config
 from defdip.actors import registry
 from defdip.codebook import codebook
 from defdip.errors import DefdipError, StoreError
-from defdip.genealogy import GENEALOGY_VERSION, load_genealogy
+from defdip.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, load_genealogy, load_user_records, user_bibtex
 from defdip.model import Engagement
 from defdip.sources import all_sources
 from defdip.sources.base import IngestContext, LoadResult, Source
@@ -213,17 +213,18 @@ def _gc_paused() -> Iterator[None]:
 
 
 def build(store: str | Path | None = None, sources_dir: str | Path | None = None,
-          only: list[str] | None = None, progress: Progress | None = None) -> BuildReport:
-    """Build the store from the genealogy and every source found in ``sources_dir``.
+          only: list[str] | None = None, progress: Progress | None = None,
+          records: list[str | Path] | None = None) -> BuildReport:
+    """Build the store from the genealogy, a researcher's own ``records`` and every source in ``sources_dir``.
 
     Raises DefdipError for unusable input; the existing store is replaced only on success.
     """
     with _gc_paused():
-        return _build(store, sources_dir, only, progress)
+        return _build(store, sources_dir, only, progress, records or [])
 
 
 def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[str] | None,
-           progress: Progress | None) -> BuildReport:
+           progress: Progress | None, records: list[str | Path]) -> BuildReport:
     target = config.store_path(store)
     folder_root = config.sources_dir(sources_dir)
     sources = all_sources()
@@ -240,6 +241,15 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
     reports = [SourceReport("genealogy", "loaded", rows_read=len(engagements), engagements=len(engagements))]
     tables: dict[str, pd.DataFrame] = {}
     quarantine, unresolved, source_rows = [], [], []
+    if records:
+        own = [e for path in records for e in load_user_records(path)]
+        engagements.extend(own)
+        reports.append(SourceReport(USER_SOURCE_ID, "loaded", rows_read=len(own), engagements=len(own)))
+        source_rows.append({"id": USER_SOURCE_ID, "title": "Records added by the user", "version": "local",
+                            "kind": "engagements", "folder": "; ".join(map(str, records)), "homepage": "",
+                            "terms": "", "adds": "the researcher's own records, validated like the genealogy",
+                            "citation": "see each record's citations",
+                            "bibtex": "\n\n".join(user_bibtex(p) for p in records), "status": "loaded", "note": ""})
     for i, (sid, source) in enumerate(sources.items(), start=1):
         tick(sid, i, total)
         result, ctx, report = _load_source(source, folder_root / source.folder)

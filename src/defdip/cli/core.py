@@ -68,12 +68,14 @@ def build(
     sources: Path | None = typer.Option(None, "--sources", help="Folder of source files laid out one folder per "
                                         "dataset (default: DEFDIP_SOURCES, else the `defdip fetch` cache)."),
     only: list[str] = typer.Option(None, "--only", help="Load only these sources (repeatable)."),
+    records: list[Path] = typer.Option(None, "--records", help="Your own records: a YAML file or folder in the "
+                                       "genealogy's format (repeatable; *.bib files beside them are read)."),
     store: Path | None = STORE_OPT,
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ) -> None:
     """Build the store from the genealogy and every available source (atomic; re-runs give the same store)."""
     with step_progress("build", 24, disable=fmt is Fmt.json) as tick:
-        report = store_mod.build(store, sources, only=only or None, progress=tick)
+        report = store_mod.build(store, sources, only=only or None, progress=tick, records=records or None)
     if fmt is Fmt.json:
         print_json(report.as_dict())
         return

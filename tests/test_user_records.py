@@ -1,0 +1,55 @@
+"""A researcher's own records go through the same validation as the genealogy, and nothing half-written lands."""
+
+import hashlib
+import shutil
+
+import duckdb
+import pytest
+
+from defdip import store as store_mod
+from defdip.errors import RecordError
+from pathlib import Path
+
+RECORDS = Path(__file__).resolve().parent / "fixtures" / "user_records"
+
+
+def test_user_records_enter_the_store_with_their_citations(tmp_path):
+    empty = tmp_path / "none"
+    empty.mkdir()
+    path = tmp_path / "s.duckdb"
+    report = store_mod.build(path, empty, records=[RECORDS])
+    assert {"source": "user", "engagements": 2} in [{"source": r.source, "engagements": r.engagements}
+                                                   for r in report.sources]
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute("SELECT e.id, p.version, p.citations FROM engagements e JOIN provenance p "
+                           "ON p.engagement_id = e.id WHERE p.source = 'user' ORDER BY 1").fetchall()
+        bib = con.execute("SELECT bibtex FROM sources WHERE id = 'user'").fetchone()[0]
+    finally:
+        con.close()
+    assert rows == [("user-attache-course-2019", "local", ["forster_2004"]),
+                    ("user-pakistan-turkey-1954-agreement", "local", ["user_turkey_pakistan_1954"])]
+    assert "user_turkey_pakistan_1954" in bib
+
+
+@pytest.mark.parametrize("old,new,field", [
+    ("activity: agreements", "activity: alliances", "activity"),
+    ("start_year: 1954", "start_year: 0", "start_year"),
+    ("{id: TUR, role: signatory}", "{id: Turkiye-typo, role: signatory}", "participants.1.id"),
+    ("sources: [user_turkey_pakistan_1954]", "sources: [nobody_1999]", "sources"),
+    ("start_year: 2019", "start_year: 2019\n  end_year: 2010", "end_year"),
+])
+def test_bad_user_record_is_rejected_and_previous_store_kept(tmp_path, genealogy_store, old, new, field):
+    folder = tmp_path / "mine"
+    shutil.copytree(RECORDS, folder)
+    text = (folder / "records.yaml").read_text()
+    assert old in text
+    (folder / "records.yaml").write_text(text.replace(old, new, 1))
+    target = tmp_path / "store.duckdb"
+    shutil.copy(genealogy_store, target)
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    with pytest.raises(RecordError) as info:
+        store_mod.build(target, tmp_path / "nothing", records=[folder])
+    assert info.value.file == "records.yaml" and info.value.field == field
+    assert info.value.record in ("user-pakistan-turkey-1954-agreement", "user-attache-course-2019")
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
