@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -19,17 +19,24 @@ class Codebook:
     instruments: list[dict[str, Any]]
     roles: list[str] = field(default_factory=list)
 
-    @property
+    # computed once: every record validated in a build asks for these
+    @cached_property
     def activity_ids(self) -> list[str]:
         return [a["id"] for a in self.activities]
 
-    @property
+    @cached_property
     def sub_activity_ids(self) -> list[str]:
         return [a["id"] for a in self.sub_activities]
 
-    @property
+    @cached_property
     def instrument_ids(self) -> list[str]:
         return [i["id"] for i in self.instruments]
+
+    @cached_property
+    def id_sets(self) -> dict[str, frozenset[str]]:
+        """Membership tests for validation: activity, sub_activity, instrument, role."""
+        return {"activity": frozenset(self.activity_ids), "sub_activity": frozenset(self.sub_activity_ids),
+                "instrument": frozenset(self.instrument_ids), "role": frozenset(self.roles)}
 
     def entry(self, entry_id: str) -> dict[str, Any]:
         """Any codebook entry by id."""

@@ -33,7 +33,7 @@ class Participant(BaseModel):
     @field_validator("role")
     @classmethod
     def _known_role(cls, value: str) -> str:
-        if value not in codebook().roles:
+        if value not in codebook().id_sets["role"]:
             raise ValueError(f"unknown role {value!r}; expected one of {', '.join(codebook().roles)}")
         return value
 
@@ -78,26 +78,25 @@ class Engagement(BaseModel):
     @field_validator("activity")
     @classmethod
     def _known_activity(cls, value: str) -> str:
-        ids = codebook().activity_ids
-        if value not in ids:
-            raise ValueError(f"unknown activity {value!r}; expected one of {', '.join(ids)}")
+        if value not in codebook().id_sets["activity"]:
+            raise ValueError(f"unknown activity {value!r}; expected one of {', '.join(codebook().activity_ids)}")
         return value
 
     @field_validator("sub_activities")
     @classmethod
     def _known_sub_activities(cls, value: list[str]) -> list[str]:
-        ids = codebook().sub_activity_ids
+        known = codebook().id_sets["sub_activity"]
         for item in value:
-            if item not in ids:
-                raise ValueError(f"unknown sub-activity {item!r}; expected one of {', '.join(ids)}")
+            if item not in known:
+                raise ValueError(
+                    f"unknown sub-activity {item!r}; expected one of {', '.join(codebook().sub_activity_ids)}")
         return sorted(set(value))
 
     @field_validator("instrument")
     @classmethod
     def _known_instrument(cls, value: str) -> str:
-        ids = codebook().instrument_ids
-        if value not in ids:
-            raise ValueError(f"unknown instrument {value!r}; expected one of {', '.join(ids)}")
+        if value not in codebook().id_sets["instrument"]:
+            raise ValueError(f"unknown instrument {value!r}; expected one of {', '.join(codebook().instrument_ids)}")
         return value
 
     @field_validator("start_year", "end_year")

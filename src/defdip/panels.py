@@ -46,8 +46,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from defdip import config
@@ -422,12 +424,23 @@ def _make_nodes(con: duckdb.DuckDBPyConnection, system: str, lo: int, hi: int) -
         raise DefdipError(f"empty selection: no states in the {system.upper()} system in {lo}-{hi}")
 
 
-def _make_ties(con: duckdb.DuckDBPyConnection, ties: Iterable[str], lo: int, hi: int) -> None:
-    """TEMP tables _t_<tie> (directed values) and _u_<tie> (the two directions combined, c1 < c2)."""
+def _make_ties(con: duckdb.DuckDBPyConnection, ties: Iterable[str], lo: int, hi: int,
+               undirected: Iterable[str] | None = None) -> None:
+    """TEMP tables _t_<tie> (directed values) and _u_<tie> (the two directions combined, c1 < c2).
+
+    ``undirected``: the ties whose _u_ table is needed (default: every one).
+    """
+    ties = list(ties)
+    wanted = set(ties if undirected is None else undirected)
     for tie in ties:
         spec = _TIES[tie]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _t_{tie} AS SELECT * FROM ({spec.sql}) "
+        # keys as INTEGER, the type of _nodes, so joins compare without casts (a code no INTEGER holds
+        # matched no state before either)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _t_{tie} AS SELECT * REPLACE (TRY_CAST(c1 AS INTEGER) AS c1, "
+                    f"TRY_CAST(c2 AS INTEGER) AS c2, TRY_CAST(year AS INTEGER) AS year) FROM ({spec.sql}) "
                     f"WHERE year BETWEEN {lo} AND {hi}")
+        if tie not in wanted:
+            continue
         aggs = ", ".join(f"{how}({col}) AS {col}" for col, how in spec.combine.items())
         con.execute(f"CREATE OR REPLACE TEMP TABLE _u_{tie} AS SELECT least(c1, c2) AS c1, greatest(c1, c2) AS c2, "
                     f"year, {aggs} FROM _t_{tie} GROUP BY ALL")
@@ -468,66 +481,110 @@ def _dd_expr(dd_ties: list[str], alias: str) -> str:
 def _panel_sql(con: duckdb.DuckDBPyConnection, names: list[str], *, directed: bool, symmetric: bool) -> str:
     """SELECT for the dyad-year panel over _nodes. symmetric: directed rows carrying non-directed values.
 
-    The sparse tie tables of every requested layer are stacked into one table ``_ties`` (one row per
-    dyad-year with any tie), which is left-joined once onto the state-system dyads.
+    The sparse tie tables of every requested layer (each one row per dyad-year with a tie) are combined
+    into one table ``_ties`` (one row per dyad-year with any tie, a column per tie value), which is
+    left-joined once onto the state-system dyads. ``_ties`` is built on the union of the tie tables' keys,
+    each tie table left-joined onto it: the joins probe the few hundred thousand tied dyad-years, not the
+    millions of dyads. Directed panels read the directed tie tables; non-directed and symmetric ones the
+    combined tables (c1 < c2). The defence-diplomacy flags are a property of the pair (table ``_dd``,
+    c1 < c2), read in both directions for directed panels.
     """
     ties = list(dict.fromkeys(_LAYER_TIE[n] for n in names if n in _LAYER_TIE))
     dd_ties: list[str] = []
     if "dd_index" in names:
         dd_ties = [t for parts in _DD_COMPONENTS.values() for t, _ in parts if _tie_available(t, con)]
     lo, hi = con.execute("SELECT min(year), max(year) FROM _nodes").fetchall()[0]
-    _make_ties(con, list(dict.fromkeys(ties + dd_ties)), lo, hi)
     use_directed = directed and not symmetric
-    stacks, columns = [], []
-    for tie in ties:
-        stacks.append(f"SELECT * FROM {'_t_' if use_directed else '_u_'}{tie}")
-        columns.extend(_TIES[tie].combine)
+    _make_ties(con, list(dict.fromkeys(ties + dd_ties)), lo, hi,
+               undirected=dd_ties + ([] if use_directed else ties))
+    keys, tie_joins, tie_cols = [], [], []
+    for i, tie in enumerate(ties):
+        table = f"{'_t_' if use_directed else '_u_'}{tie}"
+        keys.append(f"SELECT c1, c2, year FROM {table}")
+        tie_joins.append(f"LEFT JOIN {table} t{i} ON t{i}.c1 = k.c1 AND t{i}.c2 = k.c2 AND t{i}.year = k.year")
+        tie_cols.extend(f"t{i}.{col}" for col in _TIES[tie].combine)
     if dd_ties:
         flags, flag_cols = _dd_flags(dd_ties)
+        aggs = ", ".join(f"max({c}) AS {c}" for c in flag_cols)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dd AS SELECT c1, c2, year, {aggs} FROM ({flags}) "
+                    "GROUP BY c1, c2, year")
+        keys.append("SELECT c1, c2, year FROM _dd")
         if use_directed:  # the index is a property of the pair: the same in both directions
-            flags = f"SELECT * FROM ({flags}) UNION ALL BY NAME SELECT * REPLACE (c2 AS c1, c1 AS c2) FROM ({flags})"
-        stacks.append(flags)
-        columns.extend(flag_cols)
-    joins = []
-    if stacks:
-        aggs = ", ".join(f"max({c}) AS {c}" for c in dict.fromkeys(columns))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ties AS SELECT c1, c2, year, {aggs} FROM "
-                    f"({' UNION ALL BY NAME '.join(stacks)}) GROUP BY c1, c2, year")
+            keys.append("SELECT c2, c1, year FROM _dd")
+        tie_joins.append("LEFT JOIN _dd f ON f.c1 = least(k.c1, k.c2) AND f.c2 = greatest(k.c1, k.c2) "
+                         "AND f.year = k.year")
+        tie_cols.extend(f"f.{col}" for col in flag_cols)
+    ctes, joins = [], []
+    if keys:
+        ctes.append(f"k AS ({' UNION '.join(keys)})")
+        ctes.append(f"t AS (SELECT k.c1, k.c2, k.year, {', '.join(tie_cols)} FROM k {' '.join(tie_joins)})")
         if use_directed:
-            joins.append("LEFT JOIN _ties t ON t.c1 = d.c1 AND t.c2 = d.c2 AND t.year = d.year")
+            joins.append("LEFT JOIN t ON t.c1 = d.c1 AND t.c2 = d.c2 AND t.year = d.year")
         else:
-            joins.append("LEFT JOIN _ties t ON t.c1 = least(d.c1, d.c2) AND t.c2 = greatest(d.c1, d.c2) "
-                         "AND t.year = d.year")
+            joins.append("LEFT JOIN t ON t.c1 = least(d.c1, d.c2) AND t.c2 = greatest(d.c1, d.c2) AND t.year = d.year")
     cols = []
+    nodes = "_nodes"
     for name in names:
         if name == "dd_index":
             cols.append(f"{_dd_expr(dd_ties, 't')} AS dd_index")
-        elif name == "cowmaj":
+        elif name == "cowmaj":  # a property of each state-year: flagged on the nodes, not joined per dyad
+            nodes = "n"
             for i in (1, 2):
-                cols.append(f"CASE WHEN d.year <= {COW_END} THEN (m{i}.ccode IS NOT NULL)::INTEGER END AS cowmaj{i}")
-                joins.append(f"LEFT JOIN _maj m{i} ON m{i}.ccode = d.c{i} AND m{i}.year = d.year")
+                cols.append(f"CASE WHEN d.year <= {COW_END} THEN d.maj{i}::INTEGER END AS cowmaj{i}")
         else:
             tie = _LAYER_TIE[name]
             cols.extend(f"{_value(tie, col, 't')} AS {col}" for col in LAYERS[name].columns)
+    maj = ""
     if "cowmaj" in names:
         con.execute("""CREATE OR REPLACE TEMP TABLE _maj AS SELECT DISTINCT ccode, unnest(range(styear, endyear + 1))
                        AS year FROM cow_majors""")
+        ctes.insert(0, "n AS (SELECT _nodes.*, m.ccode IS NOT NULL AS maj FROM _nodes "
+                       "LEFT JOIN _maj m ON m.ccode = _nodes.ccode AND m.year = _nodes.year)")
+        maj = ", a.maj AS maj1, b.maj AS maj2"
     pair = "a.code <> b.code" if directed else "a.code < b.code"
+    ctes.insert(1 if maj else 0, f"""d AS (SELECT a.code AS code1, b.code AS code2, a.ccode AS c1, b.ccode AS c2,
+                   a.year{maj} FROM {nodes} a JOIN {nodes} b ON a.year = b.year AND {pair})""")
     select = ", ".join(["d.code1", "d.code2", "d.year"] + cols)
     return f"""
-        WITH d AS (SELECT a.code AS code1, b.code AS code2, a.ccode AS c1, b.ccode AS c2, a.year
-                   FROM _nodes a JOIN _nodes b ON a.year = b.year AND {pair})
+        WITH {', '.join(ctes)}
         SELECT {select} FROM d {' '.join(joins)}"""
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    """Run the panel query; integer columns come back as nullable Int32 (NA outside coverage)."""
+    """Run the panel query; integer columns come back as nullable Int32 (NA outside coverage).
+
+    DuckDB hands over Arrow. Each integer column is joined into one Arrow array (a copy the process
+    owns) and becomes a pandas masked array over that memory plus its null mask -- what pyarrow's
+    ``types_mapper`` path builds too, but without copying every chunk twice (fresh memory is much of
+    the cost of a panel of millions of rows). Other columns go through ``to_pandas``.
+    """
     import pyarrow as pa
 
     table = con.sql(sql).to_arrow_table()
-    ints = {pa.int8(): pd.Int32Dtype(), pa.int16(): pd.Int32Dtype(), pa.int32(): pd.Int32Dtype(),
-            pa.int64(): pd.Int64Dtype()}
-    return table.to_pandas(types_mapper=ints.get)
+    ints = {pa.int8(): pa.int32(), pa.int16(): pa.int32(), pa.int32(): pa.int32(), pa.int64(): pa.int64()}
+    others = [name for name, typ in zip(table.column_names, table.schema.types) if typ not in ints]
+    rest = table.select(others).to_pandas() if others else None
+    columns: dict[str, Any] = {}
+    for name, col in zip(table.column_names, table.columns):
+        target = ints.get(col.type)
+        if target is None:
+            columns[name] = rest[name]
+            continue
+        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if arr.type != target:
+            arr = arr.cast(target)
+        dtype = np.int32 if target == pa.int32() else np.int64
+        if len(arr):
+            values = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
+                                   offset=arr.offset * np.dtype(dtype).itemsize)
+            if not values.flags.writeable:  # DuckDB's own buffer (a single chunk): pandas gets a copy it owns
+                values = values.copy()
+        else:
+            values = np.empty(0, dtype=dtype)
+        mask = (arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count
+                else np.zeros(len(arr), dtype=bool))
+        columns[name] = pd.arrays.IntegerArray(values, mask)
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
 
 
 # -------------------------------------------------------------------------------------------------------- API
