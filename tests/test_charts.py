@@ -300,3 +300,14 @@ def test_natural_earth_rejects_other_files(tmp_path: Path) -> None:
     bad.write_text("not json")
     with pytest.raises(SourceFormatError, match="not a readable GeoJSON"):
         read_countries(bad)
+
+
+def test_timeline_without_early_records_has_one_panel():
+    modern = pd.DataFrame({"id": ["a", "b"], "title": ["A", "B"], "activity": ["contacts", "exercises"],
+                           "start_year": [1816, 1990]})
+    spec = charts.timeline(modern, today=2024).to_dict()
+    assert len(spec["vconcat"]) == 1
+    assert spec["vconcat"][0]["encoding"]["x"]["scale"]["domain"] == [1810, 2024]
+    early = pd.concat([modern, pd.DataFrame({"id": ["c"], "title": ["C"], "activity": ["agreements"],
+                                             "start_year": [-478]})])
+    assert len(charts.timeline(early, today=2024).to_dict()["vconcat"]) == 2

@@ -194,3 +194,17 @@ def test_real_state_year(full_store):
     s = panels.state_year(full_store, from_year=1990, to_year=1990, layers=["atop_defense", "dca_any", "cowmaj"])
     usa = s.set_index("ccode").loc[2]
     assert usa["atop_defense"] > 30 and usa["cowmaj"] == 1 and usa["dca_any"] >= 1
+
+
+def test_country_selection(full_store):
+    full = panels.dyad_year(full_store, from_year=1990, to_year=1992, layers=["atop_defense", "dca_any"])
+    mine = panels.dyad_year(full_store, from_year=1990, to_year=1992, layers=["atop_defense", "dca_any"],
+                            countries=["Philippines"])
+    expected = full[(full["ccode1"] == 840) | (full["ccode2"] == 840)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine.reset_index(drop=True), expected)
+    sy = panels.state_year(full_store, from_year=1990, to_year=1990, layers=["atop_defense"], countries="USA")
+    assert sy[["ccode", "year"]].values.tolist() == [[2, 1990]] and sy["atop_defense"].iloc[0] > 40
+    with pytest.raises(DefdipError, match="Bangladesh .* was not in the COW state system in 1900-1950"):
+        panels.dyad_year(full_store, from_year=1900, to_year=1950, layers=["atop_defense"], countries=["Bangladesh"])
+    with pytest.raises(DefdipError, match="no COW code"):
+        panels.dyad_year(full_store, from_year=1990, to_year=1990, layers=["atop_defense"], countries=["NATO"])

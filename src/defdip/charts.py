@@ -119,7 +119,8 @@ def _as_list(value: Any) -> list[str]:
 
 def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = None,
              width: int = 820) -> alt.VConcatChart:
-    """The genealogy as two linked panels: antiquity to ``split_year`` and ``split_year`` to today.
+    """The genealogy as two linked panels: antiquity to ``split_year`` and ``split_year`` to today
+    (one modern panel when no record starts before ``split_year``, as on most country pages).
 
     ``recs`` needs id, title, activity and start_year; optional: circa, end_year, citations
     (list or comma string), participants, href (default ``#rec-<id>``, the record's anchor).
@@ -169,6 +170,11 @@ def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = 
         params = [zoom, pick] if with_param else [zoom]
         return chart.add_params(*params)
 
+    if len(data) and int(data["start_year"].min()) >= split_year:  # nothing early: one modern panel
+        start = int(math.floor(int(data["start_year"].min()) / 10.0) * 10)
+        only = panel(start, today, f"{format_year(start)} to {today} (click a point for its record and sources)",
+                     "zoom_modern", True)
+        return alt.vconcat(only).resolve_scale(color="shared")
     upper = panel(first, split_year, f"Antiquity to {split_year} (click a point for its record and sources)",
                   "zoom_early", True)
     lower = panel(split_year, today, f"{split_year} to {today}", "zoom_modern", False)

@@ -589,15 +589,46 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 
 # -------------------------------------------------------------------------------------------------------- API
 
+def _pick_countries(con: duckdb.DuckDBPyConnection, system: str, countries: str | Iterable[str] | None,
+                    lo: int, hi: int) -> bool:
+    """TEMP table _pick(code) of the requested states; False when no selection was asked for.
+
+    Each name goes through the actor registry; a state with no code in the system, or not in the
+    system during the selected years, is a clear error rather than an empty panel.
+    """
+    from defdip.actors import registry
+
+    if countries is None:
+        return False
+    names = [countries] if isinstance(countries, str) else list(countries)
+    if not names:
+        raise DefdipError("empty selection: no countries given")
+    codes = []
+    for name in names:
+        polity = registry().resolve(str(name), strict=False)
+        code = polity.ccode if system == "cow" else polity.gwcode
+        if code is None:
+            raise DefdipError(f"{polity.name} ({polity.id}) has no {system.upper()} code: panels cover states only")
+        present = con.execute("SELECT min(year), max(year) FROM _nodes WHERE code = ?", [code]).fetchone()
+        if present[0] is None:
+            raise DefdipError(f"{polity.name} ({system.upper()} {code}) was not in the {system.upper()} state "
+                              f"system in {lo}-{hi}")
+        codes.append(int(code))
+    con.execute("CREATE OR REPLACE TEMP TABLE _pick AS SELECT unnest(?::INTEGER[]) AS code", [codes])
+    return True
+
+
 def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_year: int | None = None,
               to_year: int | None = None, system: str = "cow",
-              layers: str | Iterable[str] | None = None) -> pd.DataFrame:
+              layers: str | Iterable[str] | None = None,
+              countries: str | Iterable[str] | None = None) -> pd.DataFrame:
     """Dyad-years of the state system with layers (None: every layer the store can supply).
 
     Columns: ccode1, ccode2, year (gwcode1, gwcode2 for ``system="gw"``), then each layer's columns.
     Non-directed dyads have ccode1 < ccode2; ``directed=True`` gives both orderings. Outside a layer's
-    coverage its columns are NA; inside it, 0 means no tie. Raises DefdipError for an unknown layer, an
-    empty selection or years outside the state system.
+    coverage its columns are NA; inside it, 0 means no tie. ``countries`` keeps the dyads of those states
+    (names or codes the registry resolves). Raises DefdipError for an unknown layer, an empty selection,
+    years outside the state system or a country not in the system in those years.
     """
     system = _check_system(system)
     con = _open(store)
@@ -605,7 +636,11 @@ def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_y
         names = _select_layers(layers, con)
         lo, hi = _years(con, system, from_year, to_year)
         _make_nodes(con, system, lo, hi)
+        picked = _pick_countries(con, system, countries, lo, hi)
         sql = _panel_sql(con, names, directed=directed, symmetric=False)
+        if picked:
+            sql = (f"SELECT * FROM ({sql}) d WHERE d.code1 IN (SELECT code FROM _pick) "
+                   f"OR d.code2 IN (SELECT code FROM _pick)")
         frame = _fetch(con, sql + " ORDER BY d.year, d.code1, d.code2")
     finally:
         _TABLES.pop(id(con), None)
@@ -615,7 +650,8 @@ def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_y
 
 
 def state_year(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
-               system: str = "cow", layers: str | Iterable[str] | None = None) -> pd.DataFrame:
+               system: str = "cow", layers: str | Iterable[str] | None = None,
+               countries: str | Iterable[str] | None = None) -> pd.DataFrame:
     """State-years with each layer aggregated over the state's partners (see the module docstring).
 
     Columns: ccode (gwcode), year, then per layer its state-year columns: the number of partners with a
@@ -627,6 +663,7 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
         names = _select_layers(layers, con)
         lo, hi = _years(con, system, from_year, to_year)
         _make_nodes(con, system, lo, hi)
+        picked = _pick_countries(con, system, countries, lo, hi)
         panel_names = [n for n in names if n != "cowmaj"]
         aggs = []
         for name in names:
@@ -658,6 +695,7 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
             join_maj = "LEFT JOIN _maj m ON m.ccode = n.ccode AND m.year = n.year"
         frame = _fetch(con, f"""SELECT {', '.join(select)} FROM _nodes n
                                 LEFT JOIN _sy s ON s.code = n.code AND s.year = n.year {join_maj}
+                                {"WHERE n.code IN (SELECT code FROM _pick)" if picked else ""}
                                 ORDER BY n.year, n.code""")
     finally:
         _TABLES.pop(id(con), None)

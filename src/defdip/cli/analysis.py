@@ -16,6 +16,7 @@ LAYERS_OPT = typer.Option(None, "--layers", "-l",
                           help="Comma-separated layers (default: every layer the store can supply); "
                                "see `defdip panel layers`.")
 SYSTEM_OPT = typer.Option("cow", "--system", help="State system: cow (ccode, 1816-2018) or gw (gwcode).")
+COUNTRY_OPT = typer.Option(None, "--country", "-c", help="Only this state's rows (name or code; repeatable).")
 OUT_OPT = typer.Option(..., "-o", "--output", help="Output file (.csv, .parquet, .dta or .feather).")
 PANEL_FMT_OPT = typer.Option(None, "--format", "-f", help="csv, parquet, dta or feather (default: from the suffix).")
 
@@ -58,6 +59,7 @@ def dyad_year_cmd(
     to_year: int | None = TO_OPT,
     system: str = SYSTEM_OPT,
     layers: str | None = LAYERS_OPT,
+    country: list[str] = COUNTRY_OPT,
     fmt: str | None = PANEL_FMT_OPT,
     store: Path | None = STORE_OPT,
 ) -> None:
@@ -66,7 +68,7 @@ def dyad_year_cmd(
 
     with _working("building the dyad-year panel"):
         frame = panels.dyad_year(store, directed=directed, from_year=from_year, to_year=to_year, system=system,
-                                 layers=_layers(layers))
+                                 layers=_layers(layers), countries=country or None)
     _write(frame, output, fmt, "directed dyad-year" if directed else "dyad-year")
 
 
@@ -77,6 +79,7 @@ def state_year_cmd(
     to_year: int | None = TO_OPT,
     system: str = SYSTEM_OPT,
     layers: str | None = LAYERS_OPT,
+    country: list[str] = COUNTRY_OPT,
     fmt: str | None = PANEL_FMT_OPT,
     store: Path | None = STORE_OPT,
 ) -> None:
@@ -85,7 +88,7 @@ def state_year_cmd(
 
     with _working("building the state-year panel"):
         frame = panels.state_year(store, from_year=from_year, to_year=to_year, system=system,
-                                  layers=_layers(layers))
+                                  layers=_layers(layers), countries=country or None)
     _write(frame, output, fmt, "state-year")
 
 

@@ -220,23 +220,15 @@ def _panel(request: Request, kind: str, country: str | None, from_year: int | No
         if not names or unknown:
             raise ApiError(422, f"unknown layer(s) {', '.join(unknown) or repr(layers)}; "
                                 f"valid layers: {', '.join(panels.LAYERS)}")
-    code = None
     if country:
-        p = D.resolve_polity(country)
-        code = p.ccode if system is System.cow else p.gwcode
-        if code is None:
-            raise ApiError(422, f"{p.name} ({p.id}) has no {system.value.upper()} code: panels cover states only")
+        D.resolve_polity(country)  # unknown names get a 404 with suggestions
+    countries = [country] if country else None
     if kind == "dyad":
         frame = panels.dyad_year(ws.path, directed=directed, from_year=from_year, to_year=to_year,
-                                 system=system.value, layers=names)
-        c1, c2 = ("ccode1", "ccode2") if system is System.cow else ("gwcode1", "gwcode2")
-        if code is not None:
-            frame = frame[(frame[c1] == code) | (frame[c2] == code)]
+                                 system=system.value, layers=names, countries=countries)
     else:
-        frame = panels.state_year(ws.path, from_year=from_year, to_year=to_year, system=system.value, layers=names)
-        col = "ccode" if system is System.cow else "gwcode"
-        if code is not None:
-            frame = frame[frame[col] == code]
+        frame = panels.state_year(ws.path, from_year=from_year, to_year=to_year, system=system.value, layers=names,
+                                  countries=countries)
     used = names or [n for n in panels.LAYERS if any(c in frame.columns for c in panels.LAYERS[n].columns)
                      or any(c in frame.columns for c in panels.LAYERS[n].state_cols)]
     meta = [{"layer": n, "columns": list(panels.LAYERS[n].columns), "source": panels.LAYERS[n].source,
