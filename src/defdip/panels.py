@@ -44,6 +44,7 @@ major-power indicator and ``conttype`` the number of land/river neighbours (``la
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -589,6 +590,21 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 
 # -------------------------------------------------------------------------------------------------------- API
 
+@contextmanager
+def _session(store: str | Path | None, system: str, layers: str | Iterable[str] | None, from_year: int | None,
+             to_year: int | None, countries: str | Iterable[str] | None):
+    """An open store with the selected layers, the state-years (_nodes) and the chosen countries (_pick)."""
+    con = _open(store)
+    try:
+        names = _select_layers(layers, con)
+        lo, hi = _years(con, system, from_year, to_year)
+        _make_nodes(con, system, lo, hi)
+        yield con, names, _pick_countries(con, system, countries, lo, hi)
+    finally:
+        _TABLES.pop(id(con), None)
+        con.close()
+
+
 def _pick_countries(con: duckdb.DuckDBPyConnection, system: str, countries: str | Iterable[str] | None,
                     lo: int, hi: int) -> bool:
     """TEMP table _pick(code) of the requested states; False when no selection was asked for.
@@ -631,20 +647,12 @@ def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_y
     years outside the state system or a country not in the system in those years.
     """
     system = _check_system(system)
-    con = _open(store)
-    try:
-        names = _select_layers(layers, con)
-        lo, hi = _years(con, system, from_year, to_year)
-        _make_nodes(con, system, lo, hi)
-        picked = _pick_countries(con, system, countries, lo, hi)
+    with _session(store, system, layers, from_year, to_year, countries) as (con, names, picked):
         sql = _panel_sql(con, names, directed=directed, symmetric=False)
         if picked:
             sql = (f"SELECT * FROM ({sql}) d WHERE d.code1 IN (SELECT code FROM _pick) "
                    f"OR d.code2 IN (SELECT code FROM _pick)")
         frame = _fetch(con, sql + " ORDER BY d.year, d.code1, d.code2")
-    finally:
-        _TABLES.pop(id(con), None)
-        con.close()
     prefix = "ccode" if system == "cow" else "gwcode"
     return frame.rename(columns={"code1": f"{prefix}1", "code2": f"{prefix}2"})
 
@@ -658,12 +666,7 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
     tie that year (``cowmaj``: the state's own major-power indicator; ``conttype``: ``land_contig``).
     """
     system = _check_system(system)
-    con = _open(store)
-    try:
-        names = _select_layers(layers, con)
-        lo, hi = _years(con, system, from_year, to_year)
-        _make_nodes(con, system, lo, hi)
-        picked = _pick_countries(con, system, countries, lo, hi)
+    with _session(store, system, layers, from_year, to_year, countries) as (con, names, picked):
         panel_names = [n for n in names if n != "cowmaj"]
         aggs = []
         for name in names:
@@ -697,9 +700,6 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
                                 LEFT JOIN _sy s ON s.code = n.code AND s.year = n.year {join_maj}
                                 {"WHERE n.code IN (SELECT code FROM _pick)" if picked else ""}
                                 ORDER BY n.year, n.code""")
-    finally:
-        _TABLES.pop(id(con), None)
-        con.close()
     return frame.rename(columns={"code": "ccode" if system == "cow" else "gwcode"})
 
 
