@@ -79,3 +79,35 @@ def test_merge_duplicates_keeps_both_provenances():
     assert len(merged) == 1
     assert [p.source for p in merged[0].provenance] == ["jme", "mme"]
     assert [p.id for p in merged[0].participants] == ["USA", "THI", "SIN"]
+
+
+def test_parallel_and_sequential_builds_are_identical(tmp_path, shared_data, monkeypatch):
+    only = ["atop", "dcad", "mme", "jme"]  # three folders: the parallel path hands them to two workers
+    monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "2")
+    assert store_mod._workers(3) == 2, "this machine should fork build workers"
+    store_mod.build(tmp_path / "parallel.duckdb", shared_data, only=only)
+    monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "1")
+    store_mod.build(tmp_path / "sequential.duckdb", shared_data, only=only)
+    assert table_dump(tmp_path / "parallel.duckdb") == table_dump(tmp_path / "sequential.duckdb")
+
+
+class Fine(Broken):
+    id = "fine"
+    folder = "fine"
+
+    def load(self, folder, ctx) -> LoadResult:
+        return LoadResult(rows_read=0)
+
+
+def test_worker_error_reaches_the_caller_and_keeps_the_store(tmp_path, genealogy_store, monkeypatch):
+    target = tmp_path / "store.duckdb"
+    target.write_bytes(genealogy_store.read_bytes())
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    for name in ("broken", "fine"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "2")
+    monkeypatch.setattr(store_mod, "all_sources", lambda: {"broken": Broken(), "fine": Fine()})
+    with pytest.raises(SourceFormatError, match="broken.csv: header is missing column"):
+        store_mod.build(target, tmp_path)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    assert not [p for p in tmp_path.iterdir() if ".building" in p.name]

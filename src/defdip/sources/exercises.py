@@ -456,12 +456,12 @@ def parse_mme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
 def read_jme(path: Path) -> pd.DataFrame:
     """Sheet ``Sheet1_2`` of the JME workbook as strings (other sheets are empty)."""
     try:
-        book = pd.ExcelFile(path, engine="xlrd")
-    except Exception as exc:  # xlrd raises its own error types for non-Excel input
+        book = pd.ExcelFile(path, engine="calamine")
+    except Exception as exc:  # the reader raises its own error types for non-Excel input
         raise SourceFormatError(f"{path}: not a readable Excel .xls workbook ({exc})") from None
     if JME_SHEET not in book.sheet_names:
         raise SourceFormatError(f"{path}: no sheet {JME_SHEET!r}; found {', '.join(book.sheet_names)}")
-    frame = book.parse(JME_SHEET, dtype=str)
+    frame = pd.read_excel(book, sheet_name=JME_SHEET, dtype=str)
     frame.columns = [str(c).strip() for c in frame.columns]
     require_columns(frame, JME_REQUIRED, path)
     return frame

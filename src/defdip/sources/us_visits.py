@@ -30,7 +30,6 @@ Reading rules
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +65,10 @@ TROOPDATA_BIB = """@misc{flynn_troopdata_visits,
 def read_sheet(path: Path) -> pd.DataFrame:
     """The visits sheet with its header checked (SourceFormatError names file and columns)."""
     try:
-        with warnings.catch_warnings():  # pandas announces the end of xlrd; it is still the .xls reader
-            warnings.simplefilter("ignore", category=FutureWarning)
-            warnings.simplefilter("ignore", category=DeprecationWarning)
-            frame = pd.read_excel(path, sheet_name=SHEET, dtype=object, engine="xlrd")
+        frame = pd.read_excel(path, sheet_name=SHEET, dtype=object, engine="calamine")
     except ValueError as exc:  # missing sheet, or not an Excel file
         raise SourceFormatError(f"{path.name}: cannot read sheet {SHEET!r} ({exc})") from None
-    except Exception as exc:  # xlrd raises its own errors for truncated / corrupt workbooks
+    except Exception as exc:  # the reader raises its own errors for truncated / corrupt workbooks
         raise SourceFormatError(f"{path.name}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     require_columns(frame, REQUIRED, path.name)
