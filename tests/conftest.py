@@ -101,9 +101,10 @@ def synthetic_engagements():
 
 def write_store(path: Path, engagements) -> Path:
     """Write a store with the build's own schema and flattening, from hand-made engagements."""
-    from defdip.store import SCHEMA, _frames, _polities_frame, _write
+    from defdip.records import frames as record_tables
+    from defdip.store import SCHEMA, _polities_frame, _write
 
-    frames = _frames(sorted(engagements, key=lambda e: e.id))
+    frames = record_tables(sorted(engagements, key=lambda e: e.id))
     con = duckdb.connect(str(path))
     try:
         con.execute(SCHEMA)

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from defdip import store as store_mod
+from defdip import loading, store as store_mod
 from defdip.errors import SourceFormatError
 from defdip.sources.base import LoadResult, Source
 
@@ -84,7 +84,7 @@ def test_merge_duplicates_keeps_both_provenances():
 def test_parallel_and_sequential_builds_are_identical(tmp_path, shared_data, monkeypatch):
     only = ["atop", "dcad", "mme", "jme"]  # three folders: the parallel path hands them to two workers
     monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "2")
-    assert store_mod._workers(3) == 2, "this machine should fork build workers"
+    assert loading.worker_count(3) == 2, "this machine should fork build workers"
     store_mod.build(tmp_path / "parallel.duckdb", shared_data, only=only)
     monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "1")
     store_mod.build(tmp_path / "sequential.duckdb", shared_data, only=only)

@@ -590,8 +590,8 @@ def _sec_records(ctx: _Ctx) -> str:
             "id": f'<span class="mono">{h(r.id)}</span>',
         })
     ids = [_anchor("rec", i) for i in gen["id"]]
-    return (f"<p>Every genealogy record (the points of the timeline) with its sources; a key leads to the "
-            f"bibliography entry.</p>"
+    return ("<p>Every genealogy record (the points of the timeline) with its sources; a key leads to the "
+            "bibliography entry.</p>"
             + _table(pd.DataFrame(rows), raw=("activity", "record", "participants", "sources", "id"), cls="wide",
                      row_ids=ids))
 

@@ -8,22 +8,15 @@ the previous store as it was.
 from __future__ import annotations
 
 import gc
-import json
-import multiprocessing
 import os
-import pickle
-import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -33,23 +26,12 @@ from defdip.codebook import codebook
 from defdip.errors import DefdipError, StoreError
 from defdip.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, load_genealogy, load_user_records, user_bibtex
 from defdip.model import Engagement
+from defdip.loading import Loaded, Loader, SourceReport, split_for_merge
+from defdip.records import Chunk, assemble, chunk
 from defdip.sources import all_sources
-from defdip.sources.base import IngestContext, LoadResult, Rejection, Source
 
 Progress = Callable[[str, int, int], None]
 """Callback(step description, done, total) used to drive progress bars."""
-
-
-@dataclass
-class SourceReport:
-    source: str
-    status: str  # loaded | skipped | failed
-    note: str = ""
-    rows_read: int = 0
-    engagements: int = 0
-    rejected: int = 0
-    mentions: int = 0
-    unresolved_mentions: int = 0
 
 
 @dataclass
@@ -88,140 +70,6 @@ def merge_duplicates(engagements: Iterable[Engagement]) -> list[Engagement]:
             base.attributes.setdefault(key, value)
         base.attributes.setdefault("merged_ids", []).append(eng.id)
     return out
-
-
-_ENGAGEMENT_COLUMNS = ("id", "title", "summary", "activity", "sub_activities", "instrument", "start_year",
-                       "start_month", "start_day", "end_year", "end_month", "end_day", "precision", "circa", "ongoing",
-                       "n_participants", "attributes", "datasets", "citations")
-_PARTICIPANT_COLUMNS = ("engagement_id", "polity_id", "name", "role", "ccode", "start_year", "end_year", "attributes")
-_PROVENANCE_COLUMNS = ("engagement_id", "source", "version", "record_id", "citations")
-
-
-_Flat = tuple[dict[str, list[Any]], dict[str, list[Any]], dict[str, list[Any]], list[int]]
-"""Engagements flattened to column lists: engagements, participants, provenance, and provenance rows per engagement."""
-
-
-def _flatten(engagements: Iterable[Engagement]) -> _Flat:
-    """Flatten engagements, in the order given, into column lists of plain values.
-
-    One pass, column by column (building a frame from per-row dicts costs more than the flattening);
-    attributes are JSON with sorted keys, anything JSON lacks written as its str(). Plain lists are
-    also what a build worker hands back cheaply (pickling pydantic models costs more than loading).
-    """
-    dumps = json.JSONEncoder(sort_keys=True, default=str).encode  # what json.dumps(..., sort_keys, default) runs
-    eng: dict[str, list[Any]] = {c: [] for c in _ENGAGEMENT_COLUMNS}
-    part: dict[str, list[Any]] = {c: [] for c in _PARTICIPANT_COLUMNS}
-    prov: dict[str, list[Any]] = {c: [] for c in _PROVENANCE_COLUMNS}
-    n_prov: list[int] = []
-    (e_id, e_title, e_summary, e_activity, e_subs, e_instrument, e_sy, e_sm, e_sd, e_ey, e_em, e_ed, e_precision,
-     e_circa, e_ongoing, e_n, e_attrs, e_datasets, e_citations) = eng.values()
-    p_eid, p_pid, p_name, p_role, p_ccode, p_sy, p_ey, p_attrs = part.values()
-    v_eid, v_source, v_version, v_record, v_citations = prov.values()
-    for e in engagements:
-        eid = e.id
-        e_id.append(eid)
-        e_title.append(e.title)
-        e_summary.append(e.summary)
-        e_activity.append(e.activity)
-        e_subs.append(e.sub_activities)
-        e_instrument.append(e.instrument)
-        e_sy.append(e.start_year)
-        e_sm.append(e.start_month)
-        e_sd.append(e.start_day)
-        e_ey.append(e.end_year)
-        e_em.append(e.end_month)
-        e_ed.append(e.end_day)
-        e_precision.append(e.precision)
-        e_circa.append(e.circa)
-        e_ongoing.append(e.ongoing)
-        e_n.append(len(e.participants))
-        e_attrs.append(dumps(e.attributes))
-        e_datasets.append(e.sources)
-        e_citations.append(e.citations)
-        for p in e.participants:
-            p_eid.append(eid)
-            p_pid.append(p.id)
-            p_name.append(p.name)
-            p_role.append(p.role)
-            p_ccode.append(p.ccode)
-            p_sy.append(p.start_year)
-            p_ey.append(p.end_year)
-            p_attrs.append(dumps(p.attributes) if p.attributes else None)
-        n_prov.append(len(e.provenance))
-        for pv in e.provenance:
-            v_eid.append(eid)
-            v_source.append(pv.source)
-            v_version.append(pv.version)
-            v_record.append(pv.record_id)
-            v_citations.append(pv.citations)
-    return eng, part, prov, n_prov
-
-
-def _segments(counts: np.ndarray, order: list[int]) -> np.ndarray:
-    """Row positions of the child rows (participants, provenance) of engagements taken in ``order``."""
-    n = np.asarray(counts, dtype=np.int64)
-    starts = (np.cumsum(n) - n)[order]
-    picked = n[order]
-    out_starts = np.cumsum(picked) - picked
-    return np.arange(int(picked.sum()), dtype=np.int64) + np.repeat(starts - out_starts, picked)
-
-
-_STR, _STRS = pa.string(), pa.list_(pa.string())
-_TYPES = {  # the column types of the record tables, as they go to DuckDB (which casts them to the schema's)
-    "engagements": dict(zip(_ENGAGEMENT_COLUMNS, (
-        _STR, _STR, _STR, _STR, _STRS, _STR, pa.int64(), pa.int32(), pa.int32(), pa.int32(), pa.int32(), pa.int32(),
-        _STR, pa.bool_(), pa.bool_(), pa.int64(), _STR, _STRS, _STRS))),
-    "participants": dict(zip(_PARTICIPANT_COLUMNS, (
-        _STR, _STR, _STR, _STR, pa.int32(), pa.int32(), pa.int32(), _STR))),
-    "provenance": dict(zip(_PROVENANCE_COLUMNS, (_STR, _STR, _STR, _STR, _STRS))),
-}
-
-
-_RECORD_TABLES = ("engagements", "participants", "provenance")
-
-
-class _Chunk(NamedTuple):
-    """Engagements flattened into the record tables (Arrow: typed columns built straight from the lists,
-    cheaper than a DataFrame and cheap to hand back from a build worker), with the number of provenance
-    rows per engagement (participants per engagement is the ``n_participants`` column)."""
-
-    engagements: pa.Table
-    participants: pa.Table
-    provenance: pa.Table
-    n_prov: np.ndarray
-
-    @property
-    def ids(self) -> list[str]:
-        return self.engagements.column("id").to_pylist()
-
-
-def _chunk(engagements: Iterable[Engagement]) -> _Chunk:
-    """Flatten engagements, in the order given, into a chunk of the record tables."""
-    *flat, n_prov = _flatten(engagements)
-    return _Chunk(*(pa.table({c: pa.array(cols[c], type=t) for c, t in _TYPES[name].items()})
-                    for name, cols in zip(_RECORD_TABLES, flat)), np.asarray(n_prov, dtype=np.int64))
-
-
-def _assemble(chunks: list[_Chunk], *, by_id: bool) -> dict[str, pa.Table]:
-    """The store's three record tables from chunks, in chunk order or (``by_id``) sorted by engagement id
-    (each engagement's participants and provenance in their own order, as the engagement lists them)."""
-    tables = {name: chunks[0][k] if len(chunks) == 1 else pa.concat_tables([ch[k] for ch in chunks])
-              for k, name in enumerate(_RECORD_TABLES)}
-    if by_id:
-        ids = tables["engagements"].column("id").to_pylist()
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        if order != list(range(len(ids))):
-            n_part = tables["engagements"].column("n_participants").to_numpy()
-            n_prov = np.concatenate([ch.n_prov for ch in chunks])
-            rows = {"engagements": np.asarray(order, dtype=np.int64), "participants": _segments(n_part, order),
-                    "provenance": _segments(n_prov, order)}
-            tables = {k: t.take(rows[k]) for k, t in tables.items()}
-    return tables
-
-
-def _frames(engagements: list[Engagement]) -> dict[str, pa.Table]:
-    """Flatten engagements, in the order given, into the store's three record tables."""
-    return _assemble([_chunk(engagements)], by_id=False)
 
 
 SCHEMA = """
@@ -264,201 +112,7 @@ def _polities_frame() -> pd.DataFrame:
     return frame
 
 
-def _load_source(source: Source, folder: Path) -> tuple[LoadResult | None, IngestContext, SourceReport]:
-    ctx = IngestContext(source.id)
-    missing = source.missing_files(folder)
-    if missing:
-        note = f"skipped: {folder} lacks {', '.join(missing)} (run `defdip fetch {source.id}` or point --sources at it)"
-        return None, ctx, SourceReport(source.id, "skipped", note)
-    result = source.load(folder, ctx)
-    report = SourceReport(
-        source.id, "loaded", rows_read=result.rows_read, engagements=len(result.engagements),
-        rejected=len(ctx.rejections), mentions=ctx.mentions, unresolved_mentions=sum(ctx.unresolved.values()))
-    return result, ctx, report
-
-
-@dataclass
-class _Loaded:
-    """One source loaded, in the form a build worker hands back (plain, picklable values).
-
-    Engagements that may merge with another source's (a ``match_key``) stay objects; the others are
-    already flattened (``flat``). ``kept`` gives the positions of the objects among the source's
-    engagements, so the original order of ids can be rebuilt for error messages.
-    """
-
-    report: SourceReport
-    rejections: list[Rejection]
-    unresolved: Counter[str]
-    tables: dict[str, pd.DataFrame]
-    objects: list[Engagement]
-    kept: list[int]
-    flat: _Chunk | None
-
-
-def _split(engagements: list[Engagement]) -> tuple[list[Engagement], list[int], _Chunk]:
-    """Engagements with a ``match_key`` (and their positions), the others flattened."""
-    kept = [i for i, e in enumerate(engagements) if e.match_key is not None]
-    objects = [engagements[i] for i in kept]
-    flat = _chunk(e for e in engagements if e.match_key is None)
-    return objects, kept, flat
-
-
-def _load_one(source: Source, folder: Path) -> _Loaded:
-    result, ctx, report = _load_source(source, folder)
-    if result is None:
-        return _Loaded(report, ctx.rejections, ctx.unresolved, {}, [], [], None)
-    objects, kept, flat = _split(result.engagements)
-    return _Loaded(report, ctx.rejections, ctx.unresolved, result.tables, objects, kept, flat)
-
-
-@dataclass
-class _Failed:
-    """An exception raised in a build worker, carried back to be raised again as the same type and message."""
-
-    kind: type[BaseException]
-    args: tuple[Any, ...]
-    state: dict[str, Any]
-
-    def rebuild(self) -> BaseException:
-        exc = self.kind.__new__(self.kind, *self.args)
-        exc.args = self.args
-        exc.__dict__.update(self.state)
-        return exc
-
-
-_JOBS: dict[str, tuple[Source, Path]] = {}
-"""The sources a parallel build hands its workers, by id (set before the workers fork, so they inherit it)."""
-
-
-def _load_group(ids: list[str]) -> list[_Loaded | _Failed]:
-    """Worker task: load sources that share a folder, in order, stopping at the first that fails."""
-    out: list[_Loaded | _Failed] = []
-    for sid in ids:
-        source, folder = _JOBS[sid]
-        try:
-            out.append(_load_one(source, folder))
-        except Exception as exc:  # raised again in the parent, in source order
-            failed = _Failed(type(exc), exc.args, dict(vars(exc)))
-            try:
-                pickle.loads(pickle.dumps(failed))
-            except Exception:
-                failed = _Failed(DefdipError if isinstance(exc, DefdipError) else RuntimeError,
-                                 (f"{type(exc).__name__}: {exc}",), {})
-            out.append(failed)
-            break
-    return out
-
-
-def _workers(n_groups: int) -> int:
-    """How many processes load sources: DEFDIP_BUILD_WORKERS, else up to two of the CPUs this process may use.
-
-    One (load in this process) when only one folder has files to load, where 'fork' is unavailable
-    (workers must inherit the loaded registry and the sources) or where other threads run (forking a
-    threaded process risks a deadlock in the child).
-    """
-    setting = os.environ.get("DEFDIP_BUILD_WORKERS", "").strip()
-    if setting:
-        try:
-            wanted = max(1, int(setting))
-        except ValueError:
-            raise DefdipError(f"DEFDIP_BUILD_WORKERS must be a whole number, not {setting!r}") from None
-    else:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        wanted = min(2, cpus)
-    if ("fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1
-            or multiprocessing.current_process().daemon):
-        return 1
-    return max(1, min(wanted, n_groups))
-
-
-def _folder_cost(folder: Path) -> int:
-    try:
-        return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    except OSError:
-        return 0
-
-
-class _Loader:
-    """Loads sources in source-id order for the build: in this process, or in forked workers.
-
-    Sources sharing a folder go to one worker together (so a module's per-process parse cache, such as the
-    exercises', still reads the folder once); the largest folders are handed out first and each worker
-    takes the next folder when it is free. Results are taken in source-id order whatever the order the
-    workers finish in, and a worker's error is raised again when its source's turn comes, so a parallel
-    build reports, fails and writes exactly as a sequential one.
-    """
-
-    def __init__(self, sources: dict[str, Source], folder_root: Path):
-        self.sources = sources
-        self.folder_root = folder_root
-        self.pool: ProcessPoolExecutor | None = None
-        self.futures: dict[str, tuple[Future, int]] = {}
-        self.groups: dict[Future, list[str]] = {}
-        self.results: dict[Future, list[_Loaded | _Failed]] = {}
-        groups: dict[Path, list[str]] = {}
-        for sid, source in sources.items():
-            folder = folder_root / source.folder
-            if not source.missing_files(folder):
-                groups.setdefault(folder, []).append(sid)
-        workers = _workers(len(groups))
-        if workers < 2:
-            return
-        registry()  # loaded once here; the workers inherit it
-        codebook()
-        _JOBS.clear()
-        _JOBS.update({sid: (source, folder_root / source.folder) for sid, source in sources.items()})
-        try:
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-            for _folder, ids in sorted(groups.items(), key=lambda g: (-_folder_cost(g[0]), g[1][0])):
-                future = self.pool.submit(_load_group, ids)
-                self.groups[future] = ids
-                for position, sid in enumerate(ids):
-                    self.futures[sid] = (future, position)
-        except OSError:  # no processes to be had: load here
-            self.close()
-            self.futures.clear()
-            self.groups.clear()
-
-    def _collect(self, future: Future) -> list[_Loaded | _Failed]:
-        """A finished task's results (kept until each of its sources has been taken)."""
-        results = future.result()
-        self.results[future] = results
-        del self.groups[future]
-        return results
-
-    def load(self, sid: str, early: Callable[[str, _Loaded], None] | None = None) -> _Loaded:
-        """The source ``sid`` loaded (raising what its loader raised).
-
-        While it waits, ``early(id, loaded)`` is called once for each source that other workers have
-        finished meanwhile, in the order they finish (the caller writes their tables then).
-        """
-        if sid not in self.futures:
-            return _load_one(self.sources[sid], self.folder_root / self.sources[sid].folder)
-        future, position = self.futures.pop(sid)
-        while future not in self.results:
-            for done in [f for f in self.groups if f.done()]:
-                if done is future or (early is not None and done.exception() is None):
-                    ids = self.groups[done]
-                    for other, loaded in zip(ids, self._collect(done)):
-                        if early is not None and done is not future and isinstance(loaded, _Loaded):
-                            early(other, loaded)
-            if future not in self.results:
-                wait([f for f in self.groups if not f.done()], return_when=FIRST_COMPLETED)
-        loaded = self.results[future][position]
-        if all(f is not future for f, _ in self.futures.values()):
-            del self.results[future]
-        if isinstance(loaded, _Failed):
-            raise loaded.rebuild()
-        return loaded
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-            _JOBS.clear()
-
-
-def _ids_in_order(order: list[tuple[list[Engagement], list[int], _Chunk]], alive: set[int]) -> list[str]:
+def _ids_in_order(order: list[tuple[list[Engagement], list[int], Chunk]], alive: set[int]) -> list[str]:
     """Every engagement id left after merging, in the order the build read them (for error messages)."""
     ids: list[str] = []
     for objects, kept, flat in order:
@@ -530,21 +184,21 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
             con.execute(SCHEMA)
         return opened[0]
 
-    loader = _Loader(sources, folder_root)  # workers fork now (before DuckDB starts threads) and start loading
+    loader = Loader(sources, folder_root)  # workers fork now (before DuckDB starts threads) and start loading
     try:
         tick("genealogy", 0, total)
         genealogy = list(load_genealogy())
-        g_objects, g_kept, g_flat = _split(genealogy)  # those that may merge stay objects; the rest flattened now
+        g_objects, g_kept, g_flat = split_for_merge(genealogy)  # those that may merge stay objects; the rest flattened now
         objects = list(g_objects)
-        chunks: list[_Chunk] = [g_flat]
-        order: list[tuple[list[Engagement], list[int], _Chunk]] = [(g_objects, g_kept, g_flat)]
+        chunks: list[Chunk] = [g_flat]
+        order: list[tuple[list[Engagement], list[int], Chunk]] = [(g_objects, g_kept, g_flat)]
         reports = [SourceReport("genealogy", "loaded", rows_read=len(genealogy), engagements=len(genealogy))]
         owned = {"engagements", "participants", "provenance", "polities"}
         tables: set[str] = set()
         late: dict[str, pd.DataFrame] = {}  # tables named like the build's own bookkeeping: written after it
         written: dict[str, str] = {}  # tables written as soon as their source was loaded, and by which source
 
-        def early(sid: str, loaded: _Loaded) -> None:
+        def early(sid: str, loaded: Loaded) -> None:
             """Write a source's tables as soon as a worker hands them over (the others are still loading)."""
             for name, frame in sorted(loaded.tables.items()):
                 if name not in written and name not in owned and name not in _BOOKKEEPING:
@@ -554,7 +208,7 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
         quarantine, unresolved, source_rows = [], [], []
         if records:
             own = [e for path in records for e in load_user_records(path)]
-            own_objects, own_kept, own_flat = _split(own)
+            own_objects, own_kept, own_flat = split_for_merge(own)
             objects += own_objects
             chunks.append(own_flat)
             order.append((own_objects, own_kept, own_flat))
@@ -599,7 +253,7 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
             ids = pd.Series(_ids_in_order(order, {id(e) for e in merged}))
             raise DefdipError(f"two engagements share the id {ids[ids.duplicated()].iloc[0]!r}; "
                               "source ids must be unique")
-        frames = _assemble([_chunk(merged), *chunks], by_id=True)
+        frames = assemble([chunk(merged), *chunks], by_id=True)
         del objects, merged, chunks, order
         n_engagements = frames["engagements"].num_rows
         per_source: dict[str, set[str]] = {}
