@@ -7,6 +7,7 @@ and writes exactly as a sequential one.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import pickle
@@ -38,6 +39,8 @@ class SourceReport:
     rejected: int = 0
     mentions: int = 0
     unresolved_mentions: int = 0
+    accounted: str = "{}"
+    """JSON object: where the rows read went besides the quarantine (see ``LoadResult.accounted``)."""
 
 
 def load_source(source: Source, folder: Path) -> tuple[LoadResult | None, IngestContext, SourceReport]:
@@ -47,9 +50,11 @@ def load_source(source: Source, folder: Path) -> tuple[LoadResult | None, Ingest
         note = f"skipped: {folder} lacks {', '.join(missing)} (run `defdip fetch {source.id}` or point --sources at it)"
         return None, ctx, SourceReport(source.id, "skipped", note)
     result = source.load(folder, ctx)
+    accounted = result.accounted or {"kept": len(result.engagements)}
     report = SourceReport(
         source.id, "loaded", rows_read=result.rows_read, engagements=len(result.engagements),
-        rejected=len(ctx.rejections), mentions=ctx.mentions, unresolved_mentions=sum(ctx.unresolved.values()))
+        rejected=len(ctx.rejections), mentions=ctx.mentions, unresolved_mentions=sum(ctx.unresolved.values()),
+        accounted=json.dumps(accounted, sort_keys=True))
     return result, ctx, report
 
 

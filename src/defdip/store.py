@@ -8,6 +8,7 @@ the previous store as it was.
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -192,7 +193,8 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
         objects = list(g_objects)
         chunks: list[Chunk] = [g_flat]
         order: list[tuple[list[Engagement], list[int], Chunk]] = [(g_objects, g_kept, g_flat)]
-        reports = [SourceReport("genealogy", "loaded", rows_read=len(genealogy), engagements=len(genealogy))]
+        reports = [SourceReport("genealogy", "loaded", rows_read=len(genealogy), engagements=len(genealogy),
+                                accounted=json.dumps({"kept": len(genealogy)}))]
         owned = {"engagements", "participants", "provenance", "polities"}
         tables: set[str] = set()
         late: dict[str, pd.DataFrame] = {}  # tables named like the build's own bookkeeping: written after it
@@ -212,7 +214,8 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
             objects += own_objects
             chunks.append(own_flat)
             order.append((own_objects, own_kept, own_flat))
-            reports.append(SourceReport(USER_SOURCE_ID, "loaded", rows_read=len(own), engagements=len(own)))
+            reports.append(SourceReport(USER_SOURCE_ID, "loaded", rows_read=len(own), engagements=len(own),
+                                        accounted=json.dumps({"kept": len(own)})))
             source_rows.append({"id": USER_SOURCE_ID, "title": "Records added by the user", "version": "local",
                                 "kind": "engagements", "folder": "; ".join(map(str, records)), "homepage": "",
                                 "terms": "", "adds": "the researcher's own records, validated like the genealogy",

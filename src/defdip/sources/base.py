@@ -52,6 +52,27 @@ class LoadResult:
     engagements: list[Engagement] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     rows_read: int = 0
+    accounted: dict[str, int] = field(default_factory=dict)
+    """Where the rows read went, besides the quarantine: e.g. ``{"kept": 1871}`` or, for a source that
+    aggregates rows, ``{"kept": 3000, "aggregated into spells": 117000, "blank": 2}``. Empty means every
+    row not rejected became one engagement (``{"kept": len(engagements)}``). ``defdip validate`` checks
+    that these and the quarantined rows add up to ``rows_read``: nothing else may vanish."""
+
+
+@dataclass
+class Check:
+    """One line of ``defdip validate``: a figure or invariant compared with what the source says."""
+
+    source: str
+    name: str
+    expected: Any
+    actual: Any
+    ok: bool
+    kind: str = "parity"
+    """'accounting' (rows read are all accounted for), 'parity' (a figure the source publishes or its own
+    file gives) or 'invariant' (a rule every stored record must keep)."""
+    note: str = ""
+    """Why a figure differs from the source's, when it does and that is explained."""
 
 
 CODE_KINDS = ("ccode", "gwcode", "iso3")
@@ -153,6 +174,14 @@ class Source:
     citation_keys: ClassVar[tuple[str, ...]]
     kind: ClassVar[str] = "engagements"
     """'engagements' for activity data, 'reference' for state lists, conflict, geography."""
+    min_rows: ClassVar[int] = 1
+    """Fewest data rows a real copy of the dataset yields: fewer (a header-only or truncated file) fails the
+    build instead of silently emptying the source in the new store."""
+
+    def checks(self, con: Any) -> list[Check]:
+        """Parity checks of the built store (a read-only DuckDB connection) against this source's own
+        published figures or files, for ``defdip validate``; none by default."""
+        return []
 
     def missing_files(self, folder: Path) -> list[str]:
         return [name for name in self.files if not (folder / name).is_file()]
