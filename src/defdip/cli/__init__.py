@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 
 from defdip.cli.app import STATE, app, err_console
-from defdip.cli import analysis, core, data, explore, show  # noqa: F401  (registers commands)
+from defdip.cli import analysis, core, data, explore, show, validation  # noqa: F401  (registers commands)
 from defdip.errors import DefdipError
 
 
 def main() -> None:
     """Entry point: user errors become one clear line; --debug shows the traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's typer.Exit(n) comes back as its return value
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except DefdipError as exc:
         if STATE["debug"]:
             raise
