@@ -7,11 +7,17 @@ and writes exactly as a sequential one.
 
 from __future__ import annotations
 
+import csv
+import ctypes
 import json
 import multiprocessing
 import os
 import pickle
+import signal
+import sys
 import threading
+import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -23,7 +29,7 @@ import pandas as pd
 
 from defdip.actors import registry
 from defdip.codebook import codebook
-from defdip.errors import DefdipError
+from defdip.errors import DefdipError, SourceFormatError
 from defdip.model import Engagement
 from defdip.records import Chunk, chunk
 from defdip.sources.base import IngestContext, LoadResult, Rejection, Source
@@ -49,13 +55,40 @@ def load_source(source: Source, folder: Path) -> tuple[LoadResult | None, Ingest
     if missing:
         note = f"skipped: {folder} lacks {', '.join(missing)} (run `defdip fetch {source.id}` or point --sources at it)"
         return None, ctx, SourceReport(source.id, "skipped", note)
-    result = source.load(folder, ctx)
+    result = read_guarded(source, folder, ctx)
+    if result.rows_read < source.min_rows:
+        found = "no data rows" if result.rows_read == 0 else f"only {result.rows_read:,} data row(s)"
+        raise SourceFormatError(
+            f"{source.id}: the files in {folder} hold {found}, but a real copy has at least {source.min_rows:,} "
+            f"(an empty, header-only or truncated file?); fix them or fetch them again (`defdip fetch {source.id}`)")
     accounted = result.accounted or {"kept": len(result.engagements)}
     report = SourceReport(
         source.id, "loaded", rows_read=result.rows_read, engagements=len(result.engagements),
         rejected=len(ctx.rejections), mentions=ctx.mentions, unresolved_mentions=sum(ctx.unresolved.values()),
         accounted=json.dumps(accounted, sort_keys=True))
     return result, ctx, report
+
+
+def read_guarded(source: Source, folder: Path, ctx: IngestContext) -> LoadResult:
+    """``source.load``, with any failure to read its files turned into one line naming the source and folder.
+
+    Loaders report bad input as DefdipError; anything else escaping one (bytes that decode as nothing, a
+    field over the csv module's limit, an unreadable file) is still the files' fault, not a reason for a
+    traceback (``--debug`` shows the original).
+    """
+    try:
+        return source.load(folder, ctx)
+    except DefdipError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise SourceFormatError(f"{source.id}: a file in {folder} is not text ({exc.encoding} cannot decode byte "
+                                f"{exc.start}: {exc.reason}); is it the official file?") from exc
+    except OSError as exc:
+        raise SourceFormatError(f"{source.id}: cannot read {exc.filename or folder} ({exc.strerror or exc})") from exc
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, csv.Error, OverflowError) as exc:
+        detail = " ".join(str(exc).split())[:300] or "no detail"
+        raise SourceFormatError(f"{source.id}: the files in {folder} do not have the expected layout "
+                                f"({type(exc).__name__}: {detail})") from exc
 
 
 @dataclass
@@ -99,11 +132,15 @@ class _Failed:
     kind: type[BaseException]
     args: tuple[Any, ...]
     state: dict[str, Any]
+    trace: str = ""
+    """The worker's traceback, shown with the error under ``--debug``."""
 
     def rebuild(self) -> BaseException:
         exc = self.kind.__new__(self.kind, *self.args)
         exc.args = self.args
         exc.__dict__.update(self.state)
+        if self.trace:
+            exc.add_note(f"raised in a build worker:\n{self.trace}")
         return exc
 
 
@@ -119,15 +156,46 @@ def _load_group(ids: list[str]) -> list[Loaded | _Failed]:
         try:
             out.append(_load_one(source, folder))
         except Exception as exc:  # raised again in the parent, in source order
-            failed = _Failed(type(exc), exc.args, dict(vars(exc)))
+            trace = traceback.format_exc()
+            failed = _Failed(type(exc), exc.args, dict(vars(exc)), trace)
             try:
-                pickle.loads(pickle.dumps(failed))
-            except Exception:
+                if str(pickle.loads(pickle.dumps(failed)).rebuild()) != str(exc):
+                    raise ValueError("the message does not survive the trip")
+            except Exception:  # carried as text (an exception whose state lives outside args and __dict__)
                 failed = _Failed(DefdipError if isinstance(exc, DefdipError) else RuntimeError,
-                                 (f"{type(exc).__name__}: {exc}",), {})
+                                 (f"{type(exc).__name__}: {exc}",), {}, trace)
             out.append(failed)
             break
     return out
+
+
+_PR_SET_PDEATHSIG = 1
+"""prctl option: the signal the kernel sends this process when its parent exits (Linux)."""
+
+
+def _die_with(parent: int) -> None:
+    """Worker initializer: end this worker when the build process that forked it ends, however it ends.
+
+    On Linux the kernel kills the worker (prctl PDEATHSIG) as soon as the parent dies, even while the
+    worker is blocked writing results to a pipe nobody reads any more; elsewhere a watchdog thread
+    notices the parent has gone within a second. A parent that died before this ran is checked for too.
+    """
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="defdip-parent-watch", daemon=True).start()
 
 
 def worker_count(n_groups: int) -> int:
@@ -189,7 +257,8 @@ class Loader:
         _JOBS.clear()
         _JOBS.update({sid: (source, folder_root / source.folder) for sid, source in sources.items()})
         try:
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_die_with, initargs=(os.getpid(),))
             for _folder, ids in sorted(groups.items(), key=lambda g: (-_folder_cost(g[0]), g[1][0])):
                 future = self.pool.submit(_load_group, ids)
                 self.groups[future] = ids

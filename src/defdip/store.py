@@ -21,10 +21,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from defdip import __version__, config
+from defdip import __version__, config, guard
 from defdip.actors import registry
 from defdip.codebook import codebook
-from defdip.errors import DefdipError, StoreError
+from defdip.errors import DefdipError, RecordError, StoreError
 from defdip.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, load_genealogy, load_user_records, user_bibtex
 from defdip.model import Engagement
 from defdip.loading import Loaded, Loader, SourceReport, split_for_merge
@@ -147,18 +147,45 @@ def _gc_paused() -> Iterator[None]:
 
 def build(store: str | Path | None = None, sources_dir: str | Path | None = None,
           only: list[str] | None = None, progress: Progress | None = None,
-          records: list[str | Path] | None = None) -> BuildReport:
+          records: list[str | Path] | None = None, replace: bool = False) -> BuildReport:
     """Build the store from the genealogy, a researcher's own ``records`` and every source in ``sources_dir``.
 
-    Raises DefdipError for unusable input; the existing store is replaced only on success.
+    Raises DefdipError for unusable input; the existing store is replaced only on success. One build of a
+    store runs at a time (a second fails naming the first's process); temporary files of earlier builds
+    that died are removed first. A build that would drop a source the current store holds refuses unless
+    ``replace`` is true.
     """
-    with _gc_paused():
-        return _build(store, sources_dir, only, progress, records or [])
-
-
-def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[str] | None,
-           progress: Progress | None, records: list[str | Path]) -> BuildReport:
     target = config.store_path(store)
+    with guard.build_lock(target), _gc_paused():
+        guard.remove_debris(target)
+        try:
+            return _build(target, sources_dir, only, progress, records or [], replace)
+        except (duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException, OSError) as exc:
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreError(f"could not write the new store beside {target} ({detail}); the previous store "
+                             "is unchanged: free some disk space (or memory) and build again") from exc
+
+
+def _user_records(paths: list[str | Path]) -> list[Engagement]:
+    """A researcher's records from each path; an empty or unreadable file is one clear error, not no records."""
+    out: list[Engagement] = []
+    for path in paths:
+        try:
+            found = load_user_records(path)
+        except UnicodeDecodeError as exc:
+            raise RecordError(path, None, None, f"not UTF-8 text (byte {exc.start}: {exc.reason}); save the "
+                              "file as UTF-8") from None
+        except OSError as exc:
+            raise RecordError(path, None, None, f"cannot read ({exc.strerror})") from None
+        if not found:
+            raise RecordError(path, None, None, "holds no records (an empty file or folder is not a set of "
+                              "records; leave out --records to build without your own)")
+        out += found
+    return out
+
+
+def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
+           progress: Progress | None, records: list[str | Path], replace: bool) -> BuildReport:
     folder_root = config.sources_dir(sources_dir)
     sources = all_sources()
     if only:
@@ -166,6 +193,10 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
         if unknown:
             raise DefdipError(f"unknown source(s) {', '.join(unknown)}; known sources: {', '.join(sources)}")
         sources = {k: v for k, v in sources.items() if k in only}
+    if not replace:
+        loading = {sid for sid, source in sources.items() if not source.missing_files(folder_root / source.folder)}
+        guard.refuse_to_drop(target, guard.held_sources(target), loading, set(all_sources()) - set(sources),
+                             folder_root, bool(records), USER_SOURCE_ID)
     tick = progress or (lambda *_: None)
     total = len(sources) + 2
 
@@ -209,7 +240,7 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
 
         quarantine, unresolved, source_rows = [], [], []
         if records:
-            own = [e for path in records for e in load_user_records(path)]
+            own = _user_records(records)
             own_objects, own_kept, own_flat = split_for_merge(own)
             objects += own_objects
             chunks.append(own_flat)
@@ -292,7 +323,10 @@ def _build(store: str | Path | None, sources_dir: str | Path | None, only: list[
     finally:
         loader.close()
         for con in opened:
-            con.close()
+            try:
+                con.close()
+            except duckdb.Error:  # a connection DuckDB invalidated (a full disk): nothing left to close
+                pass
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
     tick("done", total, total)
@@ -320,7 +354,8 @@ def require_table(con: duckdb.DuckDBPyConnection, name: str, source: str) -> Non
 
 
 def status(store: str | Path | None = None) -> dict[str, Any]:
-    """Counts per source and per activity, with the last build's ingest report."""
+    """Counts per source and per activity, with the last build's ingest report and any temporary files
+    builds left beside the store (``debris``: a running build's, or a dead one's the next build removes)."""
     con = connect(store)
     try:
         total = con.execute("SELECT count(*) FROM engagements").fetchone()[0]
@@ -347,4 +382,5 @@ def status(store: str | Path | None = None) -> dict[str, Any]:
         "store": str(config.store_path(store)), "engagements": total, "first_year": span[0], "last_year": span[1],
         "per_activity": per_activity, "per_sub_activity": per_sub, "per_source": per_source,
         "per_source_activity": per_source_activity, "ingest": report, "unresolved": unresolved, "meta": meta,
+        "debris": guard.debris(config.store_path(store)),
     }

@@ -49,13 +49,18 @@ def genealogy(
 def cite(
     keys: list[str] = typer.Argument(None, help="Citation keys (see `defdip genealogy`)."),
     source: list[str] = typer.Option(None, "--source", "-s", help="A dataset id: print its BibTeX."),
+    layers: str | None = typer.Option(None, "--layers", "-l", help="Comma-separated panel layers: print the "
+                                      "BibTeX of the datasets behind them (like peacesciencer's ps_cite)."),
 ) -> None:
-    """Print BibTeX for citation keys or datasets."""
+    """Print BibTeX for citation keys, datasets or panel layers."""
     from defdip.citations import cite as cite_keys, cite_sources
+    from defdip.panels import resolve_layers
 
-    if not keys and not source:
-        raise typer.BadParameter("give citation keys or --source S")
+    if not keys and not source and not layers:
+        raise typer.BadParameter("give citation keys, --source S or --layers L1,L2")
     parts = []
+    if layers:
+        keys = [*(keys or []), *dict.fromkeys(k for lay in resolve_layers(layers) for k in lay.citation_keys)]
     if keys:
         parts.append(cite_keys(keys))
     if source:
@@ -70,12 +75,18 @@ def build(
     only: list[str] = typer.Option(None, "--only", help="Load only these sources (repeatable)."),
     records: list[Path] = typer.Option(None, "--records", help="Your own records: a YAML file or folder in the "
                                        "genealogy's format (repeatable; *.bib files beside them are read)."),
+    replace: bool = typer.Option(False, "--replace", help="Build even if the new store lacks sources the current "
+                                 "one holds (by default such a build refuses, naming them)."),
     store: Path | None = STORE_OPT,
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ) -> None:
-    """Build the store from the genealogy and every available source (atomic; re-runs give the same store)."""
+    """Build the store from the genealogy and every available source (atomic; re-runs give the same store).
+
+    One build of a store at a time; a build never drops a source the current store holds unless --replace.
+    """
     with step_progress("build", 24, disable=fmt is Fmt.json) as tick:
-        report = store_mod.build(store, sources, only=only or None, progress=tick, records=records or None)
+        report = store_mod.build(store, sources, only=only or None, progress=tick, records=records or None,
+                                 replace=replace)
     if fmt is Fmt.json:
         print_json(report.as_dict())
         return
@@ -103,3 +114,8 @@ def status(store: Path | None = STORE_OPT, fmt: Fmt = typer.Option(Fmt.table, "-
          title="per source")
     if info["unresolved"]:
         emit(info["unresolved"][:20], fmt, title=f"unresolved names ({len(info['unresolved'])}; top 20)")
+    for item in info["debris"]:
+        state = ("a build still running" if item["running"] else
+                 "a build that died; the next `defdip build` removes it")
+        console.print(f"[yellow]temporary file[/] {item['path']} ({item['bytes']:,} bytes): {state}",
+                      highlight=False, soft_wrap=True)
