@@ -89,13 +89,13 @@ def test_export_engagements_and_citation(full_store, tmp_path):
     path, bib, n = export_engagements(tmp_path / "mme.csv", store=full_store, source="mme")
     frame = pd.read_csv(path)
     assert n == len(frame) and n > 3000
-    assert frame["source"].str.contains("mme").all()
-    merged = frame[frame["source"].str.contains("jme")]
+    assert frame["datasets"].str.contains("mme").all()
+    merged = frame[frame["datasets"].str.contains("jme")]
     assert len(merged) > 1000  # de-duplicated exercises carry both provenances
     text = bib.read_text()
     assert "@" in text and "dorazio_galambos_2021" in text and "dorazio_2013_jme" in text
     for fmt in ("parquet", "json"):
         out, _, m = export_engagements(tmp_path / f"x.{fmt}", store=full_store, source="dcad")
         assert m == 1871
-    with pytest.raises(Exception, match="no engagements from source 'nope'"):
+    with pytest.raises(Exception, match="unknown source 'nope'; the store holds"):
         export_engagements(tmp_path / "x.csv", store=full_store, source="nope")

@@ -92,23 +92,6 @@ def test_gw_codes(tiny_store):
     assert set(zip(g.gwcode1, g.gwcode2)) == {(2, 260)} and sorted(g.year) == [1990, 1991, 1992]
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "dta", "feather"])
-def test_write_panel_round_trip(tiny_store, tmp_path, fmt):
-    frame = panels.dyad_year(tiny_store, layers=["dca_any", "atop_defense"])
-    frame["a_rather_long_column_name_that_stata_cannot_hold"] = 1
-    path = panels.write_panel(frame, tmp_path / f"panel.{fmt}")
-    back = {"csv": pd.read_csv, "parquet": pd.read_parquet, "dta": pd.read_stata,
-            "feather": pd.read_feather}[fmt](path)
-    assert len(back) == len(frame)
-    assert back["dca_any"].isna().sum() == frame["dca_any"].isna().sum() > 0
-    assert (back["atop_defense"].astype(int).to_numpy() == frame["atop_defense"].astype(int).to_numpy()).all()
-    if fmt == "dta":
-        assert all(len(c) <= 32 for c in back.columns)
-        assert "a_rather_long_column_name_that_s" in back.columns
-    with pytest.raises(DefdipError, match="unknown panel format"):
-        panels.write_panel(frame, tmp_path / "panel.xlsx")
-
-
 def test_layers_table():
     table = panels.layers_table()
     assert {"atop_defense", "dca_any", "exercises", "arms_tiv", "pko_codeployed", "visits", "dd_index",

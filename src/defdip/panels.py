@@ -307,6 +307,16 @@ def layers_table() -> pd.DataFrame:
         "citations": ", ".join(lay.citation_keys), "description": lay.description} for lay in LAYERS.values()])
 
 
+def resolve_layers(names: str | Iterable[str]) -> list[Layer]:
+    """Layers by name (comma-separated or a list); one message for an unknown name wherever it is asked."""
+    wanted = [s.strip() for s in names.split(",")] if isinstance(names, str) else [str(s).strip() for s in names]
+    wanted = [n for n in wanted if n]
+    unknown = [n for n in wanted if n not in LAYERS]
+    if unknown:
+        raise DefdipError(f"unknown layer(s) {', '.join(unknown)}; valid layers: {', '.join(LAYERS)}")
+    return [LAYERS[n] for n in dict.fromkeys(wanted)]
+
+
 def _select_layers(layers: str | Iterable[str] | None, con: duckdb.DuckDBPyConnection) -> list[str]:
     if layers is None:
         return [name for name in LAYERS if _available(name, con)]
@@ -708,58 +718,3 @@ def _check_system(system: str) -> str:
     if system not in ("cow", "gw"):
         raise DefdipError(f"unknown state system {system!r}; use 'cow' or 'gw'")
     return system
-
-
-FORMATS = ("csv", "parquet", "dta", "feather")
-_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".dta": "dta", ".feather": "feather",
-           ".arrow": "feather"}
-
-
-def write_panel(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
-    """Write a panel as csv, parquet, Stata .dta (NA-safe, names cut to 32 characters) or feather."""
-    path = Path(path)
-    fmt = (fmt or _SUFFIX.get(path.suffix.lower(), "")).lower()
-    if fmt not in FORMATS:
-        raise DefdipError(f"unknown panel format {fmt or path.suffix!r}; use one of {', '.join(FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        frame.to_csv(path, index=False)
-    elif fmt == "parquet":
-        frame.to_parquet(path, index=False)
-    elif fmt == "feather":
-        frame.reset_index(drop=True).to_feather(path)
-    else:
-        _write_dta(frame, path)
-    return path
-
-
-def _write_dta(frame: pd.DataFrame, path: Path) -> None:
-    """Stata: nullable ints become doubles with Stata missing (.) where NA; names at most 32 characters."""
-    out = pd.DataFrame(index=range(len(frame)))
-    names: dict[str, str] = {}
-    for col in frame.columns:
-        name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in str(col))[:32] or "v"
-        if name[0].isdigit():
-            name = ("_" + name)[:32]
-        base, i = name, 1
-        while name in names.values():
-            suffix = f"_{i}"
-            name, i = base[:32 - len(suffix)] + suffix, i + 1
-        names[col] = name
-        series = frame[col].reset_index(drop=True)
-        if pd.api.types.is_bool_dtype(series.dtype) and series.isna().any():
-            series = series.astype("Float64")
-        if pd.api.types.is_integer_dtype(series.dtype):
-            if series.isna().any():
-                out[name] = series.astype("float64")  # NA -> Stata missing (.)
-            else:
-                out[name] = series.astype("int32" if series.abs().max() < 2**31 - 1 else "float64") \
-                    if len(series) else series.astype("int32")
-        elif pd.api.types.is_float_dtype(series.dtype):
-            out[name] = series.astype("float64")
-        elif pd.api.types.is_bool_dtype(series.dtype):
-            out[name] = series.astype("int8")
-        else:
-            out[name] = series.astype("object").where(series.notna(), "").astype(str)
-    labels = {names[c]: str(c)[:80] for c in frame.columns if names[c] != str(c)}
-    out.to_stata(path, write_index=False, version=118, variable_labels=labels or None)

@@ -39,14 +39,16 @@ def _layers(value: str | None) -> list[str] | None:
     return [s.strip() for s in value.split(",")]
 
 
-def _write(frame, output: Path, fmt: str | None, kind: str) -> None:
-    """Write a panel and say what was written, with the NA count of each column outside coverage."""
-    from defdip import panels
+def _write(frame, output: Path, fmt: str | None, kind: str, store: Path | None) -> None:
+    """Write a panel with its CITATION.bib and CODEBOOK.md, and say what was written (NA counts too)."""
+    from defdip.export import write_panel
 
     with _working(f"writing {output}"):
-        path = panels.write_panel(frame, output, fmt)
+        path, bib, book = write_panel(frame, output, fmt, store=store,
+                                      unit="state-year" if kind == "state-year" else "dyad-year")
     nas = {c: int(frame[c].isna().sum()) for c in frame.columns[3:] if frame[c].isna().any()}
-    console.print(f"wrote {len(frame):,} {kind} rows x {frame.shape[1]} columns to [bold]{path}[/]")
+    console.print(f"wrote {len(frame):,} {kind} rows x {frame.shape[1]} columns to [bold]{path}[/], "
+                  f"citations to {bib.name} and the codebook to {book.name}", highlight=False)
     if nas:
         console.print("NA outside coverage: " + ", ".join(f"{c} {n:,}" for c, n in nas.items()), highlight=False)
 
@@ -69,7 +71,7 @@ def dyad_year_cmd(
     with _working("building the dyad-year panel"):
         frame = panels.dyad_year(store, directed=directed, from_year=from_year, to_year=to_year, system=system,
                                  layers=_layers(layers), countries=country or None)
-    _write(frame, output, fmt, "directed dyad-year" if directed else "dyad-year")
+    _write(frame, output, fmt, "directed dyad-year" if directed else "dyad-year", store)
 
 
 @panel_app.command("state-year")
@@ -89,7 +91,7 @@ def state_year_cmd(
     with _working("building the state-year panel"):
         frame = panels.state_year(store, from_year=from_year, to_year=to_year, system=system,
                                   layers=_layers(layers), countries=country or None)
-    _write(frame, output, fmt, "state-year")
+    _write(frame, output, fmt, "state-year", store)
 
 
 @panel_app.command("layers")
