@@ -131,7 +131,7 @@ def test_official_truncated(official):
     path.write_text("\n".join(lines[:-1] + [lines[-1][:20]]) + "\n")  # 905's second row cut short
     _, ctx, engs = load(official)
     assert len(engs) == 4
-    assert any(r.row == 13 and r.field == "mem_st_year" for r in ctx.rejections)
+    assert (13, "row has 5 fields, the header 23") in [(r.row, r.reason.split(" (")[0]) for r in ctx.rejections]
 
 
 def test_official_windows_1252(official):
@@ -210,7 +210,7 @@ def test_summary_bad_rows(summary):
     result, ctx, engs = load(summary)
     assert len(engs) == 8 and len(result.tables["cow_alliance_dyad_year"]) == 20
     reasons = sorted((r.row, r.reason.split(" ")[0]) for r in ctx.rejections)
-    assert reasons == [(22, "duplicate"), (23, "a"), (24, "dyad-year"), (25, "dyad-year")]
+    assert reasons == [(22, "duplicate"), (23, "a"), (24, "impossible"), (25, "row")]
 
 
 def test_summary_missing_column_and_encoding(summary):
@@ -246,3 +246,42 @@ def test_real_summary(real, shared_data):
     assert years == int(flags.sum().sum())  # every allied dyad-year of every type sits in exactly one spell
     nato = engs["cow_alliance-dyad-2-200-defense-1949"]
     assert nato.ongoing and {p.id for p in nato.participants} == {"USA", "UKG"}
+
+
+def _identity(result, ctx) -> tuple[int, int]:
+    quarantined = len({(r.file, str(r.row)) for r in ctx.rejections})
+    return result.rows_read, sum(result.accounted.values()) + quarantined
+
+
+def test_summary_impossible_years_and_short_rows_never_reach_the_data(summary):
+    """Year 99999 rows and a truncated row (`92.0,40.0,1952.0`) are quarantined, and the ongoing spells are
+    still those running in 2012, not in 99999."""
+    path = summary / SUMMARY_FILE
+    clean, clean_ctx, clean_engs = load(summary)
+    lines = path.read_text().splitlines()
+    lines += ["2.0,20.0,99999.0,1.0,0.0,0.0,0.0", "92.0,40.0,1952.0", "2.0,200.0,2031.0,1.0,0.0,0.0,0.0"]
+    path.write_text("\n".join(lines) + "\n")
+    result, ctx, engs = load(summary)
+    assert [(r.row, r.reason.split(" ")[0]) for r in ctx.rejections] == [(23, "row"), (22, "impossible"), (24, "impossible")]
+    assert "99999" in ctx.rejections[1].reason and "coverage 1816-2012" in ctx.rejections[1].reason
+    assert list(engs) == list(clean_engs)
+    assert sum(e.ongoing for e in engs.values()) == sum(e.ongoing for e in clean_engs.values()) > 0
+    assert result.tables["cow_alliance_dyad_year"]["year"].max() <= 2012
+    assert _identity(result, ctx)[0] == _identity(result, ctx)[1] == len(lines) - 1
+    assert _identity(clean, clean_ctx)[0] == _identity(clean, clean_ctx)[1]
+
+
+def test_official_member_years_bounded_and_not_reversed(official):
+    path = official / MEMBER_FILE
+    lines = path.read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[12] = "99999"  # mem_st_year
+    lines[1] = ",".join(cells)
+    cells = lines[2].split(",")
+    cells[12], cells[15] = "1910", "1905"  # mem_st_year after mem_end_year
+    lines[2] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    result, ctx, _ = load(official)
+    assert [(r.row, r.field) for r in ctx.rejections][:2] == [(2, "mem_st_year"), (3, "mem_end_year")]
+    assert "before it starts" in ctx.rejections[1].reason
+    assert _identity(result, ctx)[0] == _identity(result, ctx)[1]

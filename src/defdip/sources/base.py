@@ -224,19 +224,28 @@ def require_columns(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], f
         )
 
 
-def read_text_csv(path: Path, *, expected: tuple[str, ...] | list[str] = (), **kwargs: Any) -> pd.DataFrame:
+def read_text_csv(path: Path, *, expected: tuple[str, ...] | list[str] = (), allow_empty: bool = False,
+                  **kwargs: Any) -> pd.DataFrame:
     """Read a CSV that may be UTF-8 or Windows-1252 (as official exports often are).
 
     pandas' own errors for an empty file or an unparsable one (on either encoding) become a
     SourceFormatError naming the file, so the build reports one clear line instead of a
     traceback; ``expected`` (the header columns the caller needs) goes into the empty-file message.
+    A header without data rows is refused too (a truncated download is not a dataset that became
+    empty) unless ``allow_empty``; so are bytes that are text in neither encoding (a binary file).
     """
     path = Path(path)
     try:
         try:
-            return pd.read_csv(path, encoding="utf-8", **kwargs)
+            frame = pd.read_csv(path, encoding="utf-8", **kwargs)
         except UnicodeDecodeError:
-            return pd.read_csv(path, encoding="cp1252", **kwargs)
+            frame = pd.read_csv(path, encoding="cp1252", **kwargs)
+        if not allow_empty:
+            require_rows(frame, path)
+        return frame
+    except UnicodeDecodeError as exc:
+        raise SourceFormatError(f"{path.name}: not a text file (byte {exc.start} is neither UTF-8 nor "
+                                "Windows-1252); is it the official CSV?") from None
     except pd.errors.EmptyDataError:
         wanted = f"; expected columns {', '.join(expected)}" if expected else ""
         raise SourceFormatError(f"{path.name}: the file is empty (no header row){wanted}") from None
@@ -254,10 +263,20 @@ def read_csv_checked(path: Path, required: tuple[str, ...], *, lowercase: bool =
     """
     path = Path(path)
     kwargs.setdefault("low_memory", False)
-    frame = read_text_csv(path, expected=required, **kwargs)
+    allow_empty = kwargs.pop("allow_empty", False)
+    frame = read_text_csv(path, expected=required, allow_empty=True, **kwargs)
     frame.columns = [str(c).strip().lower() if lowercase else str(c).strip() for c in frame.columns]
     require_columns(frame, required, path.name)
+    if not allow_empty:
+        require_rows(frame, path)
     return frame
+
+
+def require_rows(frame: pd.DataFrame, path: Path | str) -> None:
+    """A header without data rows is a truncated or emptied copy, not a dataset with nothing in it."""
+    if frame.empty:
+        raise SourceFormatError(f"{Path(path).name}: the file has a header but no data rows (an empty or "
+                                "truncated copy?)")
 
 
 def missing_one_of(folder: Path, official: str, alternative: str) -> list[str]:
@@ -335,6 +354,19 @@ def quarantine_duplicates(frame: pd.DataFrame, key: list[str], file: str, ctx: I
     return frame[~dup]
 
 
+def field_counts(path: Path) -> list[int]:
+    """The number of fields on each non-blank CSV record of ``path`` (header first), read as the csv module reads.
+
+    A field beyond the csv module's size limit (131,072 characters) is no CSV a source publishes: it is one
+    clear error naming the file and line, not a traceback.
+    """
+    reader = csv.reader(io.StringIO(decode_text(Path(path).read_bytes()), newline=""))
+    try:
+        return [len(cells) for cells in reader if cells]
+    except csv.Error as exc:
+        raise SourceFormatError(f"{Path(path).name}, line {reader.line_num}: not a readable CSV ({exc})") from None
+
+
 def quarantine_short_rows(frame: pd.DataFrame, path: Path, ctx: IngestContext) -> pd.DataFrame:
     """Quarantine rows with fewer or more fields than the header (a truncated or malformed file).
 
@@ -342,7 +374,7 @@ def quarantine_short_rows(frame: pd.DataFrame, path: Path, ctx: IngestContext) -
     lines are skipped as pandas skips them, which keeps the two row numberings aligned.
     """
     path = Path(path)
-    counts = [len(cells) for cells in csv.reader(io.StringIO(decode_text(path.read_bytes()), newline="")) if cells]
+    counts = field_counts(path)
     if not counts:
         return frame
     width, counts = counts[0], counts[1:]
@@ -429,6 +461,49 @@ def whole_year(value: Any, first: int) -> int | None:
     year = as_int(value)
     return year if year is not None and first <= year and (year <= _YEAR_AT_IMPORT
                                                            or year <= last_plausible_year()) else None
+
+
+def present_year() -> int:
+    """This year: no source records what has not happened yet (a later year is a typo or a coded blank)."""
+    return _dt.date.today().year
+
+
+def quarantine_years(frame: pd.DataFrame, columns: dict[str, bool], first: int, last: int, file: str,
+                     ctx: IngestContext, *, line: Any = None) -> pd.DataFrame:
+    """Quarantine rows whose year cells are not whole years from ``first`` to ``min(last, this year)``.
+
+    ``columns`` maps each year column to whether it must be filled (a blank optional cell passes). The bounds
+    are the source's documented coverage, so a coded blank such as 99999 or a typo never reaches the data or
+    a quantity derived from it (a "last year in the file"). Each bad row is quarantined once, at its first
+    bad column; ``line`` maps a frame index to its file row (default: header on line 1).
+    """
+    last = min(last, present_year())
+    where = line or _line
+    bad_any = pd.Series(False, index=frame.index)
+    for col, required in columns.items():
+        numbers = pd.to_numeric(frame[col], errors="coerce")
+        blank = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+        ok = numbers.between(first, last) & (numbers % 1 == 0)
+        bad = ~bad_any & ~ok & (~blank | required)
+        for idx in frame.index[bad]:
+            value = frame.at[idx, col]
+            reason = (f"{col} is blank" if blank[idx] else
+                      f"impossible year {value!r}: outside the source's coverage {first}-{last}")
+            ctx.reject(file, where(idx), col, value, reason)
+        bad_any |= bad
+    return frame[~bad_any]
+
+
+def quarantine_reversed(frame: pd.DataFrame, start: str, end: str, file: str, ctx: IngestContext, *,
+                        line: Any = None) -> pd.DataFrame:
+    """Quarantine rows that end before they start (``end`` < ``start``; a blank end is an open spell)."""
+    where = line or _line
+    a, b = pd.to_numeric(frame[start], errors="coerce"), pd.to_numeric(frame[end], errors="coerce")
+    bad = b < a
+    for idx in frame.index[bad]:
+        ctx.reject(file, where(idx), end, frame.at[idx, end],
+                   f"ends ({frame.at[idx, end]}) before it starts ({frame.at[idx, start]})")
+    return frame[~bad]
 
 
 def impossible_year(value: Any, first: int) -> str:

@@ -48,7 +48,8 @@ from typing import Any
 import pandas as pd
 
 from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, frame_records, iso,
-                                 missing_one_of, precision_of, quarantine_duplicates, read_csv_checked, read_date,
+                                 missing_one_of, precision_of, quarantine_duplicates, quarantine_reversed,
+                                 quarantine_short_rows, quarantine_years, read_csv_checked, read_date,
                                  resolve_in_spell)
 
 MEMBER_FILE = "alliance_v4.1_by_member.csv"
@@ -57,6 +58,12 @@ SUMMARY_FILE = "cow_alliance_v4.1_dyad_year_summary.csv"
 
 LAST_YEAR = 2012
 """Last year covered by COW alliances 4.1: open spells run to here."""
+
+FIRST_YEAR = 1816
+"""First year of COW's dyad-year files (the state system begins in 1816)."""
+
+ALLIANCE_FIRST_YEAR = 1815
+"""Earliest year a COW 4.1 alliance or membership starts (the 1815 settlement)."""
 
 TYPES = ("defense", "neutrality", "nonaggression", "entente")
 """COW's alliance type flags, strongest first (as in the official files)."""
@@ -111,6 +118,8 @@ class COWAlliance(Source):
   note      = {Data: Correlates of War Formal Alliances, version 4.1}
 }"""
     citation_keys = ("gibler_alliances_2009",)
+    min_rows = 1000
+    """The smaller official file (by member) has some 2,000 rows; the dyad-year summary some 120,000."""
 
     def missing_files(self, folder: Path) -> list[str]:
         """Either the official member file or the dyad-year summary will do."""
@@ -127,6 +136,8 @@ class COWAlliance(Source):
     def _load_official(self, folder: Path, ctx: IngestContext) -> LoadResult:
         frame = read_csv_checked(folder / MEMBER_FILE, MEMBER_REQUIRED, lowercase=True)
         result = LoadResult(rows_read=len(frame))
+        frame = quarantine_short_rows(frame, folder / MEMBER_FILE, ctx)
+        frame = self._bounded_member_rows(frame, ctx)
         frame = quarantine_duplicates(frame, list(frame.columns), MEMBER_FILE, ctx)
         by_alliance: dict[int, list[tuple[int, dict[str, Any]]]] = {}
         for idx, row in zip(frame.index, frame_records(frame)):
@@ -142,14 +153,24 @@ class COWAlliance(Source):
                 continue
             by_alliance.setdefault(aid, []).append((line, row))
         spells = []
+        in_alliances = set_aside = 0
         for aid, rows in by_alliance.items():
             eng, kept = self._alliance(aid, rows, ctx)
             if eng is not None:
                 result.engagements.append(eng)
                 spells.extend(kept)
+                in_alliances += len(rows)
+            else:  # one row quarantined for the whole alliance
+                set_aside += len(rows) - 1
+        result.accounted = {"member rows (in alliances)": in_alliances}
+        if set_aside:
+            result.accounted["member rows of quarantined alliances"] = set_aside
         if (folder / DYAD_YEARLY_FILE).is_file():
-            table = self._dyad_yearly(folder / DYAD_YEARLY_FILE, ctx)
-            result.rows_read += len(table)
+            before = len({(r.file, str(r.row)) for r in ctx.rejections})
+            read, table = self._dyad_yearly(folder / DYAD_YEARLY_FILE, ctx)
+            result.rows_read += read
+            quarantined = len({(r.file, str(r.row)) for r in ctx.rejections}) - before
+            result.accounted["dyad-years (table)"] = read - quarantined
         else:
             table = self._dyads_from_members(spells)
         result.tables = {"cow_alliance_dyad_year": table}
@@ -261,8 +282,14 @@ class COWAlliance(Source):
         out = out[["ccode1", "ccode2", "year", *flags]].sort_values(["ccode1", "ccode2", "year"])
         return out.astype("Int64").reset_index(drop=True)
 
-    def _dyad_yearly(self, path: Path, ctx: IngestContext) -> pd.DataFrame:
+    def _dyad_yearly(self, path: Path, ctx: IngestContext) -> tuple[int, pd.DataFrame]:
+        """Rows read and the table from the official dyad-yearly file."""
         frame = read_csv_checked(path, DYAD_YEARLY_REQUIRED, lowercase=True)
+        read = len(frame)
+        frame = quarantine_short_rows(frame, path, ctx)
+        year = pd.to_numeric(frame["year"], errors="coerce")
+        frame = pd.concat([frame[year <= 0], quarantine_years(frame[~(year <= 0)], {"year": True}, FIRST_YEAR,
+                                                              LAST_YEAR, DYAD_YEARLY_FILE, ctx)]).sort_index()
         cols = ["ccode1", "ccode2", "year", *TYPES]
         numeric = frame[cols].apply(pd.to_numeric, errors="coerce")
         bad = numeric[["ccode1", "ccode2", "year"]].isna().any(axis=1) | (numeric["year"] <= 0)
@@ -273,7 +300,21 @@ class COWAlliance(Source):
         good = good.rename(columns=SUMMARY_COLUMNS)
         for col in SUMMARY_COLUMNS.values():
             good[col] = (good[col] == 1).astype(int)
-        return self._finish_table(good.astype(int))
+        return read, self._finish_table(good.astype(int))
+
+    @staticmethod
+    def _bounded_member_rows(frame: pd.DataFrame, ctx: IngestContext) -> pd.DataFrame:
+        """Member rows whose years are within COW's coverage and whose membership does not end before it starts.
+
+        End years of 0, -9 or blank mean "still in force" and pass; the start year must be given.
+        """
+        years = {c: pd.to_numeric(frame[c], errors="coerce") for c in
+                 ("mem_st_year", "mem_end_year", "all_st_year", "all_end_year")}
+        check = pd.DataFrame({c: v.where(~(v <= 0)) if c != "mem_st_year" else frame[c] for c, v in years.items()})
+        check = quarantine_years(check, {"mem_st_year": False, "mem_end_year": False, "all_st_year": False,
+                                         "all_end_year": False}, ALLIANCE_FIRST_YEAR, LAST_YEAR, MEMBER_FILE, ctx)
+        check = quarantine_reversed(check, "mem_st_year", "mem_end_year", MEMBER_FILE, ctx)
+        return frame.loc[check.index]
 
     @classmethod
     def _dyads_from_members(cls, spells: list[tuple[int, int, int, int | None, dict[str, int]]]) -> pd.DataFrame:
@@ -299,6 +340,8 @@ class COWAlliance(Source):
     def _load_summary(self, folder: Path, ctx: IngestContext) -> LoadResult:
         frame = read_csv_checked(folder / SUMMARY_FILE, SUMMARY_REQUIRED, lowercase=True)
         result = LoadResult(rows_read=len(frame))
+        frame = quarantine_short_rows(frame, folder / SUMMARY_FILE, ctx)
+        frame = quarantine_years(frame, {"year": True}, FIRST_YEAR, LAST_YEAR, SUMMARY_FILE, ctx)
         cols = list(SUMMARY_REQUIRED)
         numeric = frame[cols].apply(pd.to_numeric, errors="coerce")
         key_ok = numeric[["ccode1", "ccode2", "year"]].notna().all(axis=1)
@@ -320,7 +363,8 @@ class COWAlliance(Source):
         pair = good[["ccode1", "ccode2"]]
         undirected = good.assign(low=pair.min(axis=1), high=pair.max(axis=1))
         undirected = undirected.groupby(["low", "high", "year"], as_index=False)[flags].max()
-        last_year = int(good["year"].max()) if len(good) else LAST_YEAR
+        last_year = min(int(good["year"].max()), LAST_YEAR) if len(good) else LAST_YEAR
+        before = len(ctx.rejections)
         for kind, col in SUMMARY_COLUMNS.items():
             rows = undirected[undirected[col] == 1].sort_values(["low", "high", "year"])
             if rows.empty:
@@ -334,6 +378,9 @@ class COWAlliance(Source):
                                        last_year, ctx)
                 if eng is not None:
                     result.engagements.append(eng)
+        # every dyad-year kept is in the table (and in a spell); a spell quarantined whole counts as one
+        # quarantined record, so one of its rows is accounted for there
+        result.accounted = {"dyad-years (table and spells)": len(good) - (len(ctx.rejections) - before)}
         return result
 
     def _dyad_spell(self, kind: str, low: int, high: int, first: int, last: int, last_year: int,
