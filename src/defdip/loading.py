@@ -173,7 +173,7 @@ _PR_SET_PDEATHSIG = 1
 """prctl option: the signal the kernel sends this process when its parent exits (Linux)."""
 
 
-def _die_with(parent: int) -> None:
+def worker_init(parent: int) -> None:
     """Worker initializer: end this worker when the build process that forked it ends, however it ends.
 
     On Linux the kernel kills the worker (prctl PDEATHSIG) as soon as the parent dies, even while the
@@ -258,7 +258,7 @@ class Loader:
         _JOBS.update({sid: (source, folder_root / source.folder) for sid, source in sources.items()})
         try:
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_die_with, initargs=(os.getpid(),))
+                                            initializer=worker_init, initargs=(os.getpid(),))
             for _folder, ids in sorted(groups.items(), key=lambda g: (-_folder_cost(g[0]), g[1][0])):
                 future = self.pool.submit(_load_group, ids)
                 self.groups[future] = ids
