@@ -456,9 +456,11 @@ _YEAR_AT_IMPORT = _dt.date.today().year
 """A year that is never after next year (asking the clock for every cell is a cost of its own)."""
 
 
-def whole_year(value: Any, first: int) -> int | None:
-    """A whole year from ``first`` (the start of the dataset's domain) to next year, else None."""
+def whole_year(value: Any, first: int, last: int | None = None) -> int | None:
+    """A whole year from ``first`` (the start of the dataset's domain) to ``last`` (default next year), else None."""
     year = as_int(value)
+    if last is not None:
+        return year if year is not None and first <= year <= last else None
     return year if year is not None and first <= year and (year <= _YEAR_AT_IMPORT
                                                            or year <= last_plausible_year()) else None
 
@@ -506,9 +508,15 @@ def quarantine_reversed(frame: pd.DataFrame, start: str, end: str, file: str, ct
     return frame[~bad]
 
 
-def impossible_year(value: Any, first: int) -> str:
+def impossible_year(value: Any, first: int, last: int | None = None) -> str:
     """The quarantine reason for a year :func:`whole_year` refuses (one wording for every source)."""
-    return f"impossible year {value!r}: expected a whole year between {first} and {last_plausible_year()}"
+    return (f"impossible year {value!r}: expected a whole year between {first} and "
+            f"{last_plausible_year() if last is None else last}")
+
+
+def quarantined_rows(ctx: IngestContext) -> int:
+    """Distinct rows (file and row) quarantined so far: what ``LoadResult.accounted`` is balanced against."""
+    return len({(r.file, str(r.row)) for r in ctx.rejections})
 
 
 def read_date(year: Any, month: Any, day: Any, label: str, notes: list[str], *,

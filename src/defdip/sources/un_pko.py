@@ -71,8 +71,8 @@ from typing import Any
 import pandas as pd
 
 from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, frame_records, frame_rows,
-                                 impossible_year, quarantine_duplicates, quarantine_short_rows, read_csv_checked, slug,
-                                 whole_year)
+                                 impossible_year, present_year, quarantine_duplicates, quarantine_short_rows,
+                                 quarantined_rows, read_csv_checked, slug, whole_year)
 
 PKO_FILE = "un_pko_contributions_country_year_mission.csv"
 FRONT_FILE = "geopko_v2.3_frontmap_location_year.csv"
@@ -196,6 +196,8 @@ class UNPeacekeepingContributions(Source):
                   by country and mission, 2010--2021}
 }"""
     citation_keys = ("un_dpo_contributions",)
+    min_rows = 10000
+    """The file has some 57,000 country-mission-years."""
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         path = Path(folder) / PKO_FILE
@@ -209,14 +211,16 @@ class UNPeacekeepingContributions(Source):
         # per-value lookups (the file has few distinct years and figures) rather than cell by cell
         columns = ("Year", "Country", "Mission", "Total", "Female", "Male")
         cells = {c: frame[c].to_numpy(dtype=object).tolist() for c in columns}
-        year_of = {v: whole_year(v, FIRST_YEAR) for v in set(cells["Year"])}
+        year_of = {v: whole_year(v, FIRST_YEAR, present_year()) for v in set(cells["Year"])}
+        nobody = 0
         number_of = {v: as_float(v) for c in ("Total", "Female", "Male") for v in set(cells[c])}
         for idx, *raw in zip(frame.index.tolist(), *cells.values()):
             row = dict(zip(columns, raw))
             line = int(idx) + 2
             year = year_of[row["Year"]]
             if year is None:
-                ctx.reject(PKO_FILE, line, "Year", row["Year"], impossible_year(row["Year"], FIRST_YEAR))
+                ctx.reject(PKO_FILE, line, "Year", row["Year"],
+                           impossible_year(row["Year"], FIRST_YEAR, present_year()))
                 continue
             country, mission = row["Country"], row["Mission"].upper()
             if not country or not mission:
@@ -237,6 +241,7 @@ class UNPeacekeepingContributions(Source):
                 continue
             seen[key] = line
             if figures["Total"] == 0:
+                nobody += 1
                 continue  # listed, but nobody deployed that year: not a deployment
             contributor = ctx.resolve(country, year)
             if contributor is None:
@@ -283,6 +288,7 @@ class UNPeacekeepingContributions(Source):
         for col in ("total", "female", "male"):
             pko[col] = pko[col].astype("float64")
         result.tables = {"pko_contributions": pko}
+        result.accounted = {"kept": len(result.engagements), "listed with nobody deployed": nobody}
         return result
 
 
@@ -349,6 +355,8 @@ class GeoPKO(Source):
   note    = {Data: Geo-PKO version 2.3, \\url{https://pcr.uu.se/data/geo-pko}}
 }"""
     citation_keys = ("cil_geopko_2020",)
+    min_rows = 2000
+    """The two location-year files have some 7,400 and 4,000 rows."""
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         folder = Path(folder)
@@ -375,10 +383,14 @@ class GeoPKO(Source):
             for idx, m, y in zip(frame.index, frame["mission"], frame["year"]):
                 first_line[(m, y)] = (file, int(idx) + 2)
 
+        valid = len(front) + len(tcc)
+        row_stage = quarantined_rows(ctx)
         for key in sorted(set(by_key_loc) | set(by_key_tcc)):
             eng = self._engagement(key, by_key_loc.get(key, []), by_key_tcc.get(key, []), first_line[key], ctx)
             if eng is not None:
                 result.engagements.append(eng)
+        # rows are aggregated into mission-years; one quarantined whole is quarantined at one of its rows
+        result.accounted = {"rows aggregated into mission-years": valid - (quarantined_rows(ctx) - row_stage)}
         table = pd.DataFrame(
             [{k: loc[k] for k in ("mission", "year", "host", "location", "latitude", "longitude", "troops")}
              for loc in locations],
@@ -395,9 +407,9 @@ class GeoPKO(Source):
         years = []
         for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2
-            year = whole_year(row["year"], FIRST_YEAR)
+            year = whole_year(row["year"], FIRST_YEAR, present_year())
             if year is None:
-                ctx.reject(file, line, "year", row["year"], impossible_year(row["year"], FIRST_YEAR))
+                ctx.reject(file, line, "year", row["year"], impossible_year(row["year"], FIRST_YEAR, present_year()))
                 continue
             if not row["mission"]:
                 ctx.reject(file, line, "mission", "", "row without a mission")

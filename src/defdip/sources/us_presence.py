@@ -41,8 +41,10 @@ Hosts
 
 Bad rows: a row with more or fewer fields than the header (a truncated file), exact
 duplicates and a second row for the same code, name and year are quarantined (the first is
-kept); a year that is not a whole year between 1900 and next year, a missing code or a
-negative troop count quarantines the row with the field.
+kept); a year that is not a whole year between 1950 (the series' start) and this year, a missing
+code or a negative troop count quarantines the row with the field. ``accounted`` says where the other
+rows went: into a host's yearly series (and spells), the base lists, or set aside as the United States
+itself or personnel afloat or unidentified without troops.
 
 Reference table ``us_troops``: ``ccode``, ``year``, ``troops``, ``army``, ``navy``,
 ``air_force``, ``marine_corps`` -- every state-year of troopdata whose host resolves to a
@@ -53,20 +55,22 @@ state under two codes added up; ``NA`` stays missing).
 from __future__ import annotations
 
 from pathlib import Path
+from collections import Counter
 from typing import Any
 
 import pandas as pd
 
 from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, as_int, find_code, frame_records,
-                                 impossible_year, quarantine_duplicates, quarantine_short_rows, read_csv_checked, slug,
-                                 whole_year)
+                                 impossible_year, present_year, quarantine_duplicates, quarantine_short_rows,
+                                 quarantined_rows, read_csv_checked, slug, whole_year)
 
 TROOP_FILE = "troopdata.csv"
 BASE_FILE = "basedata.csv"
 TROOP_REQUIRED = ("countryname", "ccode", "year", "troops", "army", "navy", "air_force", "marine_corps")
 BASE_REQUIRED = ("countryname", "ccode", "basename", "lat", "lon", "base", "lilypad", "fundedsite")
 BRANCHES = ("army", "navy", "air_force", "marine_corps")
-FIRST_YEAR = 1900
+FIRST_YEAR = 1950
+"""troopdata's series begins in 1950; a later year than this one is a typo or a coded blank."""
 BASE_LIST_YEAR = 2018
 """The base list describes the network of the late 2010s (troopdata documents it as running through 2018)."""
 
@@ -159,6 +163,8 @@ class USMilitaryPresence(Source):
                 "Vine, David. 2015. Base Nation. New York: Metropolitan Books.")
     bibtex = ALLEN_BIB + "\n\n" + VINE_BIB
     citation_keys = ("allen_flynn_machain_2022", "vine_2015_base_nation")
+    min_rows = 5000
+    """troopdata has some 15,000 country-years and the base list some 700 sites."""
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         folder = Path(folder)
@@ -172,27 +178,35 @@ class USMilitaryPresence(Source):
         troops = quarantine_duplicates(troops, ["ccode", "countryname", "year"], TROOP_FILE, ctx)
         bases = quarantine_duplicates(bases, list(bases.columns), BASE_FILE, ctx)
 
-        series, last_year, table = self._troop_rows(troops, finder, usa, ctx)
+        fates: Counter[str] = Counter()
+        series, last_year, table = self._troop_rows(troops, finder, usa, ctx, fates)
+        row_stage = quarantined_rows(ctx)
         for host_key, years in sorted(series.items()):
             for spell in self._spells(years):
                 eng = self._spell_engagement(host_key, spell, years, last_year, finder, usa, ctx)
                 if eng is not None:
                     result.engagements.append(eng)
-        result.engagements += self._base_engagements(bases, finder, usa, ctx)
+        # a spell quarantined whole is quarantined at one of its rows, counted above as in a series: that row
+        # is accounted for by the quarantine instead (the same for a base list, below)
+        fates["troop rows in yearly series"] -= quarantined_rows(ctx) - row_stage
+        result.engagements += self._base_engagements(bases, finder, usa, ctx, fates)
         result.tables = {"us_troops": table}
+        result.accounted = {k: v for k, v in sorted(fates.items()) if v}
         return result
 
     # ------------------------------------------------------------------ troops
-    def _troop_rows(self, frame: pd.DataFrame, finder: _HostFinder, usa: Any, ctx: IngestContext):
+    def _troop_rows(self, frame: pd.DataFrame, finder: _HostFinder, usa: Any, ctx: IngestContext,
+                    fates: Counter[str]):
         """Yearly troops per host, the last year of the file, and the us_troops table."""
         series: dict[str, dict[int, dict[str, Any]]] = {}
         state_rows: dict[tuple[int, int], dict[str, Any]] = {}
         last_year = None
         for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2
-            year = whole_year(row["year"], FIRST_YEAR)
+            year = whole_year(row["year"], FIRST_YEAR, present_year())
             if year is None:
-                ctx.reject(TROOP_FILE, line, "year", row["year"], impossible_year(row["year"], FIRST_YEAR))
+                ctx.reject(TROOP_FILE, line, "year", row["year"],
+                           impossible_year(row["year"], FIRST_YEAR, present_year()))
                 continue
             name = "" if pd.isna(row["countryname"]) else str(row["countryname"]).strip()
             code = as_int(row["ccode"])
@@ -206,6 +220,7 @@ class USMilitaryPresence(Source):
             last_year = year if last_year is None else max(last_year, year)
             polity, lenient = finder.quiet(code, name, year)
             if polity is not None and (polity.id == usa.id or polity.part_of == usa.id):
+                fates["troop rows of the United States and its territories"] += 1
                 continue  # the United States and its territories are not abroad
             branches = {b: as_float(row[b]) for b in BRANCHES}
             if polity is not None and not lenient and polity.kind == "state" and polity.ccode is not None:
@@ -217,6 +232,8 @@ class USMilitaryPresence(Source):
             if name.lower() in NOT_A_HOST:
                 if count:
                     ctx.reject(TROOP_FILE, line, "countryname", name, NOT_A_HOST[name.lower()])
+                else:
+                    fates["troop rows afloat or unidentified, without troops"] += 1
                 continue
             host_key = polity.id if polity is not None else f"?{name or code}"
             years = series.setdefault(host_key, {})
@@ -224,6 +241,7 @@ class USMilitaryPresence(Source):
             if count is not None:
                 entry["troops"] = (entry["troops"] or 0) + count
             entry["lines"].append(line)
+            fates["troop rows in yearly series"] += 1
             entry["names"].add(name)
             if code is not None:
                 entry["codes"].add(code)
@@ -309,7 +327,8 @@ class USMilitaryPresence(Source):
         return ctx.engagement(data, TROOP_FILE, line)
 
     # ------------------------------------------------------------------ bases
-    def _base_engagements(self, frame: pd.DataFrame, finder: _HostFinder, usa: Any, ctx: IngestContext):
+    def _base_engagements(self, frame: pd.DataFrame, finder: _HostFinder, usa: Any, ctx: IngestContext,
+                          fates: Counter[str]):
         groups: dict[str, dict[str, Any]] = {}
         for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2
@@ -325,7 +344,9 @@ class USMilitaryPresence(Source):
                 continue
             polity, _ = finder.quiet(code, name, BASE_LIST_YEAR)
             if polity is not None and (polity.id == usa.id or polity.part_of == usa.id):
+                fates["sites in the United States and its territories"] += 1
                 continue
+            fates["sites in base lists"] += 1
             key = polity.id if polity is not None else f"?{name or code}"
             group = groups.setdefault(key, {"line": line, "code": code, "name": name, "sites": []})
             kinds = [k for k in ("base", "lilypad", "fundedsite") if as_int(row[k]) == 1]
@@ -334,6 +355,7 @@ class USMilitaryPresence(Source):
                                    "type": {"base": "base", "lilypad": "lilypad", "fundedsite": "funded_site"}
                                    .get(kinds[0]) if kinds else None})
         out = []
+        row_stage = quarantined_rows(ctx)
         for key, group in sorted(groups.items()):
             if key == UNIDENTIFIED_ID:
                 ctx.reject(BASE_FILE, group["line"], "countryname", group["name"],
@@ -373,6 +395,7 @@ class USMilitaryPresence(Source):
             eng = ctx.engagement(data, BASE_FILE, group["line"])
             if eng is not None:
                 out.append(eng)
+        fates["sites in base lists"] -= quarantined_rows(ctx) - row_stage
         return out
 
 

@@ -20,8 +20,8 @@ Reading rules
       Islands, Wake Island...) is not a visit abroad: it is quarantined with that reason.
     * An unresolved host is counted in ``unresolved``; the visit is kept (the United States
       is always a participant) and the text is listed in ``attributes["unresolved"]``.
-    * A start or end year that is not a whole year between 1900 and next year quarantines
-      the row, naming the field. An impossible month or day is dropped (the date keeps the
+    * A start or end year that is not a whole year within the list's coverage (1992-2012)
+      quarantines the row, naming the field. An impossible month or day is dropped (the date keeps the
       precision still valid) and an end date before the start is dropped; both corrections
       are listed in ``attributes["date_notes"]``.
     * An exact duplicate row is quarantined (the first copy is kept).
@@ -37,13 +37,15 @@ import pandas as pd
 
 from defdip.errors import SourceFormatError
 from defdip.sources.base import (IngestContext, LoadResult, Source, as_text, frame_records, impossible_year,
-                                 precision_of, read_date, require_columns, whole_year)
+                                 precision_of, present_year, read_date, require_columns, require_rows, whole_year)
 
 VISITS_FILE = "visits.xls"
 SHEET = "Sheet1"
 REQUIRED = ("Title", "Name", "Start Day", "Start Month", "Start Year", "City Visited", "State Visit", "End Day",
             "End Month", "End Year")
-FIRST_YEAR = 1900
+FIRST_YEAR = 1992
+LAST_YEAR = 2012
+"""The list's coverage: a year outside it is a typo or a coded blank, quarantined."""
 
 HOST_FIXES: dict[str, tuple[str, str | None]] = {
     "GNL": ("GRL", None),  # typo in the file: the row's city is Narsarsuaq, Greenland
@@ -72,6 +74,7 @@ def read_sheet(path: Path) -> pd.DataFrame:
         raise SourceFormatError(f"{path.name}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     require_columns(frame, REQUIRED, path.name)
+    require_rows(frame.dropna(how="all"), path)
     return frame
 
 
@@ -97,6 +100,8 @@ class USDefenseVisits(Source):
                 "the troopdata repository, https://github.com/meflynn/troopdata. Origin of the list undocumented.")
     bibtex = TROOPDATA_BIB
     citation_keys = ("flynn_troopdata_visits",)
+    min_rows = 300
+    """The list has 377 visits."""
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         path = Path(folder) / VISITS_FILE
@@ -121,9 +126,10 @@ class USDefenseVisits(Source):
     def _engagement(self, row: dict[str, Any], line: int, usa: Any, ctx: IngestContext):
         years = {}
         for field in ("Start Year", "End Year"):
-            value = whole_year(row[field], FIRST_YEAR)
+            value = whole_year(row[field], FIRST_YEAR, min(LAST_YEAR, present_year()))
             if value is None:
-                ctx.reject(VISITS_FILE, line, field, text(row[field]), impossible_year(text(row[field]), FIRST_YEAR))
+                ctx.reject(VISITS_FILE, line, field, text(row[field]),
+                           impossible_year(text(row[field]), FIRST_YEAR, min(LAST_YEAR, present_year())))
                 return None
             years[field] = value
         notes: list[str] = []
