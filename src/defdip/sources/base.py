@@ -508,6 +508,39 @@ def quarantine_reversed(frame: pd.DataFrame, start: str, end: str, file: str, ct
     return frame[~bad]
 
 
+def read_reference_csv(path: Path, required: tuple[str, ...] | list[str], ctx: IngestContext, *, first: int,
+                       last: int, years: dict[str, bool] | None = None, dates: tuple[str, ...] = (),
+                       span: tuple[str, str] | None = None, key: list[str] | None = None,
+                       **kwargs: Any) -> tuple[pd.DataFrame, int]:
+    """One reference file (a state list, a dyad-year file) read with every row checked; (rows kept, rows read).
+
+    In order, each failure quarantining the row with its line and field: the field count (a truncated row),
+    ``dates`` (ISO ``YYYY-MM-DD`` columns, read as their year) and ``years`` (column -> must be filled) within
+    ``first`` to ``last`` (the source's coverage; never past this year), ``span`` (start, end columns) not
+    reversed, and duplicates on ``key`` (default: exact duplicates only).
+    """
+    path = Path(path)
+    frame = read_csv_checked(path, tuple(required), **kwargs)
+    read = len(frame)
+    frame = quarantine_short_rows(frame, path, ctx)
+    check = pd.DataFrame(index=frame.index)
+    for col in dates:
+        text = frame[col].astype("string").str.strip()
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        bad = parsed.isna() & text.notna() & (text != "")
+        for idx in frame.index[bad]:
+            ctx.reject(path.name, _line(idx), col, frame.at[idx, col], "not a date (expected YYYY-MM-DD)")
+        check, frame = check[~bad].assign(**{col: parsed[~bad].dt.year}), frame[~bad]
+    check = check.assign(**{col: frame[col] for col in years or {}})
+    required_years = {**{c: True for c in dates}, **(years or {})}
+    check = quarantine_years(check, required_years, first, last, path.name, ctx)
+    if span:
+        check = quarantine_reversed(check, span[0], span[1], path.name, ctx)
+    frame = frame.loc[check.index]
+    frame = quarantine_duplicates(frame, key or list(frame.columns), path.name, ctx)
+    return frame, read
+
+
 def impossible_year(value: Any, first: int, last: int | None = None) -> str:
     """The quarantine reason for a year :func:`whole_year` refuses (one wording for every source)."""
     return (f"impossible year {value!r}: expected a whole year between {first} and "

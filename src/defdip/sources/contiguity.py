@@ -6,6 +6,10 @@ years styear/endyear) that panels use for the ``conttype`` control. Reads the ma
 file as peacesciencer publishes it (``cow_contdir_v3.2.csv``: ccode1, ccode2, conttype, stdate,
 enddate in ISO dates) or COW's own ``contdirs.csv`` (statelno, statehno, conttype, begin, end as
 yyyymm), whichever is present.
+
+Bad rows are quarantined with line and field: a row with more or fewer fields than the header, an
+exact duplicate, a missing code or date, a conttype outside 0-5, a year outside 1816-2016 and a
+spell that ends before it starts.
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from pathlib import Path
 import pandas as pd
 
 from defdip.errors import SourceFormatError
-from defdip.sources.base import Download, IngestContext, LoadResult, Source, read_text_csv, require_columns
+from defdip.sources.base import (Download, IngestContext, LoadResult, Source, quarantine_duplicates,
+                                 quarantine_reversed, quarantine_short_rows, quarantine_years, read_csv_checked)
+
+FIRST_YEAR = 1816
+LAST_YEAR = 2016
+"""Direct Contiguity v3.2 covers 1816-2016."""
 
 BIB = """@article{stinnett_etal2002,
   author = {Stinnett, Douglas M. and Tir, Jaroslav and Schafer, Philip and Diehl, Paul F. and Gochman, Charles},
@@ -44,6 +53,8 @@ class Contiguity(Source):
                 "Project Direct Contiguity Data, Version 3. Conflict Management and Peace Science 19(2): 59-67.")
     bibtex = BIB
     citation_keys = ("stinnett_etal2002",)
+    min_rows = 1000
+    """Some 1,870 contiguity spells."""
     kind = "reference"
 
     def missing_files(self, folder: Path) -> list[str]:
@@ -54,15 +65,17 @@ class Contiguity(Source):
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         path = folder / "cow_contdir_v3.2.csv"
         if path.is_file():
-            raw = read_text_csv(path)
-            require_columns(raw, ["ccode1", "ccode2", "conttype", "stdate", "enddate"], path)
+            raw = read_csv_checked(path, ("ccode1", "ccode2", "conttype", "stdate", "enddate"))
+            read = len(raw)
+            raw = quarantine_duplicates(quarantine_short_rows(raw, path, ctx), list(raw.columns), path.name, ctx)
             start = pd.to_datetime(raw["stdate"], errors="coerce")
             end = pd.to_datetime(raw["enddate"], errors="coerce")
             a, b = raw["ccode1"], raw["ccode2"]
         else:
             path = folder / "contdirs.csv"
-            raw = read_text_csv(path)
-            require_columns(raw, ["statelno", "statehno", "conttype", "begin", "end"], path)
+            raw = read_csv_checked(path, ("statelno", "statehno", "conttype", "begin", "end"))
+            read = len(raw)
+            raw = quarantine_duplicates(quarantine_short_rows(raw, path, ctx), list(raw.columns), path.name, ctx)
             start = pd.to_datetime(raw["begin"].astype(str) + "01", format="%Y%m%d", errors="coerce")
             end = pd.to_datetime(raw["end"].astype(str) + "01", format="%Y%m%d", errors="coerce")
             a, b = raw["statelno"], raw["statehno"]
@@ -76,14 +89,17 @@ class Contiguity(Source):
         bad = frame[["ccode1", "ccode2", "conttype", "styear", "endyear"]].isna().any(axis=1) | \
             ~frame["conttype"].isin([0, 1, 2, 3, 4, 5])
         for idx in frame.index[bad]:
-            ctx.reject(path.name, int(idx) + 2, "ccode1/ccode2/conttype/dates", raw.iloc[idx].to_dict(),
+            ctx.reject(path.name, int(idx) + 2, "ccode1/ccode2/conttype/dates", raw.loc[idx].to_dict(),
                        "missing code, date or conttype outside 0-5")
         frame = frame[~bad].copy()
+        frame = quarantine_years(frame, {"styear": True, "endyear": True}, FIRST_YEAR, LAST_YEAR, path.name, ctx)
+        frame = quarantine_reversed(frame, "stdate", "enddate", path.name, ctx)
         if frame.empty:
             raise SourceFormatError(f"{path}: no usable contiguity records")
         for col in ("ccode1", "ccode2", "conttype", "styear", "endyear"):
             frame[col] = frame[col].round().astype("Int32")
-        return LoadResult(tables={"cow_contiguity": frame.reset_index(drop=True)}, rows_read=len(raw))
+        return LoadResult(tables={"cow_contiguity": frame.reset_index(drop=True)}, rows_read=read,
+                          accounted={"rows in the table": len(frame)})
 
 
 SOURCES = [Contiguity()]

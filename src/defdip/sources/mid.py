@@ -7,6 +7,11 @@ variable, COW state codes, ``ccode1 < ccode2``). Exported from R with
 ``write.csv(peacesciencer::gml_mid_ddydisps, "gml_mid_ddydisps.csv")`` and so on; the official
 releases (internationalconflict.ua.edu for GML, correlatesofwar.org for MID 5) ship the participant
 and incident files from which peacesciencer builds these.
+
+Every row is checked (:func:`defdip.sources.base.read_reference_csv`): a row with more or fewer
+fields than the header, a year outside the release's coverage (1816-2010 for GML, 1816-2014 for
+COW), a participant ending before it starts, a repeated dispute-dyad-year or dispute, a missing
+code and a state in dispute with itself are quarantined with line and field.
 """
 
 from __future__ import annotations
@@ -15,7 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from defdip.sources.base import IngestContext, LoadResult, Source, read_text_csv, require_columns
+from defdip.sources.base import IngestContext, LoadResult, Source, read_reference_csv
+
+FIRST_YEAR = 1816
+GML_LAST_YEAR = 2010
+"""GML MID 2.2.1 covers 1816-2010."""
+COW_LAST_YEAR = 2014
+"""COW MID 5.0 covers 1816-2014."""
 
 GML_BIB = """@article{gibler_miller_little2016,
   author = {Gibler, Douglas M. and Miller, Steven V. and Little, Erin K.},
@@ -60,13 +71,16 @@ def _numeric(frame: pd.DataFrame, keep_float: tuple[str, ...] = ()) -> pd.DataFr
     return out
 
 
-def _dyad_file(path: Path, prefix: str, ctx: IngestContext) -> pd.DataFrame:
-    frame = read_text_csv(path)
-    require_columns(frame, DYAD_COLS + [f"{prefix}midonset", f"{prefix}midongoing"], path)
+def _dyad_file(path: Path, prefix: str, last: int, ctx: IngestContext) -> tuple[pd.DataFrame, int]:
+    """The non-directed dispute-year file, rows checked; (rows kept, rows read)."""
+    frame, read = read_reference_csv(path, DYAD_COLS + [f"{prefix}midonset", f"{prefix}midongoing"], ctx,
+                                     first=FIRST_YEAR, last=last, years={"year": True},
+                                     key=["dispnum", "ccode1", "ccode2", "year"])
     frame = _numeric(frame)
-    bad = frame[["ccode1", "ccode2", "year"]].isna().any(axis=1)
+    bad = frame[["ccode1", "ccode2"]].isna().any(axis=1) | (frame["ccode1"] == frame["ccode2"])
     for idx in frame.index[bad]:
-        ctx.reject(path.name, int(idx) + 2, "ccode1/ccode2/year", "", "missing state code or year")
+        ctx.reject(path.name, int(idx) + 2, "ccode1/ccode2", f"{frame.at[idx, 'ccode1']}/{frame.at[idx, 'ccode2']}",
+                   "missing state code, or a state in dispute with itself")
     frame = frame[~bad]
     # keep the non-directed convention ccode1 < ccode2 with per-state columns swapped along
     swap = frame["ccode1"] > frame["ccode2"]
@@ -74,7 +88,14 @@ def _dyad_file(path: Path, prefix: str, ctx: IngestContext) -> pd.DataFrame:
         pairs = [(c[:-1] + "1", c[:-1] + "2") for c in frame.columns if c.endswith("1") and c[:-1] + "2" in frame]
         for a, b in pairs:
             frame.loc[swap, [a, b]] = frame.loc[swap, [b, a]].to_numpy()
-    return frame.sort_values(["ccode1", "ccode2", "year", "dispnum"]).reset_index(drop=True)
+    return frame.sort_values(["ccode1", "ccode2", "year", "dispnum"]).reset_index(drop=True), read
+
+
+def _disputes(path: Path, last: int, ctx: IngestContext) -> tuple[pd.DataFrame, int]:
+    """The dispute-level file, rows checked; (rows kept, rows read)."""
+    frame, read = read_reference_csv(path, DISP_COLS, ctx, first=FIRST_YEAR, last=last, years={"styear": True},
+                                     key=["dispnum"])
+    return _numeric(frame).reset_index(drop=True), read
 
 
 class GmlMid(Source):
@@ -91,22 +112,24 @@ class GmlMid(Source):
                 "Dispute (MID) Dataset, 1816-2001. International Studies Quarterly 60(4): 719-730.")
     bibtex = GML_BIB
     citation_keys = ("gibler_miller_little2016",)
+    min_rows = 5000
+    """Some 9,300 dispute-years and 2,200 disputes (and 5,200 participant rows)."""
     kind = "reference"
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
-        dyads = _dyad_file(folder / "gml_mid_ddydisps.csv", "gml", ctx)
-        path = folder / "gml_mid_disps.csv"
-        disps = read_text_csv(path)
-        require_columns(disps, DISP_COLS, path)
-        tables = {"gml_mid_dyad_year": dyads, "gml_mid_disps": _numeric(disps)}
-        rows = len(dyads) + len(disps)
+        dyads, rows = _dyad_file(folder / "gml_mid_ddydisps.csv", "gml", GML_LAST_YEAR, ctx)
+        disps, read = _disputes(folder / "gml_mid_disps.csv", GML_LAST_YEAR, ctx)
+        tables = {"gml_mid_dyad_year": dyads, "gml_mid_disps": disps}
+        rows += read
         part = folder / "gml_part.csv"
         if part.is_file():
-            frame = read_text_csv(part)
-            require_columns(frame, ["dispnum", "ccode", "styear", "endyear", "sidea"], part)
-            tables["gml_mid_part"] = _numeric(frame)
-            rows += len(frame)
-        return LoadResult(tables=tables, rows_read=rows)
+            frame, read = read_reference_csv(part, ["dispnum", "ccode", "styear", "endyear", "sidea"], ctx,
+                                             first=FIRST_YEAR, last=GML_LAST_YEAR,
+                                             years={"styear": True, "endyear": True}, span=("styear", "endyear"))
+            tables["gml_mid_part"] = _numeric(frame).reset_index(drop=True)
+            rows += read
+        return LoadResult(tables=tables, rows_read=rows,
+                          accounted={"rows in tables": sum(len(t) for t in tables.values())})
 
 
 class CowMid(Source):
@@ -122,15 +145,15 @@ class CowMid(Source):
                 "Conflict Management and Peace Science 39(4): 470-482.")
     bibtex = COW_MID_BIB
     citation_keys = ("palmer_etal2022mid5",)
+    min_rows = 5000
+    """Some 10,200 dispute-years and 2,400 disputes."""
     kind = "reference"
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
-        dyads = _dyad_file(folder / "cow_mid_ddydisps.csv", "cow", ctx)
-        path = folder / "cow_mid_disps.csv"
-        disps = read_text_csv(path)
-        require_columns(disps, DISP_COLS, path)
-        return LoadResult(tables={"cow_mid_dyad_year": dyads, "cow_mid_disps": _numeric(disps)},
-                          rows_read=len(dyads) + len(disps))
+        dyads, rows = _dyad_file(folder / "cow_mid_ddydisps.csv", "cow", COW_LAST_YEAR, ctx)
+        disps, read = _disputes(folder / "cow_mid_disps.csv", COW_LAST_YEAR, ctx)
+        return LoadResult(tables={"cow_mid_dyad_year": dyads, "cow_mid_disps": disps}, rows_read=rows + read,
+                          accounted={"rows in tables": len(dyads) + len(disps)})
 
 
 SOURCES = [CowMid(), GmlMid()]

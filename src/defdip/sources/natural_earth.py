@@ -43,6 +43,10 @@ def read_countries(path: Path, ctx: IngestContext | None = None) -> pd.DataFrame
         raise SourceFormatError(f"{path}: expected a GeoJSON FeatureCollection of Admin-0 countries")
     rows, seen = [], set()
     for i, feature in enumerate(raw["features"]):
+        if not isinstance(feature, dict) or not isinstance(feature.get("properties") or {}, dict):
+            if ctx:
+                ctx.reject(path.name, i, "feature", str(feature)[:80], "not a GeoJSON feature with properties")
+            continue
         props = feature.get("properties") or {}
         geometry = feature.get("geometry")
         if i == 0 and not any(k in props for k in ("ISO_A3", "ADM0_A3")):
@@ -54,9 +58,10 @@ def read_countries(path: Path, ctx: IngestContext | None = None) -> pd.DataFrame
             if ctx:
                 ctx.reject(path.name, i, "ISO_A3", props.get("ISO_A3"), "no ISO3 code (ISO_A3, ISO_A3_EH, ADM0_A3)")
             continue
-        if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
             if ctx:
-                ctx.reject(path.name, i, "geometry", (geometry or {}).get("type"), "not a polygon")
+                kind = geometry.get("type") if isinstance(geometry, dict) else geometry
+                ctx.reject(path.name, i, "geometry", kind, "not a polygon")
             continue
         if iso3 in seen:
             if ctx:
@@ -100,10 +105,13 @@ class NaturalEarthCountries(Source):
   note = {Public domain. Made with Natural Earth}
 }"""
     kind = "reference"
+    min_rows = 100
+    """The 1:110m file has 177 country shapes."""
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         frame = read_countries(Path(folder) / FILE, ctx)
-        return LoadResult(engagements=[], tables={"ne_countries": frame}, rows_read=len(frame) + len(ctx.rejections))
+        return LoadResult(engagements=[], tables={"ne_countries": frame}, rows_read=len(frame) + len(ctx.rejections),
+                          accounted={"country shapes": len(frame)})
 
 
 SOURCES = [NaturalEarthCountries()]
