@@ -233,8 +233,12 @@ def read_text_csv(path: Path, *, expected: tuple[str, ...] | list[str] = (), all
     traceback; ``expected`` (the header columns the caller needs) goes into the empty-file message.
     A header without data rows is refused too (a truncated download is not a dataset that became
     empty) unless ``allow_empty``; so are bytes that are text in neither encoding (a binary file).
+    pandas would take the first column as an index when the first data row has one field more than
+    the header, shifting every column silently; ``index_col=False`` keeps the columns where the header
+    puts them (and :func:`quarantine_short_rows` finds the long row).
     """
     path = Path(path)
+    kwargs.setdefault("index_col", False)  # a first data row with one field too many must not become an index
     try:
         try:
             frame = pd.read_csv(path, encoding="utf-8", **kwargs)
