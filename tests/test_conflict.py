@@ -85,3 +85,30 @@ def test_cli_panel_and_model(full_store, tmp_path):
     assert res.exit_code == 0, res.output
     assert "not causal" in res.output
     assert set(pd.read_csv(table).term) >= {"atop_defense", "dca_any", "contig_land"}
+
+
+def test_arms_layer_only_with_the_full_register(full_store, monkeypatch):
+    from defdip import conflict
+
+    deals = conflict.sipri_deals(full_store)
+    assert deals > 0
+    names, notes = conflict.model_layers(full_store)
+    asked, asked_notes = conflict.model_layers(full_store, ["atop_defense", "arms_tiv"])
+    assert asked == ["atop_defense", "arms_tiv"]
+    if deals < conflict.SIPRI_FULL_MIN:  # the development sample: left out by default, with a warning
+        assert "arms_tiv" not in names and "atop_defense" in names
+        assert len(notes) == 1 and f"{deals:,} SIPRI deals" in notes[0] and "left out" in notes[0]
+        assert len(asked_notes) == 1 and "kept because it was asked for" in asked_notes[0]
+    monkeypatch.setattr(conflict, "SIPRI_FULL_MIN", deals)  # a register of this size counts as full
+    names, notes = conflict.model_layers(full_store)
+    assert "arms_tiv" in names and notes == []
+
+
+def test_default_model_says_what_it_leaves_out(result, full_store):
+    from defdip import conflict
+
+    if conflict.sipri_deals(full_store) < conflict.SIPRI_FULL_MIN:
+        assert "arms_tiv_any" not in set(result.table.term)
+        assert result.notes and "Warning: arms_tiv" in result.text
+    else:
+        assert "arms_tiv_any" in set(result.table.term) and not result.notes

@@ -17,7 +17,12 @@ dyad.
 
 Years: the intersection of the GML data (1816-2010), COW contiguity/majors (to 2016) and the general
 coverage of every included layer; with the default layers (ATOP defence pact, DCA, exercises, and
-arms transfers where the store has SIPRI) that is 1980-2010. ``--from``/``--to`` narrow it.
+arms transfers where the store has SIPRI's full register) that is 1980-2010. ``--from``/``--to`` narrow it.
+
+What the model uses is said in its text: ``arms_tiv`` enters the default model only when the store holds
+SIPRI's full trade register (at least :data:`SIPRI_FULL_MIN` deals; the full register has about 29,000).
+A store built from the 8% development sample would code nine in ten arms-transfer dyads as "no tie", so
+the default leaves the layer out and says so; asking for it by name keeps it, with the same warning.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ _GENERAL_COVERAGE = {"exercises": (1980, 2010), "visits": (1992, 2012)}
 _TERM = {"exercises": "exercises_any", "exercises_bilateral": "exercises_bilateral_any",
          "exercises_multilateral": "exercises_multilateral_any", "arms_tiv": "arms_tiv_any",
          "visits": "visits_any"}
+SIPRI_FULL_MIN = 25_000
+"""Fewest SIPRI deals a store must hold for ``arms_tiv`` to count as the full register (it has about 29,000
+deals, 1950 on; the development sample about 2,300)."""
 CONTROLS = ("contig_land", "major_dyad", "peaceyrs", "peaceyrs2", "peaceyrs3")
 NOTE = ("These are associations between defence-diplomacy ties and the onset of militarized disputes, not causal "
         "effects: ties are chosen by states that already expect (or fear) conflict, and the model has no design "
@@ -58,6 +66,8 @@ class ModelResult:
     onsets: int = 0
     dyads: int = 0
     layers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Warnings about what the model uses or leaves out (also at the end of ``text``)."""
 
 
 def _layer_list(layers: str | Iterable[str] | None) -> list[str]:
@@ -92,16 +102,52 @@ def _model_years(names: list[str], from_year: int | None, to_year: int | None) -
     return lo, hi
 
 
-def model_frame(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
-                layers: str | Iterable[str] | None = None) -> tuple[pd.DataFrame, list[str], tuple[int, int]]:
-    """The estimation sample: non-directed dyad-years with onset, regressors and controls."""
+def sipri_deals(store: str | Path | None = None) -> int:
+    """How many SIPRI deals the store holds (0 without SIPRI)."""
+    from defdip.store import connect, has_table
+
+    con = connect(store)
+    try:
+        if not has_table(con, "provenance"):
+            return 0
+        return int(con.execute("SELECT count(DISTINCT record_id) FROM provenance WHERE source = 'sipri'").fetchone()[0])
+    finally:
+        con.close()
+
+
+def _arms_note(deals: int) -> str:
+    return (f"arms_tiv: the store holds {deals:,} SIPRI deals, fewer than the {SIPRI_FULL_MIN:,} of the full "
+            "register (about 29,000): it is the development sample, so most arms-transfer dyads would read as "
+            "no tie")
+
+
+def model_layers(store: str | Path | None = None,
+                 layers: str | Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """The layers the model uses and the notes on them: the defaults the store can supply (``arms_tiv`` only
+    with SIPRI's full register), or the layers asked for (a warning when ``arms_tiv`` is the sample)."""
     names = _layer_list(layers)
+    notes: list[str] = []
     if layers is None:  # defaults: those the store can supply
         con = panels._open(store)
         try:
             names = [n for n in names if panels._available(n, con)]
         finally:
             con.close()
+    arms = [n for n in names if n.startswith("arms_")]
+    deals = sipri_deals(store) if arms else SIPRI_FULL_MIN
+    if deals < SIPRI_FULL_MIN:
+        if layers is None:
+            names = [n for n in names if n not in arms]
+            notes.append(_arms_note(deals) + "; left out of the default model (name it with --layers to force it)")
+        else:
+            notes.append(_arms_note(deals) + "; kept because it was asked for")
+    return names, notes
+
+
+def model_frame(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
+                layers: str | Iterable[str] | None = None) -> tuple[pd.DataFrame, list[str], tuple[int, int]]:
+    """The estimation sample: non-directed dyad-years with onset, regressors and controls."""
+    names, _ = model_layers(store, layers)
     lo, hi = _model_years(names, from_year, to_year)
     frame = panels.dyad_year(store, from_year=GML_FIRST, to_year=hi, layers=names + ["conttype", "cowmaj"])
     con = panels._open(store)
@@ -154,6 +200,7 @@ def mid_model(store: str | Path | None = None, *, from_year: int | None = None, 
     """Logit of GML MID onset on defence-diplomacy layers with controls (see the module docstring)."""
     import statsmodels.api as sm
 
+    _, notes = model_layers(store, layers)
     frame, terms, (lo, hi) = model_frame(store, from_year=from_year, to_year=to_year, layers=layers)
     if frame.empty or frame["onset"].sum() == 0:
         raise DefdipError(f"empty selection: no dyad-years with an observed onset in {lo}-{hi}")
@@ -177,13 +224,13 @@ def mid_model(store: str | Path | None = None, *, from_year: int | None = None, 
     rates = pd.DataFrame(rate_rows)
     n, onsets = len(frame), int(frame["onset"].sum())
     dyads = int(frame.groupby(["ccode1", "ccode2"]).ngroups)
-    text = _text(table, rates, n, onsets, dyads, lo, hi, dropped, fit)
+    text = _text(table, rates, n, onsets, dyads, lo, hi, dropped, fit, notes)
     return ModelResult(table=table, rates=rates, n=n, text=text, from_year=lo, to_year=hi, onsets=onsets,
-                       dyads=dyads, layers=terms)
+                       dyads=dyads, layers=terms, notes=notes)
 
 
 def _text(table: pd.DataFrame, rates: pd.DataFrame, n: int, onsets: int, dyads: int, lo: int, hi: int,
-          dropped: list[str], fit) -> str:
+          dropped: list[str], fit, notes: list[str]) -> str:
     lines = [f"GML MID onset, non-directed dyad-years {lo}-{hi}: logit, dyad-clustered standard errors",
              f"n = {n:,} dyad-years ({dyads:,} dyads), {onsets:,} onsets; pseudo R2 = {fit.prsquared:.3f}",
              "", f"{'term':<28}{'coef':>9}{'se':>9}{'z':>8}{'p':>8}{'odds ratio':>12}"]
@@ -195,7 +242,9 @@ def _text(table: pd.DataFrame, rates: pd.DataFrame, n: int, onsets: int, dyads: 
         lines.append(f"{r.term:<28}{r.tie:>5}{r.dyad_years:>12,}{r.onsets:>8,}{r.rate_per_1000:>8.2f}")
     if dropped:
         lines.append(f"\nDropped (no variation in the sample): {', '.join(dropped)}")
-    lines += ["", "Controls: contig_land = COW direct land/river contiguity; major_dyad = either state a COW major "
-              "power; peaceyrs, peaceyrs2 (/100), peaceyrs3 (/1000) = Carter-Signorino cubic in years since the "
-              "dyad's last dispute.", NOTE]
+    if notes:
+        lines += [""] + [f"Warning: {note}." for note in notes]
+    lines += ["", ("Controls: contig_land = COW direct land/river contiguity; major_dyad = either state a COW major "
+                   "power; peaceyrs, peaceyrs2 (/100), peaceyrs3 (/1000) = Carter-Signorino cubic in years since the "
+                   "dyad's last dispute."), NOTE]
     return "\n".join(lines)
