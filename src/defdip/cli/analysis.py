@@ -113,8 +113,8 @@ def model(
     from_year: int | None = FROM_OPT,
     to_year: int | None = TO_OPT,
     layers: str | None = typer.Option(None, "--layers", "-l",
-                                      help="Comma-separated layers (default: atop_defense,dca_any,exercises,arms_tiv "
-                                           "where available)."),
+                                      help="Comma-separated layers (default: atop_defense,dca_any,exercises, and arms_tiv "
+                                           "with SIPRI's full register)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the coefficient table (csv)."),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f", help="table (printed report), json or csv"),
     store: Path | None = STORE_OPT,
@@ -130,7 +130,8 @@ def model(
     if fmt is Fmt.json:
         print_json({"n": result.n, "onsets": result.onsets, "dyads": result.dyads, "from_year": result.from_year,
                     "to_year": result.to_year, "table": result.table.to_dict("records"),
-                    "rates": result.rates.to_dict("records"), "note": result.text.splitlines()[-1]})
+                    "rates": result.rates.to_dict("records"), "warnings": result.notes,
+                    "note": result.text.splitlines()[-1]})
     elif fmt is Fmt.csv:
         emit(result.table, fmt)
     else:
