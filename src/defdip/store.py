@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -28,6 +28,7 @@ from defdip.errors import DefdipError, RecordError, StoreError
 from defdip.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, load_genealogy, load_user_records, user_bibtex
 from defdip.model import Engagement
 from defdip.loading import Loaded, Loader, SourceReport, split_for_merge
+from defdip.matching import match_exercises, matches_frame, merge_duplicates
 from defdip.records import Chunk, assemble, chunk
 from defdip.sources import all_sources
 
@@ -44,33 +45,6 @@ class BuildReport:
     def as_dict(self) -> dict[str, Any]:
         return {"store": str(self.store), "engagements": self.engagements,
                 "sources": [vars(s) for s in self.sources]}
-
-
-def merge_duplicates(engagements: Iterable[Engagement]) -> list[Engagement]:
-    """Merge engagements that sources marked as the same event (equal ``match_key``).
-
-    The first one seen keeps its id and fields; the others add their provenance,
-    participants and sub-activities, so one event carries every source that saw it.
-    """
-    merged: dict[str, Engagement] = {}
-    out: list[Engagement] = []
-    for eng in engagements:
-        if eng.match_key is None:
-            out.append(eng)
-            continue
-        base = merged.get(eng.match_key)
-        if base is None:
-            merged[eng.match_key] = eng
-            out.append(eng)
-            continue
-        seen = {p.id for p in base.participants}
-        base.participants.extend(p for p in eng.participants if p.id not in seen)
-        base.provenance.extend(eng.provenance)
-        base.sub_activities = sorted(set(base.sub_activities) | set(eng.sub_activities))
-        for key, value in eng.attributes.items():  # details only the later source has are kept
-            base.attributes.setdefault(key, value)
-        base.attributes.setdefault("merged_ids", []).append(eng.id)
-    return out
 
 
 SCHEMA = """
@@ -281,6 +255,7 @@ def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
         loader.close()
 
         tick("writing store", total - 1, total)
+        matches = match_exercises(objects)  # cross-source pairs get one match_key, then merge
         merged = merge_duplicates(objects)
         all_ids = [e.id for e in merged] + list(chain.from_iterable(ch.ids for ch in chunks))
         if len(all_ids) != len(set(all_ids)):
@@ -308,6 +283,7 @@ def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
         _write(con, "quarantine", pd.DataFrame(quarantine, columns=["source", "file", "row", "field", "value",
                                                                     "reason"]).astype(str))
         _write(con, "unresolved", pd.DataFrame(unresolved, columns=["source", "name", "count"]))
+        _write(con, "exercise_matches", matches_frame(matches))
         _write(con, "meta", pd.DataFrame([
             {"key": "defdip_version", "value": __version__},
             {"key": "codebook_version", "value": codebook().version},

@@ -13,38 +13,51 @@ Conventions shared by the three loaders
 ---------------------------------------
 * Every exercise becomes one engagement, activity ``exercises``, instrument ``exercise``; every listed state is a
   ``participant`` (JME's host state, when coded, is a ``host``).
-* Dates: a day coded ``xx`` (unknown) gives month precision; a month unknown gives year precision. A day that does
-  not exist in its month (31 September) is dropped and the engagement kept at month precision, with the reason in
-  ``attributes['date_notes']``; an end before the start is dropped the same way. A missing or impossible start year
-  or month quarantines the row.
+* Attributes: what a source says of the exercise is kept under the source's id -- ``attributes.mme`` (name,
+  series, location, domains, purposes, focus, MMEID, ...), ``attributes.jme`` (names, types, reports, rows,
+  batches, ...), ``attributes.ru_exercises`` -- with the source's own dates as ``start``/``end`` ('1980-01-14',
+  '1980-01', '1980') and its ``date_notes``. The top level holds what describes the whole record: ``format``
+  (bilateral/multilateral, from the identified participants), ``participants_incomplete`` and
+  ``participants_text`` (the source's free text on who took part), and, on merged records, ``match_tier`` and
+  ``merged_ids``. A merge of an MME and a JME record (:mod:`defdip.matching`) thus loses nothing.
+* Dates are bounded by each source's documented coverage (MME 1980-2010, JME 1970-2010, the Russian list
+  2009-2018; never after the present year). A day coded ``xx`` (unknown) gives month precision; a month unknown
+  gives year precision. A day that does not exist in its month (31 September) is dropped and the engagement kept
+  at month precision, with the reason in the source's ``date_notes``; an end before the start or outside the
+  coverage is dropped the same way. A start JME wrote unreadably or outside its coverage is recovered when the end
+  date and the year in the name agree (:func:`recover_start`); otherwise a missing or impossible start year
+  quarantines the row.
 * ``-9`` is the datasets' "not known" code: an unnamed exercise gets a descriptive title, an unknown participant
-  slot is skipped (and flagged ``attributes['participants_incomplete']``); blank slots are ignored.
-* Participant names and codes go through the ingest context, so misses are counted; an exercise keeps the
-  participants that resolve and is quarantined only when none does.
+  slot is skipped (and flags ``participants_incomplete``); blank slots are ignored; a row with nothing in it is
+  counted ``blank`` (``LoadResult.accounted``), not rejected.
+* Participant names and codes go through the ingest context, so misses are counted. An exercise none of whose
+  participants can be identified (all coded -9, or "8 NATO members") is kept with the registry's ``unknown``
+  participant and its free text: it counts in per-year and evolution tables and adds no dyad (``unknown`` has no
+  COW code).
 * Sub-activities are evidence-based: ``peacekeeping`` / ``hadr`` from MME's purpose flags or from words in the
   coded purpose text; ``interoperability`` only when the source's own description mentions interoperability.
 
 MME and JME overlap (1980-2010)
 -------------------------------
-The same exercise often appears in both. :func:`pair_mme_jme` pairs them one-to-one: equal normalised name
-(:func:`normalise_name`: case, accents, punctuation and the year written in the name are ignored, so
-"Cobra Gold 05" = "Cobra Gold 2005" = "COBRA-GOLD"), equal start year, start months at most one apart where both
-are known, and at least one participant in common; then, in order, weaker evidence (see :func:`pair_mme_jme`):
-one dating slip with the same name, alike names with two common participants, and unnamed exercises starting the
-same day with the same participants. Both engagements of a pair get the same ``match_key``
-(``exercise:<jme id>``), which ``store.merge_duplicates`` turns into one engagement carrying both provenances.
-Unpaired engagements get no key, so two different exercises of one source are never merged by accident.
-The pairing reads the sibling file when it is present in the folder (either loader alone still works).
+The same exercise often appears in both. Each loader reads only its own file; its records carry a ``match_key`` of
+their own (``exercise:<id>``), which keeps them mergeable, and the build pairs them once every source is loaded
+(:func:`defdip.matching.match_exercises`, tiers in :mod:`defdip.matching`): the MME record of a pair takes the JME
+record's key and the two merge into one engagement carrying both provenances. An unpaired record's key merges
+with nothing.
+
+Validation (``defdip validate``): MME against the paper's 3,704 exercises and the file's rows per year
+(``mme_file_years``), JME's 2012 release apart from the 2015-2016 supplement (``jme_batches``, the batch of each
+report in ``attributes.jme.batches``), merges per tier (``exercise_matches``) and every merged record keeping
+each source's attributes.
 """
 
 from __future__ import annotations
 
-import difflib
+import datetime as _dt
 import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +65,20 @@ import pandas as pd
 
 from defdip import dates
 from defdip.errors import SourceFormatError
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_float, as_int, as_text, find_code,
-                                 frame_rows, precision_of, require_columns)
+from defdip.sources.base import (
+    Check,
+    Download,
+    IngestContext,
+    LoadResult,
+    Source,
+    as_float,
+    as_int,
+    as_text,
+    frame_rows,
+    iso,
+    precision_of,
+    require_columns,
+)
 
 MISSING = {"", "-9", "-9.0", "nan", "none", "n/a", "na", "xx", "xxxx", "#n/a"}
 """Cell values meaning "not known" in these datasets."""
@@ -71,10 +96,21 @@ JME_REQUIRED = ("Exercise Name", "Start Date", "s.year", "s.month", "s.day", "en
                 "State A", "State B")
 RU_REQUIRED = ("id", "name", "yr", "part1")
 
-INTEROPERABILITY = re.compile(r"inter-?\s?operab", re.I)
-PEACEKEEPING = re.compile(r"peace-?\s?keep|peace support|peace enforcement", re.I)
+MME_YEARS = (1980, 2010)
+JME_YEARS = (1970, 2010)
+RU_YEARS = (2009, 2018)
+"""Start years each source documents (PROVENANCE.md); an end may run into the next year."""
+RELEASE, SUPPLEMENT = "release_2012", "supplement_2015"
+"""JME's batches: the 2012 release (1,479 exercises in D'Orazio's chapter) and the reports added in 2015-2016."""
+PAIRED_SOURCES = ("mme", "jme")
+"""Sources whose records :mod:`defdip.matching` pairs (the same exercise in both)."""
+UNKNOWN_ID = "unknown"
+"""The registry's catch-all polity: the participant of an exercise none of whose participants is identified."""
+
+INTEROPERABILITY = re.compile(r"inter-?\s?operab", re.IGNORECASE)
+PEACEKEEPING = re.compile(r"peace-?\s?keep|peace support|peace enforcement", re.IGNORECASE)
 HADR = re.compile(r"humanitarian|disaster|search[- ]and[- ]rescue|\bsar\b|rescue|relief|рескью|спасат",
-                  re.I)
+                  re.IGNORECASE)
 
 ACTIVITY = "exercises"
 INSTRUMENT = "exercise"
@@ -166,14 +202,20 @@ class DateParts:
         return precision_of(self.month, self.day)
 
 
-def clean_date(year: Any, month: Any, day: Any, label: str) -> DateParts:
+def coverage(first: int, last: int) -> tuple[int, int]:
+    """A source's documented years, never beyond the present year (a later year is a typo, not a plan)."""
+    return first, min(last, _dt.date.today().year)
+
+
+def clean_date(year: Any, month: Any, day: Any, label: str, years: tuple[int, int]) -> DateParts:
     """Year/month/day cells to a checked date; an impossible day or month lowers the precision with a note.
 
-    A missing or impossible year leaves ``year`` None (the caller decides whether that rejects the row).
+    A missing year, or one outside ``years`` (the source's coverage, see :func:`coverage`), leaves ``year``
+    None with a note; the caller decides whether that rejects the row.
     """
     out = DateParts(_int(year), _int(month), _int(day))
-    if out.year is not None and not 1 <= out.year <= 2100:
-        out.notes.append(f"{label} year {out.year} is impossible")
+    if out.year is not None and not years[0] <= out.year <= years[1]:
+        out.notes.append(f"{label} year {out.year} is outside {years[0]}-{years[1]}, the years the source covers")
         out.year = None
     if out.year is None:
         out.month = out.day = None
@@ -193,8 +235,55 @@ def clean_date(year: Any, month: Any, day: Any, label: str) -> DateParts:
     return out
 
 
-_SLASH_DATE = re.compile(r"^\s*(\d{1,2}|xx)\s*[/.]+\s*(\d{1,3}|xx)\s*[/.]*\s*(\d{4}|\d{2})\s*$", re.I)
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2}|xx)(?:[ T].*)?$", re.I)
+_NAME_YEAR4 = re.compile(r"(?<!\d)(19[7-9]\d|20[0-4]\d)(?!\d)")
+_NAME_YEAR2 = re.compile(r"(?:^|[\s'’-])(\d{2})(?:-\d{1,2})?\s*$")
+_LOOSE_DATE = re.compile(r"^\s*(\d{1,2}|xx)\s*/\s*(\d{1,2}|xx)\s*/\s*(\d{1,4})\s*$", re.IGNORECASE)
+
+
+def year_in_name(name: Any) -> int | None:
+    """The year an exercise name carries: 'Cobra Gold 2005', 'Passex 07', 'Balikatan 02-2' (two digits: 70-99 are
+    19xx, 00-69 20xx); None when it carries none or two different ones."""
+    text = _text(name)
+    if text is None:
+        return None
+    full = set(_NAME_YEAR4.findall(text))
+    if full:
+        return int(full.pop()) if len(full) == 1 else None
+    m = _NAME_YEAR2.search(text)
+    if m is None:
+        return None
+    yy = int(m.group(1))
+    return 1900 + yy if yy >= 70 else 2000 + yy
+
+
+def recover_start(text: Any, end: DateParts, name: Any, years: tuple[int, int]) -> DateParts | None:
+    """A start date JME wrote unreadably ('10/xx/007', '03/05/3009', blank), recovered from the other evidence.
+
+    The year is the one the end date and the year in the name agree on (either alone when the other is absent);
+    a written year must end in the same two digits (a slip: '007', '3009'). Month and day are kept from the text
+    when readable. None when the evidence disagrees or is absent.
+    """
+    hints = {y for y in (end.year, year_in_name(name)) if y is not None}
+    if len(hints) != 1:
+        return None
+    year = hints.pop()
+    written = _text(text)
+    month = day = None
+    if written is not None:
+        m = _LOOSE_DATE.match(written)
+        if m is None or int(m.group(3)) % 100 != year % 100:
+            return None
+        month, day = m.group(1), m.group(2)
+    out = clean_date(year, month, day, "start", years)
+    if out.year is None:
+        return None
+    where = " and ".join(w for w, y in (("the end date", end.year), ("the name", year_in_name(name))) if y == year)
+    out.notes.insert(0, f"start date {written or '(blank)'!r} read as year {year} (from {where})")
+    return out
+
+
+_SLASH_DATE = re.compile(r"^\s*(\d{1,2}|xx)\s*[/.]+\s*(\d{1,3}|xx)\s*[/.]*\s*(\d{4}|\d{2})\s*$", re.IGNORECASE)
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2}|xx)(?:[ T].*)?$", re.IGNORECASE)
 
 
 def split_date_text(value: Any) -> tuple[Any, Any, Any]:
@@ -295,8 +384,8 @@ def normalise_name(name: Any, year: int | None = None) -> str | None:
     return key or None
 
 
-def name_variants(name: Any, year: int | None = None) -> set[str]:
-    """Normalised forms of a name and of its parts around a parenthesis or slash.
+def name_parts(name: Any) -> set[str]:
+    """A name, the name without its parenthesis, the parenthesis, and the parts around a slash.
 
     MME often adds a translation, "Druzhba (Friendship)" or "Zapad (West)", where JME has one of the two.
     """
@@ -306,7 +395,12 @@ def name_variants(name: Any, year: int | None = None) -> set[str]:
     parts = {text, re.sub(r"\(.*?\)", " ", text)}
     parts.update(re.findall(r"\((.*?)\)", text))
     parts.update(p for p in re.split(r"\s*/\s*", text) if p)
-    return {v for v in (normalise_name(p, year) for p in parts) if v}
+    return parts
+
+
+def name_variants(name: Any, year: int | None = None) -> set[str]:
+    """Normalised forms of a name and of its parts (:func:`name_parts`)."""
+    return {v for v in (normalise_name(p, year) for p in name_parts(name)) if v}
 
 
 def _title_unnamed(names: list[str], year: int | None) -> str:
@@ -321,10 +415,6 @@ def _participant(polity: Any, role: str, source_name: str | None = None) -> dict
     return out
 
 
-def _format(n_listed: int) -> str | None:
-    return "bilateral" if n_listed == 2 else "multilateral" if n_listed > 2 else None
-
-
 def _looks_like_code(text: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z]{3}", text.strip()))
 
@@ -335,19 +425,6 @@ def _resolve_code_or_name(ctx: IngestContext, text: str, year: int | None) -> An
     if _looks_like_code(text):
         return ctx.resolve_code("iso3", text.upper(), year)
     return ctx.resolve(text, year)
-
-
-def _quiet_polity_ids(reg: Any, items: list[str], year: int | None, codes: bool) -> frozenset[str]:
-    """Polity ids of names/codes without counting misses (used only to compare two sources)."""
-    ids = set()
-    for text in items:
-        if codes and _looks_like_code(text):
-            polity = find_code(reg, "iso3", text.strip().upper(), year)
-        else:
-            polity = reg.try_resolve(text, year)
-        if polity is not None:
-            ids.add(polity.id)
-    return frozenset(ids)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -369,6 +446,8 @@ class ExerciseRecord:
     attributes: dict[str, Any] = field(default_factory=dict)
     sub_activities: set[str] = field(default_factory=set)
     record_id: str = ""
+    participants_text: str | None = None
+    """The source's free-text description of the participants (kept when none of them can be identified)."""
 
     @property
     def key_name(self) -> str | None:
@@ -386,19 +465,27 @@ def read_mme(path: Path) -> pd.DataFrame:
     return frame
 
 
-def parse_mme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str, str]]) -> list[ExerciseRecord]:
-    """MME rows to exercise records; bad rows are appended to ``rejects`` as (row, field, value, reason).
+def parse_mme(frame: pd.DataFrame, file: str,
+              rejects: list[tuple[int, str, str, str]]) -> tuple[list[ExerciseRecord], int]:
+    """MME rows to exercise records and the number of blank rows; bad rows are appended to ``rejects`` as
+    (row, field, value, reason).
 
     Rows are numbered as in the file (the header is line 1). An exact duplicate row is rejected; two different rows
-    that share an ``MMEID`` (three pairs in v7) are both kept, the later with a ``-2`` suffix on its id.
+    that share an ``MMEID`` (three pairs in v7) are both kept, the later with a ``-2`` suffix on its id. A start year
+    outside 1980-2010 (MME's coverage) rejects the row; an end year outside it is dropped with a note.
     """
     states = _state_columns(frame, "State")
     seen_rows: dict[tuple, int] = {}
     id_count: dict[str, int] = {}
     out: list[ExerciseRecord] = []
+    blank = 0
+    years = coverage(*MME_YEARS)
     columns = list(frame.columns)
     for pos, row in enumerate(frame_rows(frame), start=2):
         rec = dict(zip(columns, row))
+        if all(_blank(v) for v in row):
+            blank += 1
+            continue
         signature = tuple(str(v).strip() for v in row)
         if signature in seen_rows:
             rejects.append((pos, "MMEID", rec["MMEID"], f"duplicate of row {seen_rows[signature]}"))
@@ -411,11 +498,12 @@ def parse_mme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
         number = re.sub(r"(?i)^mme-?", "", raw_id)
         id_count[number] = id_count.get(number, 0) + 1
         eid = f"mme-{number}" if id_count[number] == 1 else f"mme-{number}-{id_count[number]}"
-        start = clean_date(rec["s.year"], rec["s.month"], rec["s.day"], "start")
+        start = clean_date(rec["s.year"], rec["s.month"], rec["s.day"], "start", years)
         if start.year is None:
             rejects.append((pos, "s.year", rec["s.year"], "; ".join(start.notes) or "missing start year"))
             continue
-        end = clean_date(rec["e.year"], rec["e.month"], rec["e.day"], "end")
+        end = clean_date(rec["e.year"], rec["e.month"], rec["e.day"], "end",
+                         coverage(MME_YEARS[0], MME_YEARS[1] + 1))
         names = [str(rec[c]).strip() for c in states if not _blank(rec[c])]
         unknown = sum(1 for c in states if str(rec[c]).strip() in ("-9", "-9.0"))
         flags = {c: _flag(rec[c]) for c in MME_DOMAINS + MME_PURPOSES}
@@ -437,7 +525,6 @@ def parse_mme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
             "purposes": [c for c in MME_PURPOSES if flags[c]],
             "focus": focus,
             "additional_participants": _text(rec.get("AdditionalParticipantInfo")),
-            "format": _format(len(names)),
             "mmeid": raw_id,
         }
         if id_count[number] > 1:
@@ -445,8 +532,8 @@ def parse_mme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
         out.append(ExerciseRecord(
             id=eid, rows=[pos], name=_text(rec["Ex_Name"]), start=start, end=end, participants=names,
             unknown_slots=unknown, attributes={k: v for k, v in attrs.items() if v not in (None, [], "")},
-            sub_activities=subs, record_id=raw_id))
-    return out
+            sub_activities=subs, record_id=raw_id, participants_text=attrs["additional_participants"]))
+    return out, blank
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -472,42 +559,84 @@ def _jme_types(value: Any) -> list[str]:
     return [t for t in ("FTX", "CPX") if t in text]
 
 
-def parse_jme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str, str]]) -> list[ExerciseRecord]:
-    """JME reports to exercises: reports with the same normalised name, start year and start month are one exercise.
+JME_FORM_COLUMNS = ("Coder", "Timestamp", "Unnamed: 2", "AUS", "JME Type", "Part of the Reforger Exercise?")
+"""Columns the coding form or a later script fills whatever the report says (a row with nothing else is blank)."""
+
+
+def _jme_blank(rec: dict[str, Any]) -> bool:
+    return all(_blank(v) for c, v in rec.items() if c not in JME_FORM_COLUMNS)
+
+
+def supplement_start(frame: pd.DataFrame) -> int | None:
+    """The sheet row where the later supplement begins: the first row time-stamped (ISO) in 2015 or later.
+
+    The 2012 release's rows were coded through a web form stamped 'm/d/yyyy'; the supplement coded in 2015-2016
+    follows them, stamped 'yyyy-mm-dd ...'. None when the sheet has no such row.
+    """
+    if "Timestamp" not in frame.columns:
+        return None
+    for pos, value in enumerate(frame["Timestamp"].tolist(), start=2):
+        m = re.match(r"^\s*(\d{4})-\d\d-\d\d", str(value))
+        if m and int(m.group(1)) >= 2015:
+            return pos
+    return None
+
+
+def jme_batch(row: int, supplement: int | None) -> str:
+    """``release_2012`` or ``supplement_2015``: the batch of a sheet row."""
+    return SUPPLEMENT if supplement is not None and row >= supplement else RELEASE
+
+
+def parse_jme(frame: pd.DataFrame, file: str,
+              rejects: list[tuple[int, str, str, str]]) -> tuple[list[ExerciseRecord], int]:
+    """JME reports to exercises (and the number of blank rows): reports with the same normalised name, start year
+    and start month are one exercise.
 
     Unnamed reports (``-9``) are collapsed only when their start date (to the day) and participant codes are equal.
-    The date comes from ``s.year``/``s.month``/``s.day``, or from the ``Start Date`` text where those are blank.
-    Rows are numbered as in the spreadsheet (header = row 1); the engagement id is ``jme-<first row>``.
+    The date comes from ``s.year``/``s.month``/``s.day``, or from the ``Start Date`` text where those are blank; an
+    unreadable start or one outside 1970-2010 is recovered from the end date and the name (:func:`recover_start`),
+    else the row is rejected. Rows are numbered as in the spreadsheet (header = row 1); the engagement id is
+    ``jme-<first row>``; each exercise counts its reports per batch (:func:`supplement_start`).
     """
     require_columns(frame, JME_REQUIRED, file)
     states = _state_columns(frame, "State ")
     seen_rows: dict[tuple, int] = {}
     groups: dict[tuple, ExerciseRecord] = {}
     order: list[ExerciseRecord] = []
+    years = coverage(*JME_YEARS)
+    end_years = coverage(JME_YEARS[0], JME_YEARS[1] + 1)
+    supplement = supplement_start(frame)
+    blank = 0
     columns = list(frame.columns)
     content_columns = [c for c in columns if c not in ("Coder", "Timestamp", "Unnamed: 2")]
     for pos, row in enumerate(frame_rows(frame), start=2):
         rec = dict(zip(columns, row))
+        if _jme_blank(rec):
+            blank += 1
+            continue
         content = tuple("" if _blank(rec[c]) else str(rec[c]).strip() for c in content_columns)
         if content in seen_rows:
             rejects.append((pos, "Exercise Name", rec["Exercise Name"], f"duplicate of row {seen_rows[content]}"))
             continue
         seen_rows[content] = pos
-        cells = (rec["s.year"], rec["s.month"], rec["s.day"])
-        if _int(cells[0]) is None:
-            cells = split_date_text(rec["Start Date"])
-        start = clean_date(*cells, "start")
-        if start.year is None:
-            rejects.append((pos, "Start Date", _text(rec["Start Date"]) or "",
-                            "; ".join(start.notes) or "missing or unreadable start date"))
-            continue
+        name = _text(rec["Exercise Name"])
         end_cells = (rec["e.year"], rec["e.month"], rec["e.day"])
         if _int(end_cells[0]) is None:
             end_cells = split_date_text(rec["enddate"])
-        end = clean_date(*end_cells, "end")
+        end = clean_date(*end_cells, "end", end_years)
+        cells = (rec["s.year"], rec["s.month"], rec["s.day"])
+        if _int(cells[0]) is None:
+            cells = split_date_text(rec["Start Date"])
+        start = clean_date(*cells, "start", years)
+        if start.year is None:
+            recovered = recover_start(rec["Start Date"], end, name, years)
+            if recovered is None:
+                rejects.append((pos, "Start Date", _text(rec["Start Date"]) or "",
+                                "; ".join(start.notes) or "missing or unreadable start date"))
+                continue
+            start = recovered
         codes = [str(rec[c]).strip() for c in states if not _blank(rec[c])]
         unknown = sum(1 for c in states if str(rec[c]).strip() in ("-9", "-9.0"))
-        name = _text(rec["Exercise Name"])
         key_name = normalise_name(name, start.year)
         if key_name:
             gkey: tuple = ("named", key_name, start.year, start.month)
@@ -522,10 +651,14 @@ def parse_jme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
         if group is None:
             group = ExerciseRecord(id=f"jme-{pos}", rows=[], name=name, start=start, end=end, participants=[],
                                    attributes={"names": [], "types": [], "locations": [], "sources": [],
-                                               "purposes": [], "notes": [], "institutions": []})
+                                               "purposes": [], "notes": [], "institutions": [], "batches": {},
+                                               "date_notes": []})
             groups[gkey] = group
             order.append(group)
         group.rows.append(pos)
+        batches = group.attributes["batches"]
+        batch = jme_batch(pos, supplement)
+        batches[batch] = batches.get(batch, 0) + 1
         for code in codes:
             if code.upper() not in {c.upper() for c in group.participants}:
                 group.participants.append(code)
@@ -539,7 +672,7 @@ def parse_jme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
         if start.day and not group.start.day and start.month == group.start.month:
             group.start = start  # a report with a known day sharpens the start
         attrs = group.attributes
-        for key, values in (("names", [name]), ("types", _jme_types(rec.get("JME Type"))),
+        for key, values in (("names", [name]), ("date_notes", start.notes), ("types", _jme_types(rec.get("JME Type"))),
                             ("locations", [_text(rec.get("Location1")), _text(rec.get("Location2"))]),
                             ("sources", [_text(rec.get("Source(s)"))]), ("purposes", [purpose]),
                             ("notes", [_text(rec.get("Anything interesting to note about this exercise?"))]),
@@ -565,10 +698,11 @@ def parse_jme(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str,
         attrs = group.attributes
         attrs["reports"] = len(group.rows)
         attrs["rows"] = list(group.rows)
-        attrs["format"] = _format(len(group.participants))
         attrs["name"] = group.name
+        group.start.notes = []  # the notes of every report are in the group's attributes
+        group.participants_text = "; ".join(group.participants + attrs["institutions"]) or None
         group.attributes = {k: v for k, v in attrs.items() if v not in (None, [], "")}
-    return order
+    return order, blank
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -599,7 +733,7 @@ def parse_ru(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str, 
         if rid is None:
             rejects.append((pos, "id", rec["id"], "missing exercise id"))
             continue
-        year = clean_date(rec["yr"], None, None, "start")
+        year = clean_date(rec["yr"], None, None, "start", coverage(*RU_YEARS))
         if year.year is None:
             rejects.append((pos, "yr", rec["yr"], "; ".join(year.notes) or "missing year"))
             continue
@@ -608,7 +742,7 @@ def parse_ru(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str, 
         subs = {"hadr"} if name and HADR.search(name) else set()
         attrs = {"name": name, "comments": _text(rec.get("comments")),
                  "sources": [s for s in (_text(rec.get("source")), _text(rec.get("source2"))) if s],
-                 "format": _format(len(partners) + 1), "russia_implicit": True}
+                 "russia_implicit": True}
         out.append(ExerciseRecord(id=f"ru_exercises-{rid}", rows=[pos], name=name, start=year, end=DateParts(),
                                   participants=partners, attributes={k: v for k, v in attrs.items() if v},
                                   sub_activities=subs, record_id=rid))
@@ -616,156 +750,19 @@ def parse_ru(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str, 
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Pairing MME with JME
-# ---------------------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Candidate:
-    id: str
-    name: str | None
-    year: int
-    month: int | None
-    polities: frozenset[str]
-    variants: frozenset[str] = frozenset()
-    day: int | None = None
-
-
-def _similar(a: Candidate, b: Candidate) -> float:
-    """How alike two names are (0 = not alike): a shared variant, a typo, or one name ending or starting the other."""
-    if a.variants & b.variants:
-        return 1.0
-    if not (a.name and b.name):
-        return 0.0
-    short, long_ = sorted((a.name, b.name), key=len)
-    if len(short) >= 6 and (long_.startswith(short) or long_.endswith(short)):
-        return 0.9
-    ratio = difflib.SequenceMatcher(None, a.name, b.name).ratio()
-    return ratio if ratio >= 0.85 else 0.0
-
-
-def pair_mme_jme(mme: list[Candidate], jme: list[Candidate]) -> list[tuple[str, str]]:
-    """One-to-one pairs (jme id, mme id) of the same exercise, best evidence first.
-
-    1. equal normalised name and start year, start months at most one apart (where both are known), at least one
-       participant in common;
-    2. equal normalised name and start year whatever the months, when that name occurs only once that year in each
-       source and the two share at least two participants (the sources sometimes date one exercise differently);
-    3. alike names (a shared part such as the untranslated name in "Druzhba (Friendship)", a typo such as
-       "Eagles Salute"/"Eagle Salute", or one name ending the other: "Operation Halcyon Vista"/"Halcyon Vista"),
-       same start year, months at most one apart, at least two participants in common.
-    4. both unnamed ("-9"): the same start day (known in both) and the same participants.
-    Within a tier, closer months and more common participants win; each record is used once.
-    """
-    def count(cands: list[Candidate]) -> dict[tuple[str, int], int]:
-        out: dict[tuple[str, int], int] = {}
-        for c in cands:
-            if c.name:
-                out[(c.name, c.year)] = out.get((c.name, c.year), 0) + 1
-        return out
-
-    n_mme, n_jme = count(mme), count(jme)
-    by_year: dict[int, list[Candidate]] = {}
-    unnamed: dict[tuple, list[Candidate]] = {}
-    for m in mme:
-        if m.name:
-            by_year.setdefault(m.year, []).append(m)
-        elif m.day and m.polities:
-            unnamed.setdefault((m.year, m.month, m.day, m.polities), []).append(m)
-    scored = []
-    for j in jme:
-        if not j.name:
-            if j.day and j.polities:
-                scored += [(4, 0, -len(j.polities), 0.0, j.id, m.id)
-                           for m in unnamed.get((j.year, j.month, j.day, j.polities), [])]
-            continue
-        for m in by_year.get(j.year, []):
-            common = len(j.polities & m.polities)
-            if common == 0:
-                continue
-            gap = abs(j.month - m.month) if j.month and m.month else 0
-            if m.name == j.name:
-                if gap <= 1:
-                    scored.append((1, gap, -common, 0.0, j.id, m.id))
-                elif common >= 2 and n_mme[(m.name, m.year)] == 1 and n_jme[(j.name, j.year)] == 1:
-                    scored.append((2, gap, -common, 0.0, j.id, m.id))
-                continue
-            if gap <= 1 and common >= 2:
-                alike = _similar(j, m)
-                if alike:
-                    scored.append((3, gap, -common, -alike, j.id, m.id))
-    scored.sort()
-    used_j: set[str] = set()
-    used_m: set[str] = set()
-    pairs = []
-    for *_, jid, mid in scored:
-        if jid in used_j or mid in used_m:
-            continue
-        used_j.add(jid)
-        used_m.add(mid)
-        pairs.append((jid, mid))
-    return pairs
-
-
-def _candidates(records: list[ExerciseRecord], reg: Any, codes: bool) -> list[Candidate]:
-    return [Candidate(r.id, r.key_name, r.start.year, r.start.month,
-                      _quiet_polity_ids(reg, r.participants + r.host, r.start.year, codes),
-                      frozenset(name_variants(r.name, r.start.year)), r.start.day) for r in records]
-
-
-def _stamp(path: Path) -> tuple:
-    st = path.stat()
-    return (st.st_size, st.st_mtime_ns)
-
-
-@lru_cache(maxsize=4)
-def _parsed(kind: str, path: str, stamp: tuple) -> tuple[int, list[ExerciseRecord], list[tuple[int, str, str, str]]]:
-    """(rows read, records, rejects) of an MME or JME file, parsed once for the loader and the pairing.
-
-    Keyed on the file's size and modification time, so an edited file is read again. The records are shared:
-    nothing downstream changes them (:func:`_engagement` copies what it hands on).
-    """
-    rejects: list[tuple[int, str, str, str]] = []
-    if kind == "mme":
-        frame = read_mme(Path(path))
-        records = parse_mme(frame, MME_FILE, rejects)
-    else:
-        frame = read_jme(Path(path))
-        records = parse_jme(frame, JME_FILE, rejects)
-    return len(frame), records, rejects
-
-
-@lru_cache(maxsize=4)
-def _pairs_cached(mme_path: str, mme_stamp: tuple, jme_path: str, jme_stamp: tuple, reg_id: int) -> dict[str, str]:
-    from defdip.actors import registry
-
-    reg = registry()
-    mme = _parsed("mme", mme_path, mme_stamp)[1]
-    jme = _parsed("jme", jme_path, jme_stamp)[1]
-    keys = {}
-    for jid, mid in pair_mme_jme(_candidates(mme, reg, False), _candidates(jme, reg, True)):
-        keys[jid] = keys[mid] = f"exercise:{jid}"
-    return keys
-
-
-def match_keys(folder: Path) -> dict[str, str]:
-    """``match_key`` by engagement id for every MME/JME pair found in ``folder`` (empty if either file is absent)."""
-    mme_path, jme_path = folder / MME_FILE, folder / JME_FILE
-    if not (mme_path.is_file() and jme_path.is_file()):
-        return {}
-
-    try:
-        return _pairs_cached(str(mme_path), _stamp(mme_path), str(jme_path), _stamp(jme_path), 0)
-    except SourceFormatError:
-        return {}  # the sibling's own loader reports its format error
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # Records to engagements
 # ---------------------------------------------------------------------------------------------------------------
 
 def _engagement(source: Source, rec: ExerciseRecord, ctx: IngestContext, file: str, codes: bool,
-                implicit: Any = None, match_key: str | None = None) -> Any:
-    """Resolve participants and validate; quarantine when no participant resolves."""
+                implicit: Any = None) -> Any:
+    """Resolve participants and validate.
+
+    The source's own details go under ``attributes[<source id>]`` (with its dates as ``start``/``end``), so a
+    merge with another source's record loses nothing; the top level holds what describes the whole record:
+    ``format`` and, when a participant is missing, ``participants_incomplete`` and ``participants_text``. An
+    exercise none of whose participants can be identified is kept with the ``unknown`` participant (it counts
+    in per-year tables and adds no dyad).
+    """
     year = rec.start.year
     participants: dict[str, dict[str, Any]] = {}
     if implicit is not None:
@@ -789,47 +786,181 @@ def _engagement(source: Source, rec: ExerciseRecord, ctx: IngestContext, file: s
             participants[polity.id]["role"] = "host"
         else:
             participants[polity.id] = _participant(polity, "host", text)
-    resolved_listed = [p for pid, p in participants.items() if implicit is None or pid != implicit.id]
-    if not resolved_listed:
-        what = "; ".join(rec.participants) or "none listed"
-        ctx.reject(file, ";".join(map(str, rec.rows)), "participants", what,
-                   "no participant could be identified" if rec.participants
-                   else "no participants listed (all blank or coded -9)")
-        return None
+    identified = len(participants)
+    if not any(implicit is None or pid != implicit.id for pid in participants):
+        participants[UNKNOWN_ID] = _participant(ctx.registry.get(UNKNOWN_ID), "participant")
     fields, notes = dated_fields(rec.start, rec.end)
-    # the record may be cached and parsed once for several builds: hand on copies of its lists
-    attrs = {k: list(v) if isinstance(v, list) else v for k, v in rec.attributes.items()}
-    if "_end_text" in fields:
-        attrs["end"] = fields.pop("_end_text")
+    own = dict(rec.attributes)
+    own["start"] = iso(rec.start.year, rec.start.month, rec.start.day)
+    if rec.end.year is not None:
+        own["end"] = iso(rec.end.year, rec.end.month, rec.end.day)
+    fields.pop("_end_text", None)
     if notes:
-        attrs["date_notes"] = notes
-    if rec.unknown_slots:
-        attrs["participants_incomplete"] = True
+        own["date_notes"] = [*own.get("date_notes", []), *notes]
     if misses:
-        attrs["unidentified_participants"] = misses
+        own["unidentified_participants"] = misses
+    attrs: dict[str, Any] = {source.id: own}
+    fmt = exercise_format(identified, incomplete=bool(rec.unknown_slots or misses))
+    if fmt:
+        attrs["format"] = fmt
+    if rec.unknown_slots or misses or UNKNOWN_ID in participants:
+        attrs["participants_incomplete"] = True
+        text = rec.participants_text or "; ".join(rec.participants)
+        if text:
+            attrs["participants_text"] = text
     display = names if implicit is None else [implicit.name, *names]
     title = rec.name or _title_unnamed(display, year)
     data = {
         "id": rec.id, "title": title, "activity": ACTIVITY, "instrument": INSTRUMENT,
         "sub_activities": sorted(rec.sub_activities), **fields,
         "participants": list(participants.values()), "attributes": attrs,
-        "provenance": [source.provenance(rec.record_id)], "match_key": match_key,
+        "provenance": [source.provenance(rec.record_id)],
+        # MME and JME records may describe one exercise: they stay mergeable objects until the build pairs them
+        # (defdip.matching), which gives each pair one key; an unpaired record's own key merges with nothing
+        "match_key": f"exercise:{rec.id}" if source.id in PAIRED_SOURCES else None,
     }
     return ctx.engagement(data, file, ";".join(map(str, rec.rows)))
 
 
+def exercise_format(n_identified: int, *, incomplete: bool = False) -> str | None:
+    """'bilateral' (two states, none missing), 'multilateral' (more than two, or two and some unidentified)."""
+    if n_identified > 2 or (n_identified == 2 and incomplete):
+        return "multilateral"
+    return "bilateral" if n_identified == 2 else None
+
+
 def _load_records(source: Source, records: list[ExerciseRecord], rejects: list[tuple[int, str, str, str]],
-                  ctx: IngestContext, file: str, rows_read: int, *, codes: bool, keys: dict[str, str] | None = None,
+                  ctx: IngestContext, file: str, rows_read: int, blank: int, *, codes: bool,
                   implicit: Any = None) -> LoadResult:
-    """What the three loaders share once a file is parsed: quarantine its bad rows, resolve and validate records."""
+    """What the three loaders share once a file is parsed: quarantine its bad rows, resolve and validate records.
+
+    ``accounted``: each kept record's first row is ``kept``, JME's further reports of one exercise are
+    ``collapsed``, padding rows ``blank``; every other row is in the quarantine.
+    """
     for row, fld, value, reason in rejects:
         ctx.reject(file, row, fld, value, reason)
     result = LoadResult(rows_read=rows_read)
+    collapsed = 0
     for rec in records:
-        eng = _engagement(source, rec, ctx, file, codes, implicit=implicit, match_key=(keys or {}).get(rec.id))
+        eng = _engagement(source, rec, ctx, file, codes, implicit=implicit)
         if eng is not None:
             result.engagements.append(eng)
+            collapsed += len(rec.rows) - 1
+    result.accounted = {"kept": len(result.engagements)}
+    if collapsed:
+        result.accounted["collapsed"] = collapsed
+    if blank:
+        result.accounted["blank"] = blank
     return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Figures from the files, and the checks of the built store against them (``defdip validate``)
+# ---------------------------------------------------------------------------------------------------------------
+
+MME_PUBLISHED = 3704
+"""Exercises in MME v7 as D'Orazio & Galambos report them (distinct MMEIDs in the file)."""
+JME_PUBLISHED = 1479
+"""JMEs recorded 1970-2010 in D'Orazio's 2012 dissertation chapter introducing the dataset (the 2012 release)."""
+
+
+def mme_file_years(frame: pd.DataFrame) -> pd.DataFrame:
+    """Distinct rows of the MME file per start year as written (``s.year``; exact duplicates and blank rows aside):
+    the per-year reference the store's MME records (and the rows it quarantined for their year) must reproduce."""
+    distinct = frame.drop_duplicates()
+    years = [_int(v) for v in distinct["s.year"].tolist()]
+    counts = pd.Series([y for y in years if y is not None], dtype="Int64").value_counts().sort_index()
+    return pd.DataFrame({"year": counts.index.astype("int64"), "rows": counts.to_numpy(dtype="int64")})
+
+
+def jme_batches(frame: pd.DataFrame) -> pd.DataFrame:
+    """JME's batches as the sheet holds them: first and last row, and non-blank report rows."""
+    supplement = supplement_start(frame)
+    blank = [_jme_blank(dict(zip(frame.columns, row))) for row in frame_rows(frame)]
+    rows = []
+    for batch, first, last in ((RELEASE, 2, (supplement or len(frame) + 2) - 1),
+                               (SUPPLEMENT, supplement, len(frame) + 1)):
+        if first is None or last < first:
+            continue
+        rows.append({"batch": batch, "first_row": first, "last_row": last,
+                     "rows": int(sum(not blank[i - 2] for i in range(first, last + 1)))})
+    return pd.DataFrame(rows, columns=["batch", "first_row", "last_row", "rows"])
+
+
+def _has_table(con: Any, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                            [name]).fetchone()[0])
+
+
+def mme_checks(con: Any) -> list[Check]:
+    """MME's exercises against the paper's total and the file's per-year counts (by MME's own dates)."""
+    own = con.execute("""
+        SELECT json_extract_string(attributes, '$.mme.mmeid') AS mmeid,
+               TRY_CAST(left(json_extract_string(attributes, '$.mme.start'), 4) AS INTEGER) AS year
+        FROM engagements WHERE json_extract(attributes, '$.mme') IS NOT NULL""").df()
+    checks = [Check("mme", "exercises (distinct MMEIDs) vs the MME paper", MME_PUBLISHED,
+                    int(own["mmeid"].nunique()), int(own["mmeid"].nunique()) == MME_PUBLISHED,
+                    note=f"{len(own):,} records: three MMEIDs each name two different exercises in v7")]
+    if _has_table(con, "mme_file_years"):
+        file_years = dict(con.execute("SELECT year, rows FROM mme_file_years").fetchall())
+        stored = own["year"].value_counts().to_dict()
+        quarantined = dict(con.execute("""
+            SELECT TRY_CAST(value AS INTEGER), count(*) FROM quarantine
+            WHERE source = 'mme' AND field = 's.year' GROUP BY 1""").fetchall())
+        off = sorted(y for y in set(file_years) | set(stored)
+                     if file_years.get(y, 0) != stored.get(y, 0) + quarantined.get(y, 0))
+        checks.append(Check("mme", "per-year exercises (MME dates) vs the file's rows per year", 0, len(off),
+                            not off, note=", ".join(f"{y}: file {file_years.get(y, 0)}, store {stored.get(y, 0)}"
+                                                    for y in off[:5])))
+    return checks + _kept_attribute_checks(con, "mme") + _match_checks(con)
+
+
+def jme_checks(con: Any) -> list[Check]:
+    """JME's 2012 release against the published count, kept apart from the supplement by its batch tag."""
+    checks = []
+    if _has_table(con, "jme_batches"):
+        batches = {b: (first, last, n) for b, first, last, n in con.execute(
+            "SELECT batch, first_row, last_row, rows FROM jme_batches").fetchall()}
+        stored = dict(con.execute(f"""
+            SELECT b, sum(n)::INTEGER FROM (
+              SELECT '{RELEASE}' AS b, TRY_CAST(json_extract(attributes, '$.jme.batches.{RELEASE}') AS INTEGER) AS n
+              FROM engagements
+              UNION ALL
+              SELECT '{SUPPLEMENT}', TRY_CAST(json_extract(attributes, '$.jme.batches.{SUPPLEMENT}') AS INTEGER)
+              FROM engagements) WHERE n IS NOT NULL GROUP BY 1""").fetchall())
+        rejected = [int(str(r).split(";")[0]) for (r,) in con.execute(
+            "SELECT DISTINCT row FROM quarantine WHERE source = 'jme'").fetchall()]
+        if RELEASE in batches:
+            first, last, n = batches[RELEASE]
+            checks.append(Check(
+                "jme", "2012 release: report rows vs the JMEs D'Orazio (2012) records", JME_PUBLISHED, n,
+                abs(n - JME_PUBLISHED) <= 1,
+                note=f"sheet rows {first}-{last}, before the first row stamped 2015; one row more than the "
+                     "chapter's count, which the file does not explain (tolerance: one row)"))
+        for batch, (first, last, n) in sorted(batches.items()):
+            held = stored.get(batch, 0) + sum(first <= r <= last for r in rejected)
+            checks.append(Check("jme", f"{batch}: report rows stored or quarantined vs the sheet's", n, held,
+                                held == n, kind="invariant"))
+    return checks + _kept_attribute_checks(con, "jme")
+
+
+def _kept_attribute_checks(con: Any, source: str) -> list[Check]:
+    """Every record this source contributed to keeps the source's own attributes (merged or not)."""
+    missing = [r[0] for r in con.execute(f"""
+        SELECT DISTINCT p.engagement_id FROM provenance p JOIN engagements e ON e.id = p.engagement_id
+        WHERE p.source = '{source}' AND json_extract(e.attributes, '$.{source}') IS NULL
+        ORDER BY 1""").fetchall()]
+    return [Check(source, "records keep this source's attributes (merged records too)", 0, len(missing),
+                  not missing, kind="invariant", note="; ".join(missing[:5]))]
+
+
+def _match_checks(con: Any) -> list[Check]:
+    """How many MME/JME pairs each matching tier merged (a report figure, no published counterpart)."""
+    if not _has_table(con, "exercise_matches"):
+        return []
+    rows = con.execute("SELECT tier, count(*) FROM exercise_matches GROUP BY 1 ORDER BY 1").fetchall()
+    return [Check("mme", f"MME/JME pairs merged, tier {tier}", None, int(n), True,
+                  note="see defdip.matching for the tier's rule") for tier, n in rows]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -886,10 +1017,18 @@ class MMESource(Source):
     bibtex = _MME_BIB
     citation_keys = ("dorazio_galambos_2021",)
 
+    min_rows = 3000
+
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
-        path = folder / MME_FILE
-        rows_read, records, rejects = _parsed("mme", str(path), _stamp(path))
-        return _load_records(self, records, rejects, ctx, MME_FILE, rows_read, codes=False, keys=match_keys(folder))
+        frame = read_mme(folder / MME_FILE)
+        rejects: list[tuple[int, str, str, str]] = []
+        records, blank = parse_mme(frame, MME_FILE, rejects)
+        result = _load_records(self, records, rejects, ctx, MME_FILE, len(frame), blank, codes=False)
+        result.tables["mme_file_years"] = mme_file_years(frame)
+        return result
+
+    def checks(self, con: Any) -> list[Check]:
+        return mme_checks(con)
 
 
 class JMESource(Source):
@@ -906,18 +1045,23 @@ class JMESource(Source):
     bibtex = _JME_BIB
     citation_keys = ("dorazio_2013_jme",)
 
-    def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
-        path = folder / JME_FILE
-        rows_read, records, rejects = _parsed("jme", str(path), _stamp(path))
-        return _load_records(self, records, rejects, ctx, JME_FILE, rows_read, codes=True, keys=match_keys(folder))
+    min_rows = 1500
 
-    def load_frame(self, frame: pd.DataFrame, ctx: IngestContext, keys: dict[str, str] | None = None) -> LoadResult:
+    def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
+        return self.load_frame(read_jme(folder / JME_FILE), ctx)
+
+    def load_frame(self, frame: pd.DataFrame, ctx: IngestContext) -> LoadResult:
         """The loader past the spreadsheet reader (the sheet as a DataFrame of strings)."""
         frame = frame.copy()
         frame.columns = [str(c).strip() for c in frame.columns]
         rejects: list[tuple[int, str, str, str]] = []
-        records = parse_jme(frame, JME_FILE, rejects)
-        return _load_records(self, records, rejects, ctx, JME_FILE, len(frame), codes=True, keys=keys)
+        records, blank = parse_jme(frame, JME_FILE, rejects)
+        result = _load_records(self, records, rejects, ctx, JME_FILE, len(frame), blank, codes=True)
+        result.tables["jme_batches"] = jme_batches(frame)
+        return result
+
+    def checks(self, con: Any) -> list[Check]:
+        return jme_checks(con)
 
 
 class RussiaExercisesSource(Source):
@@ -939,15 +1083,16 @@ class RussiaExercisesSource(Source):
     bibtex = _RU_BIB
     citation_keys = ("milru_exercises_unofficial",)
 
+    min_rows = 90
+
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         path = folder / RU_FILE
         frame = read_csv_text(path)
         require_columns(frame, RU_REQUIRED, path)
         rejects: list[tuple[int, str, str, str]] = []
-        records, blank_rows = parse_ru(frame, RU_FILE, rejects)
+        records, blank = parse_ru(frame, RU_FILE, rejects)
         russia = ctx.registry.try_resolve("Russia", 2010)
-        return _load_records(self, records, rejects, ctx, RU_FILE, len(frame) - blank_rows, codes=False,
-                             implicit=russia)
+        return _load_records(self, records, rejects, ctx, RU_FILE, len(frame), blank, codes=False, implicit=russia)
 
 
 SOURCES = [MMESource(), JMESource(), RussiaExercisesSource()]
