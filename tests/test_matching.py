@@ -199,3 +199,26 @@ def test_real_pairs(shared_data):
     assert all("jme" in e.attributes and "mme" in e.attributes for e in both)
     flags = sum(len(e.attributes["mme"].get("purposes", [])) for e in both)
     assert flags >= len(both)  # MME's purpose flags survive on every merged record
+
+
+@pytest.mark.shared
+def test_real_build_step_and_checks(shared_data, tmp_path, monkeypatch):
+    """The build pairs and merges, writes exercise_matches, and the sources' checks pass on the result."""
+    import duckdb
+
+    from defdip.store import build
+
+    monkeypatch.setattr("defdip.store.load_genealogy", list)  # this test is about the exercise sources alone
+    store = tmp_path / "ex.duckdb"
+    report = build(store, shared_data, only=["mme", "jme"])
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        pairs = con.execute("SELECT count(*) FROM exercise_matches").fetchone()[0]
+        both = con.execute("SELECT count(*) FROM engagements WHERE len(datasets) = 2").fetchone()[0]
+        assert pairs == both >= 1250 and report.engagements == 3707 + 1742 - pairs
+        checks = MMESource().checks(con) + JMESource().checks(con)
+    finally:
+        con.close()
+    assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+    tiers_seen = {c.name.rsplit(" ", 1)[-1] for c in checks if c.name.startswith("MME/JME pairs merged")}
+    assert tiers_seen == set(TIERS)
