@@ -322,6 +322,19 @@ def test_mme_unknown_names_counted_blank_slots_ignored(mme_fixture):
     assert ctx.mentions == 3 + 2 + 2 + 2 + 2 + 2 + 2 + 2
 
 
+def test_mme_truncated_row_quarantined(tmp_path):
+    """A row with fewer fields than the header (a truncated file) is quarantined, never read as an exercise."""
+    text = (FIX / MME_FILE).read_bytes() + b"mme200,Cut Short,,Poland,50.1,19.9,5/1/2000,2000,5\n"
+    (tmp_path / MME_FILE).write_bytes(text)
+    ctx = IngestContext("mme")
+    result = MMESource().load(tmp_path, ctx)
+    short = [r for r in ctx.rejections if r.row == 15]
+    assert [r.reason for r in short] == ["row has 9 fields, the header 64 (truncated or malformed row)"]
+    assert "mme-200" not in {e.id for e in result.engagements}
+    assert result.rows_read == 14 and _identity(result, ctx)
+    assert {(r.row, r.field) for r in ctx.rejections} >= {(6, "MMEID"), (14, "s.year")}  # numbering kept
+
+
 def test_mme_header_errors(tmp_path):
     (tmp_path / MME_FILE).write_text("MMEID,Name,s.year\nmme1,x,1990\n", encoding="utf-8")
     with pytest.raises(SourceFormatError) as err:

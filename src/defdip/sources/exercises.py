@@ -77,6 +77,7 @@ from defdip.sources.base import (
     frame_rows,
     iso,
     precision_of,
+    quarantine_short_rows,
     require_columns,
 )
 
@@ -454,6 +455,11 @@ class ExerciseRecord:
         return normalise_name(self.name, self.start.year)
 
 
+def _lines(frame: pd.DataFrame) -> list[int]:
+    """The file line (header = 1) of each row of a frame read with a default index, rows set aside or not."""
+    return [int(i) + 2 for i in frame.index]
+
+
 def _state_columns(frame: pd.DataFrame, prefix: str) -> list[str]:
     pattern = re.compile(rf"^{re.escape(prefix)}[A-Z]{{1,2}}$")
     return [c for c in frame.columns if pattern.match(c)]
@@ -481,7 +487,7 @@ def parse_mme(frame: pd.DataFrame, file: str,
     blank = 0
     years = coverage(*MME_YEARS)
     columns = list(frame.columns)
-    for pos, row in enumerate(frame_rows(frame), start=2):
+    for pos, row in zip(_lines(frame), frame_rows(frame)):
         rec = dict(zip(columns, row))
         if all(_blank(v) for v in row):
             blank += 1
@@ -609,7 +615,7 @@ def parse_jme(frame: pd.DataFrame, file: str,
     blank = 0
     columns = list(frame.columns)
     content_columns = [c for c in columns if c not in ("Coder", "Timestamp", "Unnamed: 2")]
-    for pos, row in enumerate(frame_rows(frame), start=2):
+    for pos, row in zip(_lines(frame), frame_rows(frame)):
         rec = dict(zip(columns, row))
         if _jme_blank(rec):
             blank += 1
@@ -719,7 +725,7 @@ def parse_ru(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str, 
     blank = 0
     columns = list(frame.columns)
     content_columns = [c for c in columns if c != "id"]
-    for pos, row in enumerate(frame_rows(frame), start=2):
+    for pos, row in zip(_lines(frame), frame_rows(frame)):
         rec = dict(zip(columns, row))
         if all(_blank(v) for v in row):
             blank += 1
@@ -1021,9 +1027,11 @@ class MMESource(Source):
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         frame = read_mme(folder / MME_FILE)
+        rows_read = len(frame)
+        frame = quarantine_short_rows(frame, folder / MME_FILE, ctx)  # a truncated row is no exercise
         rejects: list[tuple[int, str, str, str]] = []
         records, blank = parse_mme(frame, MME_FILE, rejects)
-        result = _load_records(self, records, rejects, ctx, MME_FILE, len(frame), blank, codes=False)
+        result = _load_records(self, records, rejects, ctx, MME_FILE, rows_read, blank, codes=False)
         result.tables["mme_file_years"] = mme_file_years(frame)
         return result
 
@@ -1089,10 +1097,12 @@ class RussiaExercisesSource(Source):
         path = folder / RU_FILE
         frame = read_csv_text(path)
         require_columns(frame, RU_REQUIRED, path)
+        rows_read = len(frame)
+        frame = quarantine_short_rows(frame, path, ctx)
         rejects: list[tuple[int, str, str, str]] = []
         records, blank = parse_ru(frame, RU_FILE, rejects)
         russia = ctx.registry.try_resolve("Russia", 2010)
-        return _load_records(self, records, rejects, ctx, RU_FILE, len(frame), blank, codes=False, implicit=russia)
+        return _load_records(self, records, rejects, ctx, RU_FILE, rows_read, blank, codes=False, implicit=russia)
 
 
 SOURCES = [MMESource(), JMESource(), RussiaExercisesSource()]
