@@ -107,8 +107,10 @@ def test_one_unnamed_refused(jme):
     assert pair_mme_jme([cand("m", "Indra 2003", "2003-05-20", "IND RUS")], [jme]) == []
 
 
-def test_unnamed_subset_needs_two_in_common():
+def test_unnamed_subset_needs_two_in_common_and_half_the_longer_list():
     assert pair_mme_jme([cand("m", None, "1998-03-29", "USA")], [cand("j", None, "1998-03-29", "USA KUW")]) == []
+    assert pair_mme_jme([cand("m", None, "2007-04-06", "IND USA")],
+                        [cand("j", None, "2007-04-06", "CHN IND JPN RUS USA")]) == []
 
 
 # --- on the fixtures: the build step and the merge --------------------------------------------------------------

@@ -23,7 +23,7 @@ Pairing MME with JME
 ``unnamed``         both unnamed, the same start day, the same participants;
 ``one_unnamed``     one side unnamed, start days at most one day apart, the same participants (at least two);
 ``unnamed_subset``  both unnamed, start days at most one day apart, one participant list within the other's
-                    (at least two in common).
+                    (at least two in common, and at least half of the longer list).
 
 Merging keeps everything
 ------------------------
@@ -199,7 +199,8 @@ def pair_mme_jme(mme: list[Candidate], jme: list[Candidate]) -> list[Match]:
             if not j.name and not m.name:
                 if days == 0 and j.polities == m.polities:
                     add("unnamed", 0, common, 0.0, j, m)
-                elif common >= 2 and (j.polities <= m.polities or m.polities <= j.polities):
+                elif (common >= 2 and (j.polities <= m.polities or m.polities <= j.polities)
+                      and 2 * common >= max(len(j.polities), len(m.polities))):
                     add("unnamed_subset", days, common, 0.0, j, m)
             elif common >= 2 and j.polities == m.polities:
                 add("one_unnamed", days, common, 0.0, j, m)

@@ -550,7 +550,7 @@ def read_jme(path: Path) -> pd.DataFrame:
     """Sheet ``Sheet1_2`` of the JME workbook as strings (other sheets are empty)."""
     try:
         book = pd.ExcelFile(path, engine="calamine")
-    except Exception as exc:  # the reader raises its own error types for non-Excel input
+    except Exception as exc:  # noqa: BLE001  (the reader raises its own error types for non-Excel input)
         raise SourceFormatError(f"{path}: not a readable Excel .xls workbook ({exc})") from None
     if JME_SHEET not in book.sheet_names:
         raise SourceFormatError(f"{path}: no sheet {JME_SHEET!r}; found {', '.join(book.sheet_names)}")
