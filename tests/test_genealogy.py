@@ -13,7 +13,7 @@ from defdip.citations import bibliography
 from defdip.codebook import codebook
 from defdip.dates import years_between
 from defdip.errors import DefdipError, RecordError
-from defdip.genealogy import GENEALOGY_VERSION, load_genealogy, select
+from defdip.genealogy import GENEALOGY_VERSION, load_genealogy, present_year, select
 
 # Every instance Khalid & Ahmed (2024) name in sections 1-7, Table 1 and the literature review.
 PAPER_INSTANCES = {
@@ -81,10 +81,6 @@ ADDED_INSTANCES = [
     "diamond-jubilee-fleet-review", "sandhurst-international-cadets",
     "franco-russian-alliance", "entente-cordiale", "anglo-russian-convention", "uk-strategic-defence-review-1998",
 ]
-
-# Participants recorded slightly before the registry's existence span (documented, not errors).
-EXISTENCE_EXCEPTIONS: set[tuple[str, str]] = set()
-
 
 @pytest.fixture(scope="module")
 def records():
@@ -176,17 +172,36 @@ def test_participants_named_from_registry(records):
     assert usa.ccode == 2
 
 
-def test_participants_exist_during_the_record(records):
+def test_audited_corrections(by_id):
+    """Errors a record-by-record audit found stay fixed (issue 8, item 12)."""
     reg = registry()
-    bad = []
+    for rid in ("treaty-of-chaumont", "quadruple-alliance-1815", "congress-of-vienna"):
+        ids = {p.id for p in by_id[rid].participants}
+        assert "uk-great-britain-ireland" in ids and "great-britain-kingdom" not in ids, rid
+    assert reg.get("great-britain-kingdom").end_year == 1800
+    arthashastra = by_id["kautilya-arthashastra-envoys"]
+    assert (arthashastra.start_year, arthashastra.end_year) == (-50, 125) and arthashastra.circa
+    tashkent = by_id["collective-security-treaty-1992"]
+    parts = {p.id: p for p in tashkent.participants}
+    assert {"RUS", "ARM", "KZK", "KYR", "TAJ", "UZB"} <= set(parts)
+    assert parts["csto"].start_year == 2002 and "aris_2011" not in tashkent.citations
+    for rid in ("roman-allied-joint-exercises", "roman-client-kingdoms"):
+        numidia = next(p for p in by_id[rid].participants if p.id == "numidia")
+        assert numidia.end_year == -46, rid
+    quake = by_id["turkey-syria-earthquake-relief"]
+    assert {p.id for p in quake.participants if p.role == "receiver"} == {"TUR", "SYR"}
+
+
+def test_every_participant_exists_throughout_its_part(records):
+    """The loader's rule, restated: first and last year of each participant's part lie in its existence."""
+    reg = registry()
+    now = present_year()
     for r in records:
-        end = r.end_year if r.end_year is not None else (2024 if r.ongoing else r.start_year)
+        last = r.end_year if r.end_year is not None else (now if r.ongoing else r.start_year)
         for p in r.participants:
-            polity = reg.get(p.id)
-            if not any(polity.existed(y) for y in range(r.start_year, end + 1) if y != 0):
-                if (r.id, p.id) not in EXISTENCE_EXCEPTIONS:
-                    bad.append((r.id, p.id, r.start_year, polity.years()))
-    assert not bad
+            first, final = p.start_year or r.start_year, p.end_year or last
+            assert r.start_year <= first <= final <= last, (r.id, p.id)
+            assert reg.get(p.id).existed(first) and reg.get(p.id).existed(final), (r.id, p.id)
 
 
 def test_records_are_well_formed(records):
@@ -309,3 +324,76 @@ def test_file_must_hold_a_list(tmp_path):
 def test_missing_path_is_an_error(tmp_path):
     with pytest.raises(DefdipError, match="no genealogy file"):
         load_genealogy(tmp_path / "nowhere.yaml")
+
+
+# ------------------------------------------------------------------------- existence and bounds
+
+@pytest.mark.parametrize("old, new, field, needle", [
+    # Sparta was gone by 100 CE: the record's years rule it out
+    ("start_year: -481\n  end_year: -479", "start_year: 100\n  end_year: 120", "participants.0.id",
+     "did not exist in 100"),
+    # a participant's own years must lie inside the record's
+    ("{id: athens, role: member}", "{id: athens, role: member, end_year: -470}", "participants.0.end_year",
+     "outside the record's years"),
+    ("{id: athens, role: member}", "{id: athens, role: member, start_year: -479, end_year: -480}",
+     "participants.0.end_year", "before the participant's start"),
+    ("{id: athens, role: member}", "{id: athens, role: member, start_year: 0}", "participants.0.start_year",
+     "no year 0"),
+    # no year after the present one
+    ("end_year: -479", "end_year: 99999", "end_year", "after the present year"),
+])
+def test_participant_existence_and_year_bounds(tmp_path, old, new, field, needle):
+    assert old in GOOD
+    with pytest.raises(RecordError) as info:
+        load_genealogy(write(tmp_path, GOOD.replace(old, new)))
+    assert (info.value.file, info.value.record, info.value.field) == ("bad.yaml", "test-pact", field)
+    assert needle in str(info.value)
+
+
+TREATY = """\
+- id: test-treaty
+  title: A test treaty
+  summary: A treaty whose organisation came later than the treaty itself.
+  activity: agreements
+  instrument: alliance_treaty
+  start_year: 1992
+  ongoing: true
+  participants:
+    - {id: RUS, role: signatory}
+    - {id: csto, role: organiser}
+  sources: [khalid_ahmed_2024]
+"""
+
+
+def test_an_organisation_must_be_founded_by_its_first_year(tmp_path):
+    with pytest.raises(RecordError) as info:
+        load_genealogy(write(tmp_path, TREATY))
+    assert (info.value.record, info.value.field) == ("test-treaty", "participants.1.id")
+    assert "was founded 2002" in str(info.value) and "did not exist in 1992" in str(info.value)
+    (eng,) = load_genealogy(write(tmp_path, TREATY.replace("role: organiser}", "role: organiser, start_year: 2002}"),
+                                  "ok.yaml"))
+    assert [(p.id, p.start_year) for p in eng.participants] == [("RUS", None), ("csto", 2002)]
+
+
+def test_a_participant_that_ceased_to_exist_needs_its_own_end(tmp_path):
+    text = GOOD.replace("start_year: -481\n  end_year: -479", "start_year: -250\n  end_year: -100")
+    with pytest.raises(RecordError, match=r"Sparta \[sparta\] did not exist in 100 BCE") as info:
+        load_genealogy(write(tmp_path, text))
+    assert info.value.field == "participants.1.id" and "its own start_year/end_year" in str(info.value)
+    fixed = text.replace("{id: sparta, role: leader}", "{id: sparta, role: leader, end_year: -146}")
+    (eng,) = load_genealogy(write(tmp_path, fixed, "fixed.yaml"))
+    assert [(p.id, p.end_year) for p in eng.participants] == [("athens", None), ("sparta", -146)]
+
+
+def test_bad_bytes_and_empty_files_name_the_file(tmp_path):
+    (tmp_path / "latin1.yaml").write_bytes(GOOD.replace("A short", "Caf\xe9 short").encode("latin-1"))
+    with pytest.raises(RecordError, match=r"^latin1.yaml: not UTF-8 text \(byte \d+") as info:
+        load_genealogy(tmp_path / "latin1.yaml")
+    assert info.value.record is None
+    (tmp_path / "empty.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    with pytest.raises(RecordError, match="^empty.yaml: holds no records"):
+        load_genealogy(tmp_path / "empty.yaml")
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+    with pytest.raises(DefdipError, match="no \\*.yaml records files"):
+        load_genealogy(folder)

@@ -32,6 +32,8 @@ __all__ = [
     "parse_bibtex",
     "references",
     "sort_key",
+    "unresolved_keys",
+    "used_keys",
 ]
 
 _SKIP_TYPES = {"comment", "preamble", "string"}
@@ -251,9 +253,13 @@ def _unknown_key(key: str, known: Iterable[str]) -> DefdipError:
     return DefdipError(f"unknown citation key {key!r}{hint}")
 
 
-def cite(keys: Iterable[str]) -> str:
-    """BibTeX for ``keys`` (each once, in the order given); an unknown key raises DefdipError."""
-    bib = _bibliography()
+def cite(keys: Iterable[str], extra_texts: Iterable[str] = ()) -> str:
+    """BibTeX for ``keys`` (each once, in the order given); an unknown key raises DefdipError.
+
+    A key resolves in ``references.bib``, in ``extra_texts`` (e.g. a store's recorded BibTeX) or in any
+    dataset module's own entries, so every key a record, a layer or the report shows can be cited.
+    """
+    bib = all_entries(extra_texts)
     out: list[str] = []
     seen: set[str] = set()
     for key in keys:
@@ -265,6 +271,36 @@ def cite(keys: Iterable[str]) -> str:
         seen.add(key)
         out.append(bib[key])
     return "\n\n".join(out) + ("\n" if out else "")
+
+
+def unresolved_keys(keys: Iterable[str], extra_texts: Iterable[str] = ()) -> list[str]:
+    """The keys (sorted, each once) that no entry defines: what `defdip cite` would refuse."""
+    known = all_entries(extra_texts)
+    return sorted({str(k).strip() for k in keys} - set(known))
+
+
+def used_keys() -> dict[str, set[str]]:
+    """Every citation key the package itself uses, by where it is used.
+
+    ``source:ID`` (a dataset module's ``citation_keys`` and the keys its ``bibtex`` defines),
+    ``layer:NAME`` (a panel layer's ``citation_keys``), ``genealogy`` (the records' sources) and
+    ``codebook`` (the activities' citations); the report cites only these and the paper's key.
+    """
+    from defdip.codebook import codebook
+    from defdip.genealogy import load_genealogy
+    from defdip.panels import LAYERS
+    from defdip.sources import all_sources
+
+    out: dict[str, set[str]] = {}
+    for sid, source in all_sources().items():
+        out[f"source:{sid}"] = set(source.citation_keys) | set(keys_in(source.bibtex or ""))
+    for name, layer in LAYERS.items():
+        out[f"layer:{name}"] = set(layer.citation_keys)
+    out["genealogy"] = {key for eng in load_genealogy() for key in eng.citations} | {"khalid_ahmed_2024"}
+    cb = codebook()
+    out["codebook"] = {key for entry in cb.activities + cb.sub_activities + cb.cottey_forster
+                       for key in entry.get("citations", [])}
+    return out
 
 
 def cite_sources(source_ids: Iterable[str]) -> str:

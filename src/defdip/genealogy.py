@@ -8,10 +8,16 @@ Record fields (YAML): ``id``, ``title``, ``summary``, ``activity``, ``sub_activi
 ``start_year`` / ``start_month`` / ``start_day``, ``end_year`` / ``end_month`` / ``end_day``,
 ``precision``, ``circa``, ``ongoing``, ``participants`` (``{id, role}`` plus optional ``attributes``),
 ``attributes``, ``sources`` (citation keys) and ``paper_section`` (kept in ``attributes``).
+
+A participant may carry its own ``start_year`` / ``end_year`` when it took part in only part of the
+record's span (a member that joined late, a state that ceased to exist). Every participant must exist,
+per the actor registry, in the first and the last year of its part (an organisation must have been
+founded by then), and no year may lie beyond the present one; an ongoing record runs to the present year.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from functools import lru_cache
 from importlib import resources
@@ -23,12 +29,23 @@ import yaml
 from defdip.actors import UnknownPolityError, registry
 from defdip.citations import bibliography, parse_bibtex
 from defdip.codebook import codebook
-from defdip.dates import sort_key
+from defdip.dates import format_year, sort_key
 from defdip.errors import DefdipError, RecordError
-from defdip.model import Engagement, make_engagement
+from defdip.model import Engagement, Participant, make_engagement
 
-__all__ = ["GENEALOGY_VERSION", "SOURCE_ID", "USER_SOURCE_ID", "RECORD_FIELDS", "load_genealogy",
-           "load_user_records", "user_bibtex", "select", "genealogy_files"]
+__all__ = [
+    "GENEALOGY_VERSION",
+    "RECORD_FIELDS",
+    "SOURCE_ID",
+    "USER_SOURCE_ID",
+    "genealogy_files",
+    "load_genealogy",
+    "load_user_records",
+    "present_year",
+    "read_text",
+    "select",
+    "user_bibtex",
+]
 
 GENEALOGY_VERSION = "1.0"
 SOURCE_ID = "genealogy"
@@ -40,7 +57,7 @@ RECORD_FIELDS = (
 )
 """Fields a genealogy record may carry; anything else is rejected as a likely typo."""
 
-_PARTICIPANT_FIELDS = ("id", "role", "name", "attributes")
+_PARTICIPANT_FIELDS = ("id", "role", "name", "start_year", "end_year", "attributes")
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML was built with it (same documents, several times faster)."""
@@ -103,6 +120,8 @@ def _participants(raw: dict[str, Any], file: str, rid: str | int) -> list[dict[s
             "name": part.get("name") or polity.name,
             "role": part.get("role"),
             "ccode": polity.ccode,
+            "start_year": part.get("start_year"),
+            "end_year": part.get("end_year"),
             "attributes": part.get("attributes") or {},
         })
     seen: set[tuple[str, Any]] = set()
@@ -142,7 +161,95 @@ def _record(raw: Any, file: str, index: int, bib: dict[str, str], source: str = 
         data["summary"] = " ".join(data["summary"].split())
     data["participants"] = _participants(raw, file, rid)
     data["provenance"] = [{"source": source, "version": version, "record_id": rid, "citations": sources}]
-    return make_engagement(data, file, rid)
+    eng = make_engagement(data, file, rid)
+    _check_years(eng, file)
+    return eng
+
+
+def present_year() -> int:
+    """The latest year a record may name: no engagement is dated in the future."""
+    return dt.date.today().year
+
+
+def _check_years(eng: Engagement, file: str) -> None:
+    """Years no later than the present, and each participant existing in the first and last year of its part.
+
+    Participants are checked only after the record itself validated, so their years are real years.
+    """
+    now = present_year()
+    for name in ("start_year", "end_year"):
+        year = getattr(eng, name)
+        if year is not None and year > now:
+            raise RecordError(file, eng.id, name, f"{year} is after the present year ({now})")
+    last = eng.end_year if eng.end_year is not None else (now if eng.ongoing else eng.start_year)
+    reg = registry()
+    for i, part in enumerate(eng.participants):
+        first, final = _participant_span(part, eng, last, file, i)
+        polity = reg.get(part.id)
+        founded = "was founded" if polity.kind == "organisation" else "existed"
+        for year, name in ((first, "start_year"), (final, "end_year")):
+            if not polity.existed(year):
+                own = getattr(part, name) is not None
+                where = f"participants.{i}.{name}" if own else f"participants.{i}.id"
+                hint = "" if own else f"; give participants.{i} its own start_year/end_year if it took part in only some years"
+                raise RecordError(file, eng.id, where,
+                                  f"{polity.name} [{polity.id}] did not exist in {format_year(year)}: it "
+                                  f"{founded} {polity.years()}{hint}")
+
+
+def _participant_span(part: Participant, eng: Engagement, last: int, file: str, index: int) -> tuple[int, int]:
+    """The years a participant took part: its own years where given, else the record's."""
+    first = eng.start_year if part.start_year is None else part.start_year
+    final = last if part.end_year is None else part.end_year
+    for name, year in (("start_year", part.start_year), ("end_year", part.end_year)):
+        if year is None:
+            continue
+        if year == 0:
+            raise RecordError(file, eng.id, f"participants.{index}.{name}", "there is no year 0")
+        if not eng.start_year <= year <= last:
+            raise RecordError(file, eng.id, f"participants.{index}.{name}",
+                              f"{format_year(year)} is outside the record's years "
+                              f"({format_year(eng.start_year)} to {format_year(last)})")
+    if final < first:
+        raise RecordError(file, eng.id, f"participants.{index}.end_year",
+                          f"{format_year(final)} is before the participant's start ({format_year(first)})")
+    return first, final
+
+
+def read_text(file: Path) -> str:
+    """A records or BibTeX file's text; bytes that are not UTF-8 are one clear error naming the file."""
+    try:
+        return file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(file.name, None, None, f"not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                          "save the file as UTF-8") from None
+    except OSError as exc:
+        raise RecordError(file.name, None, None, f"cannot read ({exc.strerror})") from None
+
+
+def _load(path: Path | str | None, source: str, version: str, bib: dict[str, str]) -> list[tuple[Engagement, str]]:
+    """Each record with the name of the file it came from, in file order."""
+    files = genealogy_files(path)
+    if not files:
+        raise DefdipError(f"{path}: no *.yaml records files in this folder")
+    out: list[tuple[Engagement, str]] = []
+    seen: dict[str, str] = {}
+    for file in files:
+        try:
+            records = yaml.load(read_text(file), Loader=_YAML_LOADER)
+        except yaml.YAMLError as exc:
+            raise RecordError(file.name, None, None, f"not valid YAML ({exc})") from None
+        if records is None or records == []:
+            raise RecordError(file.name, None, None, "holds no records (an empty file is not a set of records)")
+        if not isinstance(records, list):
+            raise RecordError(file.name, None, None, "the file must hold a list of records")
+        for index, raw in enumerate(records):
+            eng = _record(raw, file.name, index, bib, source, version)
+            if eng.id in seen:
+                raise RecordError(file.name, eng.id, "id", f"duplicate id (also in {seen[eng.id]})")
+            seen[eng.id] = file.name
+            out.append((eng, file.name))
+    return out
 
 
 def load_genealogy(path: Path | str | None = None, *, source: str = SOURCE_ID, version: str = GENEALOGY_VERSION,
@@ -151,29 +258,15 @@ def load_genealogy(path: Path | str | None = None, *, source: str = SOURCE_ID, v
 
     Records come back in chronological order. Bad input raises
     :class:`~defdip.errors.RecordError` naming the file, the record (id, or index when the id is
-    missing) and the field: unknown activity, sub-activity, instrument or role; year 0; an end before
-    the start; impossible months or days; an unknown polity id; a missing ``sources`` list or a
-    citation key absent from ``references.bib``; an unknown field; a duplicate id.
+    missing) and the field: unknown activity, sub-activity, instrument or role; year 0 or a year after
+    the present; an end before the start; impossible months or days; an unknown polity id or one that
+    did not exist (an organisation not yet founded) in the participant's years; a missing ``sources``
+    list or a citation key absent from ``references.bib``; an unknown field; a duplicate id; a file that
+    is not UTF-8, not YAML or holds no records.
     ``source``/``version``/``bib`` serve user records (:func:`load_user_records`) read the same way.
     """
     bib = bibliography() if bib is None else bib
-    out: list[Engagement] = []
-    seen: dict[str, str] = {}
-    for file in genealogy_files(path):
-        try:
-            records = yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (safe loader)
-        except yaml.YAMLError as exc:
-            raise RecordError(file.name, None, None, f"not valid YAML ({exc})") from None
-        if records is None:
-            continue
-        if not isinstance(records, list):
-            raise RecordError(file.name, None, None, "the file must hold a list of records")
-        for index, raw in enumerate(records):
-            eng = _record(raw, file.name, index, bib, source, version)
-            if eng.id in seen:
-                raise RecordError(file.name, eng.id, "id", f"duplicate id (also in {seen[eng.id]})")
-            seen[eng.id] = file.name
-            out.append(eng)
+    out = [eng for eng, _ in _load(path, source, version, bib)]
     out.sort(key=lambda e: (sort_key(e.start_year, e.start_month, e.start_day), e.id))
     return out
 
@@ -185,17 +278,32 @@ def user_bibtex(path: Path | str) -> str:
     """BibTeX a user ships with their records: every ``*.bib`` file in the records' folder."""
     path = Path(path)
     folder = path if path.is_dir() else path.parent
-    return "\n\n".join(f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.bib")))
+    return "\n\n".join(read_text(f) for f in sorted(folder.glob("*.bib")))
 
 
 def load_user_records(path: Path | str) -> list[Engagement]:
     """A researcher's own records, in the genealogy's YAML format, validated by the same rules.
 
     Citation keys may come from the bundled bibliography or from ``*.bib`` files beside the records.
-    The records enter the store with provenance source ``user``.
+    A record may not reuse a genealogy id (the error names both files). The records enter the store
+    with provenance source ``user``.
     """
     bib = {**bibliography(), **parse_bibtex(user_bibtex(path), source=str(path))}
-    return load_genealogy(path, source=USER_SOURCE_ID, version="local", bib=bib)
+    loaded = _load(path, USER_SOURCE_ID, "local", bib)
+    bundled = _bundled_files()
+    for eng, file in loaded:
+        if eng.id in bundled:
+            raise RecordError(file, eng.id, "id", f"the id is already the genealogy's record {eng.id!r} in "
+                              f"defdip/data/genealogy/{bundled[eng.id]}; give your record another id")
+    out = [eng for eng, _ in loaded]
+    out.sort(key=lambda e: (sort_key(e.start_year, e.start_month, e.start_day), e.id))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _bundled_files() -> dict[str, str]:
+    """Genealogy record id -> the bundled file that holds it."""
+    return {eng.id: file for eng, file in _load(None, SOURCE_ID, GENEALOGY_VERSION, bibliography())}
 
 
 @lru_cache(maxsize=1)
