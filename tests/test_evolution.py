@@ -150,3 +150,100 @@ def test_real_dcas_rise_after_1991(full_store):
     assert idx.loc[1990, "new_dcas"] + idx.loc[2000, "new_dcas"] > 2 * idx.loc[1980, "new_dcas"]
     assert idx.loc[2000, "partnership_dyads"] > idx.loc[1980, "partnership_dyads"]
     assert pd.isna(idx.loc[1900, "new_dcas"])  # before any DCA data: NA, never 0
+
+
+# ----------------------------------------------------------------------------- each instance once (issue 8.8)
+
+@pytest.fixture(scope="module")
+def curated_store(tmp_path_factory):
+    from conftest import FRN, JPN, UKG, USA, _eng, write_store
+
+    gdr, tha = ("GDR", 265), ("THI", 800)
+    pact = {"defense": 1}
+    recs = [
+        _eng("atop-1", "agreements", "alliance_treaty", 1949, [USA, UKG, FRN], ongoing=True, attributes=pact,
+             source="atop"),
+        # the curated record of the same treaty, one year apart: counts once, as ATOP's record
+        _eng("nato", "agreements", "alliance_treaty", 1950, [USA, UKG], ongoing=True, attributes=pact,
+             source="genealogy"),
+        # a curated pact no dataset holds: counts
+        _eng("us-japan", "agreements", "alliance_treaty", 1951, [USA, JPN], end=1952, attributes=pact,
+             source="genealogy"),
+        _eng("dcad-1", "agreements", "defence_cooperation_agreement", 1992, [UKG, JPN], end=1999, source="dcad"),
+        _eng("uk-japan", "agreements", "defence_cooperation_agreement", 1992, [UKG, JPN], source="genealogy"),
+        _eng("mme-1", "exercises", "exercise", 1982, [USA, tha], source="mme"),
+        _eng("mme-2", "exercises", "exercise", 1982, [USA, UKG], source="mme"),
+        # the same name: linked; another name with the same states and year: not linked
+        _eng("cobra-gold", "exercises", "exercise", 1982, [USA, tha], source="genealogy"),
+        _eng("able-archer", "exercises", "exercise", 1982, [USA, UKG], source="genealogy"),
+        # an exercise with a state that ends in 1990: a partner in 1988-1990 only, not in the window after
+        _eng("mme-3", "exercises", "exercise", 1988, [gdr, JPN], source="mme"),
+        _eng("mme-4", "exercises", "exercise", 1996, [FRN, UKG], source="mme"),
+    ]
+    recs[5] = recs[5].model_copy(update={"title": "Cobra Gold 82"})
+    recs[6] = recs[6].model_copy(update={"title": "Readex 2-82"})
+    recs[7] = recs[7].model_copy(update={"title": "Exercise Cobra Gold"})
+    recs[8] = recs[8].model_copy(update={"title": "Exercise Able Archer"})
+    # a curated trend, dated to a decade inside DCAD's years: no instance, no dyads
+    trend = _eng("dca-spread", "agreements", "defence_cooperation_agreement", 1995, [USA, FRN, JPN], ongoing=True,
+                 source="genealogy").model_copy(update={"precision": "decade", "circa": True})
+    return write_store(tmp_path_factory.mktemp("curated") / "c.duckdb", [*recs, trend])
+
+
+def test_curated_records_link_to_the_dataset_record(curated_store):
+    from defdip.evolution import connection, load_engagements
+
+    with connection(curated_store) as con:
+        frame = load_engagements(con).set_index("id")
+    assert frame.loc["nato", "same_as"] == "atop-1"
+    assert frame.loc["uk-japan", "same_as"] == "dcad-1"
+    assert frame.loc["cobra-gold", "same_as"] == "mme-1"
+    assert pd.isna(frame.loc["able-archer", "same_as"]) and pd.isna(frame.loc["us-japan", "same_as"])
+    assert frame.loc["dca-spread", "trend"] and not frame["trend"].drop("dca-spread").any()
+    assert frame.loc[["atop-1", "dcad-1", "mme-1"], "same_as"].isna().all()  # datasets link to nothing
+
+
+def test_index_counts_each_instance_once(curated_store):
+    from defdip.evolution import evolution, partnership_index
+
+    idx = partnership_index(curated_store, by="decade").set_index("period")
+    assert idx.loc[1940, "new_defence_pacts"] == 1  # ATOP's NATO, not the curated copy
+    assert idx.loc[1950, "new_defence_pacts"] == 1  # the curated pact no dataset holds
+    assert idx.loc[1990, "new_dcas"] == 1  # DCAD's record; the curated copy and the trend are not instances
+    assert idx.loc[1980, "new_exercises"] == 4  # mme-1..3 and the unlinked curated exercise
+    ev = evolution(curated_store, by="decade")
+    dca = ev[(ev["instrument"] == "defence_cooperation_agreement") & (ev["period"] == 1990)]
+    assert dca["started"].sum() == 1
+
+
+def test_index_dyads_exist_in_their_years(curated_store):
+    from defdip.evolution import connection, index_dyads, partnership_index
+
+    with connection(curated_store) as con:
+        allied, partners, _ = index_dyads(con)
+    gdr = partners[(partners["a"] == "GDR") | (partners["b"] == "GDR")]
+    assert sorted(gdr["year"]) == [1988, 1989, 1990]  # the five-year window stops when the GDR ends
+    # the trend ties no one: FRN-JPN and USA-JPN only through real instances
+    assert partners[(partners["a"] == "FRN") & (partners["b"] == "JPN")].empty
+    years = partnership_index(curated_store, by="year").set_index("period")
+    assert years.loc[1991, "partnership_dyads"] == 0 and years.loc[1992, "partnership_dyads"] == 1
+
+
+@pytest.mark.shared
+def test_real_index_dyads_stay_in_the_state_system(full_store):
+    import duckdb
+
+    from defdip.evolution import ccode_ids, connection, index_dyads
+
+    with connection(full_store) as con:
+        allied, partners, _ = index_dyads(con)
+        ids = {v[0]: k for k, v in ccode_ids(con).items()}
+        system = set(con.execute("SELECT ccode, year FROM cow_system").fetchall())
+        last = con.execute("SELECT max(year) FROM cow_system").fetchone()[0]
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    for dyads in (allied, partners):
+        inside = dyads[(dyads["year"] >= 1816) & (dyads["year"] <= last)]
+        assert len(inside) > 1000
+        out = [(a, b, y) for a, b, y in zip(inside["a"], inside["b"], inside["year"])
+               if (ids.get(a), y) not in system or (ids.get(b), y) not in system]
+        assert out == []

@@ -21,6 +21,14 @@ Definitions (used by every table, chart, report page and API route built on this
 * **Defence pact** (:func:`is_defence_pact`): an alliance treaty with a defence obligation (ATOP ``defense``,
   COW type I defence pact, or ``defence``/``defense`` among ``attributes["obligations"]``).
 
+* **Each instance once**: a curated genealogy record that describes a record of a dataset (NATO, the Warsaw
+  Pact, ANZUS, Lancaster House ...) is linked to it (``same_as``, :func:`link_curated`) and the instance counts
+  once, as the dataset's record. The rule: same kind (defence pact, DCA or exercise), start years at most one
+  apart, every state of the curated record among the dataset record's states, and for exercises every word
+  of the dataset record's name in the curated title; the closest candidate wins (same year first, then the most similar participants). A curated
+  record dated only to a decade or century within the years the datasets cover describes a development or a
+  series ("the spread of DCAs after the Cold War", "Balikatan"), not one instance (``trend``): it counts as no
+  instance and ties no dyad there.
 * **Not counted**: dyad-year *spells* (``attributes["unit"] == "dyad_spell"``, what the COW alliance source
   makes from peacesciencer's dyad-year summary) are not treaties or events; they repeat, pair by pair, the
   alliances ATOP records as treaties, so evolution tables and pact counts leave them out.
@@ -28,7 +36,10 @@ Definitions (used by every table, chart, report page and API route built on this
 The partnership index compares, per period, new defence pacts with new defence cooperation agreements and new
 joint exercises, and counts allied dyads (a defence pact in force) against partnership dyads (a DCA in force or a
 joint exercise in the past five years, without a defence pact) among polities that are not organisations.
-Counts are NA (never 0) for periods outside the coverage of the data that could record them.
+Only dyad-years in which both polities exist count: the state system (the panel's base: COW system membership,
+carried to 2018) in its years, the actor registry's spells outside them, so an exercise's five-year window
+never makes a partner of a state that has ceased to exist. Counts are NA (never 0) for periods outside the
+coverage of the data that could record them.
 """
 
 from __future__ import annotations
@@ -79,7 +90,7 @@ cov AS (
   SELECT x.id, max(ds.covered) AS covered
   FROM (SELECT id, unnest(datasets) AS d FROM engagements) x JOIN ds USING (d) GROUP BY x.id)
 SELECT e.id, e.title, e.activity, e.instrument, e.sub_activities, e.start_year, e.start_month, e.start_day,
-       e.end_year, e.ongoing, e.n_participants, e.attributes, e.datasets, e.citations,
+       e.end_year, e.ongoing, e.precision, e.n_participants, e.attributes, e.datasets, e.citations,
        CASE WHEN e.ongoing THEN greatest(coalesce(e.end_year, e.start_year), coalesce(cov.covered, e.start_year))
             ELSE greatest(coalesce(e.end_year, e.start_year), e.start_year) END AS in_force_to
 FROM engagements e LEFT JOIN cov USING (id)
@@ -87,7 +98,8 @@ FROM engagements e LEFT JOIN cov USING (id)
 
 
 def load_engagements(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every engagement with ``in_force_to`` (see the module docstring) and parsed flags."""
+    """Every engagement with ``in_force_to`` (see the module docstring), parsed flags, its ``kind`` for the
+    partnership index (pact, dca, exercise or None) and the curated links ``same_as`` and ``trend``."""
     frame = con.execute(ENGAGEMENTS_SQL + " ORDER BY e.id").df()
     attrs = [_attrs(a) for a in frame["attributes"]]
     frame["institutionalised"] = [is_institutionalised(i, a) for i, a in zip(frame["instrument"], attrs)]
@@ -95,7 +107,76 @@ def load_engagements(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame["dyad_spell"] = [a.get("unit") == "dyad_spell" for a in attrs]
     frame["start_year"] = frame["start_year"].astype(int)
     frame["in_force_to"] = frame["in_force_to"].astype(int)
+    frame["kind"] = index_kind(frame)
+    frame["curated"] = frame["datasets"].map(lambda d: bool(len(d)) and set(d) <= CURATED if d is not None
+                                             else False)
+    same_as, trend = link_curated(con, frame)
+    frame["same_as"] = same_as
+    frame["trend"] = trend
     return frame
+
+
+CURATED = {"genealogy", "user"}
+"""Sources of curated records (the genealogy and a user's own records), as opposed to datasets."""
+
+COARSE = ("decade", "century")
+"""Date precisions too coarse for one instance: such a curated record describes a development or a series."""
+
+_NAME_NOISE = frozenset({"exercise", "exercises", "unnamed", "joint", "military", "naval", "operation", "the",
+                         "and", "of", "with", "between", "series", "annual", "multinational", "bilateral"})
+
+
+def index_kind(frame: pd.DataFrame) -> pd.Series:
+    """pact (a defence pact that is a treaty, not a dyad spell), dca, exercise or None, per engagement."""
+    kind = pd.Series(None, index=frame.index, dtype=object)
+    kind[frame["instrument"] == "exercise"] = "exercise"
+    kind[frame["instrument"] == "defence_cooperation_agreement"] = "dca"
+    kind[frame["defence_pact"] & ~frame["dyad_spell"]] = "pact"
+    return kind
+
+
+def _name_words(title: str) -> set[str]:
+    words = {w for w in "".join(c.lower() if c.isalnum() else " " for c in str(title)).split()}
+    return {w for w in words if len(w) >= 3 and not w.isdigit() and w not in _NAME_NOISE}
+
+
+def link_curated(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """For each engagement: the id of the dataset record a curated record describes (``same_as``, else None),
+    and whether it is a coarsely dated curated record inside the datasets' coverage (``trend``); see the
+    module docstring for the rule."""
+    same_as = pd.Series(None, index=frame.index, dtype=object)
+    trend = pd.Series(False, index=frame.index)
+    curated = frame["curated"] & frame["kind"].notna()
+    if not curated.any():
+        return same_as, trend
+    data = frame[~frame["curated"] & frame["kind"].notna()]
+    spans = {k: (int(g["start_year"].min()), int(g["in_force_to"].max())) for k, g in data.groupby("kind")}
+    states = {pid: set(ids) for pid, ids in con.execute("""
+        SELECT p.engagement_id, list(DISTINCT p.polity_id) FROM participants p
+        LEFT JOIN polities pol ON pol.id = p.polity_id
+        WHERE coalesce(pol.kind, '') <> 'organisation' AND p.polity_id <> 'unknown' GROUP BY 1""").fetchall()}
+    for idx in frame.index[curated]:
+        row = frame.loc[idx]
+        kind, year = row["kind"], int(row["start_year"])
+        lo, hi = spans.get(kind, (1, 0))
+        if row["precision"] in COARSE and lo <= year <= hi:
+            trend[idx] = True
+            continue
+        mine = states.get(row["id"], set())
+        if not mine:
+            continue
+        near = data[(data["kind"] == kind) & ((data["start_year"] - year).abs() <= 1)]
+        words = _name_words(row["title"]) if kind == "exercise" else set()
+        best: tuple[int, float] | None = None
+        for cand in near.itertuples():
+            theirs = states.get(cand.id, set())
+            named = _name_words(cand.title) if kind == "exercise" else set()
+            if not mine <= theirs or (kind == "exercise" and not (named and named <= words)):
+                continue
+            score = (int(cand.start_year == year), len(mine) / len(theirs))
+            if best is None or score > best:
+                best, same_as[idx] = score, cand.id
+    return same_as, trend
 
 
 def _attrs(value: Any) -> dict[str, Any]:
@@ -234,6 +315,19 @@ def _decorate(out: pd.DataFrame, by: str) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- evolution
 
+def counted(frame: pd.DataFrame) -> pd.Series:
+    """The engagements that count as instances: not dyad spells, not curated records of a dataset's record
+    (``same_as``), not curated descriptions of a trend (see the module docstring)."""
+    keep = pd.Series(True, index=frame.index)
+    if "dyad_spell" in frame:
+        keep &= ~frame["dyad_spell"].astype(bool)
+    if "same_as" in frame:
+        keep &= frame["same_as"].isna()
+    if "trend" in frame:
+        keep &= ~frame["trend"].astype(bool)
+    return keep
+
+
 EVOLUTION_COLUMNS = ["period", "period_start", "period_label", "activity", "instrument", "started", "in_force",
                      "bilateral", "multilateral", "institutionalised", "share_bilateral", "share_multilateral",
                      "share_institutionalised"]
@@ -251,8 +345,7 @@ def evolution(store: StoreArg = None, by: str = "decade") -> pd.DataFrame:
 def evolution_from_frame(frame: pd.DataFrame, by: str = "decade") -> pd.DataFrame:
     """:func:`evolution` on a frame from :func:`load_engagements`."""
     _check_by(by)
-    if "dyad_spell" in frame:
-        frame = frame[~frame["dyad_spell"]].reset_index(drop=True)
+    frame = frame[counted(frame)].reset_index(drop=True)
     if frame.empty:
         return pd.DataFrame(columns=EVOLUTION_COLUMNS)
     keys = ["ord", "activity", "instrument"]
@@ -354,8 +447,9 @@ def _coverage(frame: pd.DataFrame, mask: pd.Series) -> tuple[int, int] | None:
 def partnership_index(store: StoreArg = None, by: str = "decade") -> pd.DataFrame:
     """New defence pacts vs new DCAs and exercises per period, and allied vs partnership dyads in force.
 
-    * ``new_defence_pacts``, ``new_dcas``, ``new_exercises``: engagements started in the period (pacts are
-      treaties: ATOP, the genealogy, never COW dyad spells);
+    * ``new_defence_pacts``, ``new_dcas``, ``new_exercises``: instances started in the period (pacts are
+      treaties: ATOP, the genealogy, never COW dyad spells; a curated record of a dataset's record counts once,
+      a curated trend not at all: :func:`counted`);
     * ``partnership_ratio``: (new DCAs + new exercises) / new defence pacts (NA without a new pact);
     * ``allied_dyads``: distinct pairs of polities with a defence pact in force in some year of the period;
     * ``partnership_dyads``: distinct pairs that in some year of the period had a DCA in force or a joint
@@ -371,16 +465,24 @@ def partnership_index(store: StoreArg = None, by: str = "decade") -> pd.DataFram
     _check_by(by)
     with connection(store) as con:
         frame = load_engagements(con)
-        kinds = {
-            "pact": frame["defence_pact"] & ~frame["dyad_spell"],
-            "dca": frame["instrument"] == "defence_cooperation_agreement",
-            "exercise": frame["instrument"] == "exercise",
-        }
-        wanted = frame.loc[kinds["pact"] | kinds["dca"] | kinds["exercise"], "id"].tolist()
-        pairs = polity_pairs(con, ids=wanted or ["\0none"])
-        panel = _panel_dyads(con)
+        pact_years, partner_years, covered = index_dyads(con, frame)
     if frame.empty:
         return pd.DataFrame(columns=INDEX_COLUMNS)
+    counts = {k: (frame["kind"] == k) & counted(frame) for k in ("pact", "dca", "exercise")}
+    return _partnership_from(frame, by, counts, pact_years, partner_years, covered)
+
+
+def index_dyads(con: duckdb.DuckDBPyConnection,
+                frame: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
+    """The partnership index's dyad-years: allied (a, b, year), partnership-only (a, b, year) and the years
+    the DCA and exercise data cover. ``frame`` is :func:`load_engagements`' (read again when None)."""
+    if frame is None:
+        frame = load_engagements(con)
+    kinds = {k: frame["kind"] == k for k in ("pact", "dca", "exercise")}
+    tying = frame["kind"].notna() & ~frame["trend"]
+    wanted = frame.loc[tying, "id"].tolist()
+    pairs = polity_pairs(con, ids=wanted or ["\0none"])
+    panel = _panel_dyads(con)
     ids = {k: set(frame.loc[m, "id"]) for k, m in kinds.items()}
     pact_years = _dyad_years(pairs[pairs["engagement_id"].isin(ids["pact"])])
     dca_years = _dyad_years(pairs[pairs["engagement_id"].isin(ids["dca"])])
@@ -391,18 +493,37 @@ def partnership_index(store: StoreArg = None, by: str = "decade") -> pd.DataFram
     if ex_cov is not None:  # never beyond the last year the exercise data see
         ex_years = ex_years[ex_years["year"] <= max(ex_cov[1], int(frame.loc[kinds["exercise"], "in_force_to"].max()))]
     partner_years = pd.concat([dca_years, ex_years]).drop_duplicates()
-    covered = set()
+    covered: set[int] = set()
     for cov in (_coverage(frame, kinds["dca"]), _coverage(frame, kinds["exercise"])):
         if cov:
             covered |= {y for y in range(cov[0], cov[1] + 1) if y != 0}
+    pact_years, partner_years = _existing(pact_years), _existing(partner_years)
     if panel is not None:
         lo, hi = panel["years"]
-        outside = lambda f: f[(f["year"] < lo) | (f["year"] > hi)]  # noqa: E731
+        outside = lambda f: f[(f["year"] < lo) | (f["year"] > hi)]
         pact_years = pd.concat([outside(pact_years), panel["allied"]], ignore_index=True)
         partner_years = pd.concat([outside(partner_years), panel["partner"]], ignore_index=True)
         covered = {y for y in covered if y < lo or y > hi} | panel["covered"]
-    partner_years = _without(partner_years, pact_years)
-    return _partnership_from(frame, by, kinds, pact_years, partner_years, covered)
+    return pact_years, _without(partner_years, pact_years), covered
+
+
+def _existing(dyads: pd.DataFrame) -> pd.DataFrame:
+    """The dyad-years in which both polities existed (actor registry spells; unknown ids are kept)."""
+    if dyads.empty:
+        return dyads
+    from defdip.actors import registry
+
+    reg = registry()
+    cache: dict[tuple[str, int], bool] = {}
+
+    def alive(pid: str, year: int) -> bool:
+        key = (pid, year)
+        if key not in cache:
+            cache[key] = reg.get(pid).existed(year) if pid in reg else True
+        return cache[key]
+
+    keep = [alive(a, int(y)) and alive(b, int(y)) for a, b, y in zip(dyads["a"], dyads["b"], dyads["year"])]
+    return dyads[keep].reset_index(drop=True)
 
 
 def _without(dyads: pd.DataFrame, remove: pd.DataFrame) -> pd.DataFrame:
@@ -455,7 +576,8 @@ def _panel_dyads(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     dca = named(panel[panel["dca_any"].fillna(0) > 0])
     ex = named(panel[panel["exercises"].fillna(0) > 0])
     ex = pd.concat([ex.assign(year=ex["year"] + k) for k in range(PARTNERSHIP_WINDOW)], ignore_index=True)
-    ex = ex[ex["year"] <= hi]
+    system = named(panel[["ccode1", "ccode2", "year"]])  # the state system's dyad-years, no one after its end
+    ex = ex.merge(system, on=["a", "b", "year"], how="inner")
     partner = pd.concat([dca, ex]).drop_duplicates(ignore_index=True)
     has = panel[["dca_any", "exercises"]].notna().any(axis=1)
     covered = set(years[has].unique().tolist())
