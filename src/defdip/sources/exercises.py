@@ -323,12 +323,11 @@ def dated_fields(start: DateParts, end: DateParts) -> tuple[dict[str, Any], list
             notes.append(f"end ({text}) is before the start; end dropped")
             return fields, notes
         # Engagement's own check compares a day-precise start with a less precise end as if the end were the first
-        # day of its month (or year); such an end cannot be stored in the end fields, so it is kept as text.
+        # day of its month (or year); such an end cannot be stored in the end fields: the source's 'end' keeps it.
         strict_end = dates.sort_key(end.year, end.month if start.month else None, end.day if start.day else None)
         if strict_end < dates.sort_key(start.year, start.month, start.day):
             fields["end_year"] = end.year if end.year > start.year else None
-            notes.append(f"end {text} is less precise than the start; kept as attributes['end']")
-            fields["_end_text"] = text
+            notes.append(f"end {text} is less precise than the start; kept as the source's 'end' only")
         else:
             fields.update(end_year=end.year, end_month=end.month, end_day=end.day)
     return fields, notes
@@ -800,7 +799,6 @@ def _engagement(source: Source, rec: ExerciseRecord, ctx: IngestContext, file: s
     own["start"] = iso(rec.start.year, rec.start.month, rec.start.day)
     if rec.end.year is not None:
         own["end"] = iso(rec.end.year, rec.end.month, rec.end.day)
-    fields.pop("_end_text", None)
     if notes:
         own["date_notes"] = [*own.get("date_notes", []), *notes]
     if misses:
