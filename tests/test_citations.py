@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from defdip.citations import (all_entries, bibliography, bibtex_for_store, cite, cite_sources, entry_fields,
-                              format_reference, keys_in, parse_bibtex, references)
+from defdip.citations import (
+    all_entries,
+    bibliography,
+    bibtex_for_store,
+    cite,
+    cite_sources,
+    entry_fields,
+    format_reference,
+    keys_in,
+    parse_bibtex,
+    references,
+)
 from defdip.codebook import codebook
 from defdip.errors import DefdipError
 
@@ -133,3 +143,36 @@ def test_references_from_the_bibliography_datasets_and_extra_texts() -> None:
     assert refs[0]["found"] and refs[0]["bibtex"] == bibliography()["khalid_ahmed_2024"]
     assert refs[1]["text"] == "A, B (2020). &lt;Extra&gt;." and refs[1]["bibtex"] == extra
     assert refs[2] == {"key": "no_such_key", "found": False, "text": None, "bibtex": None}
+
+
+def test_every_key_the_package_uses_resolves_and_cites() -> None:
+    """Sources' and layers' keys, the genealogy's and the codebook's: `defdip cite KEY` works for each."""
+    from defdip.citations import unresolved_keys, used_keys
+
+    used = used_keys()
+    assert {"source:atop", "source:geopko", "genealogy", "codebook"} <= set(used)
+    assert any(name.startswith("layer:") for name in used)
+    keys = set().union(*used.values())
+    assert {"leeds_atop_2002", "dorazio_2013_jme", "cil_geopko_2020", "khalid_ahmed_2024"} <= keys
+    assert unresolved_keys(keys) == []
+    entries = parse_bibtex(cite(sorted(keys)))
+    assert set(entries) == keys
+
+
+def test_each_source_bibtex_defines_its_own_citation_keys() -> None:
+    from defdip.sources import all_sources
+
+    for sid, source in all_sources().items():
+        assert set(source.citation_keys) <= set(keys_in(source.bibtex)), sid
+
+
+def test_cite_finds_dataset_entries_and_unresolved_keys_lists_the_rest() -> None:
+    from defdip.citations import unresolved_keys
+
+    out = cite(["leeds_atop_2002", "khalid_ahmed_2024"])
+    assert list(parse_bibtex(out)) == ["leeds_atop_2002", "khalid_ahmed_2024"]
+    extra = "@misc{stored_only, author = {A, B}, title = {T}, year = 2020}"
+    assert "stored_only" in cite(["stored_only"], [extra])
+    assert unresolved_keys(["leeds_atop_2002", "zz_missing", "stored_only", "zz_missing"], [extra]) == ["zz_missing"]
+    with pytest.raises(DefdipError, match="unknown citation key 'stored_only'"):
+        cite(["stored_only"])
