@@ -175,13 +175,73 @@ def real(shared_data):
 @pytest.mark.shared
 def test_real_dcad(real):
     result, ctx, engs = real
-    assert len(engs) == 1871 and ctx.rejections == []
+    assert len(engs) == 1869 and [r.row for r in ctx.rejections] == [1593, 1811]  # the two self-dyads
+    assert result.rows_read == 1871 == sum(result.accounted.values()) + 2
     assert sum(ctx.unresolved.values()) / ctx.mentions < 0.01
     table = result.tables["dcad_agreement"]
-    assert len(table) == 1871 and table["dcaid"].is_unique
-    assert (table["type"] == "general").sum() == 1322 and (table["type"] == "sector").sum() == 549
+    assert len(table) == 1869 and table["dcaid"].is_unique and not (table["ccode1"] == table["ccode2"]).any()
+    assert (table["type"] == "general").sum() + (table["type"] == "sector").sum() == 1869
     assert int(table["in_force_2010"].sum()) == sum(e.attributes["in_force_2010"] for e in engs.values())
     assert all(e.end_year is None or e.end_year >= e.start_year for e in engs.values())
     trex = table["cat_trex"].sum()
     assert trex == sum("education_training" in e.sub_activities for e in engs.values()) > 250
     assert table["sign_year"].between(1980, 2010).all()
+
+
+# ----------------------------------------------------------------------------- codes against names
+
+def test_code_and_name_disagree_name_wins(path):
+    edit_row(path, 1, ccode2=40)  # USA-CAN coded 40 (Cuba) but named CAN
+    edit_row(path, 2, ccode2=200)  # UKG-TUR: the second code copies the first, the name says TUR
+    result, ctx, engs = load(path.parent)
+    e = engs["dcad-DCADv1.0-0001"]
+    assert [(p.id, p.ccode) for p in e.participants] == [("USA", 2), ("CAN", 20)]
+    assert e.attributes["code_corrections"] == ["ccode2 40 (CUB) disagrees with its name CAN; kept the name (20)"]
+    e = engs["dcad-DCADv1.0-0002"]
+    assert [p.id for p in e.participants] == ["UKG", "TUR"]
+    table = result.tables["dcad_agreement"].set_index("dcaid")
+    assert (table.at["DCADv1.0-0001", "ccode2"], table.at["DCADv1.0-0002", "ccode2"]) == (20, 640)
+    assert "code_corrections" not in engs["dcad-DCADv1.0-0006"].attributes
+
+
+def test_true_self_dyad_quarantined(path):
+    edit_row(path, 2, ccode2=200, cowName2="UKG")  # code and name agree: the partner is unknown
+    result, ctx, engs = load(path.parent)
+    assert "dcad-DCADv1.0-0002" not in engs
+    rej = [r for r in ctx.rejections if r.row == 3]
+    assert len(rej) == 1 and rej[0].field == "ccode1+ccode2" and "both signatories are UKG" in rej[0].reason
+    table = result.tables["dcad_agreement"]
+    assert not (table["ccode1"] == table["ccode2"]).any()
+
+
+def test_name_of_a_state_not_yet_existing_quarantined(path):
+    edit_row(path, 6, cowName2="GDR")  # 2005: East Germany no longer exists, the code says Mexico
+    _, ctx, engs = load(path.parent)
+    assert "dcad-DCADv1.0-0006" not in engs
+    [rej] = [r for r in ctx.rejections if r.row == 7]
+    assert rej.field == "ccode2" and "cannot tell" in rej.reason
+
+
+def test_impossible_years_quarantined(path):
+    edit_row(path, 1, endYearEstimate=99999)
+    edit_row(path, 2, signYear=1975)
+    edit_row(path, 6, EIFYear=99999)
+    result, ctx, engs = load(path.parent)
+    assert {"dcad-DCADv1.0-0001", "dcad-DCADv1.0-0002", "dcad-DCADv1.0-0006"}.isdisjoint(engs)
+    assert {(r.row, r.field) for r in ctx.rejections} >= {(2, "endYearEstimate"), (3, "signYear"), (7, "EIFYear")}
+    assert result.tables["dcad_agreement"]["end_year_estimate"].max() <= 2010
+    rejected = {(r.file, r.row) for r in ctx.rejections}
+    assert result.rows_read == sum(result.accounted.values()) + len(rejected)
+
+
+def test_checks(path):
+    result, ctx, _ = load(path.parent)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE ingest_report AS SELECT 'dcad' AS source, ? AS rows_read", [result.rows_read])
+    con.register("kept", result.tables["dcad_agreement"])
+    con.execute("CREATE TABLE dcad_agreement AS SELECT * FROM kept")
+    file_rows, no_self = SOURCES[0].checks(con)
+    assert (file_rows.expected, file_rows.actual, file_rows.ok) == (1871, 6, False)
+    assert (no_self.kind, no_self.actual, no_self.ok) == ("invariant", 0, True)
+    con.execute("UPDATE dcad_agreement SET ccode2 = ccode1 WHERE dcaid = 'DCADv1.0-0001'")
+    assert SOURCES[0].checks(con)[1].actual == 1

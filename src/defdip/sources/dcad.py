@@ -30,6 +30,26 @@ Sub-activities from the sector categories (``category1..3``, kept lowercased in
 category in v1.0, kept for later versions). DCA, DIC (defence-industrial cooperation),
 PROCUREMENT, RESEARCH and COMMISSION add no sub-activity.
 
+Codes against names (each signatory has a COW code and a COW abbreviation, ``cowName1/2``):
+
+* the abbreviation is resolved in the year of signature (DCAD writes ``GER`` for unified Germany, COW's
+  ``GMY``; other variants such as ``KOR`` and ``FRG`` the registry knows). A name that does not resolve
+  cannot be checked and the code stands.
+* Code and name naming different states: the name wins when it names a state that existed in the
+  signature year, because the number is the field a slip turns into a neighbour's code (record 0108:
+  652 Syria for EGY 651, an agreement between the United States and Egypt) or into a copy of the
+  other signatory's code (0297: 145 Bolivia twice, the second named VEN: the 2006 Bolivia-Venezuela
+  agreement), whereas the abbreviation is the coder's reading of the treaty. The correction is kept in
+  ``attributes["code_corrections"]`` and in the table's codes. When the name's state did not exist
+  that year neither field can be trusted and the row is quarantined.
+* Two signatories that are the same state after this check (1625 Mozambique-Mozambique, 1847
+  India-India: code and name agree, so the partner is unknown) are quarantined: a bilateral record
+  never lists one state twice.
+
+Years are bounded by DCAD's coverage: a signature year outside 1980-2010, or an entry-into-force or
+estimated end year before 1980 or after the present year (e.g. a mistyped 99999) quarantines the row
+with its field and reason; such a value never reaches the data.
+
 Reference table ``dcad_agreement``: one row per kept agreement with ``dcaid``,
 ``ccode1``, ``ccode2``, ``sign_year``, ``sign_month``, ``sign_day``, ``eif_year``,
 ``end_year_estimate``, ``terminated`` (1, 0 or null for DCAD's -88/-99), ``in_force_2010``,
@@ -43,14 +63,17 @@ are as DCAD lists them. Panels derive dca_general / dca_sector / dca_any layers 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, as_text, frame_records, iso,
-                                 precision_of, quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
+from defdip.actors import Polity
+from defdip.sources.base import (Check, Download, IngestContext, LoadResult, Source, as_int, as_text, frame_records,
+                                 iso, precision_of, quarantine_duplicates, read_csv_checked, read_date,
+                                 resolve_in_spell)
 
 MAIN_FILE = "DCAD-v1.0-main.csv"
 
@@ -63,7 +86,15 @@ CATEGORIES = ("dca", "dic", "trex", "procurement", "research", "commission")
 SUB_ACTIVITIES = {"trex": "education_training", "training": "education_training",
                   "peacekeeping": "peacekeeping", "pko": "peacekeeping"}
 
+FIRST_YEAR = 1980
 END_OF_DATA = 2010
+
+FILE_ROWS = 1871
+"""Agreements in the released ``DCAD-v1.0-main.csv``. Kinne (2020) reports 1,872; the codebook does not say
+which agreement the released file lacks, so the parity check compares with the file."""
+
+NAME_VARIANTS = {"GER": "GMY"}
+"""DCAD's abbreviations that are not COW's (DCAD writes GER for unified Germany, COW 255 GMY)."""
 
 
 def code(value: Any) -> int | None:
@@ -103,6 +134,22 @@ class DCAD(Source):
   doi     = {10.1177/0022002719857796}
 }"""
     citation_keys = ("kinne_dcad_2020",)
+    min_rows = 1500
+
+    def checks(self, con: Any) -> list[Check]:
+        """Rows in the file against the released file's count; no agreement of one state with itself."""
+        out = []
+        read = con.execute("SELECT rows_read FROM ingest_report WHERE source = 'dcad'").fetchone()
+        if read is not None:
+            out.append(Check(self.id, "agreements in DCAD-v1.0-main.csv", FILE_ROWS, int(read[0]),
+                             int(read[0]) == FILE_ROWS,
+                             note="Kinne (2020) reports 1,872 agreements; the released file has 1,871 rows"))
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dcad_agreement'"
+                       ).fetchone()[0]:
+            rows = con.execute("SELECT dcaid FROM dcad_agreement WHERE ccode1 = ccode2 ORDER BY 1").fetchall()
+            out.append(Check(self.id, "no bilateral self-dyads in dcad_agreement", 0, len(rows), not rows,
+                             kind="invariant", note=", ".join(r[0] for r in rows[:5])))
+        return out
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         frame = read_csv_checked(Path(folder) / MAIN_FILE, REQUIRED, lowercase=True)
@@ -115,6 +162,7 @@ class DCAD(Source):
                 result.engagements.append(eng)
                 rows.append(table_row)
         result.tables = {"dcad_agreement": self._table(rows)}
+        result.accounted = {"kept": len(result.engagements)}
         return result
 
     @staticmethod
@@ -140,6 +188,19 @@ class DCAD(Source):
         if sy is None:
             ctx.reject(MAIN_FILE, line, "signYear", row["signyear"], f"{dcaid} has no usable signature year")
             return None, None
+        if not FIRST_YEAR <= sy <= END_OF_DATA:
+            ctx.reject(MAIN_FILE, line, "signYear", row["signyear"],
+                       f"{dcaid}: impossible signature year {sy}: DCAD covers agreements signed "
+                       f"{FIRST_YEAR}-{END_OF_DATA}")
+            return None, None
+        this_year = dt.date.today().year
+        for field in ("EIFYear", "endYearEstimate"):
+            value = code(row[field.lower()])
+            if value is not None and not FIRST_YEAR <= value <= this_year:
+                ctx.reject(MAIN_FILE, line, field, row[field.lower()],
+                           f"{dcaid}: impossible year {value}: expected a year between {FIRST_YEAR} and "
+                           f"{this_year}")
+                return None, None
         ey, em, ed = read_date(code(row["eifyear"]), code(row["eifmonth"]), code(row["eifday"]), "entry into force",
                                notes)
         end_year = code(row["endyearestimate"])
@@ -149,10 +210,22 @@ class DCAD(Source):
         terminated = code(row["terminated"])
         in_force = end_year is not None and end_year >= END_OF_DATA and terminated != 1
 
-        participants, unresolved = [], []
+        participants, unresolved, corrections, codes = [], [], [], {}
         for key in ("ccode1", "ccode2"):
             ccode = code(row[key])
             polity, year = resolve_in_spell(ctx, row[key], sy, end_year)
+            named = self._named(ctx, row.get(key.replace("ccode", "cowname")), sy)
+            if named is not None and named.id != (polity.id if polity is not None else None):
+                if not named.existed(sy):
+                    ctx.reject(MAIN_FILE, line, key, f"{row[key]}/{named.id}",
+                               f"{dcaid}: {key} {row[key]} and its name {named.id} disagree, and {named.id} did "
+                               f"not exist in {sy}: cannot tell which signatory is meant")
+                    return None, None
+                was = f"{ccode} ({polity.id})" if polity is not None else str(row[key])
+                corrections.append(f"{key} {was} disagrees with its name {named.id}; "
+                                   f"kept the name ({named.ccode})")
+                polity, year, ccode = named, sy, named.ccode
+            codes[key] = ccode
             if polity is None:
                 unresolved.append(row[key] if ccode is None else ccode)
                 continue
@@ -161,6 +234,11 @@ class DCAD(Source):
         if not participants:
             ctx.reject(MAIN_FILE, line, "ccode1+ccode2", f"{row['ccode1']}/{row['ccode2']}",
                        f"{dcaid}: neither signatory resolves to a known polity")
+            return None, None
+        if len(participants) == 2 and participants[0]["id"] == participants[1]["id"]:
+            ctx.reject(MAIN_FILE, line, "ccode1+ccode2", f"{row['ccode1']}/{row['ccode2']}",
+                       f"{dcaid}: both signatories are {participants[0]['id']} (codes and names agree): "
+                       "the partner is unknown, and a bilateral agreement needs two states")
             return None, None
 
         categories = []
@@ -185,6 +263,8 @@ class DCAD(Source):
         }
         if unresolved:
             attributes["unresolved_signatories"] = unresolved
+        if corrections:
+            attributes["code_corrections"] = corrections
         if notes:
             attributes["date_notes"] = notes
         names = [p["name"] or p["id"] for p in participants] + [f"ccode {c}" for c in unresolved]
@@ -211,7 +291,7 @@ class DCAD(Source):
         if eng is None:
             return None, None
         table_row = {
-            "dcaid": dcaid, "ccode1": code(row["ccode1"]), "ccode2": code(row["ccode2"]),
+            "dcaid": dcaid, "ccode1": codes["ccode1"], "ccode2": codes["ccode2"],
             "sign_year": sy, "sign_month": sm, "sign_day": sd, "eif_year": ey, "end_year_estimate": end_year,
             "terminated": terminated if terminated in (0, 1) else None, "in_force_2010": in_force,
             "type": kind, "general": None if kind is None else int(kind == "general"),
@@ -220,6 +300,16 @@ class DCAD(Source):
             "asymmetry": code(row["asymmetry"]),
         }
         return eng, table_row
+
+
+    @staticmethod
+    def _named(ctx: IngestContext, name: Any, year: int) -> Polity | None:
+        """The state a signatory's COW abbreviation names (uncounted: a cross-check, not a participant)."""
+        text = as_text(name)
+        if text is None:
+            return None
+        text = NAME_VARIANTS.get(text.upper(), text)
+        return ctx.registry.try_resolve(text, year) or ctx.registry.try_resolve(text, year, strict=False)
 
 
 def _raw_code(value: Any) -> int | None:
