@@ -500,11 +500,20 @@ def quarantine_years(frame: pd.DataFrame, columns: dict[str, bool], first: int, 
     return frame[~bad_any]
 
 
+def _comparable(values: pd.Series) -> pd.Series:
+    """Years or dates as numbers that order as they do (ISO date text read as dates; unreadable: NaN)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().any() or values.isna().all():
+        return numbers
+    dates = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    return pd.Series(dates.to_numpy(dtype="datetime64[ns]").astype("int64"), index=values.index).where(dates.notna())
+
+
 def quarantine_reversed(frame: pd.DataFrame, start: str, end: str, file: str, ctx: IngestContext, *,
                         line: Any = None) -> pd.DataFrame:
     """Quarantine rows that end before they start (``end`` < ``start``; a blank end is an open spell)."""
     where = line or _line
-    a, b = pd.to_numeric(frame[start], errors="coerce"), pd.to_numeric(frame[end], errors="coerce")
+    a, b = _comparable(frame[start]), _comparable(frame[end])
     bad = b < a
     for idx in frame.index[bad]:
         ctx.reject(file, where(idx), end, frame.at[idx, end],
@@ -528,6 +537,7 @@ def read_reference_csv(path: Path, required: tuple[str, ...] | list[str], ctx: I
     read = len(frame)
     frame = quarantine_short_rows(frame, path, ctx)
     check = pd.DataFrame(index=frame.index)
+    parsed_dates: dict[str, pd.Series] = {}
     for col in dates:
         text = frame[col].astype("string").str.strip()
         parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
@@ -535,11 +545,13 @@ def read_reference_csv(path: Path, required: tuple[str, ...] | list[str], ctx: I
         for idx in frame.index[bad]:
             ctx.reject(path.name, _line(idx), col, frame.at[idx, col], "not a date (expected YYYY-MM-DD)")
         check, frame = check[~bad].assign(**{col: parsed[~bad].dt.year}), frame[~bad]
+        parsed_dates[col] = parsed
     check = check.assign(**{col: frame[col] for col in years or {}})
     required_years = {**{c: True for c in dates}, **(years or {})}
     check = quarantine_years(check, required_years, first, last, path.name, ctx)
-    if span:
-        check = quarantine_reversed(check, span[0], span[1], path.name, ctx)
+    if span:  # compared as dates where they are dates (a spell may end earlier in its first year)
+        spans = pd.DataFrame({c: parsed_dates[c] if c in parsed_dates else check[c] for c in span}).loc[check.index]
+        check = check.loc[quarantine_reversed(spans, span[0], span[1], path.name, ctx).index]
     frame = frame.loc[check.index]
     frame = quarantine_duplicates(frame, key or list(frame.columns), path.name, ctx)
     return frame, read

@@ -68,8 +68,8 @@ class Contiguity(Source):
             raw = read_csv_checked(path, ("ccode1", "ccode2", "conttype", "stdate", "enddate"))
             read = len(raw)
             raw = quarantine_duplicates(quarantine_short_rows(raw, path, ctx), list(raw.columns), path.name, ctx)
-            start = pd.to_datetime(raw["stdate"], errors="coerce")
-            end = pd.to_datetime(raw["enddate"], errors="coerce")
+            start = pd.to_datetime(raw["stdate"], errors="coerce", format="%Y-%m-%d")
+            end = pd.to_datetime(raw["enddate"], errors="coerce", format="%Y-%m-%d")
             a, b = raw["ccode1"], raw["ccode2"]
         else:
             path = folder / "contdirs.csv"
