@@ -147,8 +147,8 @@ def _user_records(paths: list[str | Path]) -> list[Engagement]:
         try:
             found = load_user_records(path)
         except UnicodeDecodeError as exc:
-            raise RecordError(path, None, None, f"not UTF-8 text (byte {exc.start}: {exc.reason}); save the "
-                              "file as UTF-8") from None
+            raise RecordError(path, None, None, f"not UTF-8 text (the records or a .bib file beside them; byte "
+                              f"{exc.start}: {exc.reason}); save them as UTF-8") from None
         except OSError as exc:
             raise RecordError(path, None, None, f"cannot read ({exc.strerror})") from None
         if not found:
