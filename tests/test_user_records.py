@@ -103,3 +103,10 @@ def test_an_empty_records_file_or_folder_is_one_clear_error(tmp_path):
     with pytest.raises(DefdipError) as info:
         load_user_records(empty)
     assert str(info.value) == f"{empty}: no *.yaml records files in this folder"
+
+
+def test_broken_bibtex_names_its_file_and_line(tmp_path):
+    folder = _mine(tmp_path)
+    (folder / "more.bib").write_text("@misc{only_one,\n  title = {never closed}\n", encoding="utf-8")
+    with pytest.raises(DefdipError, match=r"^more.bib, line 1: @misc entry is never closed$"):
+        load_user_records(folder)

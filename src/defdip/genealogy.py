@@ -274,11 +274,15 @@ def load_genealogy(path: Path | str | None = None, *, source: str = SOURCE_ID, v
 USER_SOURCE_ID = "user"
 
 
-def user_bibtex(path: Path | str) -> str:
-    """BibTeX a user ships with their records: every ``*.bib`` file in the records' folder."""
+def _bib_files(path: Path | str) -> list[Path]:
     path = Path(path)
     folder = path if path.is_dir() else path.parent
-    return "\n\n".join(read_text(f) for f in sorted(folder.glob("*.bib")))
+    return sorted(folder.glob("*.bib"))
+
+
+def user_bibtex(path: Path | str) -> str:
+    """BibTeX a user ships with their records: every ``*.bib`` file in the records' folder."""
+    return "\n\n".join(read_text(f) for f in _bib_files(path))
 
 
 def load_user_records(path: Path | str) -> list[Engagement]:
@@ -288,7 +292,9 @@ def load_user_records(path: Path | str) -> list[Engagement]:
     A record may not reuse a genealogy id (the error names both files). The records enter the store
     with provenance source ``user``.
     """
-    bib = {**bibliography(), **parse_bibtex(user_bibtex(path), source=str(path))}
+    bib = bibliography()
+    for file in _bib_files(path):  # each file parsed alone, so an error names it
+        bib.update(parse_bibtex(read_text(file), source=file.name))
     loaded = _load(path, USER_SOURCE_ID, "local", bib)
     bundled = _bundled_files()
     for eng, file in loaded:
