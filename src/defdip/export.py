@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pyarrow.feather as feather
+import pyarrow.parquet as pq
 
 from defdip import __version__, config
 from defdip.citations import bibtex_for_store
@@ -211,7 +211,7 @@ def _built(store: str | Path | None) -> str:
     path = config.store_path(store)
     if not path.is_file():
         return "unknown"
-    return _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).strftime("%Y-%m-%d")
+    return _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.UTC).strftime("%Y-%m-%d")
 
 
 def write_panel(frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, store: str | Path | None = None,
@@ -249,7 +249,8 @@ def _write_dta(frame: pd.DataFrame, path: Path, cols: list[PanelColumn], label: 
     out = pd.DataFrame({names[c]: _compact(frame[c]) for c in frame.columns})
     labels = {names[c.name]: _cut(f"{c.name}: {c.meaning}" if names[c.name] != c.name else c.meaning)
               for c in cols}
-    values = {names[c]: v for c, v in _VALUE_LABELS.items() if c in names and pd.api.types.is_integer_dtype(out[names[c]])}
+    values = {names[c]: v for c, v in _VALUE_LABELS.items()
+              if c in names and pd.api.types.is_integer_dtype(out[names[c]])}
     out.to_stata(path, write_index=False, version=118, variable_labels=labels, data_label=_cut(label),
                  value_labels=values or None)
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from defdip import config
 from defdip.actors import registry
-from defdip.citations import all_entries
+from defdip.citations import unresolved_keys, used_keys
 from defdip.errors import StoreError
 from defdip.sources import all_sources
 from defdip.sources.base import Check
@@ -216,20 +216,14 @@ def _participant_counts(con: duckdb.DuckDBPyConnection) -> Check:
 
 
 def _citations_resolve(con: duckdb.DuckDBPyConnection) -> Check:
-    """Every key on a record, a provenance entry or a panel layer has a BibTeX entry (`defdip cite KEY`)."""
-    from defdip.panels import LAYERS
-
-    keys: set[str] = set()
+    """Every key on a record or provenance entry, and every key the package uses (sources, layers, genealogy,
+    codebook), has a BibTeX entry, so `defdip cite KEY` prints it."""
+    keys: set[str] = set().union(*used_keys().values())
     for sql in ("SELECT DISTINCT unnest(citations) FROM engagements",
                 "SELECT DISTINCT unnest(citations) FROM provenance"):
         keys.update(str(k) for (k,) in con.execute(sql).fetchall() if k)
-    for layer in LAYERS.values():
-        keys.update(layer.citation_keys)
-    for source in all_sources().values():
-        keys.update(source.citation_keys)
     extra = [t for (t,) in con.execute("SELECT bibtex FROM sources").fetchall() if t]
-    known = all_entries(extra)
-    missing = sorted(k for k in keys if k not in known)
+    missing = unresolved_keys(keys, extra)
     return Check("store", "every citation key resolves", 0, len(missing), not missing, kind="invariant",
                  note=", ".join(missing[:10]))
 

@@ -38,7 +38,8 @@ def engagements(
 ) -> None:
     """Engagements matching every filter given, in force at some time in --from..--to."""
     from defdip.export import flat_frame, write_engagements
-    from defdip.queries import EngagementFilter, engagements as select, polity_id
+    from defdip.queries import EngagementFilter, polity_id
+    from defdip.queries import engagements as select
 
     f = EngagementFilter(
         country=polity_id(country) if country else None, partner=polity_id(partner) if partner else None,
