@@ -244,3 +244,23 @@ def test_workers_die_with_their_parent(tmp_path):
     while guard.process_alive(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not guard.process_alive(worker)
+
+
+class Dying(Garbled):
+    """A loader whose process disappears (what the kernel's out-of-memory killer does to a worker)."""
+
+    id = "dying"
+    folder = "dying"
+
+    def load(self, folder, ctx) -> LoadResult:
+        os._exit(9)
+
+
+def test_a_worker_that_dies_is_one_clear_line(tmp_path, monkeypatch):
+    for name in ("dying", "plenty"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "2")
+    monkeypatch.setattr(store_mod, "all_sources", lambda: {"dying": Dying(), "plenty": Plenty()})
+    with pytest.raises(DefdipError, match=r"the build worker loading (dying|plenty) died"):
+        store_mod.build(tmp_path / "s.duckdb", tmp_path)
+    assert not list(tmp_path.glob("s.duckdb*"))

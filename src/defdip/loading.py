@@ -21,6 +21,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,7 +272,12 @@ class Loader:
 
     def _collect(self, future: Future) -> list[Loaded | _Failed]:
         """A finished task's results (kept until each of its sources has been taken)."""
-        results = future.result()
+        try:
+            results = future.result()
+        except BrokenProcessPool:
+            raise DefdipError(f"the build worker loading {', '.join(self.groups[future])} died (killed, or out of "
+                              "memory?); the previous store is unchanged; build again, or with "
+                              "DEFDIP_BUILD_WORKERS=1 to load in one process") from None
         self.results[future] = results
         del self.groups[future]
         return results
