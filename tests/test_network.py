@@ -93,3 +93,12 @@ def test_real_panel_layer_and_empty_years(full_store):
         network(1700, "dca_any", full_store)
     with pytest.raises(DefdipError, match="no 'alliances' engagements in 5000 BCE"):
         network(-5000, "alliances", full_store)
+
+
+@pytest.mark.shared
+def test_real_names_as_of_the_year(full_store):
+    from defdip.network import network
+
+    names = network(1980, "all", full_store).nodes.set_index("id")["name"]
+    assert names["RUS"] == "Soviet Union" and names["GFR"] == "West Germany"
+    assert network(2000, "all", full_store).nodes.set_index("id").loc["RUS", "name"] == "Russia"

@@ -163,6 +163,7 @@ class Registry:
         self._ccode: dict[int, str] = {}
         self._gw: dict[int, list[tuple[int, int | None, str]]] = {}
         self._cache: dict[tuple[str, int | None, bool], str | None] = {}
+        self._historical: dict[str, list[tuple[int, int, str]]] = {}  # id -> (from, to, name) of dated names
         extra_variants: dict[str, list[str]] = {}
 
         polities = list(polities)
@@ -216,6 +217,11 @@ class Registry:
         for lst in self._gw.values():
             lst.sort(key=lambda t: t[0])
         self._keys = sorted(self._names)
+        own_names = {normalize_name(p.name): p.id for p in polities}
+        for name, pid, lo, hi, scheme in alias_rows:  # a name bounded on both sides is a name of its years
+            if scheme != "iso3" and lo is not None and hi is not None and own_names.get(normalize_name(name),
+                                                                                          pid) == pid:
+                self._historical.setdefault(pid, []).append((lo, hi, name))
 
     # ------------------------------------------------------------------ building helpers
     @staticmethod
@@ -418,6 +424,57 @@ class Registry:
             for k in difflib.get_close_matches(key, self._keys, n=limit * 2, cutoff=0.6):
                 take(c.pid for c in self._names[k])
         return out[:limit]
+
+    def display_name(self, polity_id: str, year: int | None = None) -> str:
+        """The polity's name as of ``year``: the narrowest dated name of the registry covering it (aliases
+        with a first and a last year, e.g. Soviet Union 1922-1991 for RUS, West Germany for GFR; never another
+        polity's own name), else its own name. Without a year, or for an unknown id, its own name (or the id)."""
+        p = self._by_id.get(polity_id)
+        if p is None:
+            return str(polity_id)
+        if year is None:
+            return p.name
+        dated = [(hi - lo, i, name) for i, (lo, hi, name) in enumerate(self._historical.get(p.id, ()))
+                 if lo <= year <= hi]
+        return min(dated)[2] if dated else p.name
+
+    def dated_name(self, name: str) -> tuple[Polity, int, int, str] | None:
+        """When ``name`` is a dated name of one polity (``USSR``: Russia in 1922-1991), that polity, the
+        name's first and last year and the name as the registry writes it; else None."""
+        key = normalize_name(name or "")
+        for lo, hi, pid in sorted({(c.lo, c.hi, c.pid) for c in self._names.get(key, ())
+                                   if c.lo is not None and c.hi is not None}):
+            for dlo, dhi, dname in self._historical.get(pid, ()):
+                if (dlo, dhi) == (lo, hi) and normalize_name(dname) == key:
+                    return self._by_id[pid], lo, hi, dname
+        return None
+
+    def ambiguity_note(self, name: str, year: int | None = None) -> str | None:
+        """One line naming the polity ``name`` resolves to (in ``year``) and the other polities it could name
+        (namesakes, and states whose name contains every word of it: "Korea", "Congo", "Germany" in 1960;
+        without a year only states count); None when the name is unambiguous or is an id or a code."""
+        raw = (name or "").strip()
+        if not raw or raw in self._by_id or raw.upper() in self._codes:
+            return None
+        chosen = self.try_resolve(raw, year)
+        if chosen is None:
+            return None
+        key = normalize_name(raw)
+        words = set(key.split())
+        pids = [c.pid for c in self._candidates(raw)]
+        for k in self._keys:
+            if words <= set(k.split()):
+                pids += [c.pid for c in self._names[k] if self._by_id[c.pid].kind == "state"]
+        others = [self._by_id[pid] for pid in dict.fromkeys(pids) if pid != chosen.id]
+        # in a year: whatever existed then; without one: other states of any period (not ancient namesakes)
+        others = [p for p in others if p.existed(year)] if year is not None else [
+            p for p in others if p.kind == "state"]
+        if not others:
+            return None
+        when = f" in {_fmt_year(year)}" if year is not None else ""
+        alts = "; ".join(f"{self.display_name(p.id, year)} [{p.id}] ({p.years()})" for p in others[:6])
+        return (f"{raw!r}{when} is ambiguous: chose {self.display_name(chosen.id, year)} [{chosen.id}]; it could "
+                f"also name {alts} (give an id to choose)")
 
     def polities(self, kind: str | None = None) -> list[Polity]:
         """All polities (or those of one kind), in registry order."""

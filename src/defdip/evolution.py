@@ -108,6 +108,7 @@ def load_engagements(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame["start_year"] = frame["start_year"].astype(int)
     frame["in_force_to"] = frame["in_force_to"].astype(int)
     frame["kind"] = index_kind(frame)
+    frame["peacekeeping"] = is_peacekeeping(frame)
     frame["curated"] = frame["datasets"].map(lambda d: bool(len(d)) and set(d) <= CURATED if d is not None
                                              else False)
     same_as, trend = link_curated(con, frame)
@@ -124,6 +125,13 @@ COARSE = ("decade", "century")
 
 _NAME_NOISE = frozenset({"exercise", "exercises", "unnamed", "joint", "military", "naval", "operation", "the",
                          "and", "of", "with", "between", "series", "annual", "multinational", "bilateral"})
+
+
+def is_peacekeeping(frame: pd.DataFrame) -> pd.Series:
+    """Peacekeeping deployments (instrument ``deployment`` with the ``peacekeeping`` sub-activity): a contributor
+    tied to its mission and host, not a bilateral partnership with every other contributor or host."""
+    subs = frame["sub_activities"].map(lambda v: "peacekeeping" in list(v) if v is not None else False)
+    return (frame["instrument"] == "deployment") & subs.astype(bool)
 
 
 def index_kind(frame: pd.DataFrame) -> pd.Series:
@@ -379,7 +387,9 @@ def polity_pairs(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
 
     Columns: engagement_id, a, b (polity ids, a < b), ccode_a, ccode_b, first (first year both took part),
     last (last year: participant spells bounded by the engagement's ``in_force_to``). ``ids`` restricts the
-    engagements; ``where`` is an SQL condition on the engagement alias ``e``.
+    engagements; ``where`` is an SQL condition on the engagement alias ``e``. A peacekeeping deployment
+    (:func:`is_peacekeeping`) ties a contributor (or lead nation) to a host only: contributors deployed
+    together, or two hosts of one mission, are not a pair (the ``pko_codeployed`` panel layer has them).
     """
     con.execute("CREATE OR REPLACE TEMP TABLE _eng_span AS SELECT id, start_year, in_force_to FROM ("
                 + ENGAGEMENTS_SQL + ")")
@@ -393,7 +403,9 @@ def polity_pairs(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
     WITH parts AS (
       SELECT p.engagement_id, p.polity_id, any_value(p.ccode) AS ccode,
              min(coalesce(p.start_year, s.start_year)) AS py0,
-             max(coalesce(p.end_year, s.in_force_to)) AS py1
+             max(coalesce(p.end_year, s.in_force_to)) AS py1,
+             bool_or(p.role IN ('contributor', 'leader')) AS sends, bool_or(p.role = 'host') AS hosts,
+             any_value(e.instrument = 'deployment' AND list_contains(e.sub_activities, 'peacekeeping')) AS pko
       FROM participants p
       JOIN _eng_span s ON s.id = p.engagement_id
       JOIN engagements e ON e.id = p.engagement_id
@@ -405,6 +417,7 @@ def polity_pairs(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
            greatest(x.py0, y.py0, s.start_year) AS first, least(x.py1, y.py1, s.in_force_to) AS last
     FROM parts x JOIN parts y ON x.engagement_id = y.engagement_id AND x.polity_id < y.polity_id
     JOIN _eng_span s ON s.id = x.engagement_id
+    WHERE NOT x.pko OR (x.sends AND y.hosts) OR (x.hosts AND y.sends)
     """
     out = con.execute(sql).df()
     if ids is not None:

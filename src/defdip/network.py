@@ -7,7 +7,9 @@ Edge ``weight`` is the number of distinct engagements tying the pair. Layers the
 (``atop_defense``, ``dca_any``, ``exercises``, ``arms_tiv``, ``pko_codeployed``, ``visits``, ``dd_index``...) come
 from :func:`defdip.panels.dyad_year` instead: a tie when the layer is above 0 in a year of the window, weight the
 sum of its values; nodes are states (COW codes mapped to polity ids). ``all`` and the activity layers use every
-engagement, from antiquity on.
+engagement, from antiquity on; a peacekeeping deployment ties its contributors to its hosts only (co-deployed
+contributors are the ``pko_codeployed`` layer). Node names are the registry's names as of the window's first
+year (``actors.Registry.display_name``: the Soviet Union in 1980).
 
 Measures: density; connected components and the largest one's share of nodes; degree (number of partners) and
 strength (sum of weights); eigenvector centrality computed within each component (unit norm per component,
@@ -228,7 +230,13 @@ def _eigenvector(graph: nx.Graph) -> tuple[dict[str, float], str]:
 
 def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int, last: int,
              description: str | None = None) -> NetworkResult:
+    from defdip.actors import registry
+
     graph = build_graph(pairs, polities)
+    reg = registry()
+    for node in graph.nodes:  # names as of the window's first year (the Soviet Union in 1980, not Russia)
+        if node in reg:
+            graph.nodes[node]["name"] = reg.display_name(node, year)
     graph.graph.update({"layer": layer, "from_year": year, "to_year": last})
     n = graph.number_of_nodes()
     components = sorted(nx.connected_components(graph), key=len, reverse=True)

@@ -98,11 +98,18 @@ def network(
         console.print(f"wrote {output}", highlight=False)
 
 
-def _profile_header(title: str, info: dict) -> None:
+PEACEKEEPING_OPT = typer.Option(False, "--peacekeeping/--no-peacekeeping",
+                                 help="Count peacekeeping co-deployment as partnership (default: shown apart).")
+
+
+def _profile_header(title: str, info: dict, pko_note: str) -> None:
     span = (f"{format_year(info['first_year'])} to {format_year(info['last_year'])}"
             if info["first_year"] is not None else "no engagements in the store")
     per = ", ".join(f"{k} {v}" for k, v in info["per_activity"].items())
-    console.print(f"[bold]{title}[/]: {info['engagements']:,} engagements, {span} ({per})", highlight=False)
+    console.print(f"[bold]{title}[/]: {info['engagements']:,} engagements, {span} ({per}); {pko_note}",
+                  highlight=False)
+    for note in info.get("notes", []):
+        console.print(f"note: {note}", highlight=False)
 
 
 def _json_profile(info: dict) -> dict:
@@ -113,17 +120,20 @@ def _json_profile(info: dict) -> dict:
 def profile(
     country: str = typer.Argument(..., help="A polity name, variant or code (e.g. 'United States', athens)."),
     top: int = typer.Option(15, "--top", help="Partners and timeline rows to show in a table."),
+    peacekeeping: bool = PEACEKEEPING_OPT,
     store: Path | None = STORE_OPT,
     fmt: ProfileFmt = typer.Option(ProfileFmt.table, "--format", "-f"),
 ) -> None:
     """A country's engagements over time across all activities: per year, partners, timeline."""
     from defdip.profiles import profile as get_profile
 
-    info = get_profile(country, store)
+    info = get_profile(country, store, peacekeeping=peacekeeping)
     if fmt is ProfileFmt.json:
         print_json(_json_profile(info))
         return
-    _profile_header(f"{info['polity']['name']} ({info['polity']['id']})", info)
+    pko = (f"{info['peacekeeping']:,} of them peacekeeping deployments, "
+           + ("counted in the partners" if peacekeeping else "kept out of the partner ranking (--peacekeeping)"))
+    _profile_header(f"{info['polity']['name']} ({info['polity']['id']})", info, pko)
     per_decade = info["per_year"].assign(decade=info["per_year"]["year"].map(decade_of))
     if not per_decade.empty:
         emit(per_decade.drop(columns="year").groupby("decade", as_index=False).sum(), "table",
@@ -138,18 +148,21 @@ def dyad(
     a: str = typer.Argument(..., help="First polity."),
     b: str = typer.Argument(..., help="Second polity."),
     top: int = typer.Option(20, "--top", help="Timeline rows to show in a table."),
+    peacekeeping: bool = PEACEKEEPING_OPT,
     store: Path | None = STORE_OPT,
     fmt: ProfileFmt = typer.Option(ProfileFmt.table, "--format", "-f"),
 ) -> None:
-    """The engagements two polities share, over time."""
+    """The engagements two polities share, over time (peacekeeping deployments apart unless --peacekeeping)."""
     from defdip.profiles import dyad_profile
 
-    info = dyad_profile(a, b, store)
+    info = dyad_profile(a, b, store, peacekeeping=peacekeeping)
     if fmt is ProfileFmt.json:
         print_json(_json_profile(info))
         return
     pa, pb = info["polities"]
-    _profile_header(f"{pa['name']} - {pb['name']}", info)
+    pko = (f"{info['peacekeeping']:,} shared peacekeeping deployments "
+           + ("included" if peacekeeping else "not counted (--peacekeeping to include)"))
+    _profile_header(f"{pa['name']} - {pb['name']}", info, pko)
     if info["per_instrument"]:
         emit([{"instrument": k, "engagements": v} for k, v in info["per_instrument"].items()], "table",
              title="per instrument")
