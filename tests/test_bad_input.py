@@ -237,3 +237,27 @@ def test_bad_geojson_ends_in_a_clear_error_or_a_quarantine(tmp_path, case):
     (folder / file).write_bytes(data)
     outcome = _outcome(store, tmp_path / "sources", "natural_earth", file, None)
     assert outcome == ("quarantine" if case == "duplicate_feature" else "error")
+
+
+@pytest.mark.parametrize(("target", "changes"), [
+    (CSV_TARGETS[0], {"ccode1": "9998", "ccode2": "9999"}),
+    (CSV_TARGETS[2], {"Country": "Lemuria"}),
+    (CSV_TARGETS[5], {"countryname": "Lemuria", "ccode": "1998", "troops": "5"}),
+], ids=["cow-codes", "un-pko-name", "troopdata-name-and-code"])
+def test_unknown_names_and_codes_are_quarantined_or_counted(tmp_path, target: Target, changes: dict[str, str]):
+    folder, store = _prepare(tmp_path, target.source, FIXTURES / target.fixture)
+    path = folder / target.file
+    rows = _rows(path.read_bytes())
+    for column, value in changes.items():
+        rows[1][rows[0].index(column)] = value
+    path.write_bytes(_write_rows(rows))
+    store_mod.build(store, tmp_path / "sources", only=[target.source])
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        quarantined = con.execute("SELECT file, row, value FROM quarantine WHERE source = ?",
+                                  [target.source]).fetchall()
+        unresolved = con.execute("SELECT name FROM unresolved WHERE source = ?", [target.source]).fetchall()
+    finally:
+        con.close()
+    shown = " ".join(str(v) for row in quarantined + unresolved for v in row)
+    assert any(value in shown for value in changes.values() if value != "5"), (quarantined, unresolved)
