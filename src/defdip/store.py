@@ -169,8 +169,10 @@ def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
         sources = {k: v for k, v in sources.items() if k in only}
     if not replace:
         loading = {sid for sid, source in sources.items() if not source.missing_files(folder_root / source.folder)}
-        guard.refuse_to_drop(target, guard.held_sources(target), loading, set(all_sources()) - set(sources),
-                             folder_root, bool(records), USER_SOURCE_ID)
+        known = set(all_sources()) | {USER_SOURCE_ID}
+        held = [s for s in guard.held_sources(target) if s in known]  # (a source no longer defined cannot load)
+        guard.refuse_to_drop(target, held, loading, set(all_sources()) - set(sources), folder_root, bool(records),
+                             USER_SOURCE_ID)
     tick = progress or (lambda *_: None)
     total = len(sources) + 2
 
