@@ -60,7 +60,8 @@ def test_source_metadata():
 def test_fixture_engagements():
     result, ctx, engs = load(FIXTURE)
     assert sorted(engs) == ["atop-9001", "atop-9002", "atop-9003", "atop-9004"]
-    assert result.rows_read == 5 + 13
+    assert result.rows_read == 5 + 13 + 6 + 4 + 6  # every row of the five files
+    assert result.rows_read == sum(result.accounted.values()) + len({(r.file, r.row) for r in ctx.rejections})
 
     e = engs["atop-9001"]
     assert (e.activity, e.instrument) == ("agreements", "alliance_treaty")
@@ -110,8 +111,8 @@ def test_fixture_engagements():
 def test_fixture_tables():
     result, _, _ = load(FIXTURE)
     tables = result.tables
-    assert set(tables) == {"atop_alliance", "atop_phase", "atop_member", "atop_sy", "atop_inst"}
-    assert tables["atop_alliance"].shape == (5, 134)
+    assert set(tables) == {"atop_alliance", "atop_phase", "atop_member", "atop_sy", "atop_inst", "atop_exception"}
+    assert tables["atop_alliance"].shape == (4, 134)  # 9005: no member resolves, quarantined
     assert tables["atop_member"].shape == (13, 105)
     assert tables["atop_sy"].shape == (4, 70)
     for name, frame in tables.items():
@@ -171,7 +172,7 @@ def test_duplicate_rows_are_quarantined_once(folder):
     assert len(engs) == 4 and len(engs["atop-9001"].participants) == 2
     dups = [r for r in ctx.rejections if "duplicate" in r.reason]
     assert [(r.file, r.row) for r in dups] == [("atop5_1a.csv", 7), ("atop5_1m.csv", 15)]
-    assert len(result.tables["atop_alliance"]) == 5 and len(result.tables["atop_member"]) == 13
+    assert len(result.tables["atop_alliance"]) == 4 and len(result.tables["atop_member"]) == 13  # 9005 quarantined
 
 
 def test_conflicting_duplicate_id(folder):
@@ -244,7 +245,7 @@ def test_real_atop_counts(real, shared_data):
     assert sum(len(e.participants) for e in engs.values()) == ctx.mentions - 1
     shapes = {k: v.shape for k, v in result.tables.items()}
     assert shapes == {"atop_alliance": (789, 134), "atop_phase": (849, 134), "atop_member": (2510, 105),
-                      "atop_sy": (11923, 70), "atop_inst": (849, 5)}
+                      "atop_sy": (11923, 70), "atop_inst": (849, 5), "atop_exception": (10, 9)}
     assert set(result.tables["atop_inst"]["atopidphase"]) == set(result.tables["atop_phase"]["atopidphase"])
     ongoing = sum(e.ongoing for e in engs.values())
     assert ongoing == int((pd.read_csv(shared_data / "atop_v5.1" / "atop5_1a.csv")["ineffect"] == 1).sum())
@@ -266,3 +267,108 @@ def test_real_atop_known_alliance(real):
         assert ("education_training" in e.sub_activities) == (a["milaid"] in (3, 4))
     subs = [s for e in engs.values() for s in e.sub_activities]
     assert subs.count("interoperability") > 50 and subs.count("education_training") > 30
+
+
+# ----------------------------------------------------------------------------- directed dyad-years as ATOP codes them
+
+def directed(folder: Path, extra_exceptions: list[tuple] = ()) -> pd.DataFrame:
+    """The directed ATOP tie table the panels read, computed on the tables the loader gives."""
+    from defdip.panels import ATOP_TIE_SQL
+
+    result, _, _ = load(folder)
+    con = duckdb.connect()
+    for name in ("atop_member", "atop_exception"):
+        con.register("f", result.tables[name])
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
+        con.unregister("f")
+    for row in extra_exceptions:
+        con.execute("INSERT INTO atop_exception VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(row))
+    return con.execute(ATOP_TIE_SQL).df().set_index(["c1", "c2", "year"]).sort_index()
+
+
+def test_allied_only_when_spells_overlap_by_a_day(folder):
+    edit_row(folder / "atop5_1m.csv", 1, yrexit=1960, moexit=10, dayexit=3, ineffect=0)  # the US leaves ...
+    edit_row(folder / "atop5_1m.csv", 2, yrent=1960, moent=10, dayent=3)  # ... the day Canada enters
+    ties = directed(folder)
+    assert not ties.index.isin([(2, 20, y) for y in range(1950, 2019)]).any()
+    edit_row(folder / "atop5_1m.csv", 2, dayent=2)  # one day together
+    ties = directed(folder)
+    assert list(ties.loc[(2, 20)].index) == [1960]
+
+
+def test_obligations_from_the_overlapping_phase_at_year_end(folder):
+    ties = directed(folder)
+    # 9002: phase 1 (UK, France, Italy) ends 31 May 1930; phase 2 (UK, France): France drops non-aggression
+    assert ties.loc[(220, 200, 1929), "atop_nonagg"] == 1
+    assert ties.loc[(220, 200, 1930), "atop_nonagg"] == 0  # the phase in force at the end of 1930
+    assert ties.loc[(200, 220, 1930), "atop_nonagg"] == 1
+    assert (200, 230, 1930) in ties.index and (200, 230, 1931) not in ties.index  # Italy left with phase 1
+    assert ties.loc[(200, 220, 1936), "atop_any"] == 1 and (200, 220, 1937) not in ties.index
+
+
+def test_exceptions_override_the_member_file(folder):
+    ties = directed(folder, [(9002, 200, 230, None, None, None, 0, None, "test")])
+    assert ties.loc[(200, 230, 1927), "atop_nonagg"] == 0 and ties.loc[(230, 200, 1927), "atop_nonagg"] == 1
+    assert ties.loc[(200, 220, 1927), "atop_nonagg"] == 1  # only the listed pair changes
+
+
+def test_exceptions_table_is_cited():
+    from defdip.sources.atop import exceptions
+
+    table = exceptions()
+    assert len(table) > 0 and table["citation"].str.len().min() > 20
+    assert not table.duplicated(["atopid", "member", "partner"]).any()
+    assert (table["member"] != table["partner"]).all()
+    locarno = table[table["atopid"] == 2130].set_index(["member", "partner"])
+    assert locarno.loc[(200, 325), "defense"] == 0 and locarno.loc[(211, 220), "nonagg"] == 0
+
+
+# ----------------------------------------------------------------------------- impossible years
+
+def test_impossible_years_quarantined(folder):
+    edit_row(folder / "atop5_1m.csv", 1, yrexit=99999, ineffect=0)
+    edit_row(folder / "atop5_1m.csv", 3, yrexit=1920, moexit=1, dayexit=1)  # exit before the 1925 entry
+    edit_row(folder / "atop5_1a.csv", 3, begyr=99999)
+    edit_row(folder / "atop5_1sy.csv", 1, year=99999)
+    result, ctx, _ = load(folder)
+    got = {(r.file, r.row, r.field) for r in ctx.rejections}
+    assert {("atop5_1m.csv", 2, "yrexit"), ("atop5_1m.csv", 4, "yrexit"), ("atop5_1a.csv", 4, "begyr"),
+            ("atop5_1sy.csv", 2, "year")} <= got
+    assert any("before its entry" in r.reason for r in ctx.rejections)
+    for table, cols in (("atop_member", ["yrent", "yrexit"]), ("atop_alliance", ["begyr", "endyr"]),
+                        ("atop_sy", ["year"])):
+        assert result.tables[table][cols].max().max() <= 2018
+    assert result.rows_read == sum(result.accounted.values()) + len({(r.file, r.row) for r in ctx.rejections})
+
+
+# ----------------------------------------------------------------------------- checks
+
+def store_of(result) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE provenance AS SELECT 'atop' AS source, unnest(?) AS engagement_id",
+                [[e.id for e in result.engagements]])
+    for name, table in result.tables.items():
+        con.register("f", table)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
+        con.unregister("f")
+    return con
+
+
+def test_checks_alliances_and_ddyr_parity(folder):
+    result, _, _ = load(folder)
+    [count] = SOURCES[0].checks(store_of(result))
+    assert (count.expected, count.actual, count.ok) == (789, 4, False)
+    ties = directed(folder).reset_index()
+    ddyr = ties.rename(columns={"c1": "stateA", "c2": "stateB", "atop_defense": "defense",
+                                "atop_offense": "offense", "atop_neutral": "neutral", "atop_nonagg": "nonagg",
+                                "atop_consul": "consul", "atop_any": "atopally"})
+    ddyr.loc[0, "defense"] = 1 - ddyr.loc[0, "defense"]  # one dyad-year coded differently by ATOP
+    extra = pd.DataFrame([{"stateA": 2, "stateB": 200, "year": 1990, "atopally": 0, "defense": 0, "offense": 0,
+                           "neutral": 0, "nonagg": 0, "consul": 0}])  # an unallied row: not counted
+    pd.concat([ddyr, extra]).to_csv(folder / "atop5_1ddyr.csv", index=False)
+    result, ctx, _ = load(folder)
+    assert len(result.tables["atop_ddyr"]) == len(ties)
+    assert result.rows_read == sum(result.accounted.values()) + len({(r.file, r.row) for r in ctx.rejections})
+    count, parity = SOURCES[0].checks(store_of(result))
+    assert (parity.expected, parity.actual, parity.ok) == (0, 1, False)
+    assert f"{len(ties)} allied" in parity.note

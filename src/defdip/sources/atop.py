@@ -32,6 +32,21 @@ Conventions of the ATOP files, and how they are read here:
   ``attributes["unresolved_members"]``; an alliance none of whose members resolves
   is quarantined.
 
+Bounds (ATOP 5.1 covers 1815-2018): a start or end year outside 1815-2018 (or after the present year),
+such as a mistyped 99999, quarantines its row (alliance, phase, member or state-year) with the file,
+line, field and reason, and so does a member whose exit date falls before its entry date. A quarantined
+row is left out of the engagements and of the reference tables, so no impossible year reaches the
+panels. ``LoadResult.rows_read`` counts the rows of every file read; ``accounted`` says how many of each
+file's rows went into its table.
+
+Asymmetric obligations: where a member's obligation is owed to some co-members only (ATOP codes the
+alliance ``asymm``/``obvary`` but its member file cannot say to whom), the package-data table
+``data/atop_exceptions.csv`` (one row per atopid, member and partner, with the obligation dummies that
+differ from the member file's, and the treaty articles as citation) is stored as ``atop_exception``
+and read by the directed ATOP panel layers. When the source folder also holds ATOP's own directed
+dyad-year file ``atop5_1ddyr.csv`` its allied rows are stored as ``atop_ddyr`` (stateA, stateB, year,
+obligations) and ``defdip validate`` compares the derived layers with it.
+
 Sub-activities (a coding rule of defdip, not of ATOP):
 
 * ``interoperability`` when the treaty sets up an integrated command
@@ -58,14 +73,16 @@ institution file stores it as an imprecise float such as 2050.1001).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, frame_records, iso,
+from defdip.sources.base import (Check, Download, IngestContext, LoadResult, Source, as_int, frame_records, iso,
                                  precision_of, quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
 
 ALLIANCE_FILE = "atop5_1a.csv"
@@ -73,6 +90,13 @@ PHASE_FILE = "atop5_1aph.csv"
 MEMBER_FILE = "atop5_1m.csv"
 STATE_YEAR_FILE = "atop5_1sy.csv"
 INST_FILE = "atopinst5_1.csv"
+DDYR_FILE = "atop5_1ddyr.csv"
+"""ATOP's directed dyad-year file: optional (read when present, for the parity check)."""
+
+FIRST_YEAR, LAST_YEAR = 1815, 2018
+"""ATOP 5.1's coverage."""
+ALLIANCES = 789
+"""Alliances in ATOP 5.1 (the codebook's count, and the rows of atop5_1a.csv)."""
 
 OBLIGATIONS = ("defense", "offense", "neutral", "nonagg", "consul")
 """The five obligation dummies, in ATOP's order."""
@@ -98,6 +122,59 @@ PHASE_REQUIRED = ("atopid", "atopidphase", "phase", "begyr", "begmo", "begday", 
                   "ineffect")
 STATE_YEAR_REQUIRED = ("state", "year", "atopally", *OBLIGATIONS, "number")
 INST_REQUIRED = ("atopid", "atopidphase", "milinst", "formal")
+DDYR_REQUIRED = ("statea", "stateb", "year", *OBLIGATIONS)
+EXCEPTION_COLUMNS = ("atopid", "member", "partner", *OBLIGATIONS, "citation")
+
+
+def exceptions() -> pd.DataFrame:
+    """The cited table of obligations owed to some co-members only (package data)."""
+    with resources.files("defdip").joinpath("data/atop_exceptions.csv").open("rb") as handle:
+        table = pd.read_csv(handle)
+    for col in EXCEPTION_COLUMNS[:-1]:
+        table[col] = table[col].astype("Int64")
+    return table[list(EXCEPTION_COLUMNS)]
+
+
+def out_of_bounds(frame: pd.DataFrame, file: str, ctx: IngestContext, start: str, end: str | None,
+                  *, zero_open: bool = True) -> pd.DataFrame:
+    """Quarantine rows whose ``start`` (or ``end``) year lies outside ATOP's coverage or after this year.
+
+    An ``end`` of 0 or blank means still in effect when ``zero_open``; a missing start is left to the
+    caller (the alliance loader names it)."""
+    last = min(LAST_YEAR, dt.date.today().year)
+    bad = []
+    for idx, first, final in zip(frame.index, frame[start].tolist(),
+                                 frame[end].tolist() if end else [None] * len(frame)):
+        for field, value, open_ok in ((start, first, False), (end, final, zero_open)):
+            if field is None or value is None or (isinstance(value, float) and math.isnan(value)):
+                continue
+            year = as_int(value)
+            if open_ok and year == 0:
+                continue
+            if year is None or not FIRST_YEAR <= year <= last:
+                ctx.reject(file, int(idx) + 2, field, value,
+                           f"impossible year {value!r}: ATOP 5.1 covers {FIRST_YEAR}-{LAST_YEAR}")
+                bad.append(idx)
+                break
+    return frame.drop(index=bad)
+
+
+def exit_before_entry(members: pd.DataFrame, ctx: IngestContext) -> pd.DataFrame:
+    """Quarantine member rows whose exit date (unknown month or day read as the latest) precedes entry."""
+    bad = []
+    for idx, row in zip(members.index, frame_records(members[["yrent", "moent", "dayent", "yrexit", "moexit",
+                                                              "dayexit"]])):
+        exit_year = as_int(row["yrexit"])
+        if not exit_year:
+            continue
+        entry = (as_int(row["yrent"]) or 0, as_int(row["moent"]) or 0, as_int(row["dayent"]) or 0)
+        leave = (exit_year, as_int(row["moexit"]) or 0, as_int(row["dayexit"]) or 0)
+        if (leave[0], leave[1] or 13, leave[2] or 32) < entry:
+            shown = [iso(*(v or None for v in date)) for date in (leave, entry)]
+            ctx.reject(MEMBER_FILE, int(idx) + 2, "yrexit", f"{row['yrexit']}-{row['moexit']}-{row['dayexit']}",
+                       f"member exit ({shown[0]}) is before its entry ({shown[1]})")
+            bad.append(idx)
+    return members.drop(index=bad)
 
 
 # ----------------------------------------------------------------------------- small readers
@@ -180,6 +257,27 @@ class ATOP(Source):
   note    = {Data: ATOP version 5.1, \\url{http://www.atopdata.org}}
 }"""
     citation_keys = ("leeds_atop_2002",)
+    min_rows = 3000
+
+    def checks(self, con: Any) -> list[Check]:
+        """Alliances stored against ATOP's count; the derived directed layers against ATOP's own ddyr file."""
+        stored = con.execute("SELECT count(DISTINCT engagement_id) FROM provenance WHERE source = 'atop'"
+                             ).fetchone()[0]
+        out = [Check(self.id, f"alliances stored vs {ALLIANCE_FILE}", ALLIANCES, int(stored), stored == ALLIANCES)]
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'atop_ddyr'").fetchone()[0]:
+            from defdip.panels import ATOP_TIE_SQL
+
+            total, differ = con.execute(f"""
+                WITH ours AS ({ATOP_TIE_SQL}),
+                theirs AS (SELECT statea AS c1, stateb AS c2, year, defense, offense, neutral, nonagg, consul
+                           FROM atop_ddyr)
+                SELECT count(t.c1), count(*) FILTER (WHERE o.c1 IS NULL OR t.c1 IS NULL
+                    OR (o.atop_defense, o.atop_offense, o.atop_neutral, o.atop_nonagg, o.atop_consul)
+                       <> (t.defense, t.offense, t.neutral, t.nonagg, t.consul))
+                FROM ours o FULL JOIN theirs t ON o.c1 = t.c1 AND o.c2 = t.c2 AND o.year = t.year""").fetchone()
+            out.append(Check(self.id, f"directed ATOP layers vs {DDYR_FILE} (dyad-years that differ)", 0,
+                             int(differ), differ == 0, note=f"{int(total):,} allied directed dyad-years in the file"))
+        return out
 
     # -- load
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
@@ -189,6 +287,10 @@ class ATOP(Source):
         phases = read_csv_checked(folder / PHASE_FILE, PHASE_REQUIRED, lowercase=True)
         state_years = read_csv_checked(folder / STATE_YEAR_FILE, STATE_YEAR_REQUIRED, lowercase=True)
         inst = read_csv_checked(folder / INST_FILE, INST_REQUIRED, lowercase=True)
+        ddyr = (read_csv_checked(folder / DDYR_FILE, DDYR_REQUIRED, lowercase=True)
+                if (folder / DDYR_FILE).is_file() else None)
+        read = {ALLIANCE_FILE: len(alliances), MEMBER_FILE: len(members), PHASE_FILE: len(phases),
+                STATE_YEAR_FILE: len(state_years), INST_FILE: len(inst)}
 
         alliances = drop_incomplete(alliances, ALLIANCE_FILE, ctx)
         members = drop_incomplete(members, MEMBER_FILE, ctx)
@@ -205,6 +307,10 @@ class ATOP(Source):
         inst = inst.copy()
         inst["atopidphase"] = [self._inst_phase_id(a, p) for a, p in zip(inst["atopid"], inst["atopidphase"])]
         inst = quarantine_duplicates(inst, ["atopidphase"], INST_FILE, ctx)
+        alliances = out_of_bounds(alliances, ALLIANCE_FILE, ctx, "begyr", "endyr")
+        members = exit_before_entry(out_of_bounds(members, MEMBER_FILE, ctx, "yrent", "yrexit"), ctx)
+        phases = out_of_bounds(phases, PHASE_FILE, ctx, "begyr", "endyr")
+        state_years = out_of_bounds(state_years, STATE_YEAR_FILE, ctx, "year", None)
 
         inst_by_phase = {row["atopidphase"]: row for row in frame_records(inst)}
         phases_by_alliance: dict[int, list[dict[str, Any]]] = {}
@@ -220,15 +326,21 @@ class ATOP(Source):
                 continue
             members_by_alliance.setdefault(aid, []).append((int(idx) + 2, row))
 
-        result = LoadResult(rows_read=len(alliances) + len(members))
+        result = LoadResult()
+        listed = {as_int(a) for a in alliances["atopid"]}
+        kept = []
         for idx, row in zip(alliances.index, frame_records(alliances)):
             eng = self._engagement(row, int(idx) + 2, members_by_alliance, phases_by_alliance, inst_by_phase, ctx)
             if eng is not None:
                 result.engagements.append(eng)
-        orphans = sorted(set(members_by_alliance) - {as_int(a) for a in alliances["atopid"]})
+                kept.append(idx)
+        alliances = alliances.loc[kept]
+        orphans = sorted(set(members_by_alliance) - listed)
         for aid in orphans:
             line, row = members_by_alliance[aid][0]
             ctx.reject(MEMBER_FILE, line, "atopid", aid, f"member rows for atopid {aid}, which {ALLIANCE_FILE} lacks")
+        rejected = {(r.file, r.row) for r in ctx.rejections}
+        members = members[[(MEMBER_FILE, int(i) + 2) not in rejected for i in members.index]]
 
         result.tables = {
             "atop_alliance": tidy(alliances, keep_float=("version",)),
@@ -237,8 +349,33 @@ class ATOP(Source):
             "atop_sy": tidy(state_years, keep_float=("version",)),
             "atop_inst": tidy(inst.assign(version=inst["version"].round(2)) if "version" in inst else inst,
                               keep_float=("version",)),
+            "atop_exception": exceptions(),
         }
+        if ddyr is not None:
+            read[DDYR_FILE] = len(ddyr)
+            result.tables["atop_ddyr"] = self._ddyr(ddyr, ctx)
+        result.rows_read = sum(read.values())
+        named = {"atop_alliance": ALLIANCE_FILE, "atop_member": MEMBER_FILE, "atop_phase": PHASE_FILE,
+                 "atop_sy": STATE_YEAR_FILE, "atop_inst": INST_FILE}
+        result.accounted = {f"{file} rows kept": len(result.tables[table]) for table, file in named.items()}
+        if ddyr is not None:
+            allied = len(result.tables["atop_ddyr"])
+            result.accounted[f"{DDYR_FILE} allied rows kept"] = allied
+            result.accounted[f"{DDYR_FILE} rows without an alliance"] = (
+                read[DDYR_FILE] - allied - len({r.row for r in ctx.rejections if r.file == DDYR_FILE}))
         return result
+
+    @staticmethod
+    def _ddyr(frame: pd.DataFrame, ctx: IngestContext) -> pd.DataFrame:
+        """ATOP's directed dyad-years that carry an alliance, with the five obligations (0/1)."""
+        frame = out_of_bounds(frame, DDYR_FILE, ctx, "year", None)
+        values = frame[list(OBLIGATIONS)].apply(pd.to_numeric, errors="coerce").fillna(0).astype(int).clip(0, 1)
+        allied = values.max(axis=1) == 1
+        if "atopally" in frame:
+            allied |= pd.to_numeric(frame["atopally"], errors="coerce").fillna(0).astype(int) == 1
+        out = pd.concat([frame[["statea", "stateb", "year"]].apply(pd.to_numeric, errors="coerce"), values],
+                        axis=1)[allied]
+        return out.astype("Int64").reset_index(drop=True)
 
     @staticmethod
     def _inst_phase_id(atopid: Any, value: Any) -> str:
