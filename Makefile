@@ -35,6 +35,7 @@ test: setup browser
 bench: setup
 	$(BIN)/python benchmarks/build.py
 	$(BIN)/python benchmarks/panel.py
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) artifacts out

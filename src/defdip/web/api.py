@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
 
 from defdip import __version__, dates
 from defdip import citations as cit
 from defdip.actors import KINDS, registry
 from defdip.codebook import codebook
+from defdip.network import layers as network_layers
 from defdip.web import data as D
 from defdip.web.data import ApiError, WebStore, jsonable
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+class FieldError(BaseModel):
+    """What was wrong with one parameter."""
+
+    loc: list[str | int] = Field(description="Where: e.g. [\"query\", \"from_year\"].")
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API."""
+
+    detail: str = Field(description="One line saying what was wrong and how to fix it.")
+    suggestions: list[str] | None = Field(None, description="Close matches for an unknown name (404).")
+    errors: list[FieldError] | None = Field(None, description="Per parameter, when a type or bound is wrong (422).")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Unknown record, polity, citation key or path (with suggestions)."},
+    422: {"model": ErrorBody, "description": "A bad parameter: wrong type or bound, a reversed year range, a "
+                                             "range over its limit, an unknown name in a list."},
+    503: {"model": ErrorBody, "description": "No store has been built (run `defdip build`)."},
+}
+
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 YEAR_MIN, YEAR_MAX = -5000, 2200
 PANEL_MAX_SPAN = 10
@@ -43,20 +70,18 @@ class System(str, Enum):
     gw = "gw"
 
 
-def _network_layers() -> list[str]:
-    from defdip.network import LAYERS
+NetLayer = _enum("NetworkLayer", list(network_layers()))
+ALL_LAYER = NetLayer("all")  # type: ignore[call-arg]
 
-    return list(LAYERS)
+NO_YEAR_ZERO = {"not": {"const": 0}}
+"""JSON Schema for a signed historical year: there is no year 0."""
 
-
-try:
-    NetLayer = _enum("NetworkLayer", _network_layers())
-except ImportError:  # pragma: no cover - network module absent from this build
-    NetLayer = _enum("NetworkLayer", ["all"])
-
-FromYear = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX,
-                                       description="First year (negative = BCE; there is no year 0).")]
-ToYear = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX, description="Last year (negative = BCE).")]
+FromYear = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
+                                       description="First year (negative = BCE; there is no year 0). At most "
+                                                   "to_year: a reversed range is answered 422.")]
+ToYear = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
+                                     description="Last year (negative = BCE; there is no year 0). At least "
+                                                 "from_year: a reversed range is answered 422.")]
 Name = Annotated[str | None, Query(min_length=1, max_length=120,
                                    description="A polity id, name, variant, COW abbreviation or ISO3 code.")]
 
@@ -100,10 +125,9 @@ def engagements(
     pid = D.resolve_polity(partner).id if partner else None
     if source is not None and source not in D.known_sources(ws):
         raise ApiError(422, f"unknown source {source!r}; the store holds: {', '.join(D.known_sources(ws))}")
-    where, params = D.engagement_filters(country=cid, partner=pid, activity=_value(activity),
-                                         sub_activity=_value(sub_activity), instrument=_value(instrument),
-                                         source=source, from_year=from_year, to_year=to_year, text=q)
-    out = D.list_engagements(ws, where, params, page=page, page_size=page_size)
+    out = D.find_engagements(ws, country=cid, partner=pid, activity=_value(activity),
+                             sub_activity=_value(sub_activity), instrument=_value(instrument), source=source,
+                             from_year=from_year, to_year=to_year, text=q, page=page, page_size=page_size)
     out["filters"] = {"country": cid, "partner": pid, "activity": _value(activity),
                       "sub_activity": _value(sub_activity), "instrument": _value(instrument), "source": source,
                       "from_year": from_year, "to_year": to_year, "q": q}
@@ -222,6 +246,15 @@ def _panel(request: Request, kind: str, country: str | None, from_year: int | No
                                 f"valid layers: {', '.join(panels.LAYERS)}")
     if country:
         D.resolve_polity(country)  # unknown names get a 404 with suggestions
+    key = ("panel", kind, country, from_year, to_year, tuple(names or ()), system.value, directed, limit)
+    return ws.cached(key, lambda: _panel_answer(ws, kind, country, from_year, to_year, names, system, limit,
+                                                directed))
+
+
+def _panel_answer(ws: WebStore, kind: str, country: str | None, from_year: int | None, to_year: int | None,
+                  names: list[str] | None, system: System, limit: int, directed: bool) -> dict[str, Any]:
+    from defdip import panels
+
     countries = [country] if country else None
     if kind == "dyad":
         frame = panels.dyad_year(ws.path, directed=directed, from_year=from_year, to_year=to_year,
@@ -292,43 +325,77 @@ def partnership_index(request: Request, by: By = By.decade) -> dict[str, Any]:
     return {"by": by.value, "rows": jsonable(partnership_frame(ws_of(request), by.value))}
 
 
-@router.get("/network", summary="The network of polities tied in a year (or years), with measures")
-def network(request: Request, year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX)],
-            layer: NetLayer = NetLayer("all"),  # type: ignore[call-arg]
-            to_year: ToYear = None,
-            max_edges: Annotated[int, Query(ge=0, le=20_000)] = 2000,
-            max_nodes: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
+NETWORK_MAX_SPAN = 200
+"""Most years one network request may span."""
+
+
+@dataclass(frozen=True)
+class NetworkAnswer:
+    """A network's measures in the order the API returns them (nodes by degree, edges by weight): what is
+    cached, instead of the graph, so that a cached network costs a few lists."""
+
+    summary: dict[str, Any]
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> NetworkAnswer:
     from defdip import network as net
 
+    def compute() -> NetworkAnswer:
+        result = net.network(year, layer=layer, store=ws.path, to_year=to_year)
+        nodes = result.nodes.sort_values("degree", ascending=False) if "degree" in result.nodes else result.nodes
+        edges = sorted(((u, v, d.get("weight", 1)) for u, v, d in result.graph.edges(data=True)),
+                       key=lambda t: (-float(t[2] or 0), t[0], t[1]))
+        return NetworkAnswer(summary=jsonable(result.summary), nodes=jsonable(nodes),
+                             edges=[{"source": u, "target": v, "weight": jsonable(w)} for u, v, w in edges])
+
+    return ws.cached(("network", year, layer, to_year), compute)
+
+
+@router.get("/network", summary="The network of polities tied in a year (or years), with measures")
+def network(request: Request,
+            year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
+                                       description="The year, or the first year of a window.")],
+            layer: NetLayer = ALL_LAYER,  # type: ignore[valid-type]
+            to_year: Annotated[int | None, Query(
+                ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
+                description=f"Last year of the window: not before year, and at most {NETWORK_MAX_SPAN} years "
+                            "in all (else 422).")] = None,
+            max_edges: Annotated[int, Query(ge=0, le=20_000)] = 2000,
+            max_nodes: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
+    """Nodes (most partners first) and edges (heaviest first) of one layer's network, with its summary.
+    A layer without data in the window is answered 422 with the years it covers."""
     ws = ws_of(request)
     D.check_years(year, to_year)
-    if to_year is not None and to_year - year + 1 > 200:
-        raise ApiError(422, "the year range of a network is at most 200 years")
-    result = ws.cached(("network", year, layer.value, to_year),
-                       lambda: net.network(year, layer=layer.value, store=ws.path, to_year=to_year), size=32)
-    nodes = result.nodes.sort_values("degree", ascending=False) if "degree" in result.nodes else result.nodes
-    edges = sorted(((u, v, d.get("weight", 1)) for u, v, d in result.graph.edges(data=True)),
-                   key=lambda t: (-float(t[2] or 0), t[0], t[1]))
-    return {"summary": jsonable(result.summary), "nodes_total": len(nodes), "edges_total": len(edges),
-            "nodes": jsonable(nodes.head(max_nodes)),
-            "edges": [{"source": u, "target": v, "weight": jsonable(w)} for u, v, w in edges[:max_edges]]}
+    if to_year is not None and to_year - year + 1 > NETWORK_MAX_SPAN:
+        raise ApiError(422, f"the year range of a network is at most {NETWORK_MAX_SPAN} years")
+    answer = network_answer(ws, year, layer.value, to_year)
+    return {"summary": answer.summary, "nodes_total": len(answer.nodes), "edges_total": len(answer.edges),
+            "nodes": answer.nodes[:max_nodes], "edges": answer.edges[:max_edges]}
 
 
 def profile_data(ws: WebStore, polity_id: str) -> dict[str, Any]:
     from defdip import profiles
 
-    return ws.cached(("profile", polity_id), lambda: profiles.profile(polity_id, store=ws.path), size=32)
+    return ws.cached(("profile", polity_id), lambda: profiles.profile(polity_id, store=ws.path))
+
+
+def profile_answer(ws: WebStore, polity_id: str) -> dict[str, Any]:
+    """The profile as JSON values, converted once per store version (the timeline is sliced per request)."""
+    return ws.cached(("profile_json", polity_id), lambda: jsonable(profile_data(ws, polity_id)))
 
 
 @router.get("/profile/{country}", summary="A polity's engagements over time, partners and timeline")
 def profile(request: Request, country: Annotated[str, Path(min_length=1, max_length=120)],
             timeline_limit: Annotated[int, Query(ge=0, le=20_000)] = 1000) -> dict[str, Any]:
+    """The profile's ``timeline`` holds its last ``timeline_limit`` engagements (``timeline_total`` counts all)."""
     p = D.resolve_polity(country)
-    out = dict(profile_data(ws_of(request), p.id))
+    out = dict(profile_answer(ws_of(request), p.id))
     timeline = out["timeline"]
     out["timeline_total"] = len(timeline)
-    out["timeline"] = timeline.tail(timeline_limit) if timeline_limit else timeline.head(0)
-    return jsonable(out)
+    out["timeline"] = timeline[-timeline_limit:] if timeline_limit else []
+    return out
 
 
 @router.get("/dyad/{a}/{b}", summary="The engagements two polities share")
@@ -340,7 +407,10 @@ def dyad(request: Request, a: Annotated[str, Path(min_length=1, max_length=120)]
     pa, pb = D.resolve_polity(a), D.resolve_polity(b)
     if pa.id == pb.id:
         raise ApiError(422, f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
-    return jsonable(ws.cached(("dyad", pa.id, pb.id), lambda: profiles.dyad_profile(pa.id, pb.id, store=ws.path)))
+    def raw() -> dict[str, Any]:  # the key the dyad page caches the same profile under
+        return ws.cached(("dyad", pa.id, pb.id), lambda: profiles.dyad_profile(pa.id, pb.id, store=ws.path))
+
+    return ws.cached(("dyad_json", pa.id, pb.id), lambda: jsonable(raw()))
 
 
 # ----------------------------------------------------------------------------------------------- sources

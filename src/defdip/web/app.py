@@ -1,6 +1,7 @@
 """The FastAPI application: JSON API, HTML pages, offline API docs and the app's own static assets.
 
-Read-only: every route is a GET and the store is opened read-only per request. There is no write endpoint.
+Read-only: every route is a GET (a HEAD is answered like the GET, without the body) and the store is opened
+read-only. There is no write endpoint.
 Nothing is fetched from outside the app: FastAPI's CDN-based Swagger/ReDoc pages are disabled and ``/docs`` is
 a small self-contained page that renders ``/openapi.json``; the Vega runtime is served at
 ``/static/vega-bundle.js`` (bundled by vl-convert via :func:`defdip.charts.vega_bundle`, as in the report).
@@ -12,11 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from defdip import __version__
 from defdip.actors import UnknownPolityError
@@ -28,8 +31,33 @@ from defdip.web.render import fill, h, new_nonce, page, template
 DESCRIPTION = """Read-only access to the defdip store: engagements with their participants, provenance and
 citations; polities; the curated genealogy; state-year and dyad-year panels; evolution, partnership index,
 networks and profiles; sources, citations and the codebook. Years are signed historical years (negative = BCE,
-no year 0). Errors are JSON ``{"detail": ...}``: 404 for unknown records or polities (with ``suggestions``),
-422 for bad parameters, 503 when no store has been built (run ``defdip build``)."""
+no year 0); a year range (``from_year``..``to_year``) runs forwards: a reversed one is answered 422. Errors are
+JSON ``{"detail": ...}``: 404 for unknown records or polities (with ``suggestions``), 422 for bad parameters (with
+``errors`` per parameter when the parameter's type or bounds are wrong), 503 when no store has been built (run
+``defdip build``). Every route answers HEAD like GET."""
+
+
+class HeadAsGet:
+    """ASGI middleware: a HEAD request runs the GET route and its answer goes out without the body.
+
+    FastAPI registers GET routes for GET only, so HEAD would answer 405; HTTP defines HEAD as GET without the
+    body (same status and headers, Content-Length included).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
 
 
 def _wants_json(request: Request) -> bool:
@@ -85,7 +113,7 @@ def create_app(store: str | Path | None = None) -> FastAPI:
     app.state.store = WebStore.at(store)
 
     @app.middleware("http")
-    async def headers(request: Request, call_next):  # noqa: ANN001
+    async def headers(request: Request, call_next):
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -109,6 +137,12 @@ def create_app(store: str | Path | None = None) -> FastAPI:
             detail += " (run `defdip build` to build or rebuild the store)"
         return _error(request, 503, detail)
 
+    @app.exception_handler(duckdb.CatalogException)
+    async def missing_table(request: Request, exc: duckdb.CatalogException) -> Response:
+        # a store built by an older defdip, or without the source a table comes from
+        first = str(exc).splitlines()[0].removeprefix("Catalog Error: ")
+        return _error(request, 503, f"the store lacks what this needs ({first}); rebuild it with `defdip build`")
+
     @app.exception_handler(DefdipError)
     async def defdip_error(request: Request, exc: DefdipError) -> Response:
         return _error(request, 422, str(exc))
@@ -128,10 +162,13 @@ def create_app(store: str | Path | None = None) -> FastAPI:
         response = _error(request, exc.status_code, detail)
         for k, v in (exc.headers or {}).items():
             response.headers[k] = v
+        if exc.status_code == 405:
+            response.headers["Allow"] = "GET, HEAD"
         return response
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.add_middleware(HeadAsGet)
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -1,9 +1,10 @@
 """Read-only access to the store for the web app, shared by the API and the HTML pages.
 
-Every query here is parameterised (``?`` placeholders): user input never becomes SQL text. Each call opens
-its own read-only DuckDB connection and closes it, so requests served on different threads never share one.
-Results that are costly and depend only on the store (headline charts, the polity table) are cached per
-store file version (its modification time), so a rebuilt store is picked up without a restart.
+Every query here is parameterised (``?`` placeholders): user input never becomes SQL text. The store is opened
+read-only once per store file version and each query runs on a cursor of its own, so requests served on
+different threads never share one. Results that are costly and depend only on the store (networks, profiles,
+panel slices, headline charts, the polity table) are cached per store file version (its modification time),
+so a rebuilt store is picked up without a restart.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from defdip import charts, citations, config
@@ -78,16 +80,29 @@ def polity_json(p: Polity) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------------------- the store
 
+CACHE_SIZES = {"network": 128, "profile": 128, "profile_json": 128, "dyad": 64, "dyad_json": 64, "panel": 64}
+"""Entries kept per kind of cached result (LRU); kinds not named keep ``DEFAULT_CACHE_SIZE``."""
+DEFAULT_CACHE_SIZE = 16
+
+COMPUTE_SLOTS = 2
+"""Cache misses computed at the same time (others wait): bounds the memory and CPU that a burst of costly
+requests (networks over long windows, profiles) can take from the rest."""
+
+
 @dataclass
 class WebStore:
-    """The store one app serves: its path, read-only connections and a small per-version cache."""
+    """The store one app serves: its path, one read-only database handle per store version (a cursor per
+    query, so threads never share one) and small per-version caches of costly results."""
 
     path: Path
 
     def __post_init__(self) -> None:
-        self._cache: OrderedDict[tuple, tuple[int, Any]] = OrderedDict()
+        self._cache: dict[str, OrderedDict[tuple, tuple[int, Any]]] = {}
         self._lock = threading.Lock()
         self._key_locks: dict[tuple, threading.Lock] = {}
+        self._slots = threading.BoundedSemaphore(COMPUTE_SLOTS)
+        self._holding = threading.local()  # a computation that needs another cached value keeps its slot
+        self._db: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
     @classmethod
     def at(cls, store: str | Path | None = None) -> WebStore:
@@ -102,7 +117,25 @@ class WebStore:
                              "(or pass --store / set DEFDIP_STORE)") from None
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        return store_mod.connect(self.path, read_only=True)
+        """A cursor of its own on the store (close it when done).
+
+        The store file is attached read-only to a private in-memory database, opened once per store version:
+        a rebuilt store (a new file swapped in) gets a new handle, while queries running on the old one finish
+        on the old file.
+        """
+        version = self.version()
+        with self._lock:
+            if self._db is None or self._db[0] != version:
+                con = duckdb.connect(":memory:")
+                try:
+                    con.execute(f"ATTACH '{str(self.path).replace(chr(39), chr(39) * 2)}' AS store (READ_ONLY)")
+                except duckdb.Error as exc:
+                    con.close()
+                    raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+                self._db = (version, con)
+            cursor = self._db[1].cursor()
+        cursor.execute("USE store")
+        return cursor
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         con = self.connect()
@@ -120,14 +153,6 @@ class WebStore:
         finally:
             con.close()
 
-    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        con = self.connect()
-        try:
-            row = con.execute(sql, list(params or [])).fetchone()
-            return row[0] if row else None
-        finally:
-            con.close()
-
     def has_table(self, name: str) -> bool:
         con = self.connect()
         try:
@@ -135,27 +160,51 @@ class WebStore:
         finally:
             con.close()
 
-    def cached(self, key: tuple, compute: Callable[[], Any], size: int = 64) -> Any:
-        """``compute()`` once per store version and key (one computation at a time per key)."""
+    def cached(self, key: tuple, compute: Callable[[], Any], size: int | None = None) -> Any:
+        """``compute()`` once per store version and key; ``key[0]`` names the kind, which keeps ``size`` entries
+        (default: ``CACHE_SIZES``).
+
+        One computation per key at a time (a second request for it waits for the first's result) and at most
+        ``COMPUTE_SLOTS`` computations at once.
+        """
         version = self.version()
+        kind = str(key[0])
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] == version:
-                self._cache.move_to_end(key)
+            hit = self._lookup(kind, key, version)
+            if hit is not None:
                 return hit[1]
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
-                hit = self._cache.get(key)
-                if hit is not None and hit[0] == version:
+                hit = self._lookup(kind, key, version)
+                if hit is not None:
                     return hit[1]
-            value = compute()
+            value = self._compute(compute)
             with self._lock:
-                self._cache[key] = (version, value)
-                self._cache.move_to_end(key)
-                while len(self._cache) > size:
-                    self._cache.popitem(last=False)
+                entries = self._cache.setdefault(kind, OrderedDict())
+                entries[key] = (version, value)
+                while len(entries) > (size or CACHE_SIZES.get(kind, DEFAULT_CACHE_SIZE)):
+                    old, _ = entries.popitem(last=False)
+                    self._key_locks.pop(old, None)
             return value
+
+    def _compute(self, compute: Callable[[], Any]) -> Any:
+        if getattr(self._holding, "slot", False):
+            return compute()
+        with self._slots:
+            self._holding.slot = True
+            try:
+                return compute()
+            finally:
+                self._holding.slot = False
+
+    def _lookup(self, kind: str, key: tuple, version: int) -> tuple[int, Any] | None:
+        entries = self._cache.get(kind)
+        hit = entries.get(key) if entries is not None else None
+        if hit is None or hit[0] != version:
+            return None
+        entries.move_to_end(key)  # type: ignore[union-attr]
+        return hit
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -208,12 +257,12 @@ def known_sources(ws: WebStore) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- engagements
 
+ONGOING_END = 9999
+"""The end year an ongoing engagement is given when selecting by years: it has not ended."""
+
 _PARTS = """(SELECT list(struct_pack(id := p.polity_id, name := p.name, role := p.role)
                         ORDER BY p.polity_id, p.role)
              FROM participants p WHERE p.engagement_id = e.id)"""
-
-ITEM_COLUMNS = ("id", "title", "activity", "sub_activities", "instrument", "start_year", "end_year", "ongoing",
-                "circa", "participants", "datasets", "citations")
 
 
 def engagement_filters(*, country: str | None = None, partner: str | None = None, activity: str | None = None,
@@ -243,7 +292,7 @@ def engagement_filters(*, country: str | None = None, partner: str | None = None
         where.append("list_contains(e.datasets, ?)")
         params.append(source)
     if from_year is not None:
-        where.append("(CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= ?")
+        where.append(f"(CASE WHEN e.ongoing THEN {ONGOING_END} ELSE coalesce(e.end_year, e.start_year) END) >= ?")
         params.append(from_year)
     if to_year is not None:
         where.append("e.start_year <= ?")
@@ -273,9 +322,101 @@ def list_engagements(ws: WebStore, where: str, params: list[Any], *, page: int =
         items = [dict(zip(names, r)) for r in cur.fetchall()]
     finally:
         con.close()
+    return _page(total, page, page_size, jsonable(items))
+
+
+ITEM_SQL = f"""SELECT e.id, e.title, e.activity, e.sub_activities, e.instrument, e.start_year, e.end_year,
+                       e.ongoing, e.circa, {_PARTS} AS participants, e.datasets, e.citations,
+                       CASE WHEN e.ongoing THEN {ONGOING_END} ELSE coalesce(e.end_year, e.start_year) END AS in_force_to
+                FROM engagements e ORDER BY e.start_year, e.id"""
+
+
+@dataclass(frozen=True)
+class EngagementIndex:
+    """Every engagement's list item in the API's order (start year, id), with arrays to filter them in memory.
+
+    Built once per store version: a filtered page then costs array operations instead of a query, so that
+    ``/api/engagements`` keeps up with many clients. It selects exactly what :func:`engagement_filters` selects
+    (tested against it); free-text search (``q``) goes to the query.
+    """
+
+    items: list[dict[str, Any]]
+    start_year: np.ndarray
+    in_force_to: np.ndarray
+    activity: np.ndarray
+    instrument: np.ndarray
+    by_polity: dict[str, np.ndarray]
+    by_sub_activity: dict[str, np.ndarray]
+    by_source: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, ws: WebStore) -> EngagementIndex:
+        items = jsonable(ws.rows(ITEM_SQL))
+        n = len(items)
+        position = {item["id"]: i for i, item in enumerate(items)}
+        polity_rows: dict[str, list[int]] = {}
+        for r in ws.rows("SELECT DISTINCT engagement_id, polity_id FROM participants"):
+            polity_rows.setdefault(r["polity_id"], []).append(position[r["engagement_id"]])
+
+        def flags(column: str) -> dict[str, np.ndarray]:
+            out: dict[str, np.ndarray] = {}
+            for i, item in enumerate(items):
+                for value in item[column] or ():
+                    out.setdefault(value, np.zeros(n, dtype=bool))[i] = True
+            return out
+
+        in_force_to = np.array([item.pop("in_force_to") for item in items], dtype=np.int64)
+        return cls(items=items, start_year=np.array([i["start_year"] for i in items], dtype=np.int64),
+                   in_force_to=in_force_to, activity=np.array([i["activity"] for i in items], dtype=object),
+                   instrument=np.array([i["instrument"] for i in items], dtype=object),
+                   by_polity={k: np.array(sorted(v), dtype=np.int64) for k, v in polity_rows.items()},
+                   by_sub_activity=flags("sub_activities"), by_source=flags("datasets"))
+
+    def select(self, *, country: str | None = None, partner: str | None = None, activity: str | None = None,
+               sub_activity: str | None = None, instrument: str | None = None, source: str | None = None,
+               from_year: int | None = None, to_year: int | None = None) -> np.ndarray:
+        """Positions of the matching items, in order (the filters of :func:`engagement_filters`)."""
+        n = len(self.items)
+        mask = np.ones(n, dtype=bool)
+        for pid in (country, partner):
+            if pid is not None:
+                member = np.zeros(n, dtype=bool)
+                member[self.by_polity.get(pid, np.empty(0, dtype=np.int64))] = True
+                mask &= member
+        if activity is not None:
+            mask &= self.activity == activity
+        if instrument is not None:
+            mask &= self.instrument == instrument
+        for value, table in ((sub_activity, self.by_sub_activity), (source, self.by_source)):
+            if value is not None:
+                mask &= table.get(value, np.zeros(n, dtype=bool))
+        if from_year is not None:
+            mask &= self.in_force_to >= from_year
+        if to_year is not None:
+            mask &= self.start_year <= to_year
+        return np.flatnonzero(mask)
+
+
+def engagement_index(ws: WebStore) -> EngagementIndex:
+    return ws.cached(("engagement_index",), lambda: EngagementIndex.build(ws))
+
+
+def find_engagements(ws: WebStore, *, page: int = 1, page_size: int = 50, text: str | None = None,
+                     **filters: Any) -> dict[str, Any]:
+    """A page of engagements matching ``filters`` (the keywords of :func:`engagement_filters`, polities as
+    ids), in the order start year, id; from the in-memory index, or the query when ``text`` is given."""
+    if text:
+        where, params = engagement_filters(text=text, **filters)
+        return list_engagements(ws, where, params, page=page, page_size=page_size)
+    index = engagement_index(ws)
+    found = index.select(**filters)
+    start = (page - 1) * page_size
+    return _page(len(found), page, page_size, [index.items[i] for i in found[start:start + page_size]])
+
+
+def _page(total: int, page: int, page_size: int, items: list[dict[str, Any]]) -> dict[str, Any]:
     pages = max(1, math.ceil(total / page_size)) if total else 0
-    return {"total": int(total), "page": page, "page_size": page_size, "pages": pages,
-            "items": jsonable(items)}
+    return {"total": int(total), "page": page, "page_size": page_size, "pages": pages, "items": items}
 
 
 def engagement(ws: WebStore, engagement_id: str) -> dict[str, Any]:
