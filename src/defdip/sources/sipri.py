@@ -30,17 +30,31 @@ Layout of the export, and how it is read
       resolving and kept as ``Participant.attributes["sipri_actor_type"]``. "unknown
       supplier(s)" / "unknown recipient(s)" resolve to the registry's ``unknown`` polity.
 
+Rows of the full register (about 29,000 deals), and how they are read
+    * A line break inside a deal's Comments cell (written without quotes) splits the deal over two
+      physical lines, each with fewer fields than the header: when a short row and the next one
+      together have exactly the header's fields, the break is joined (the cell keeps the line break)
+      and the deal is read from its first line; ``accounted["line breaks joined"]`` counts them.
+    * The export has no deal number, and two deals may look identical (the same supplier, recipient,
+      weapon, years and numbers, e.g. two orders of the same batch). Identical rows are kept, each as
+      its own engagement: the first with the id of its digest, the n-th copy with ``-n`` appended;
+      every copy carries ``attributes["identical_rows"]`` (how many rows of the file look the same)
+      and ``attributes["copy"]``, and later copies ``attributes["identical_to_line"]``.
+    * A supplier that did not exist in the year of order (a 1992 order from Czechia or Slovakia,
+      delivered after the split of Czechoslovakia) is resolved in the first year of delivery, and
+      that participant carries ``attributes["resolved_as_of"]``.
+
 Dates
     ``start_year`` = year of order (``circa`` when SIPRI flags it ``?``); ``end_year`` = last
     year of delivery (None when nothing has been delivered). ``ongoing`` is true when SIPRI
     records fewer weapons delivered than ordered (deliveries still pending at export).
-    A year of order that is not a whole year between 1900 and next year (e.g. ``3.5``), an
-    impossible delivery year, or a last delivery before the order, quarantines the row with
-    the field and the reason.
+    A year of order that is not a whole year between 1900 and the present year (e.g. ``3.5``),
+    an impossible delivery year (after the present year: deliveries are recorded once made), or
+    a last delivery before the order, quarantines the row with the field and the reason.
 
 Bad rows
-    A row with more or fewer fields than the header (a truncated file) and an exact
-    duplicate of an earlier row are quarantined (the first copy is kept). A deal whose
+    A row with more or fewer fields than the header that no line break explains (a truncated
+    file) is quarantined. A deal whose
     supplier and recipient both fail to resolve is quarantined; one unresolved side is
     counted in the ``unresolved`` table and listed in ``attributes["unresolved"]``.
     Suppliers resolve in the year of order only; a recipient that did not exist yet (an
@@ -56,15 +70,18 @@ the file the deal was read from.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
+import json
 import math
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext, LoadResult, Source, decode_text, last_plausible_year, missing_one_of
+from defdip.sources.base import Check, IngestContext, LoadResult, Source, decode_text, missing_one_of
 
 REGISTER_FILE = "trade-register.csv"
 """The official export, as SIPRI names it."""
@@ -97,6 +114,11 @@ FLAGGED = {"Year of order": "order_year_flag", "Number ordered": "ordered_flag",
 FIRST_YEAR = 1900
 
 
+def last_year() -> int:
+    """The present year: an order or a delivery after it is a typo (the register records what happened)."""
+    return dt.date.today().year
+
+
 def parse_year(text: str) -> tuple[int | None, bool]:
     """(year, estimated) from a cell such as '1964', '1964?'; (None, _) for anything else."""
     value = text.strip()
@@ -105,7 +127,7 @@ def parse_year(text: str) -> tuple[int | None, bool]:
     if not re.fullmatch(r"\d{4}", value):
         return None, estimated
     year = int(value)
-    if not FIRST_YEAR <= year <= last_plausible_year():
+    if not FIRST_YEAR <= year <= last_year():
         return None, estimated
     return year, estimated
 
@@ -179,6 +201,30 @@ def read_register(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, out
 
 
+def join_broken_lines(rows: list[tuple[int, list[str]]], width: int) -> tuple[list[tuple[int, list[str]]], int]:
+    """Rows with a line break inside a cell joined back into one deal; and how many breaks were joined.
+
+    A row shorter than the header whose next row makes up exactly the missing fields (the two share the
+    broken cell) is joined to it; any other short row is left as it is, for the caller to quarantine.
+    """
+    out, joined, i = [], 0, 0
+    while i < len(rows):
+        line, cells = rows[i]
+        cells, j = list(cells), i + 1
+        while len(cells) < width and j < len(rows) and len(cells) + len(rows[j][1]) - 1 <= width:
+            rest = rows[j][1]
+            cells = cells[:-1] + [f"{cells[-1]}\n{rest[0]}" if cells else rest[0]] + rest[1:]
+            j += 1
+        if len(cells) == width and j > i + 1:
+            out.append((line, cells))
+            joined += j - i - 1
+            i = j
+        else:
+            out.append(rows[i])
+            i += 1
+    return out, joined
+
+
 class SIPRIArmsTransfers(Source):
     id = "sipri"
     title = "SIPRI Arms Transfers Database: trade register"
@@ -205,6 +251,8 @@ class SIPRIArmsTransfers(Source):
   note         = {Register of transfers of major conventional weapons from 1950; data through 2023}
 }"""
     citation_keys = ("sipri_arms_transfers",)
+    min_rows = 2000
+    """The 8% development sample has 2,325 deals, the full register about 29,000."""
 
     def missing_files(self, folder: Path) -> list[str]:
         return missing_one_of(folder, REGISTER_FILE, SAMPLE_FILE)
@@ -218,26 +266,47 @@ class SIPRIArmsTransfers(Source):
         path = self.register_path(folder)
         header, rows = read_register(path)
         result = LoadResult(rows_read=len(rows))
-        seen: dict[tuple[str, ...], int] = {}
-        for line, cells in rows:
+        deals, joined = join_broken_lines(rows, len(header))
+        keys = [tuple(c.strip() for c in cells) for _, cells in deals]
+        copies = Counter(keys)
+        seen: dict[tuple[str, ...], list[int]] = {}
+        for (line, cells), key in zip(deals, keys):
             if len(cells) != len(header):
                 ctx.reject(path.name, line, header[min(len(cells), len(header)) - 1] if cells else "",
                            ",".join(cells)[:80],
                            f"row has {len(cells)} fields, the header {len(header)} (truncated or malformed row)")
                 continue
-            key = tuple(c.strip() for c in cells)
-            if key in seen:
-                ctx.reject(path.name, line, "+".join(REQUIRED[:3]), " / ".join(key[:3]),
-                           f"duplicate row: identical to line {seen[key]}; kept the first")
-                continue
-            seen[key] = line
+            lines = seen.setdefault(key, [])
+            lines.append(line)
             row = dict(zip(header, (c.strip() for c in cells)))
-            eng = self._engagement(row, line, path.name, ctx)
+            eng = self._engagement(row, line, path.name, ctx, copy=len(lines), copies=copies[key],
+                                   first_line=lines[0])
             if eng is not None:
                 result.engagements.append(eng)
+        result.accounted = {"kept": len(result.engagements)}
+        if joined:
+            result.accounted["line breaks joined"] = joined
         return result
 
-    def _engagement(self, row: dict[str, str], line: int, file: str, ctx: IngestContext):
+    def checks(self, con: Any) -> list[Check]:
+        """Deals in the file (rows less joined line breaks) against deals stored plus quarantined."""
+        row = con.execute("SELECT rows_read, accounted FROM ingest_report WHERE source = 'sipri'").fetchone()
+        if row is None:
+            return []
+        accounted = json.loads(row[1] or "{}")
+        deals = int(row[0]) - int(accounted.get("line breaks joined", 0))
+        stored = con.execute("SELECT count(DISTINCT engagement_id) FROM provenance WHERE source = 'sipri'"
+                             ).fetchone()[0]
+        rejected = con.execute("SELECT count(DISTINCT row) FROM quarantine WHERE source = 'sipri'").fetchone()[0]
+        sample = "the 8% development sample; " if con.execute(
+            "SELECT count(*) FROM provenance p JOIN engagements e ON e.id = p.engagement_id "
+            f"WHERE p.source = 'sipri' AND json_extract_string(e.attributes, '$.file') = '{SAMPLE_FILE}'"
+        ).fetchone()[0] else ""
+        return [Check(self.id, "deals in the register vs deals stored", deals, int(stored), stored == deals - rejected,
+                      note=f"{sample}{int(rejected):,} quarantined; identical-looking deals kept apart")]
+
+    def _engagement(self, row: dict[str, str], line: int, file: str, ctx: IngestContext, *, copy: int = 1,
+                    copies: int = 1, first_line: int | None = None):
         supplier_raw, recipient_raw = row["Supplier"], row["Recipient"]
         for field, value in (("Supplier", supplier_raw), ("Recipient", recipient_raw)):
             if not value:
@@ -248,7 +317,7 @@ class SIPRIArmsTransfers(Source):
         if year is None:
             ctx.reject(file, line, "Year of order", row["Year of order"],
                        f"impossible year of order {row['Year of order']!r}: expected a whole year between "
-                       f"{FIRST_YEAR} and {last_plausible_year()}")
+                       f"{FIRST_YEAR} and {last_year()}")
             return None
         deliveries: list[int] = []
         for token in re.split(r"[;,]", row["Year(s) of delivery"]):
@@ -258,7 +327,7 @@ class SIPRIArmsTransfers(Source):
             if value is None:
                 ctx.reject(file, line, "Year(s) of delivery", row["Year(s) of delivery"],
                            f"impossible delivery year {token.strip()!r}: expected whole years between {FIRST_YEAR} "
-                           f"and {last_plausible_year()}")
+                           f"and {last_year()}")
                 return None
             deliveries.append(value)
         deliveries = sorted(set(deliveries))
@@ -272,12 +341,18 @@ class SIPRIArmsTransfers(Source):
             name, actor_type = clean_name(raw)
             # an order may precede the recipient's independence (placed for it by the colonial power
             # or a movement that became the state): the recipient is taken whatever the year
-            polity = ctx.resolve(name, year, strict=role != "recipient")
+            as_of = year
+            if (role == "supplier" and deliveries and ctx.registry.try_resolve(name, year) is None
+                    and ctx.registry.try_resolve(name, deliveries[0]) is not None):
+                as_of = deliveries[0]  # a supplier born between order and delivery (Czechia, 1992 -> 1993)
+            polity = ctx.resolve(name, as_of, strict=role != "recipient")
             if polity is None:
                 unresolved.append(f"{role}: {name}")
                 continue
             attrs: dict[str, Any] = {"sipri_actor_type": actor_type} if actor_type else {}
-            if not polity.existed(year):
+            if as_of != year:
+                attrs["resolved_as_of"] = as_of
+            if not polity.existed(as_of):
                 attrs["resolved_outside_existence"] = True
             participants.append({"id": polity.id, "name": name, "role": role, "ccode": polity.ccode,
                                  "attributes": attrs})
@@ -288,6 +363,8 @@ class SIPRIArmsTransfers(Source):
 
         ordered, delivered = parse_int(row["Number ordered"]), parse_int(row["Number delivered"])
         digest = hashlib.sha1("\x1f".join(f"{k}={v}" for k, v in sorted(row.items())).encode("utf-8")).hexdigest()[:12]
+        if copy > 1:
+            digest = f"{digest}-{copy}"
         supplier, _ = clean_name(supplier_raw)
         recipient, _ = clean_name(recipient_raw)
         weapon = row["Weapon designation"] or "weapons"
@@ -312,6 +389,10 @@ class SIPRIArmsTransfers(Source):
         }
         if unresolved:
             attributes["unresolved"] = unresolved
+        if copies > 1:
+            attributes.update({"identical_rows": copies, "copy": copy})
+            if copy > 1:
+                attributes["identical_to_line"] = first_line
         data = {
             "id": f"sipri-{digest}",
             "title": f"{supplier} to {recipient}: {what}{desc}",
