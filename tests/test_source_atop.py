@@ -245,7 +245,7 @@ def test_real_atop_counts(real, shared_data):
     assert sum(len(e.participants) for e in engs.values()) == ctx.mentions - 1
     shapes = {k: v.shape for k, v in result.tables.items()}
     assert shapes == {"atop_alliance": (789, 134), "atop_phase": (849, 134), "atop_member": (2510, 105),
-                      "atop_sy": (11923, 70), "atop_inst": (849, 5), "atop_exception": (10, 9)}
+                      "atop_sy": (11923, 70), "atop_inst": (849, 5), "atop_exception": (12, 9)}
     assert set(result.tables["atop_inst"]["atopidphase"]) == set(result.tables["atop_phase"]["atopidphase"])
     ongoing = sum(e.ongoing for e in engs.values())
     assert ongoing == int((pd.read_csv(shared_data / "atop_v5.1" / "atop5_1a.csv")["ineffect"] == 1).sum())
@@ -372,3 +372,15 @@ def test_checks_alliances_and_ddyr_parity(folder):
     count, parity = SOURCES[0].checks(store_of(result))
     assert (parity.expected, parity.actual, parity.ok) == (0, 1, False)
     assert f"{len(ties)} allied" in parity.note
+
+
+@pytest.mark.shared
+def test_real_exceptions_name_members_of_their_alliance(real):
+    result, _, _ = real
+    members = result.tables["atop_member"]
+    listed = set(zip(members["atopid"], members["member"]))
+    table = result.tables["atop_exception"]
+    assert all((a, m) in listed and (a, p) in listed for a, m, p in zip(table["atopid"], table["member"],
+                                                                          table["partner"]))
+    flagged = set(members.loc[members["asymm"] == 1, "atopid"])
+    assert set(table["atopid"]) <= flagged  # only alliances ATOP codes as asymmetric
