@@ -28,7 +28,10 @@ def tiny_store(tmp_path_factory) -> str:
     exception = pd.DataFrame(columns=["atopid", "member", "partner", "defense", "offense", "neutral", "nonagg",
                                       "consul", "citation"]).astype({"atopid": "Int64", "member": "Int64",
                                                                      "partner": "Int64"})
+    ddyr = pd.DataFrame(columns=["statea", "stateb", "year", "defense", "offense", "neutral", "nonagg", "consul"],
+                        dtype="Int64")
     for name, frame in (("cow_system", system), ("atop_member", member), ("atop_exception", exception),
+                        ("atop_ddyr", ddyr),
                         ("dcad_agreement", dca),
                         ("cow_majors", majors), ("gw_states", gw)):
         con.register("f", frame)

@@ -111,7 +111,9 @@ def test_fixture_engagements():
 def test_fixture_tables():
     result, _, _ = load(FIXTURE)
     tables = result.tables
-    assert set(tables) == {"atop_alliance", "atop_phase", "atop_member", "atop_sy", "atop_inst", "atop_exception"}
+    assert set(tables) == {"atop_alliance", "atop_phase", "atop_member", "atop_sy", "atop_inst", "atop_exception",
+                           "atop_ddyr"}
+    assert len(tables["atop_ddyr"]) == 0  # no atop5_1ddyr.csv in the folder
     assert tables["atop_alliance"].shape == (4, 134)  # 9005: no member resolves, quarantined
     assert tables["atop_member"].shape == (13, 105)
     assert tables["atop_sy"].shape == (4, 70)
@@ -245,7 +247,8 @@ def test_real_atop_counts(real, shared_data):
     assert sum(len(e.participants) for e in engs.values()) == ctx.mentions - 1
     shapes = {k: v.shape for k, v in result.tables.items()}
     assert shapes == {"atop_alliance": (789, 134), "atop_phase": (849, 134), "atop_member": (2510, 105),
-                      "atop_sy": (11923, 70), "atop_inst": (849, 5), "atop_exception": (12, 9)}
+                      "atop_sy": (11923, 70), "atop_inst": (849, 5), "atop_exception": (12, 9),
+                      "atop_ddyr": (0, 8)}
     assert set(result.tables["atop_inst"]["atopidphase"]) == set(result.tables["atop_phase"]["atopidphase"])
     ongoing = sum(e.ongoing for e in engs.values())
     assert ongoing == int((pd.read_csv(shared_data / "atop_v5.1" / "atop5_1a.csv")["ineffect"] == 1).sum())
@@ -277,7 +280,7 @@ def directed(folder: Path, extra_exceptions: list[tuple] = ()) -> pd.DataFrame:
 
     result, _, _ = load(folder)
     con = duckdb.connect()
-    for name in ("atop_member", "atop_exception"):
+    for name in ("atop_member", "atop_exception", "atop_ddyr"):
         con.register("f", result.tables[name])
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
         con.unregister("f")
@@ -372,6 +375,11 @@ def test_checks_alliances_and_ddyr_parity(folder):
     count, parity = SOURCES[0].checks(store_of(result))
     assert (parity.expected, parity.actual, parity.ok) == (0, 1, False)
     assert f"{len(ties)} allied" in parity.note
+    official = directed(folder)  # with the file, the layers read ATOP's own coding
+    flipped = ddyr.set_index(["stateA", "stateB", "year"]).index[0]
+    assert official.loc[flipped, "atop_defense"] == 1 - ties.set_index(["c1", "c2", "year"]).loc[flipped,
+                                                                                                  "atop_defense"]
+    assert len(official) == len(ties)
 
 
 @pytest.mark.shared

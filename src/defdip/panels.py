@@ -38,6 +38,10 @@ exit dates) and the cited exceptions table ``atop_exception``:
 * several alliances in a year: the maximum over alliances. Non-directed panels take the maximum of
   the two directions.
 
+When the ATOP source folder holds ATOP's own directed dyad-year file (``atop5_1ddyr.csv``, stored as
+``atop_ddyr``) the layers are read from it instead, and ``defdip validate`` reports how many directed
+dyad-years the derivation above codes differently.
+
 ``dd_index`` (defence-diplomacy index, 0-5): the number of distinct activities present in the
 (non-directed) dyad-year among (1) agreements: any common ATOP alliance or a DCA in force; (2) joint
 exercises; (3) arms transfers (TIV > 0 either way); (4) co-deployment in a UN peacekeeping mission;
@@ -108,7 +112,7 @@ class _Tie:
     types: dict[str, str]
 
 
-ATOP_TIE_SQL = f"""
+ATOP_DERIVED_SQL = f"""
     WITH m AS (
         SELECT atopid, member, coalesce(phase, 0) AS phase, defense, offense, neutral, nonagg, consul,
                make_date(yrent::INTEGER, CASE WHEN moent BETWEEN 1 AND 12 THEN moent ELSE 1 END::INTEGER, 1)
@@ -140,12 +144,20 @@ ATOP_TIE_SQL = f"""
     FROM at_year_end y
     LEFT JOIN atop_exception x ON x.atopid = y.atopid AND x.member = y.c1 AND x.partner = y.c2
     GROUP BY ALL"""
-"""ATOP's directed dyad-years (c1 owes c2), as ATOP codes them; see the module docstring for the rules."""
+"""ATOP's directed dyad-years (c1 owes c2) derived from the member file by ATOP's rules (module docstring)."""
+
+ATOP_TIE_SQL = f"""
+    WITH derived AS ({ATOP_DERIVED_SQL})
+    SELECT * FROM derived WHERE NOT EXISTS (SELECT 1 FROM atop_ddyr)
+    UNION ALL
+    SELECT statea, stateb, year, max(defense), max(offense), max(neutral), max(nonagg), max(consul), 1
+    FROM atop_ddyr GROUP BY ALL"""
+"""The ATOP tie: ATOP's own directed dyad-year file where the store has it (``atop_ddyr``), else derived."""
 
 _EX_SOURCES = "('mme', 'jme', 'ru_exercises')"
 _TIES: dict[str, _Tie] = {
     "atop": _Tie(
-        tables=("atop_member", "atop_exception"), source="atop", sql=ATOP_TIE_SQL,
+        tables=("atop_member", "atop_exception", "atop_ddyr"), source="atop", sql=ATOP_TIE_SQL,
         combine=dict.fromkeys(["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul",
                                "atop_any"], "max"),
         coverage=f"d.year BETWEEN 1815 AND {ATOP_END}", types={}),
@@ -270,7 +282,8 @@ for _ob, _label in _ATOP_OBLIG.items():
         "(non-directed: either way), coded as ATOP's directed dyad-year file: allied only when the two "
         "membership rows of one phase overlap by a day or more in the year; the obligation from the "
         "overlapping member-phase row, the phase in force at the end of the year where it changes; "
-        "obligations owed to some co-members only from the cited table atop_exception. From atop_member.",
+        "obligations owed to some co-members only from the cited table atop_exception. From atop_member, or "
+        "from ATOP's own directed dyad-year file (atop_ddyr) where the store has it.",
         _ATOP_KEYS, "atop")
 for _ob in ("defense", "neutral", "nonagg", "entente"):
     LAYERS[f"cow_{_ob}"] = _layer(

@@ -45,7 +45,9 @@ alliance ``asymm``/``obvary`` but its member file cannot say to whom), the packa
 differ from the member file's, and the treaty articles as citation) is stored as ``atop_exception``
 and read by the directed ATOP panel layers. When the source folder also holds ATOP's own directed
 dyad-year file ``atop5_1ddyr.csv`` its allied rows are stored as ``atop_ddyr`` (stateA, stateB, year,
-obligations) and ``defdip validate`` compares the derived layers with it.
+obligations): the panel layers then read ATOP's own coding, and ``defdip validate`` reports how many
+dyad-years the derivation from the member file codes differently. Without the file ``atop_ddyr`` is
+stored empty.
 
 Sub-activities (a coding rule of defdip, not of ATOP):
 
@@ -264,11 +266,13 @@ class ATOP(Source):
         stored = con.execute("SELECT count(DISTINCT engagement_id) FROM provenance WHERE source = 'atop'"
                              ).fetchone()[0]
         out = [Check(self.id, f"alliances stored vs {ALLIANCE_FILE}", ALLIANCES, int(stored), stored == ALLIANCES)]
-        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'atop_ddyr'").fetchone()[0]:
-            from defdip.panels import ATOP_TIE_SQL
+        has_ddyr = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'atop_ddyr'"
+                               ).fetchone()[0]
+        if has_ddyr and con.execute("SELECT count(*) FROM atop_ddyr").fetchone()[0]:
+            from defdip.panels import ATOP_DERIVED_SQL
 
             total, differ = con.execute(f"""
-                WITH ours AS ({ATOP_TIE_SQL}),
+                WITH ours AS ({ATOP_DERIVED_SQL}),
                 theirs AS (SELECT statea AS c1, stateb AS c2, year, defense, offense, neutral, nonagg, consul
                            FROM atop_ddyr)
                 SELECT count(t.c1), count(*) FILTER (WHERE o.c1 IS NULL OR t.c1 IS NULL
@@ -353,7 +357,8 @@ class ATOP(Source):
         }
         if ddyr is not None:
             read[DDYR_FILE] = len(ddyr)
-            result.tables["atop_ddyr"] = self._ddyr(ddyr, ctx)
+        result.tables["atop_ddyr"] = self._ddyr(ddyr if ddyr is not None else
+                                                pd.DataFrame(columns=list(DDYR_REQUIRED)), ctx)
         result.rows_read = sum(read.values())
         named = {"atop_alliance": ALLIANCE_FILE, "atop_member": MEMBER_FILE, "atop_phase": PHASE_FILE,
                  "atop_sy": STATE_YEAR_FILE, "atop_inst": INST_FILE}
