@@ -96,6 +96,6 @@ def test_export_engagements_and_citation(full_store, tmp_path):
     assert "@" in text and "dorazio_galambos_2021" in text and "dorazio_2013_jme" in text
     for fmt in ("parquet", "json"):
         out, _, m = export_engagements(tmp_path / f"x.{fmt}", store=full_store, source="dcad")
-        assert m == 1871
+        assert m == 1869  # DCAD: 1,871 rows less the two self-dyads (1625, 1847) quarantined
     with pytest.raises(Exception, match="unknown source 'nope'; the store holds"):
         export_engagements(tmp_path / "x.csv", store=full_store, source="nope")
