@@ -235,7 +235,7 @@ def test_checks_deals_in_file_vs_stored():
 
     import duckdb
 
-    result, ctx, _ = load(REGISTER_CASES)
+    result, _, _ = load(REGISTER_CASES)
     con = duckdb.connect()
     con.execute("CREATE TABLE ingest_report AS SELECT 'sipri' AS source, ? AS rows_read, ? AS accounted",
                 [result.rows_read, json.dumps(result.accounted)])

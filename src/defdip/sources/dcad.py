@@ -1,6 +1,6 @@
 """DCAD 1.0: the Defense Cooperation Agreement Dataset (Kinne 2020), agreements signed 1980-2010.
 
-One engagement per row of ``DCAD-v1.0-main.csv`` (1,871 agreements), activity
+One engagement per row of ``DCAD-v1.0-main.csv`` (1,871 rows, 1,869 kept), activity
 ``agreements``, instrument ``defence_cooperation_agreement``, id ``dcad-<DCAid>``
 (e.g. ``dcad-DCADv1.0-0001``). The two signatories (``ccode1``, ``ccode2``) are the
 participants, role ``signatory``, resolved by COW code in the year of signature or,
