@@ -193,7 +193,7 @@ def test_real_dcad(real):
 def test_code_and_name_disagree_name_wins(path):
     edit_row(path, 1, ccode2=40)  # USA-CAN coded 40 (Cuba) but named CAN
     edit_row(path, 2, ccode2=200)  # UKG-TUR: the second code copies the first, the name says TUR
-    result, ctx, engs = load(path.parent)
+    result, _, engs = load(path.parent)
     e = engs["dcad-DCADv1.0-0001"]
     assert [(p.id, p.ccode) for p in e.participants] == [("USA", 2), ("CAN", 20)]
     assert e.attributes["code_corrections"] == ["ccode2 40 (CUB) disagrees with its name CAN; kept the name (20)"]
@@ -235,7 +235,7 @@ def test_impossible_years_quarantined(path):
 
 
 def test_checks(path):
-    result, ctx, _ = load(path.parent)
+    result, _, _ = load(path.parent)
     con = duckdb.connect()
     con.execute("CREATE TABLE ingest_report AS SELECT 'dcad' AS source, ? AS rows_read", [result.rows_read])
     con.register("kept", result.tables["dcad_agreement"])
