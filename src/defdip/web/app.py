@@ -9,6 +9,9 @@ a small self-contained page that renders ``/openapi.json``; the Vega runtime is 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from defdip import __version__
 from defdip.actors import UnknownPolityError
 from defdip.errors import DefdipError, StoreError
 from defdip.web import api, pages
-from defdip.web.data import ApiError, WebStore
+from defdip.web.data import ApiError, WebStore, engagement_index
 from defdip.web.render import fill, h, new_nonce, page, template
 
 DESCRIPTION = """Read-only access to the defdip store: engagements with their participants, provenance and
@@ -106,11 +109,27 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
     return "; ".join(messages), errors
 
 
+def warm_up(ws: WebStore) -> None:
+    """Build what the first requests would otherwise wait for; a missing store is reported by the requests."""
+    try:
+        engagement_index(ws)
+    except (DefdipError, duckdb.Error):
+        pass
+
+
 def create_app(store: str | Path | None = None) -> FastAPI:
     """The dashboard app serving ``store`` (default: ``DEFDIP_STORE`` or the user data directory)."""
-    app = FastAPI(title="defdip API", version=__version__, description=DESCRIPTION,
+    web_store = WebStore.at(store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # the engagement index takes about a second to build: build it while the server starts listening
+        threading.Thread(target=warm_up, args=(web_store,), daemon=True, name="defdip-warm-up").start()
+        yield
+
+    app = FastAPI(title="defdip API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None)
-    app.state.store = WebStore.at(store)
+    app.state.store = web_store
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
