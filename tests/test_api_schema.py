@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, positive_data_acceptance
 
+from defdip.errors import DefdipError
 from defdip.web import create_app
 from defdip.web import data as D
 
@@ -229,3 +230,29 @@ def test_rebuilt_store_is_picked_up(tmp_path: Path) -> None:
     before = client.get("/api/engagements?page_size=1").json()["total"]
     write_store(tmp_path / "new.duckdb", engagements[:3]).replace(store)
     assert client.get("/api/engagements?page_size=1").json()["total"] == 3 != before
+
+
+# ----------------------------------------------------------------------------------------------- the cache
+
+def test_cache_is_bounded_and_keeps_errors(synthetic_store: Path) -> None:
+    ws = D.WebStore(synthetic_store)
+    calls: list[int] = []
+
+    def compute(i: int):
+        calls.append(i)
+        return i
+
+    for i in range(D.CACHE_SIZES["network"] + 30):
+        assert ws.cached(("network", i), lambda i=i: compute(i)) == i
+    assert ws.cached(("network", D.CACHE_SIZES["network"] + 29), lambda: compute(-1)) == D.CACHE_SIZES["network"] + 29
+    assert ws.cached(("network", 0), lambda: compute(-2)) == -2, "the oldest entry was evicted"
+    assert len(calls) == D.CACHE_SIZES["network"] + 31
+
+    def failing():
+        calls.append(-3)
+        raise DefdipError("no ties in that year")
+
+    for _ in range(3):
+        with pytest.raises(DefdipError, match="no ties"):
+            ws.cached(("network", "empty"), failing)
+    assert calls.count(-3) == 1, "an error is an answer too: computed once"

@@ -89,6 +89,19 @@ COMPUTE_SLOTS = 2
 requests (networks over long windows, profiles) can take from the rest."""
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A cached computation that ended in a user error: the same request gets the same error at once."""
+
+    error: DefdipError
+
+
+def _answer(value: Any) -> Any:
+    if isinstance(value, Failed):
+        raise value.error.with_traceback(None)
+    return value
+
+
 @dataclass
 class WebStore:
     """The store one app serves: its path, one read-only database handle per store version (a cursor per
@@ -165,28 +178,31 @@ class WebStore:
         (default: ``CACHE_SIZES``).
 
         One computation per key at a time (a second request for it waits for the first's result) and at most
-        ``COMPUTE_SLOTS`` computations at once.
+        ``COMPUTE_SLOTS`` computations at once. A :class:`DefdipError` is cached like a result and raised again.
         """
         version = self.version()
         kind = str(key[0])
         with self._lock:
             hit = self._lookup(kind, key, version)
             if hit is not None:
-                return hit[1]
+                return _answer(hit[1])
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
                 hit = self._lookup(kind, key, version)
                 if hit is not None:
-                    return hit[1]
-            value = self._compute(compute)
+                    return _answer(hit[1])
+            try:
+                value = self._compute(compute)
+            except DefdipError as exc:  # an answer too (no data in a window, a missing table): kept, not redone
+                value = Failed(exc)
             with self._lock:
                 entries = self._cache.setdefault(kind, OrderedDict())
                 entries[key] = (version, value)
                 while len(entries) > (size or CACHE_SIZES.get(kind, DEFAULT_CACHE_SIZE)):
                     old, _ = entries.popitem(last=False)
                     self._key_locks.pop(old, None)
-            return value
+            return _answer(value)
 
     def _compute(self, compute: Callable[[], Any]) -> Any:
         if getattr(self._holding, "slot", False):
