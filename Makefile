@@ -1,5 +1,5 @@
 # defdip: two commands are the contract (see README).
-#   make run   - set up a fresh clone and run the main job (fetch sources, build the store, print a summary);
+#   make run   - set up a fresh clone and run the main job (fetch sources, build the store, print a summary, validate it);
 #                a build refuses to drop sources the store holds: `make run BUILD_ARGS=--replace` to mean it
 #   make test  - set up and run every test (installs Debian's chromium for the browser tests if missing)
 PYTHON ?= python3
@@ -21,6 +21,7 @@ run: setup
 	@if [ -z "$$DEFDIP_SOURCES" ]; then $(BIN)/defdip fetch || echo "some sources could not be downloaded; building with what is available"; fi
 	$(BIN)/defdip build $(BUILD_ARGS)
 	$(BIN)/defdip status
+	$(BIN)/defdip validate
 
 browser:
 	@if [ -z "$$DEFDIP_NO_BROWSER" ] && [ ! -x /usr/bin/chromium ]; then \

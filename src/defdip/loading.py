@@ -57,8 +57,9 @@ def load_source(source: Source, folder: Path) -> tuple[LoadResult | None, Ingest
         note = f"skipped: {folder} lacks {', '.join(missing)} (run `defdip fetch {source.id}` or point --sources at it)"
         return None, ctx, SourceReport(source.id, "skipped", note)
     result = read_guarded(source, folder, ctx)
-    if result.rows_read < source.min_rows:
-        found = "no data rows" if result.rows_read == 0 else f"only {result.rows_read:,} data row(s)"
+    data_rows = result.rows_read - result.accounted.get("blank", 0)  # a file of padding rows is no dataset
+    if data_rows < source.min_rows:
+        found = "no data rows" if data_rows <= 0 else f"only {data_rows:,} data row(s)"
         raise SourceFormatError(
             f"{source.id}: the files in {folder} hold {found}, but a real copy has at least {source.min_rows:,} "
             f"(an empty, header-only or truncated file?); fix them or fetch them again (`defdip fetch {source.id}`)")

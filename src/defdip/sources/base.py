@@ -175,8 +175,8 @@ class Source:
     kind: ClassVar[str] = "engagements"
     """'engagements' for activity data, 'reference' for state lists, conflict, geography."""
     min_rows: ClassVar[int] = 1
-    """Fewest data rows a real copy of the dataset yields: fewer (a header-only or truncated file) fails the
-    build instead of silently emptying the source in the new store."""
+    """Fewest data rows (rows read, blank ones not counted) a real copy of the dataset yields: fewer (a
+    header-only, padded or truncated file) fails the build instead of silently emptying the source."""
 
     def checks(self, con: Any) -> list[Check]:
         """Parity checks of the built store (a read-only DuckDB connection) against this source's own
