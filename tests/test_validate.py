@@ -107,3 +107,20 @@ def test_missing_store_is_one_line(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match="no store at"):
         validate(tmp_path / "none.duckdb")
+
+
+@pytest.mark.shared
+def test_status_lists_the_quarantine(full_store: Path) -> None:
+    import json
+
+    result = CliRunner().invoke(app, ["status", "--store", str(full_store), "--quarantine", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    con = duckdb.connect(str(full_store), read_only=True)
+    total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    con.close()
+    assert len(data["quarantine"]) == total > 0
+    assert {"source", "file", "row", "field", "value", "reason"} <= set(data["quarantine"][0])
+    one = CliRunner().invoke(app, ["status", "--store", str(full_store), "--quarantine", "-s", "dcad", "-f", "csv"])
+    lines = one.output.strip().splitlines()
+    assert lines[0].startswith("source,file,row") and all(line.startswith("dcad,") for line in lines[1:])

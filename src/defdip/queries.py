@@ -156,3 +156,18 @@ def name_in_year(pid: str, year: Any) -> str:
 def participants_text(parts: Sequence[dict[str, Any]] | None) -> str:
     """Participants as ``USA:participant; JPN:participant`` for one-line table and CSV cells."""
     return "" if parts is None else "; ".join(f"{p['id']}:{p['role']}" for p in parts)
+
+
+def quarantine(store: str | Path | None = None, source: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows the last build set aside (source, file, row, field, value, reason) and every name it could
+    not resolve (source, name, count), optionally for one source."""
+    con = store_mod.connect(store)
+    try:
+        where, params = ("WHERE source = ?", [source]) if source else ("", [])
+        rows = con.execute(f"SELECT source, file, row, field, value, reason FROM quarantine {where} "
+                           "ORDER BY source, file, try_cast(row AS INTEGER), row, field", params).df()
+        names = con.execute(f"SELECT source, name, count FROM unresolved {where} "
+                            "ORDER BY source, count DESC, name", params).df()
+    finally:
+        con.close()
+    return rows, names

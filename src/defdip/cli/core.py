@@ -97,8 +97,23 @@ def build(
 
 
 @app.command()
-def status(store: Path | None = STORE_OPT, fmt: Fmt = typer.Option(Fmt.table, "--format", "-f")) -> None:
+def status(store: Path | None = STORE_OPT, fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+           quarantine: bool = typer.Option(False, "--quarantine", help="List every quarantined row (file, row, "
+                                           "field, value, reason) and every unresolved name instead."),
+           source: str | None = typer.Option(None, "--source", "-s", help="With --quarantine: only this source.")
+           ) -> None:
     """Counts per source and per activity in the store, and the last ingest report."""
+    if quarantine:
+        from defdip.queries import quarantine as quarantined
+
+        rows, names = quarantined(store, source)
+        if fmt is Fmt.json:
+            print_json({"quarantine": rows.to_dict("records"), "unresolved": names.to_dict("records")})
+            return
+        emit(rows, fmt, title=f"quarantined rows ({len(rows):,})")
+        if fmt is Fmt.table:
+            emit(names, fmt, title=f"unresolved names ({len(names):,})")
+        return
     info = store_mod.status(store)
     if fmt is Fmt.json:
         print_json(info)
