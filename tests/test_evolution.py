@@ -166,6 +166,7 @@ def curated_store(tmp_path_factory):
         # the curated record of the same treaty, one year apart: counts once, as ATOP's record
         _eng("nato", "agreements", "alliance_treaty", 1950, [USA, UKG], ongoing=True, attributes=pact,
              source="genealogy"),
+        _eng("atop-2", "agreements", "alliance_treaty", 1960, [FRN, UKG], end=1961, attributes=pact, source="atop"),
         # a curated pact no dataset holds: counts
         _eng("us-japan", "agreements", "alliance_treaty", 1951, [USA, JPN], end=1952, attributes=pact,
              source="genealogy"),
@@ -180,10 +181,9 @@ def curated_store(tmp_path_factory):
         _eng("mme-3", "exercises", "exercise", 1988, [gdr, JPN], source="mme"),
         _eng("mme-4", "exercises", "exercise", 1996, [FRN, UKG], source="mme"),
     ]
-    recs[5] = recs[5].model_copy(update={"title": "Cobra Gold 82"})
-    recs[6] = recs[6].model_copy(update={"title": "Readex 2-82"})
-    recs[7] = recs[7].model_copy(update={"title": "Exercise Cobra Gold"})
-    recs[8] = recs[8].model_copy(update={"title": "Exercise Able Archer"})
+    titles = {"mme-1": "Cobra Gold 82", "mme-2": "Readex 2-82", "cobra-gold": "Exercise Cobra Gold",
+              "able-archer": "Exercise Able Archer"}
+    recs = [r.model_copy(update={"title": titles[r.id]}) if r.id in titles else r for r in recs]
     # a curated trend, dated to a decade inside DCAD's years: no instance, no dyads
     trend = _eng("dca-spread", "agreements", "defence_cooperation_agreement", 1995, [USA, FRN, JPN], ongoing=True,
                  source="genealogy").model_copy(update={"precision": "decade", "circa": True})

@@ -183,11 +183,50 @@ def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = 
 
 # --- evolution -----------------------------------------------------------------------------------------------
 
-def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: int = WIDTH) -> alt.TopLevelMixin:
+def coverage_strip(windows: pd.DataFrame, *, domain: tuple[float, float] | None = None,
+                   width: int = WIDTH) -> alt.LayerChart:
+    """Each dataset's coverage window (``evolution.coverage_windows()``: source, first_year, last_year, scope)
+    as a bar on the years axis, labelled, so that a series' jump where a dataset starts or ends reads as a
+    coverage edge. ``domain`` (first, last year) aligns it with the chart above."""
+    data = windows.copy()
+    data["label"] = [f"{s} {format_year(int(a))}-{format_year(int(b))}" + ("" if sc == "all states" else f" ({sc})")
+                     for s, a, b, sc in zip(data["source"], data["first_year"], data["last_year"], data["scope"])]
+    data["end"] = data["last_year"] + 1  # a one-year window still has a width
+    lo = domain[0] if domain else float(data["first_year"].min()) if len(data) else 1800.0
+    hi = domain[1] if domain else float(data["end"].max()) if len(data) else 2000.0
+    per_year = width / max(hi - lo, 1.0)  # pixels per year: a label that would run off the right moves left
+    data["text_at"] = [max(lo, min(float(a), hi - (6.0 * len(t) + 8) / per_year))
+                       for a, t in zip(data["first_year"], data["label"])]
+    scale = alt.Scale(domain=list(domain), nice=False) if domain else alt.Scale(nice=False)
+    x = alt.X("first_year:Q", title="coverage of each dataset", scale=scale,
+              axis=alt.Axis(labelExpr=year_label_expr(), format="d"))
+    y = alt.Y("source:N", sort=list(data["source"]), title=None, axis=None)
+    base = alt.Chart(inline(data[["source", "first_year", "end", "text_at", "label", "records"]]))
+    bars = base.mark_bar(color="#BAB0AC", height=10, clip=True).encode(
+        x=x, x2="end:Q", y=y, tooltip=["label:N", alt.Tooltip("records:Q", format=",")])
+    text = base.mark_text(align="left", dx=3, fontSize=10, color="#333", clip=True).encode(
+        x=alt.X("text_at:Q", scale=scale), y=y, text="label:N")
+    return alt.layer(bars, text).properties(width=width, height=14 * max(len(data), 1))
+
+
+def _with_coverage(chart: alt.TopLevelMixin, coverage: pd.DataFrame | None, domain: tuple[float, float],
+                   width: int) -> alt.TopLevelMixin:
+    if coverage is None or not len(coverage):
+        return chart
+    shown = coverage[(coverage["last_year"] >= domain[0]) & (coverage["first_year"] <= domain[1])]
+    if not len(shown):
+        return chart
+    return alt.vconcat(chart, coverage_strip(shown, domain=domain, width=width), spacing=10).resolve_scale(
+        color="independent")
+
+
+def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: int = WIDTH,
+                       coverage: pd.DataFrame | None = None) -> alt.TopLevelMixin:
     """Activity over time from ``evolution.evolution()``.
 
     Numeric periods (years, decades): one small multiple per activity (independent y scales,
-    as the activities differ by orders of magnitude). Era periods: the mix of activities per era
+    as the activities differ by orders of magnitude), with each dataset's coverage window beneath when
+    ``coverage`` (``evolution.coverage_windows()``) is given. Era periods: the mix of activities per era
     (normalised stacked bars, counts in the tooltip).
     """
     if value not in frame.columns:
@@ -214,12 +253,14 @@ def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: in
         ).properties(width=width, height=80)
         layered = alt.layer(base.mark_area(opacity=0.35),
                             base.mark_line(point=alt.OverlayMarkDef(size=12)))
-        return layered.facet(
+        domain = (float(grouped["period"].min()), float(grouped["period"].max()) + 1)
+        facets = layered.facet(
             row=alt.Row("activity_label:N", sort=[activity_label(a) for a in activity_domain(extra)], title=None,
                         header=alt.Header(labelAngle=0, labelAlign="left", labelOrient="top",
                                           labelFontWeight="bold", labelFontSize=12)),
             spacing=8,
         ).resolve_scale(y="independent")
+        return _with_coverage(facets, coverage, domain, width)
     order = [e for e in ERA_ORDER if e in set(grouped["period"])] + sorted(
         set(grouped["period"].astype(str)) - set(ERA_ORDER))
     grouped["period"] = grouped["period"].astype(str)
@@ -250,11 +291,13 @@ def _fill_periods(grouped: pd.DataFrame, value: str) -> pd.DataFrame:
     return (grouped.set_index(["period", "activity"])[[value]].reindex(full, fill_value=0).reset_index())
 
 
-def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcatChart:
+def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH,
+                      coverage: pd.DataFrame | None = None) -> alt.VConcatChart:
     """The alliance-to-partnership shift from ``evolution.partnership_index()``.
 
     Top: new instruments per period (defence pacts against DCAs and exercises, and any other
-    ``new_*`` column); middle: allied against partnership dyads where given; bottom: the ratio.
+    ``new_*`` column); middle: allied against partnership dyads where given; then the ratio; at the foot,
+    each dataset's coverage window when ``coverage`` is given (NA values, outside coverage, are not drawn).
     """
     data = frame.copy()
     if "period" not in data:
@@ -262,7 +305,10 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcat
     data = data[pd.to_numeric(data["period"], errors="coerce").notna()].copy()
     data["period"] = data["period"].astype(int)
     data["label"] = [format_year(int(p)) for p in data["period"]]
-    x = alt.X("period:Q", title=None, axis=alt.Axis(labelExpr=year_label_expr(), format="d"))
+    step = 10 if len(data) > 1 and all(int(p) % 10 == 0 for p in data["period"]) else 1
+    domain = (float(data["period"].min()), float(data["period"].max()) + step) if len(data) else (0.0, 1.0)
+    x = alt.X("period:Q", title=None, scale=alt.Scale(domain=list(domain), nice=False),
+              axis=alt.Axis(labelExpr=year_label_expr(), format="d"))
     panels = []
     new_cols = [c for c in data.columns if c.startswith("new_")]
     if new_cols:
@@ -304,6 +350,10 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH) -> alt.VConcat
         ).properties(width=width, height=130))
     if not panels:
         raise ValueError("partnership_shift: no new_* / *_dyads / partnership_ratio columns to draw")
+    if coverage is not None and len(data):
+        shown = coverage[(coverage["last_year"] >= domain[0]) & (coverage["first_year"] <= domain[1])]
+        if len(shown):
+            panels.append(coverage_strip(shown, domain=domain, width=width))
     return alt.vconcat(*panels, spacing=18).resolve_scale(color="independent")
 
 

@@ -39,7 +39,10 @@ joint exercise in the past five years, without a defence pact) among polities th
 Only dyad-years in which both polities exist count: the state system (the panel's base: COW system membership,
 carried to 2018) in its years, the actor registry's spells outside them, so an exercise's five-year window
 never makes a partner of a state that has ceased to exist. Counts are NA (never 0) for periods outside the
-coverage of the data that could record them.
+coverage of the data that could record them, and no series runs past the end of its data: a period that
+begins after the alliance (ATOP), DCA or exercise data end is NA, and records after that end are not counted
+(the curated records there are selective; Russia's own exercise list covers Russia only,
+:data:`SINGLE_STATE_SOURCES`). :func:`coverage_windows` lists each dataset's window for charts and tables.
 """
 
 from __future__ import annotations
@@ -105,6 +108,9 @@ def load_engagements(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame["institutionalised"] = [is_institutionalised(i, a) for i, a in zip(frame["instrument"], attrs)]
     frame["defence_pact"] = [is_defence_pact(i, a) for i, a in zip(frame["instrument"], attrs)]
     frame["dyad_spell"] = [a.get("unit") == "dyad_spell" for a in attrs]
+    # still in force when its dataset ends (DCAD's in_force_2010): ongoing, right-censored, not ended then
+    frame["censored"] = frame["ongoing"].fillna(False).astype(bool) | pd.Series(
+        [a.get("in_force_2010") is True for a in attrs], index=frame.index)
     frame["start_year"] = frame["start_year"].astype(int)
     frame["in_force_to"] = frame["in_force_to"].astype(int)
     frame["kind"] = index_kind(frame)
@@ -449,12 +455,50 @@ INDEX_COLUMNS = ["period", "period_start", "period_label", "new_defence_pacts", 
                  "partnership_ratio", "allied_dyads", "partnership_dyads", "partnership_share"]
 
 
+SINGLE_STATE_SOURCES = {"ru_exercises": "RUS", "us_visits": "USA", "us_presence": "USA"}
+"""Sources that record one state's ties only: they extend no dataset's general coverage (Russia's exercises
+after MME and JME end in 2010 are Russia's, not the world's)."""
+
+
+def _general(datasets: Any) -> bool:
+    return any(d not in CURATED and d not in SINGLE_STATE_SOURCES for d in list(datasets))
+
+
 def _coverage(frame: pd.DataFrame, mask: pd.Series) -> tuple[int, int] | None:
-    """First and last year covered by the datasets (other than the curated genealogy) recording ``mask``."""
-    rows = frame[mask & frame["datasets"].map(lambda d: any(x != "genealogy" for x in list(d)))]
+    """First and last year covered by the datasets recording ``mask`` for every state (not the curated
+    records, not single-state sources such as Russia's exercise list)."""
+    rows = frame[mask & frame["datasets"].map(_general)]
     if rows.empty:
         return None
     return int(rows["start_year"].min()), int(rows["in_force_to"].max())
+
+
+def coverage_windows(store: StoreArg = None) -> pd.DataFrame:
+    """Each dataset's coverage window in the store: source, first_year, last_year (its records' first start
+    and last start or end year), records, activities (list) and scope ("all states", or the one state a
+    single-state source follows). Charts and tables show these windows, so a jump where a dataset starts or
+    ends reads as a coverage edge, not a trend. Curated sources (the genealogy) are selective and not listed."""
+    with connection(store) as con:
+        rows = con.execute("""
+            SELECT p.source, min(e.start_year) AS first_year,
+                   max(greatest(e.start_year, coalesce(e.end_year, e.start_year))) AS last_year,
+                   count(DISTINCT e.id) AS records, list(DISTINCT e.activity ORDER BY e.activity) AS activities
+            FROM provenance p JOIN engagements e ON e.id = p.engagement_id
+            GROUP BY 1 ORDER BY 2, 1""").df()
+    rows = rows[~rows["source"].isin(CURATED)].reset_index(drop=True)
+    rows["scope"] = [f"{SINGLE_STATE_SOURCES[s]} only" if s in SINGLE_STATE_SOURCES else "all states"
+                     for s in rows["source"]]
+    rows["activities"] = rows["activities"].map(list)
+    return rows.astype({"first_year": int, "last_year": int, "records": int})
+
+
+def coverage_note(windows: pd.DataFrame, activities: Any = None) -> str:
+    """One line listing the coverage windows (of the sources recording ``activities``, all when None)."""
+    rows = windows if activities is None else windows[windows["activities"].map(
+        lambda acts: bool(set(acts) & set(activities)))]
+    parts = [f"{r.source} {dates.format_year(int(r.first_year))}-{dates.format_year(int(r.last_year))}"
+             + ("" if r.scope == "all states" else f" ({r.scope})") for r in rows.itertuples()]
+    return "Coverage: " + ", ".join(parts) + " (curated records outside them; series stop where data end)"
 
 
 def partnership_index(store: StoreArg = None, by: str = "decade") -> pd.DataFrame:
@@ -481,7 +525,13 @@ def partnership_index(store: StoreArg = None, by: str = "decade") -> pd.DataFram
         pact_years, partner_years, covered = index_dyads(con, frame)
     if frame.empty:
         return pd.DataFrame(columns=INDEX_COLUMNS)
-    counts = {k: (frame["kind"] == k) & counted(frame) for k in ("pact", "dca", "exercise")}
+    counts = {}
+    for k in ("pact", "dca", "exercise"):
+        mask = (frame["kind"] == k) & counted(frame)
+        cov = _coverage(frame, mask)
+        if cov is not None:  # nothing after the data end: curated records there are no series
+            mask &= frame["start_year"] <= cov[1]
+        counts[k] = mask
     return _partnership_from(frame, by, counts, pact_years, partner_years, covered)
 
 
@@ -510,13 +560,16 @@ def index_dyads(con: duckdb.DuckDBPyConnection,
     for cov in (_coverage(frame, kinds["dca"]), _coverage(frame, kinds["exercise"])):
         if cov:
             covered |= {y for y in range(cov[0], cov[1] + 1) if y != 0}
+    general = set(covered)
     pact_years, partner_years = _existing(pact_years), _existing(partner_years)
     if panel is not None:
         lo, hi = panel["years"]
         outside = lambda f: f[(f["year"] < lo) | (f["year"] > hi)]
         pact_years = pd.concat([outside(pact_years), panel["allied"]], ignore_index=True)
         partner_years = pd.concat([outside(partner_years), panel["partner"]], ignore_index=True)
-        covered = {y for y in covered if y < lo or y > hi} | panel["covered"]
+        covered = {y for y in covered if y < lo or y > hi} | (panel["covered"] & general)
+    if covered:  # partnership dyad-years stop where the DCA and exercise data end
+        partner_years = partner_years[partner_years["year"] <= max(covered)]
     return pact_years, _without(partner_years, pact_years), covered
 
 
@@ -627,12 +680,22 @@ def _partnership_from(frame: pd.DataFrame, by: str, kinds: dict[str, pd.Series],
     def in_range(cov: tuple[int, int] | None, o: int) -> bool:
         return cov is not None and ordinal(cov[0], by) <= o <= ordinal(cov[1], by)
 
+    ends = [c[1] for c in (dca_cov, exercise_cov) if c is not None]
+
+    def after(o: int) -> bool:  # a period that begins after the partnership data end
+        return bool(ends) and o > ordinal(max(ends), by)
+
+    pact_cov = _coverage(frame, kinds["pact"])
+    if pact_cov is not None:  # pacts and allied dyads stop where the alliance data end
+        late = out["ord"].map(lambda o: o > ordinal(pact_cov[1], by))
+        for col in ("new_defence_pacts", "allied_dyads"):
+            out[col] = out[col].mask(late)
     for col, test in (("new_dcas", lambda o: in_range(dca_cov, o)),
                       ("new_exercises", lambda o: in_range(exercise_cov, o)),
                       ("partnership_dyads", lambda o: o in covered_ords)):
-        ok = [test(o) or out.at[i, col] > 0 for i, o in enumerate(out["ord"])]
+        ok = [test(o) or (out.at[i, col] > 0 and not after(o)) for i, o in enumerate(out["ord"])]
         out[col] = out[col].where(pd.Series(ok))
-    out = out[(out[["new_defence_pacts", "allied_dyads"]].sum(axis=1) > 0)
+    out = out[(out[["new_defence_pacts", "allied_dyads"]].fillna(0).sum(axis=1) > 0)
               | out[["new_dcas", "new_exercises", "partnership_dyads"]].notna().any(axis=1)]
     pacts = out["new_defence_pacts"].astype("Float64")
     out["partnership_ratio"] = ((out["new_dcas"].fillna(0) + out["new_exercises"].fillna(0)).astype("Float64")

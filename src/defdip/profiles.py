@@ -22,8 +22,10 @@ from defdip import dates
 from defdip.codebook import codebook
 from defdip.evolution import StoreArg, connection, load_engagements
 
-TIMELINE_COLUMNS = ["date", "id", "title", "activity", "instrument", "start_year", "end_year", "role",
+TIMELINE_COLUMNS = ["date", "id", "title", "activity", "instrument", "start_year", "end_year", "ongoing", "role",
                     "n_participants", "datasets", "sources"]
+"""``ongoing``: still in force at the end of its data (a DCA in force when DCAD ends in 2010 is right-censored
+there, not ended: its ``end_year`` is NA)."""
 
 
 def resolve(name: str):
@@ -122,7 +124,8 @@ def _timeline(frame: pd.DataFrame) -> pd.DataFrame:
                    for y, m, d in zip(out["start_year"], out["start_month"], out["start_day"])]
     out = out.sort_values(["_key", "id"]).reset_index(drop=True)
     out["date"] = [_date(int(y), m, d) for y, m, d in zip(out["start_year"], out["start_month"], out["start_day"])]
-    out["end_year"] = out["end_year"].astype("Int64")
+    out["ongoing"] = out["censored"].astype(bool)
+    out["end_year"] = out["end_year"].astype("Int64").mask(out["ongoing"])
     out["datasets"] = out["datasets"].map(lambda v: list(v) if v is not None else [])
     out["sources"] = out["citations"].map(lambda v: list(v) if v is not None else [])
     if "role" not in out:

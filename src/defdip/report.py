@@ -40,6 +40,8 @@ PAPER_KEY = "khalid_ahmed_2024"
 PAPER = ("Khalid, F. H. & Ahmed, N. (2024). From Alliance Building to Strategic Partnerships: a Historical Analysis "
          "of Defence Diplomacy. JANUS.NET e-journal of International Relations 15(1), 3-20.")
 ERA_LABELS = {era: label for era, _, _, label in ERAS}
+NOT_PEACEKEEPING = "NOT (e.instrument = 'deployment' AND list_contains(e.sub_activities, 'peacekeeping'))"
+"""Partner maps leave peacekeeping deployments out: a mission ties contributors to hosts, not to each other."""
 
 h = html.escape
 
@@ -305,12 +307,15 @@ def _sec_evolution(ctx: _Ctx) -> str:
 
     decade = evo.evolution(ctx.store, by="decade")
     era = evo.evolution(ctx.store, by="era")
+    coverage = evo.coverage_windows(ctx.store)
     modern = decade[pd.to_numeric(decade["period"], errors="coerce") >= 1800]
     parts = [
         "<p>How many engagements of each activity began per decade since 1800 (each activity on its own scale: they"
         " differ by orders of magnitude), and the mix of activities in each era. Counts follow the datasets'"
-        " coverage (see <a href=\"#methods\">Methods and data</a>).</p>",
-        ctx.chart("evolution_decades", charts.activity_evolution(modern)),
+        " coverage, drawn beneath the chart: a jump where a dataset starts or ends (UN contributions from 2010,"
+        " exercises after 2010) is a coverage edge, not a trend (see <a href=\"#methods\">Methods and data</a>).</p>",
+        ctx.chart("evolution_decades", charts.activity_evolution(modern, coverage=coverage)),
+        "<h3>Coverage of each dataset</h3>" + _coverage_table(coverage),
         ctx.chart("evolution_eras", charts.activity_evolution(era)),
     ]
     table = era.groupby(["period", "activity"], as_index=False)["started"].sum().pivot_table(
@@ -340,10 +345,17 @@ def _sec_evolution(ctx: _Ctx) -> str:
     return "\n".join(parts)
 
 
+def _coverage_table(coverage: pd.DataFrame) -> str:
+    show = coverage.assign(activities=coverage["activities"].map(", ".join))
+    return _table(show, {"source": "source", "first_year": "first year", "last_year": "last year",
+                         "records": "records", "activities": "activities", "scope": "scope"})
+
+
 def _sec_partnership(ctx: _Ctx) -> str:
     from defdip import evolution as evo
 
     frame = evo.partnership_index(ctx.store, by="decade")
+    coverage = evo.coverage_windows(ctx.store)
     frame = frame[pd.to_numeric(frame["period"], errors="coerce") >= 1815].copy()
     frame["period"] = frame["period"].astype(int)
     if not len(frame):
@@ -370,9 +382,12 @@ new defence cooperation agreements (DCAs) and joint exercises; pairs of states t
 (allied dyads) against pairs tied only by a DCA in force or a joint exercise in the past five years (partnership
 dyads); the partnership share, partnership / (allied + partnership) dyads; and the partnership ratio,
 (new DCAs + new exercises) / new defence pacts (definitions: <span class="mono">evolution.partnership_index</span>).
-Partnership columns are empty outside the years the DCA and exercise datasets cover.</p>
+Partnership columns are empty outside the years the DCA and exercise datasets cover, and no series runs past
+the end of its data (each dataset's window is drawn at the foot of the chart; Russia's own exercise list after
+2010 covers Russia only). A curated record that describes a dataset's record (NATO, ANZUS, Lancaster House)
+counts once, as the dataset's record.</p>
 {text}
-{ctx.chart("partnership_shift", charts.partnership_shift(frame))}
+{ctx.chart("partnership_shift", charts.partnership_shift(frame, coverage=coverage))}
 <details><summary>The index per decade (table)</summary>{_table(show, digits=2)}</details>"""
 
 
@@ -417,12 +432,13 @@ def _sec_maps(ctx: _Ctx) -> str:
                           "sources (`defdip fetch natural_earth`) and rebuild the store.")
     countries = ctx.query("SELECT iso3, name, geometry FROM ne_countries ORDER BY iso3")
     lo, hi = charts.map_window(ctx.query)
-    per = ctx.query("""
+    per = ctx.query(f"""
         WITH act AS (
           SELECT DISTINCT pa.engagement_id, pa.polity_id, e.n_participants FROM participants pa
           JOIN engagements e ON e.id = pa.engagement_id
           JOIN polities p ON p.id = pa.polity_id AND p.kind = 'state'
           WHERE e.start_year <= $hi AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= $lo
+            AND {NOT_PEACEKEEPING}
             -- a member that left (or a state that ended) before the window is not active in it
             AND coalesce(pa.end_year, 9999) >= $lo AND coalesce(p.end_year, 9999) >= $lo)
         SELECT a.polity_id, count(DISTINCT b.polity_id) AS partners,
@@ -443,13 +459,13 @@ def _sec_maps(ctx: _Ctx) -> str:
     reg = registry()
     focus = reg.resolve(ctx.country)
     focus_iso = focus.iso3 or next((c for c in countries["iso3"] if _safe_iso(reg, c) == focus.id), None)
-    mine = ctx.query("""
+    mine = ctx.query(f"""
         WITH mine AS (SELECT DISTINCT engagement_id FROM participants WHERE polity_id = ?)
         SELECT pa.polity_id, count(DISTINCT pa.engagement_id) AS engagements,
                min(e.start_year) AS first_year, max(e.start_year) AS last_year, mode(e.activity) AS main_activity
         FROM participants pa JOIN mine USING (engagement_id) JOIN engagements e ON e.id = pa.engagement_id
         JOIN polities pp ON pp.id = pa.polity_id AND pp.kind = 'state'
-        WHERE pa.polity_id <> ? GROUP BY 1""", [focus.id, focus.id])
+        WHERE pa.polity_id <> ? AND {NOT_PEACEKEEPING} GROUP BY 1""", [focus.id, focus.id])
     if not len(mine):
         partners_html = f'<p class="note">{h(focus.name)} has no engagement with another state in this store.</p>'
     else:
@@ -459,7 +475,7 @@ def _sec_maps(ctx: _Ctx) -> str:
         pv["main_activity"] = pv["main_activity"].map(charts.activity_label)
         chart = charts.partners_map(countries, pv, focus_iso or "", focus_name=focus.name, value="engagements",
                                     tooltip=("main_activity", "first_year", "last_year"),
-                                    title=f"Partners of {focus.name}: shared engagements, all years")
+                                    title=f"Partners of {focus.name}: shared engagements (no peacekeeping), all years")
         best = pv.sort_values("engagements", ascending=False).head(15)
         partners_html = (ctx.chart("map_partners", chart)
                          + f"<p>{h(focus.name)}'s {len(pv):,} state partners with a shape on the map; the 15 with "
@@ -476,8 +492,9 @@ def _sec_maps(ctx: _Ctx) -> str:
     return f"""
 <p>Where defence diplomacy is dense: for each country, the number of different states it shared an engagement with
 (any activity in force at some time in {lo}-{hi}, the latest ten years that at least half the activity datasets
-reach). The menu under the map switches to partners in bilateral engagements only (multilateral operations such
-as UN peacekeeping make many states partners at once) or to the number of engagements. Shapes: Natural Earth 1:110m ({ctx.cite(["natural_earth"])}), joined to polities by ISO3 code through
+reach). Peacekeeping deployments are left out: a UN mission ties a contributor to its mission and host, not to
+every other contributor. The menu under the map switches to partners in bilateral engagements only or to the
+number of engagements. Shapes: Natural Earth 1:110m ({ctx.cite(["natural_earth"])}), joined to polities by ISO3 code through
 the actor registry.</p>
 {ctx.chart("map_intensity", intensity)}
 {note}

@@ -59,6 +59,8 @@ def evolution(
         title = ("Alliance-to-partnership index" if index else "Evolution") + f" by {by.value}"
         shown = frame.drop(columns=["period", "period_start"]) if fmt is Fmt.table else frame
         emit(_records(shown) if fmt is Fmt.json else shown, fmt, title=title)
+        if fmt is Fmt.table:  # each dataset's window: a jump at its edge is coverage, not a trend
+            console.print(ev.coverage_note(ev.coverage_windows(store)), highlight=False)
 
 
 @app.command()

@@ -109,14 +109,35 @@ def _home_timeline(ws: WebStore) -> str:
             + chart_block("genealogy_timeline", spec))
 
 
+def _coverage(ws: WebStore) -> pd.DataFrame:
+    """Each dataset's coverage window (drawn under every time-series chart)."""
+    from defdip import evolution as evo
+
+    return ws.cached(("coverage_windows",), lambda: evo.coverage_windows(ws.path))
+
+
+def _coverage_table(coverage: pd.DataFrame) -> str:
+    rows = [{"source": h(r["source"]), "years": h(f"{year(r['first_year'])}–{year(r['last_year'])}"),
+             "records": number(r["records"]), "activities": h(", ".join(r["activities"])), "scope": h(r["scope"])}
+            for r in coverage.to_dict(orient="records")]
+    return table(rows, [("source", "source"), ("years", "coverage"), ("records", "records"),
+                        ("activities", "activities"), ("scope", "scope")])
+
+
 def _home_evolution(ws: WebStore) -> str:
     decade = api.evolution_frame(ws, "decade")
     era = api.evolution_frame(ws, "era")
+    coverage = _coverage(ws)
     modern = _filters(decade, "period", 1800)
     parts = ["<p>Engagements of each activity begun per decade since 1800 (each on its own scale), and the mix "
-             'of activities in each era. Data: <a href="/api/evolution?by=decade">/api/evolution</a>.</p>']
+             "of activities in each era. Each dataset's coverage is drawn beneath: a jump where a dataset starts "
+             "or ends is a coverage edge, not a trend. Data: "
+             '<a href="/api/evolution?by=decade">/api/evolution</a>.</p>']
     if len(modern):
-        parts.append(chart_block("evolution_decades", _spec(ws, ("evo_dec",), lambda: charts.activity_evolution(modern))))
+        parts.append(chart_block("evolution_decades", _spec(
+            ws, ("evo_dec",), lambda: charts.activity_evolution(modern, coverage=coverage))))
+        parts.append("<details><summary>Coverage of each dataset</summary>" + _coverage_table(coverage)
+                     + "</details>")
     if len(era):
         parts.append(chart_block("evolution_eras", _spec(ws, ("evo_era",), lambda: charts.activity_evolution(era))))
     return "".join(parts)
@@ -126,9 +147,11 @@ def _home_partnership(ws: WebStore) -> str:
     frame = _filters(api.partnership_frame(ws, "decade"), "period", 1815)
     if not len(frame):
         return notice("The partnership index has no periods since 1815 in this store.")
-    spec = _spec(ws, ("partnership",), lambda: charts.partnership_shift(frame))
+    coverage = _coverage(ws)
+    spec = _spec(ws, ("partnership",), lambda: charts.partnership_shift(frame, coverage=coverage))
     return ("<p>From alliance building to strategic partnerships: new defence pacts against defence cooperation "
-            "agreements and joint exercises per decade, and the dyads each ties. Data: "
+            "agreements and joint exercises per decade, and the dyads each ties; no series runs past the end of "
+            "its data (coverage at the foot). Data: "
             '<a href="/api/partnership-index">/api/partnership-index</a>.</p>' + chart_block("partnership_shift", spec))
 
 
@@ -144,7 +167,8 @@ def _home_map(ws: WebStore) -> str:
             WITH act AS (
               SELECT DISTINCT pa.engagement_id, pa.polity_id FROM participants pa
               JOIN engagements e ON e.id = pa.engagement_id
-              WHERE e.start_year <= ? AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= ?)
+              WHERE e.start_year <= ? AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= ?
+                AND NOT (e.instrument = 'deployment' AND list_contains(e.sub_activities, 'peacekeeping')))
             SELECT a.polity_id, count(DISTINCT b.polity_id) AS partners, count(DISTINCT a.engagement_id) AS engagements
             FROM act a JOIN act b ON a.engagement_id = b.engagement_id AND a.polity_id <> b.polity_id
             JOIN polities pb ON pb.id = b.polity_id AND pb.kind = 'state'
@@ -155,7 +179,8 @@ def _home_map(ws: WebStore) -> str:
 
     spec = _spec(ws, ("world_map",), build)
     return (f"<p>For each country, the number of different states it shared an engagement with (any activity in "
-            f"force at some time in {lo}-{hi}). Shapes: Natural Earth 1:110m.</p>" + chart_block("world_map", spec))
+            f"force at some time in {lo}-{hi}; peacekeeping deployments left out: a mission ties contributors to "
+            f"hosts, not to each other). Shapes: Natural Earth 1:110m.</p>" + chart_block("world_map", spec))
 
 
 def _home_stats(ws: WebStore) -> str:
@@ -231,7 +256,8 @@ def _country_charts(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
     if not len(per_year):
         return notice(f"{h(p.name)} takes part in no engagement in this store.")
     long = _per_year_long(per_year)
-    spec = _spec(ws, ("country_activity", p.id), lambda: charts.activity_evolution(long))
+    coverage = _coverage(ws)
+    spec = _spec(ws, ("country_activity", p.id), lambda: charts.activity_evolution(long, coverage=coverage))
     return ("<p>Engagements begun per period, by activity (each activity on its own scale).</p>"
             + chart_block("country_activity", spec))
 
@@ -248,7 +274,8 @@ def _country_partners(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
         focus = D.iso3_of(p, shapes)
 
         def build() -> Any:
-            per = partners.rename(columns={"id": "polity_id"})[["polity_id", "engagements", "first_year", "last_year"]]
+            tied = partners[partners["engagements"] > 0]  # peacekeeping-only partners are not drawn
+            per = tied.rename(columns={"id": "polity_id"})[["polity_id", "engagements", "first_year", "last_year"]]
             values, _ = charts.iso3_values(per, shapes, {"engagements": "sum", "first_year": "min",
                                                          "last_year": "max"})
             return charts.partners_map(shapes, values, focus or "", focus_name=p.name, value="engagements",
@@ -261,12 +288,16 @@ def _country_partners(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
     for r in partners.head(30).to_dict(orient="records"):
         rows.append({"partner": link(country_href(r["id"]), r["name"] or r["id"]), "kind": h(str(r.get("kind") or "")),
                      "engagements": number(r["engagements"]),
-                     **{a: number(r.get(a, 0)) for a in acts},
+                     **{a: number(r.get(a, 0)) for a in acts}, "peacekeeping": number(r.get("peacekeeping", 0)),
                      "years": h(f"{year(r.get('first_year'))}–{year(r.get('last_year'))}"),
                      "dyad": link(f"/dyad/{path_part(p.id)}/{path_part(r['id'])}", "dyad")})
     cols = [("partner", "partner"), ("kind", "kind"), ("engagements", "engagements")]
-    cols += [(a, charts.activity_label(a)) for a in acts] + [("years", "years"), ("dyad", "")]
-    parts.append(f"<h3>Top partners ({len(partners):,} in all)</h3>" + table(rows, cols))
+    cols += [(a, charts.activity_label(a)) for a in acts] + [("peacekeeping", "peacekeeping (apart)"),
+                                                              ("years", "years"), ("dyad", "")]
+    parts.append(f"<h3>Top partners ({len(partners):,} in all)</h3>"
+                 "<p class=\"note\">Ranked by shared engagements without peacekeeping deployments: a UN mission "
+                 "ties a contributor to its mission and host, not to every other contributor; shared deployments "
+                 "are counted apart.</p>" + table(rows, cols))
     return "".join(parts)
 
 
@@ -305,6 +336,7 @@ def country(request: Request, name: str) -> Any:
     facts = {"id": h(p.id), "kind": h(p.kind), "existed": h(p.years()),
              "COW code": h(str(p.ccode or "")), "ISO3": h(p.iso3 or ""),
              "engagements": number(prof["engagements"]),
+             "of them peacekeeping deployments": number(prof.get("peacekeeping", 0)),
              "first – last year": h(f"{year(prof['first_year'])} – {year(prof['last_year'])}"),
              **{charts.activity_label(a): number(per.get(a, 0)) for a in codebook().activity_ids}}
     kv = "".join(f"<dt>{h(k)}</dt><dd>{v}</dd>" for k, v in facts.items())
@@ -338,7 +370,9 @@ def dyad(request: Request, a: str, b: str) -> Any:
         rows = [{"activity": _swatch(k), "n": number(v)} for k, v in prof["per_activity"].items()]
         inst = [{"instrument": h(k), "n": number(v)} for k, v in prof["per_instrument"].items()]
         return (f"<p>{number(prof['engagements'])} shared engagements, "
-                f"{h(year(prof['first_year']))} – {h(year(prof['last_year']))}.</p>"
+                f"{h(year(prof['first_year']))} – {h(year(prof['last_year']))}; "
+                f"{number(prof.get('peacekeeping', 0))} peacekeeping deployments shared, counted apart "
+                "(co-deployment is not a bilateral partnership).</p>"
                 + table(rows, [("activity", "activity"), ("n", "engagements")])
                 + table(inst, [("instrument", "instrument"), ("n", "engagements")]))
 
@@ -346,8 +380,9 @@ def dyad(request: Request, a: str, b: str) -> Any:
         if not len(prof["per_year"]):
             return notice("No shared engagements.")
         long = _per_year_long(prof["per_year"])
+        coverage = _coverage(ws)
         return chart_block("dyad_activity", _spec(ws, ("dyad_activity", pa.id, pb.id),
-                                                   lambda: charts.activity_evolution(long)))
+                                                   lambda: charts.activity_evolution(long, coverage=coverage)))
 
     def timeline() -> str:
         tl = prof["timeline"]
