@@ -311,3 +311,27 @@ def test_timeline_without_early_records_has_one_panel():
     early = pd.concat([modern, pd.DataFrame({"id": ["c"], "title": ["C"], "activity": ["agreements"],
                                              "start_year": [-478]})])
     assert len(charts.timeline(early, today=2024).to_dict()["vconcat"]) == 2
+
+
+def _coverage() -> pd.DataFrame:
+    return pd.DataFrame({"source": ["dcad", "ru_exercises", "atop"], "first_year": [1980, 2009, 1815],
+                         "last_year": [2010, 2018, 1850], "records": [1871, 99, 5],
+                         "activities": [["agreements"], ["exercises"], ["agreements"]],
+                         "scope": ["all states", "RUS only", "all states"]})
+
+
+def test_coverage_windows_drawn_under_time_series() -> None:
+    frame = pd.DataFrame({"period": [1990, 2010], "activity": ["agreements", "agreements"],
+                          "instrument": "mou", "started": [3, 5]})
+    spec = charts.activity_evolution(frame, coverage=_coverage()).to_dict()
+    strip = spec["vconcat"][1]
+    labels = {v["label"] for v in _values(strip, spec)}
+    # only windows that reach the chart's years, each with its scope
+    assert labels == {"dcad 1980-2010", "ru_exercises 2009-2018 (RUS only)"}
+    ends = {v["source"]: v["end"] for v in _values(strip, spec)}
+    assert ends["dcad"] == 2011  # a window is drawn through its last year
+    assert "vconcat" not in charts.activity_evolution(frame).to_dict()  # without coverage: the facets alone
+    idx = pd.DataFrame({"period": [1980, 1990], "new_defence_pacts": pd.array([5, 3], dtype="Int64"),
+                        "new_dcas": pd.array([10, pd.NA], dtype="Int64")})
+    panels = charts.partnership_shift(idx, coverage=_coverage()).to_dict()["vconcat"]
+    assert len(panels) == 2 and {v["source"] for v in _values(panels[-1], spec)} == {"dcad"}  # 1980-2000 only

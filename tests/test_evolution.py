@@ -244,3 +244,31 @@ def test_real_index_dyads_stay_in_the_state_system(full_store):
         out = [(a, b, y) for a, b, y in zip(inside["a"], inside["b"], inside["year"])
                if (ids.get(a), y) not in system or (ids.get(b), y) not in system]
         assert out == []
+
+
+# ----------------------------------------------------------------------------- coverage edges (8.10)
+
+def test_coverage_windows_and_note(curated_store):
+    from defdip.evolution import coverage_note, coverage_windows
+
+    cov = coverage_windows(curated_store).set_index("source")
+    assert set(cov.index) == {"atop", "dcad", "mme"}  # curated records are no dataset
+    assert (cov.loc["dcad", "first_year"], cov.loc["dcad", "last_year"]) == (1992, 1999)
+    assert cov.loc["mme", "records"] == 4 and cov.loc["mme", "scope"] == "all states"
+    note = coverage_note(coverage_windows(curated_store), ["exercises"])
+    assert note.startswith("Coverage: mme 1982-1996") and "dcad" not in note
+
+
+@pytest.mark.shared
+def test_real_series_stop_where_their_data_end(full_store):
+    from defdip.evolution import coverage_windows, partnership_index
+
+    cov = coverage_windows(full_store).set_index("source")
+    assert cov.loc["ru_exercises", "scope"] == "RUS only" and cov.loc["un_pko", "first_year"] >= 2010
+    idx = partnership_index(full_store, by="year").set_index("period")
+    mme_end = int(cov.loc[["mme", "jme"], "last_year"].max())
+    after = idx.loc[idx.index > mme_end]
+    # Russia's own exercise list does not continue the world's exercise series
+    assert after["new_exercises"].isna().all() and after["partnership_dyads"].isna().all()
+    assert idx.loc[mme_end, "new_exercises"] > 100
+    assert idx.loc[idx.index > int(cov.loc["atop", "last_year"]), "new_defence_pacts"].isna().all()
