@@ -231,16 +231,6 @@ def test_error_messages_are_clear(client: TestClient) -> None:
     assert "valid layers" in _err(client, "/api/panel/dyad-year?from_year=2000&to_year=2001&layers=x", 422)["detail"]
 
 
-def test_no_store_is_503(tmp_path: Path) -> None:
-    missing = TestClient(create_app(tmp_path / "absent.duckdb"))
-    body = missing.get("/api/engagements").json()
-    assert missing.get("/api/engagements").status_code == 503 and "defdip build" in body["detail"]
-    assert missing.get("/api/profile/USA").status_code == 503
-    page = missing.get("/")
-    assert page.status_code == 503 and "defdip build" in page.text
-    assert missing.get("/api/codebook").status_code == 200  # needs no store
-
-
 def test_read_only(client: TestClient) -> None:
     for method in ("post", "put", "patch", "delete"):
         r = getattr(client, method)("/api/engagements")
@@ -313,7 +303,7 @@ def test_quote_in_search_text_is_literal(client: TestClient) -> None:
 
 # ----------------------------------------------------------------------------------------------- HTML pages
 
-_ASSET = re.compile(r"<(?:script|link|img|iframe)[^>]+(?:src|href)\s*=\s*[\"']([^\"']+)", re.I)
+_ASSET = re.compile(r"<(?:script|link|img|iframe)[^>]+(?:src|href)\s*=\s*[\"']([^\"']+)", re.IGNORECASE)
 
 
 def _assert_no_external_assets(text: str) -> None:
@@ -356,14 +346,3 @@ def test_static_assets_are_local(client: TestClient) -> None:
     assert client.get("/static/embed.js").status_code == 200
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/../app.py").status_code == 404
-
-
-def test_serve_command_is_registered() -> None:
-    from typer.testing import CliRunner
-
-    from defdip.cli import app
-
-    result = CliRunner().invoke(app, ["serve", "--help"])
-    assert result.exit_code == 0
-    for option in ("--host", "--port", "--store"):
-        assert option in result.output

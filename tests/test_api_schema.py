@@ -256,3 +256,26 @@ def test_cache_is_bounded_and_keeps_errors(synthetic_store: Path) -> None:
         with pytest.raises(DefdipError, match="no ties"):
             ws.cached(("network", "empty"), failing)
     assert calls.count(-3) == 1, "an error is an answer too: computed once"
+
+
+# ----------------------------------------------------------------------------------------------- no store, CLI
+
+def test_no_store_is_503(tmp_path: Path) -> None:
+    missing = TestClient(create_app(tmp_path / "absent.duckdb"))
+    body = missing.get("/api/engagements").json()
+    assert missing.get("/api/engagements").status_code == 503 and "defdip build" in body["detail"]
+    assert missing.get("/api/profile/USA").status_code == 503
+    page = missing.get("/")
+    assert page.status_code == 503 and "defdip build" in page.text
+    assert missing.get("/api/codebook").status_code == 200  # needs no store
+
+
+def test_serve_command_is_registered() -> None:
+    from typer.testing import CliRunner
+
+    from defdip.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--store"):
+        assert option in result.output
