@@ -188,3 +188,18 @@ def test_cli_report(genealogy_store: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "rep" / "index.html").is_file()
     assert "Report:" in result.output and "unavailable" in result.output
+
+
+@pytest.mark.shared
+def test_report_shows_coverage_and_keeps_peacekeeping_apart(built: tuple[Path, str], full_store: Path) -> None:
+    from defdip.evolution import coverage_windows
+
+    _, page = built
+    evolution = page.split('id="evolution"', 1)[1].split("</section>", 1)[0]
+    assert "Coverage of each dataset" in evolution
+    for source in coverage_windows(full_store)["source"]:
+        assert f"<td>{source}</td>" in evolution
+    partnership = page.split('id="partnership"', 1)[1].split("</section>", 1)[0]
+    assert "coverage of each dataset" in partnership  # the strip's axis title, inside the chart spec
+    maps = page.split('id="maps"', 1)[1].split("</section>", 1)[0]
+    assert "Peacekeeping deployments are left out" in maps
