@@ -333,6 +333,30 @@ LAYERS["cowmaj"] = _layer(
     "1 if the state is a COW major power that year (majors2016). State-year: cowmaj.",
     ("cow_states2016",), None, state_columns=("cowmaj",), tables=("cow_majors",))
 
+# --- event layers (issue 12; defdip.events): begin ---------------------------------------------------------
+_EV_LAYERS = {"ev_contacts": "visits and meetings (CAMEO 042/043/044; PLOVER CONSULT in visit, third-party or "
+                             "multilateral mode)",
+              "ev_milcoop": "military cooperation (CAMEO 062; PLOVER COOPERATE)",
+              "ev_agreements": "agreements (CAMEO 057, 0312; PLOVER AGREE/SUPPORT)",
+              "ev_milaid": "military aid (CAMEO 072, 0332; PLOVER AID in military mode)",
+              "ev_peacekeeping": "peacekeeping (CAMEO 074, 0334; PLOVER AID in peacekeeping mode)",
+              "ev_hadr": "humanitarian aid by a military actor (CAMEO 073; PLOVER AID in humanitarian mode)"}
+_TIES["events"] = _Tie(
+    tables=("ev_dyad_year", "ev_coverage"), source="events",
+    sql=f"SELECT c1, c2, year, {', '.join(_EV_LAYERS)} FROM ev_dyad_year",
+    combine=dict.fromkeys(_EV_LAYERS, "max"),
+    coverage="d.year IN (SELECT year FROM ev_coverage)", types={})
+for _ev, _text in _EV_LAYERS.items():
+    LAYERS[_ev] = _layer(
+        _ev, [_ev], "events", 1979, pd.Timestamp.now().year,
+        f"Number of days with at least one defence event of {_text} from ccode1 to ccode2 that year: "
+        "machine-coded events (GDELT, ICEWS, POLECAT) with a military or defence actor on one side, one per "
+        "directed dyad-day however many reports; non-directed: the larger direction. NA in years with no event "
+        "files loaded (`defdip events ingest`). Not part of dd_index.",
+        ("leetaru_schrodt_gdelt_2013", "boschee_icews_2015", "halterman_plover_2023", "schrodt_cameo_2012"),
+        "events")
+# --- event layers: end --------------------------------------------------------------------------------------
+
 _DD_COMPONENTS = {
     "agreements": (("atop", "atop_any"), ("dcad", "dca_any")),
     "exercises": (("exercises", "exercises"),),
