@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from defdip import guard, store as store_mod
+from defdip import guard, loading, store as store_mod
 from defdip.errors import DefdipError, RecordError, SourceFormatError, StoreError
 from defdip.sources.base import LoadResult, Source
 from defdip.sources.cow_alliance import SUMMARY_FILE, COWAlliance
@@ -252,7 +252,11 @@ class Dying(Garbled):
     id = "dying"
     folder = "dying"
 
+    test_process = os.getpid()
+
     def load(self, folder, ctx) -> LoadResult:
+        if os.getpid() == self.test_process:  # never take the test run down with it
+            raise AssertionError("the dying loader ran in the test process, not in a build worker")
         os._exit(9)
 
 
@@ -260,6 +264,8 @@ def test_a_worker_that_dies_is_one_clear_line(tmp_path, monkeypatch):
     for name in ("dying", "plenty"):
         (tmp_path / name).mkdir()
     monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "2")
+    # earlier tests in the run may leave threads behind, which makes a build load in-process: fork anyway
+    monkeypatch.setattr(loading, "worker_count", lambda n_groups: 2)
     monkeypatch.setattr(store_mod, "all_sources", lambda: {"dying": Dying(), "plenty": Plenty()})
     with pytest.raises(DefdipError, match=r"the build worker loading (dying|plenty) died"):
         store_mod.build(tmp_path / "s.duckdb", tmp_path)
