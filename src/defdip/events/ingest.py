@@ -99,7 +99,8 @@ def ingest(path: str | Path, store: str | Path | None = None, *, engine: str = "
         con.execute("BEGIN TRANSACTION")
         for name, frame in frames.items():
             con.register("_frame", frame)
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
+            cast = " REPLACE (CAST(event_date AS DATE) AS event_date)" if "event_date" in frame else ""
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *{cast} FROM _frame")
             con.unregister("_frame")
         con.execute("COMMIT")
     except duckdb.Error as exc:
