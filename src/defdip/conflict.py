@@ -169,13 +169,7 @@ def model_frame(store: str | Path | None = None, *, from_year: int | None = None
     frame["mid_year"] = ((frame["onset"] == 1) | (frame["ongoing"] == 1)).astype("int8")
 
     frame = frame.sort_values(["ccode1", "ccode2", "year"], kind="stable").reset_index(drop=True)
-    dyad = frame.groupby(["ccode1", "ccode2"], sort=False)
-    keys = [frame["ccode1"], frame["ccode2"]]
-    last_mid = frame["year"].astype("float64").where(frame["mid_year"] == 1)
-    last_mid = last_mid.groupby(keys, sort=False).ffill().groupby(keys, sort=False).shift(1)
-    first = dyad["year"].transform("min").astype("float64")
-    years = frame["year"].astype("float64")
-    frame["peaceyrs"] = np.where(last_mid.notna(), years - last_mid, years - first)
+    frame["peaceyrs"] = panels.peace_years(frame, "mid_year")
     frame["peaceyrs2"] = frame["peaceyrs"] ** 2 / 100
     frame["peaceyrs3"] = frame["peaceyrs"] ** 3 / 1000
     frame = frame[(frame["year"] >= lo) & (frame["year"] <= hi)]

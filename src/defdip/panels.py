@@ -110,6 +110,8 @@ class _Tie:
     coverage: str
     """SQL condition on d.year, d.c1, d.c2 (COW codes) for the years and dyads the source covers."""
     types: dict[str, str]
+    fill: bool = True
+    """Whether a dyad-year inside coverage without a row reads 0 (ties) or stays NA (measures such as distance)."""
 
 
 ATOP_DERIVED_SQL = f"""
@@ -357,6 +359,60 @@ for _ev, _text in _EV_LAYERS.items():
         "events")
 # --- event layers: end --------------------------------------------------------------------------------------
 
+# --- controls (issue 11.4): MID onset and ongoing dispute, capital distance: begin -------------------------
+_TIES["gml_mid"] = _Tie(
+    tables=("gml_mid_dyad_year",), source="gml_mid",
+    sql="""
+    WITH m AS (SELECT ccode1, ccode2, year, max(gmlmidonset) AS gmlmidonset, max(gmlmidongoing) AS gmlmidongoing
+               FROM gml_mid_dyad_year GROUP BY ALL)
+    SELECT ccode1 AS c1, ccode2 AS c2, year, gmlmidonset, gmlmidongoing FROM m
+    UNION ALL SELECT ccode2, ccode1, year, gmlmidonset, gmlmidongoing FROM m""",
+    combine={"gmlmidonset": "max", "gmlmidongoing": "max"}, coverage="d.year BETWEEN 1816 AND 2010", types={})
+_TIES["capdist"] = _Tie(
+    tables=("cow_capitals",), source="state_system",
+    # the capital in force at the end of the year (the later-starting one when a state moved its capital);
+    # great-circle (haversine) distance on a sphere of radius 6,371 km
+    sql=f"""
+    WITH y AS (SELECT ccode, unnest(range(year(stdate::DATE), year(enddate::DATE) + 1)) AS year,
+                      stdate, lat, lng FROM cow_capitals
+               WHERE ccode IS NOT NULL AND lat IS NOT NULL AND lng IS NOT NULL),
+    c AS (SELECT ccode, year, arg_max(radians(lat), stdate) AS la, arg_max(radians(lng), stdate) AS lo
+          FROM y WHERE year BETWEEN 1816 AND {ATOP_END} GROUP BY ccode, year)
+    SELECT a.ccode AS c1, b.ccode AS c2, a.year,
+           2 * 6371.0 * asin(sqrt(pow(sin((b.la - a.la) / 2), 2)
+                                  + cos(a.la) * cos(b.la) * pow(sin((b.lo - a.lo) / 2), 2))) AS capdist
+    FROM c a JOIN c b ON a.year = b.year AND a.ccode <> b.ccode""",
+    combine={"capdist": "max"}, coverage=f"d.year BETWEEN 1816 AND {ATOP_END}", types={"capdist": "DOUBLE"},
+    fill=False)
+LAYERS["gml_mid"] = _layer(
+    "gml_mid", ["gmlmidonset", "gmlmidongoing"], "gml_mid", 1816, 2010,
+    "GML MID 2.2.1: gmlmidonset = 1 if a militarized dispute between the two states began that year; "
+    "gmlmidongoing = 1 if one was under way (the onset year included). Non-directed: the dyad's dispute-years "
+    "in gml_mid_ddydisps; directed: the same value both ways. State-year: the number of dispute partners.",
+    ("gibler_miller_little2016",), "gml_mid")
+LAYERS["capdist"] = _layer(
+    "capdist", ["capdist"], "state_system", 1816, ATOP_END,
+    "Great-circle distance in km between the two states' capitals in force at the end of the year (COW "
+    "capitals compiled for peacesciencer, cow_capitals.csv; haversine on a 6,371 km sphere). NA where either "
+    "capital is unknown that year. State-year: the number of states with a known capital distance.",
+    ("miller2022peacesciencer", "cow_states2016"), "capdist")
+def peace_years(frame: pd.DataFrame, event: str, keys: Sequence[str] = ("ccode1", "ccode2")) -> pd.Series:
+    """Years since the dyad's last year before this one with ``event`` == 1 (float; the model and the pipeline
+    share it).
+
+    A dyad with no earlier event counts from its first year in ``frame`` (left-censored: start the frame in
+    1816 for the full history). An event year itself counts the years since the previous one, as Carter and
+    Signorino's (2010) time-since-event polynomial and peacesciencer's spells do.
+    """
+    ordered = frame.sort_values([*keys, "year"], kind="stable")
+    groups = [ordered[k] for k in keys]
+    years = ordered["year"].astype("float64")
+    last = years.where(ordered[event] == 1).groupby(groups, sort=False).ffill()
+    last = last.groupby(groups, sort=False).shift(1)
+    first = years.groupby(groups, sort=False).transform("min")
+    return pd.Series(np.where(last.notna(), years - last, years - first), index=ordered.index).reindex(frame.index)
+# --- controls (issue 11.4): end -----------------------------------------------------------------------------
+
 _DD_COMPONENTS = {
     "agreements": (("atop", "atop_any"), ("dcad", "dca_any")),
     "exercises": (("exercises", "exercises"),),
@@ -530,7 +586,8 @@ def _value(tie: str, col: str, alias: str) -> str:
     """A layer column: NA outside the source's coverage, 0 inside it where no tie is recorded."""
     spec = _TIES[tie]
     typ = spec.types.get(col, "INTEGER")
-    return f"CASE WHEN {spec.coverage} THEN coalesce({alias}.{col}, 0)::{typ} END"
+    value = f"coalesce({alias}.{col}, 0)" if spec.fill else f"{alias}.{col}"
+    return f"CASE WHEN {spec.coverage} THEN {value}::{typ} END"
 
 
 def _dd_flags(dd_ties: list[str]) -> tuple[str, list[str]]:
