@@ -68,10 +68,9 @@ def run_duckdb(events, mapping, actors):
         con.register("mapping", mapping)
         con.register("actors", actors)
         out = {}
-        for name, sql in STEPS:
-            frame = con.execute(sql).df()
-            con.register(name, frame)
-            out[name] = frame.sort_values(ORDER[name]).reset_index(drop=True)
+        for name, sql in STEPS:  # each step a DuckDB table the next reads; only the results become pandas
+            con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+            out[name] = con.execute(f"SELECT * FROM {name} ORDER BY {', '.join(ORDER[name])}").df()
         return out
     finally:
         con.close()
