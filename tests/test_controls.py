@@ -92,11 +92,22 @@ def test_region_names_and_units(tiny_store):
         dp.add_mids(pd.DataFrame({"ccode1": [2], "ccode2": [200], "year": [2000]}))
     with pytest.raises(Exception, match="already has gmlmidonset"):
         dp.add_mids(dp.add_mids(dp.create_dyadyears(tiny_store, from_year=2000, to_year=2000)))
-    assert dp.region_of(pd.Series([2, 220, 475, 645, 740, 900, 1000])).tolist()[:6] == [1, 2, 3, 4, 5, 5]
+    assert panels.region_of(pd.Series([2, 220, 475, 645, 740, 900, 1000])).tolist()[:6] == [1, 2, 3, 4, 5, 5]
+
+
+def test_derived_layers_in_one_call_panels(tiny_store):
+    p = panels.dyad_year(tiny_store, from_year=2003, to_year=2004, layers=["peace_years", "region", "names"])
+    row = p.set_index(["ccode1", "ccode2", "year"]).loc[(2, 365, 2003)]
+    assert row["gmlmidspell"] == 8 and row["region2"] == 2 and row["statename2"] == "Russia"
+    assert str(p["gmlmidspell"].dtype) == "Int32" and str(p["region1"].dtype) == "Int32"
+    with pytest.raises(Exception, match="peace_years' is dyadic"):
+        panels.state_year(tiny_store, layers=["peace_years"])
+    assert not set(panels.DERIVED) & set(panels.dyad_year(tiny_store, from_year=2003, to_year=2003).columns)
 
 
 def test_layers_listed():
     table = panels.layers_table().set_index("layer")
+    assert {"peace_years", "region", "names", "capdist", "gml_mid"} <= set(table.index)
     assert table.loc["gml_mid", "last_year"] == 2010 and "gibler_miller_little2016" in table.loc["gml_mid",
                                                                                                   "citations"]
     assert "capdist" in table.index and table.loc["capdist", "description"]

@@ -396,6 +396,28 @@ LAYERS["capdist"] = _layer(
     "capitals compiled for peacesciencer, cow_capitals.csv; haversine on a 6,371 km sphere). NA where either "
     "capital is unknown that year. State-year: the number of states with a known capital distance.",
     ("miller2022peacesciencer", "cow_states2016"), "capdist")
+LAYERS["peace_years"] = _layer(
+    "peace_years", ["gmlmidspell", "gmlmidspell2", "gmlmidspell3"], "gml_mid", 1816, 2010,
+    "Peace years: years since the dyad's last GML MID onset before this year (counted from the dyad's first "
+    "year in the state system, left-censored at 1816, when it has had none; an onset year counts from the "
+    "previous onset), with its square and cube (unscaled) for Carter and Signorino's (2010) cubic; "
+    "peacesciencer's add_spells name. Dyad-years only; NA after 2010.",
+    ("gibler_miller_little2016",), None, tables=("gml_mid_dyad_year",))
+LAYERS["region"] = _layer(
+    "region", ["region1", "region2"], "state_system", 1816, ATOP_END,
+    "COW region of the state code: 1 Americas (2-165), 2 Europe (200-399), 3 Africa (400-626), 4 Middle East "
+    "(630-698), 5 Asia and Oceania (700-999), as COW's MID and alliance files code region. State-year: region.",
+    ("cow_states2016",), None, state_columns=("region",), tables=("cow_system",))
+LAYERS["names"] = _layer(
+    "names", ["stateabb1", "stateabb2", "statename1", "statename2"], "state_system", 1816, ATOP_END,
+    "The state's abbreviation and name in the membership spell in force that year (COW states2016; G-W list "
+    "for system='gw'); past the list's last year the latest spell's. State-year: stateabb, statename.",
+    ("cow_states2016", "gleditsch_ward1999"), None, state_columns=("stateabb", "statename"),
+    tables=("cow_states",))
+DERIVED = ("peace_years", "region", "names")
+"""Layers computed from the panel's own rows after its SQL; left out of the default (every-layer) selection."""
+REGIONS = {1: "Americas", 2: "Europe", 3: "Africa", 4: "Middle East", 5: "Asia and Oceania"}
+_REGION_BOUNDS = ((2, 165, 1), (200, 399, 2), (400, 626, 3), (630, 698, 4), (700, 999, 5))
 def peace_years(frame: pd.DataFrame, event: str, keys: Sequence[str] = ("ccode1", "ccode2")) -> pd.Series:
     """Years since the dyad's last year before this one with ``event`` == 1 (float; the model and the pipeline
     share it).
@@ -411,6 +433,74 @@ def peace_years(frame: pd.DataFrame, event: str, keys: Sequence[str] = ("ccode1"
     last = last.groupby(groups, sort=False).shift(1)
     first = years.groupby(groups, sort=False).transform("min")
     return pd.Series(np.where(last.notna(), years - last, years - first), index=ordered.index).reindex(frame.index)
+
+
+def region_of(codes: pd.Series) -> pd.Series:
+    """COW region (1-5, see :data:`REGIONS`) of each state code; NA for a code in no range."""
+    values = pd.to_numeric(codes, errors="coerce")
+    out = pd.Series(pd.NA, index=codes.index, dtype="Int32")
+    for first, last, region in _REGION_BOUNDS:
+        out[(values >= first) & (values <= last)] = region
+    return out
+
+
+def _name_spells(store: str | Path | None, system: str) -> pd.DataFrame:
+    """code, stateabb, statename, first, last: the membership spells that carry names."""
+    con = _open(store)
+    try:
+        table = "cow_states" if system == "cow" else "gw_states"
+        if not _has(con, table):
+            raise StoreError(f"layer 'names' needs the {table!r} table: build the store with the 'state_system' "
+                             "source available (`defdip build --sources DIR`)")
+        sql = ("SELECT ccode AS code, stateabb, statenme AS statename, styear AS first, endyear AS last FROM cow_states"
+               if system == "cow" else
+               "SELECT gwcode AS code, stateabb, statename, start_year AS first, end_year AS last FROM gw_states")
+        return con.execute(sql).df().dropna(subset=["code", "first", "last"])
+    finally:
+        _TABLES.pop(id(con), None)
+        con.close()
+
+
+def _derive(frame: pd.DataFrame, names: list[str], store: str | Path | None, system: str,
+            directed: bool | None) -> pd.DataFrame:
+    """Add the DERIVED layers' columns to a fetched panel (``directed`` None: a state-year panel, which
+    state_year has already checked asks for no peace years)."""
+    prefix = "ccode" if system == "cow" else "gwcode"
+    ids = [prefix] if directed is None else [f"{prefix}1", f"{prefix}2"]
+    for name in names:
+        suffixes = [""] if directed is None else ["1", "2"]
+        if name == "region":
+            for col, suf in zip(ids, suffixes):
+                frame[f"region{suf}"] = region_of(frame[col])
+        elif name == "names":
+            spells = _name_spells(store, system).astype({"code": "int64", "first": "int64", "last": "int64"})
+            years = pd.concat([frame[[c, "year"]].rename(columns={c: "code"}) for c in ids]).drop_duplicates()
+            cand = years.astype("int64").merge(spells, on="code")
+            cand = cand[cand["first"] <= cand["year"]]
+            cand = cand.assign(inside=cand["year"] <= cand["last"]).sort_values(["inside", "first"])
+            best = cand.drop_duplicates(["code", "year"], keep="last")
+            for col, suf in zip(ids, suffixes):
+                part = best.rename(columns={"code": col, "stateabb": f"stateabb{suf}",
+                                            "statename": f"statename{suf}"})
+                part = part[[col, "year", f"stateabb{suf}", f"statename{suf}"]].astype(
+                    {col: frame[col].dtype, "year": frame["year"].dtype})
+                frame = frame.merge(part, on=[col, "year"], how="left")
+        elif name == "peace_years":
+            first, last = (int(frame["year"].min()), int(frame["year"].max())) if len(frame) else (0, -1)
+            last = min(last, LAYERS["gml_mid"].last_year)
+            cols = list(LAYERS["peace_years"].columns)
+            if last < first:  # no year the dispute data cover
+                for col in cols:
+                    frame[col] = pd.array([pd.NA] * len(frame), dtype="Int32")
+                continue
+            history = dyad_year(store, to_year=last, system=system, layers=["gml_mid"])
+            spell = peace_years(history, "gmlmidonset", ids).astype("int64")
+            history = history[ids + ["year"]].assign(**{cols[0]: spell, cols[1]: spell ** 2, cols[2]: spell ** 3})
+            history = history.astype(dict.fromkeys(cols, "Int32"))
+            if directed:
+                history = pd.concat([history, history.rename(columns={ids[0]: ids[1], ids[1]: ids[0]})])
+            frame = frame.merge(history, on=ids + ["year"], how="left")
+    return frame
 # --- controls (issue 11.4): end -----------------------------------------------------------------------------
 
 _DD_COMPONENTS = {
@@ -444,7 +534,7 @@ def resolve_layers(names: str | Iterable[str]) -> list[Layer]:
 
 def _select_layers(layers: str | Iterable[str] | None, con: duckdb.DuckDBPyConnection) -> list[str]:
     if layers is None:
-        return [name for name in LAYERS if _available(name, con)]
+        return [name for name in LAYERS if name not in DERIVED and _available(name, con)]
     names = [s.strip() for s in layers.split(",")] if isinstance(layers, str) else [str(s).strip() for s in layers]
     names = [n for n in names if n]
     if not names:
@@ -784,13 +874,15 @@ def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_y
     """
     system = _check_system(system)
     with _session(store, system, layers, from_year, to_year, countries) as (con, names, picked):
-        sql = _panel_sql(con, names, directed=directed, symmetric=False)
+        derived = [n for n in names if n in DERIVED]
+        sql = _panel_sql(con, [n for n in names if n not in DERIVED], directed=directed, symmetric=False)
         if picked:
             sql = (f"SELECT * FROM ({sql}) d WHERE d.code1 IN (SELECT code FROM _pick) "
                    f"OR d.code2 IN (SELECT code FROM _pick)")
         frame = _fetch(con, sql + " ORDER BY d.year, d.code1, d.code2")
     prefix = "ccode" if system == "cow" else "gwcode"
-    return frame.rename(columns={"code1": f"{prefix}1", "code2": f"{prefix}2"})
+    frame = frame.rename(columns={"code1": f"{prefix}1", "code2": f"{prefix}2"})
+    return _derive(frame, derived, store, system, directed) if derived else frame
 
 
 def state_year(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
@@ -803,6 +895,11 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
     """
     system = _check_system(system)
     with _session(store, system, layers, from_year, to_year, countries) as (con, names, picked):
+        derived = [n for n in names if n in DERIVED]
+        if "peace_years" in derived:
+            raise DefdipError("layer 'peace_years' is dyadic (years since the dyad's last dispute): use it in "
+                              "dyad-year panels")
+        names = [n for n in names if n not in DERIVED]
         panel_names = [n for n in names if n != "cowmaj"]
         aggs = []
         for name in names:
@@ -836,7 +933,8 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
                                 LEFT JOIN _sy s ON s.code = n.code AND s.year = n.year {join_maj}
                                 {"WHERE n.code IN (SELECT code FROM _pick)" if picked else ""}
                                 ORDER BY n.year, n.code""")
-    return frame.rename(columns={"code": "ccode" if system == "cow" else "gwcode"})
+    frame = frame.rename(columns={"code": "ccode" if system == "cow" else "gwcode"})
+    return _derive(frame, derived, store, system, None) if derived else frame
 
 
 def _check_system(system: str) -> str:
