@@ -99,6 +99,41 @@ def synthetic_engagements():
     ]
 
 
+def tiny_panel_tables() -> dict:
+    """Three states 1979-1991 with one asymmetric ATOP alliance, a second one that ends mid-1985 and one DCA,
+    in the store's reference-table layouts (for panel tests with answers worked out by hand)."""
+    import pandas as pd
+
+    system = pd.DataFrame([(c, y) for y in range(1979, 1992) for c in (2, 200, 220)], columns=["ccode", "year"])
+    member = pd.DataFrame({
+        "atopid": [1, 1, 2, 2], "member": [2, 200, 200, 220], "yrent": [1980, 1980, 1979, 1979],
+        "yrexit": [0, 0, 1985, 1985], "defense": [1, 0, 1, 1], "offense": [0, 0, 0, 0], "neutral": [0, 0, 0, 0],
+        "nonagg": [0, 1, 0, 0], "consul": [1, 1, 0, 0], "phase": 0, "moent": 1, "dayent": 1,
+        "moexit": [None, None, 6, 6], "dayexit": None})
+    dca = pd.DataFrame({"dcaid": ["d1"], "ccode1": [220], "ccode2": [2], "sign_year": [1988],
+                        "end_year_estimate": [2010], "type": ["general"]})
+    majors = pd.DataFrame({"ccode": [2], "styear": [1898], "endyear": [2016]})
+    gw = pd.DataFrame({"gwcode": [2, 260], "start_year": [1816, 1949], "end_year": [2017, 2017]})
+    exception = pd.DataFrame(columns=["atopid", "member", "partner", "defense", "offense", "neutral", "nonagg",
+                                      "consul", "citation"]).astype({"atopid": "Int64", "member": "Int64",
+                                                                     "partner": "Int64"})
+    ddyr = pd.DataFrame(columns=["statea", "stateb", "year", "defense", "offense", "neutral", "nonagg", "consul"],
+                        dtype="Int64")
+    return {"cow_system": system, "atop_member": member, "atop_exception": exception, "atop_ddyr": ddyr,
+            "dcad_agreement": dca, "cow_majors": majors, "gw_states": gw}
+
+
+def write_tables(path: Path, tables: dict) -> str:
+    """A store holding only the given reference tables."""
+    con = duckdb.connect(str(path))
+    for name, frame in tables.items():
+        con.register("f", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
+        con.unregister("f")
+    con.close()
+    return str(path)
+
+
 def write_store(path: Path, engagements) -> Path:
     """Write a store with the build's own schema and flattening, from hand-made engagements."""
     from defdip.records import frames as record_tables

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
+from conftest import tiny_panel_tables, write_tables
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -23,25 +23,12 @@ from defdip.queries import EngagementFilter, engagements
 
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory) -> str:
-    """Three states 1979-1991, one ATOP alliance, one DCA, contiguity and majors (the store's layouts)."""
-    path = tmp_path_factory.mktemp("tiny_export") / "tiny.duckdb"
-    system = pd.DataFrame([(c, y) for y in range(1979, 1992) for c in (2, 200, 220)], columns=["ccode", "year"])
-    member = pd.DataFrame({
-        "atopid": [1, 1], "member": [2, 200], "yrent": [1980, 1980], "yrexit": [0, 0], "defense": [1, 0],
-        "offense": [0, 0], "neutral": [0, 0], "nonagg": [0, 1], "consul": [1, 1]})
-    dca = pd.DataFrame({"dcaid": ["d1"], "ccode1": [220], "ccode2": [2], "sign_year": [1988],
-                        "end_year_estimate": [2010], "type": ["general"]})
-    majors = pd.DataFrame({"ccode": [2], "styear": [1898], "endyear": [2016]})
-    contig = pd.DataFrame({"ccode1": [200], "ccode2": [220], "conttype": [2], "stdate": ["1816-01-01"],
-                           "enddate": ["2016-12-31"], "styear": [1816], "endyear": [2016]})
-    con = duckdb.connect(str(path))
-    for name, frame in {"cow_system": system, "atop_member": member, "dcad_agreement": dca, "cow_majors": majors,
-                        "cow_contiguity": contig}.items():
-        con.register("f", frame)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
-        con.unregister("f")
-    con.close()
-    return str(path)
+    """The panel tests' three states (conftest.tiny_panel_tables) with contiguity added."""
+    tables = tiny_panel_tables()
+    tables["cow_contiguity"] = pd.DataFrame({"ccode1": [200], "ccode2": [220], "conttype": [2],
+                                             "stdate": ["1816-01-01"], "enddate": ["2016-12-31"],
+                                             "styear": [1816], "endyear": [2016]})
+    return write_tables(tmp_path_factory.mktemp("tiny_export") / "tiny.duckdb", tables)
 
 
 def _panel(tiny_store: str) -> pd.DataFrame:

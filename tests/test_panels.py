@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
+from conftest import tiny_panel_tables, write_tables
 
 from defdip import panels
 from defdip.errors import DefdipError, StoreError
@@ -13,32 +13,7 @@ from defdip.errors import DefdipError, StoreError
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory) -> str:
     """Three states 1979-1991 with one asymmetric ATOP alliance and one DCA (in the store's table layouts)."""
-    path = tmp_path_factory.mktemp("tiny") / "tiny.duckdb"
-    system = pd.DataFrame([(c, y) for y in range(1979, 1992) for c in (2, 200, 220)], columns=["ccode", "year"])
-    member = pd.DataFrame({
-        "atopid": [1, 1, 2, 2], "member": [2, 200, 200, 220], "yrent": [1980, 1980, 1979, 1979],
-        "yrexit": [0, 0, 1985, 1985], "defense": [1, 0, 1, 1], "offense": [0, 0, 0, 0], "neutral": [0, 0, 0, 0],
-        "nonagg": [0, 1, 0, 0], "consul": [1, 1, 0, 0], "phase": 0, "moent": 1, "dayent": 1,
-        "moexit": [None, None, 6, 6], "dayexit": None})
-    dca = pd.DataFrame({"dcaid": ["d1"], "ccode1": [220], "ccode2": [2], "sign_year": [1988],
-                        "end_year_estimate": [2010], "type": ["general"]})
-    majors = pd.DataFrame({"ccode": [2], "styear": [1898], "endyear": [2016]})
-    gw = pd.DataFrame({"gwcode": [2, 260], "start_year": [1816, 1949], "end_year": [2017, 2017]})
-    con = duckdb.connect(str(path))
-    exception = pd.DataFrame(columns=["atopid", "member", "partner", "defense", "offense", "neutral", "nonagg",
-                                      "consul", "citation"]).astype({"atopid": "Int64", "member": "Int64",
-                                                                     "partner": "Int64"})
-    ddyr = pd.DataFrame(columns=["statea", "stateb", "year", "defense", "offense", "neutral", "nonagg", "consul"],
-                        dtype="Int64")
-    for name, frame in (("cow_system", system), ("atop_member", member), ("atop_exception", exception),
-                        ("atop_ddyr", ddyr),
-                        ("dcad_agreement", dca),
-                        ("cow_majors", majors), ("gw_states", gw)):
-        con.register("f", frame)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
-        con.unregister("f")
-    con.close()
-    return str(path)
+    return write_tables(tmp_path_factory.mktemp("tiny") / "tiny.duckdb", tiny_panel_tables())
 
 
 def test_base_and_asymmetric_atop(tiny_store):

@@ -57,8 +57,10 @@ def test_fixture_engagements():
                             "dcad-DCADv1.0-0004", "dcad-DCADv1.0-0006"]
     e = engs["dcad-DCADv1.0-0001"]
     assert (e.activity, e.instrument, e.sub_activities) == ("agreements", "defence_cooperation_agreement", [])
+    # in force when DCAD ends: right-censored (ongoing, no end year), the estimate kept in the attributes
     assert (e.start_year, e.start_month, e.start_day, e.precision, e.end_year, e.ongoing) == (
-        1984, 4, 1, "day", 2010, False)
+        1984, 4, 1, "day", None, True)
+    assert e.attributes["end_year_estimate"] == 2010
     assert [(p.id, p.role, p.ccode) for p in e.participants] == [("USA", "signatory", 2), ("CAN", "signatory", 20)]
     a = e.attributes
     assert (a["type"], a["categories"], a["entry_into_force"], a["in_force_2010"], a["terminated"],

@@ -18,23 +18,6 @@ VERSION = "1"
 LAYERS = ("ev_contacts", "ev_milcoop", "ev_agreements", "ev_milaid", "ev_peacekeeping", "ev_hadr")
 """The event layers, in the order panels list them."""
 
-BIBTEX = """@techreport{schrodt_cameo_2012,
-  author = {Schrodt, Philip A.}, title = {{CAMEO}: Conflict and Mediation Event Observations Event and Actor
-  Codebook}, institution = {Pennsylvania State University}, year = {2012}, note = {Version 1.1b3}}
-@misc{halterman_plover_2023,
-  author = {Halterman, Andrew and Schrodt, Philip A. and Beger, Andreas and Bagozzi, Benjamin E. and
-  Scarborough, Grace I.}, title = {Creating Custom Event Data Without Dictionaries: A Bag-of-Tricks},
-  year = {2023}, note = {PLOVER and POLECAT codebooks, arXiv:2304.01331}}
-@inproceedings{leetaru_schrodt_gdelt_2013,
-  author = {Leetaru, Kalev and Schrodt, Philip A.}, title = {{GDELT}: Global Data on Events, Location and
-  Tone, 1979--2012}, booktitle = {ISA Annual Convention}, year = {2013}}
-@misc{boschee_icews_2015,
-  author = {Boschee, Elizabeth and Lautenschlager, Jennifer and O'Brien, Sean and Shellman, Steve and Starz,
-  James and Ward, Michael}, title = {{ICEWS} Coded Event Data}, publisher = {Harvard Dataverse},
-  year = {2015}, doi = {10.7910/DVN/28075}}
-"""
-"""BibTeX of the event manuals and datasets (for the lead to merge into references.bib)."""
-
 CITATION_KEYS = ("schrodt_cameo_2012", "halterman_plover_2023", "leetaru_schrodt_gdelt_2013", "boschee_icews_2015")
 
 

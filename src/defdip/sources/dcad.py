@@ -18,9 +18,11 @@ Dates and codes:
 * end_year = ``endYearEstimate``. DCAD right-censors at 2010: an agreement still in
   force at the end of the data has ``endYearEstimate == 2010``, so
   ``attributes["in_force_2010"]`` is true when ``endYearEstimate >= 2010`` and the
-  agreement is not coded as terminated (``terminated != 1``). ``ongoing`` stays false
-  because DCAD says nothing after 2010. The end is a year only (an agreement
-  signed and ended in the same year has ``end_year == start_year``).
+  agreement is not coded as terminated (``terminated != 1``). Such an agreement is
+  ``ongoing`` with no end year: right-censored at 2010, not ended then (the estimate
+  stays in ``attributes["end_year_estimate"]``; the ``dca_*`` panel layers stop at 2010,
+  where the data end). The end is a year only (an agreement signed and ended in the same
+  year has ``end_year == start_year``).
 * Entry into force (``EIF*``) is kept in the attributes as an ISO date (it is missing
   for many agreements and may fall after 2010).
 
@@ -281,7 +283,8 @@ class DCAD(Source):
             "sub_activities": subs,
             "instrument": "defence_cooperation_agreement",
             "start_year": sy, "start_month": sm, "start_day": sd,
-            "end_year": end_year,
+            "end_year": None if in_force else end_year,
+            "ongoing": in_force,
             "precision": precision_of(sm, sd),
             "participants": participants,
             "attributes": attributes,
