@@ -409,7 +409,7 @@ LAYERS["region"] = _layer(
     "(630-698), 5 Asia and Oceania (700-999), as COW's MID and alliance files code region. State-year: region.",
     ("cow_states2016",), None, state_columns=("region",), tables=("cow_system",))
 LAYERS["names"] = _layer(
-    "names", ["stateabb1", "stateabb2", "statename1", "statename2"], "state_system", 1816, ATOP_END,
+    "names", ["stateabb1", "statename1", "stateabb2", "statename2"], "state_system", 1816, ATOP_END,
     "The state's abbreviation and name in the membership spell in force that year (COW states2016; G-W list "
     "for system='gw'); past the list's last year the latest spell's. State-year: stateabb, statename.",
     ("cow_states2016", "gleditsch_ward1999"), None, state_columns=("stateabb", "statename"),
