@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from defdip.errors import SourceFormatError
 from defdip.events import formats
-
-csv.field_size_limit(1 << 24)
 
 SCHEMA = pa.schema([("source", pa.string()), ("file", pa.string()), ("line", pa.int64()),
                     ("event_id", pa.string()), ("event_date", pa.date32()), ("year", pa.int32()),
@@ -147,9 +146,17 @@ def _gdelt(path: Path, report: ReadReport, out: _Columns) -> None:
 
 
 def _tabular(path: Path, report: ReadReport, out: _Columns, source: str, required: tuple[str, ...]) -> None:
-    name = path.name
     lines = _lines(path)
     reader = csv.reader(lines, delimiter="\t", quotechar='"')
+    try:
+        _tabular_rows(path, reader, report, out, source, required)
+    except csv.Error as exc:  # e.g. a field longer than the csv module allows: the file, not a crash
+        raise SourceFormatError(f"{path}, line {reader.line_num}: unreadable row ({exc})") from None
+
+
+def _tabular_rows(path: Path, reader: Any, report: ReadReport, out: _Columns, source: str,
+                  required: tuple[str, ...]) -> None:
+    name = path.name
     header = next(reader, None)
     if header is None:
         raise SourceFormatError(f"{path}: empty file")
