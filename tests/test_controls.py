@@ -155,3 +155,15 @@ def test_real_names_regions_majors(full_store):
     assert row.loc[2, "stateabb"] == "USA" and row.loc[2, "cowmaj"] == 1 and row.loc[2, "region"] == 1
     assert row.loc[750, "statename"] == "India" and row.loc[750, "region"] == 5 and row.loc[750, "cowmaj"] == 0
     assert sy["statename"].notna().all() and sy["region"].notna().all()
+
+
+def test_real_gw_system(full_store, shared_data):
+    df = (dp.create_dyadyears(full_store, system="gw", from_year=2000, to_year=2000)
+          .pipe(dp.add_capital_distance).pipe(dp.add_names).pipe(dp.add_peace_years))
+    row = df.set_index(["gwcode1", "gwcode2"]).loc[(2, 260)]
+    caps = pd.read_csv(shared_data / "state_system" / "cow_capitals.csv").set_index("ccode")
+    usa, ger = caps.loc[2.0], caps.loc[255.0]  # G-W 260 after 1990 is COW 255, capital Berlin
+    ger = ger[ger.capital == "Berlin"].iloc[0] if isinstance(ger, pd.DataFrame) else ger
+    assert row["capdist"] == pytest.approx(haversine_km(usa.lat, usa.lng, ger.lat, ger.lng), rel=1e-9)
+    assert row["stateabb1"] == "USA" and row["gmlmidspell"] > 0
+    assert df.attrs["defdip"]["system"] == "gw" and df[["capdist", "statename2"]].notna().all().all()
