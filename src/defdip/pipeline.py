@@ -6,7 +6,7 @@ from defdip import pipeline as dp
 df = dp.create_dyadyears(directed=False, from_year=1980, to_year=2010)
 df = dp.add_mids(df)             # gmlmidonset, gmlmidongoing
 df = dp.add_peace_years(df)      # gmlmidspell, gmlmidspell2, gmlmidspell3
-df = dp.add_capital_distance(df) # capdist
+df = dp.add_capital_distance(df)  # capdist
 ```
 
 A frame made here carries its unit and state system in ``df.attrs["defdip"]`` (unit, system, directed,
@@ -101,12 +101,12 @@ def _meta(df: pd.DataFrame, adder: str, units: tuple[str, ...] = ("dyad_year", "
     return meta
 
 
-def _keys(meta: dict[str, Any]) -> tuple[str, list[str]]:
-    """The code prefix (ccode/gwcode) and the merge keys of the frame's unit."""
+def _keys(meta: dict[str, Any]) -> list[str]:
+    """The merge keys of the frame's unit and system."""
     prefix = "ccode" if meta["system"] == "cow" else "gwcode"
     if meta["unit"] == "dyad_year":
-        return prefix, [f"{prefix}1", f"{prefix}2", "year"]
-    return prefix, [prefix, "year"]
+        return [f"{prefix}1", f"{prefix}2", "year"]
+    return [prefix, "year"]
 
 
 def _years(df: pd.DataFrame, adder: str) -> tuple[int, int]:
@@ -135,7 +135,7 @@ def add_layers(df: pd.DataFrame, layers: str | Iterable[str], store: str | Path 
     meta = _meta(df, "add_layers")
     store = store if store is not None else meta["store"]
     lo, hi = _years(df, "add_layers")
-    _, keys = _keys(meta)
+    keys = _keys(meta)
     if meta["unit"] == "dyad_year":
         extra = panels.dyad_year(store, directed=meta["directed"], from_year=lo, to_year=hi,
                                  system=meta["system"], layers=layers)
