@@ -74,6 +74,10 @@ def test_value_labels_for_contiguity(tiny_store: str, tmp_path: Path) -> None:
     path, _, _ = write_panel(frame, tmp_path / "contig.dta", store=tiny_store)
     _, meta = pyreadstat.read_dta(str(path))
     assert meta.variable_value_labels["conttype"][2] == "water, up to 12 miles"
+    regions = panels.dyad_year(tiny_store, layers=["region"])
+    path, _, _ = write_panel(regions, tmp_path / "regions.dta", store=tiny_store)
+    _, meta = pyreadstat.read_dta(str(path))
+    assert meta.variable_value_labels["region1"][1] == "Americas"  # ccode 2 (USA)
 
 
 @pytest.mark.parametrize("suffix", ["parquet", "feather", "csv"])

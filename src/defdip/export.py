@@ -19,6 +19,7 @@ from defdip import __version__, config
 from defdip.citations import bibtex_for_store
 from defdip.codebook import codebook
 from defdip.errors import DefdipError
+from defdip.panels import REGIONS
 from defdip.queries import EngagementFilter, engagements, participants_text
 
 FORMATS = ("csv", "parquet", "json")
@@ -132,6 +133,7 @@ _KEYS = {
 _VALUE_LABELS = {
     "conttype": {0: "not contiguous", 1: "land or river", 2: "water, up to 12 miles", 3: "water, up to 24 miles",
                  4: "water, up to 150 miles", 5: "water, up to 400 miles"},
+    **{col: dict(REGIONS) for col in ("region", "region1", "region2")},
 }
 
 
