@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 
 import typer
 
 from defdip.cli.app import STORE_OPT, app, console, step_progress
+from defdip.errors import DefdipError
 
 
 @app.command()
@@ -37,7 +40,24 @@ def report(
 
 
 # --- web dashboard -------------------------------------------------------------------------------------------
-# `defdip serve` (the FastAPI dashboard, defdip.web) is added here by its own change.
+
+def check_port(host: str, port: int) -> None:
+    """Bind ``host:port`` once and let it go, so a busy or forbidden port is one clear line before the
+    dashboard says it serves (uvicorn would otherwise log its own error after our banner)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise DefdipError(f"--host {host!r}: cannot resolve this address ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise DefdipError(f"port {port} on {host} is already in use: stop the other server or pass "
+                                  "--port with a free one") from None
+            raise DefdipError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 @app.command()
@@ -54,6 +74,7 @@ def serve(
     from defdip.web import create_app
 
     connect(store).close()  # a clear error now when there is no store
+    check_port(host, port)
     console.print(f"[bold]defdip dashboard[/] serving {config.store_path(store)} at http://{host}:{port}/ "
                   f"(API docs: http://{host}:{port}/docs; Ctrl+C stops)", highlight=False, soft_wrap=True)
     uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
