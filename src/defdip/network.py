@@ -104,8 +104,35 @@ def _check_layer(layer: str) -> str:
     return layer
 
 
-def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int | None = None) -> NetworkResult:
-    """The network of polities tied by ``layer`` in ``year`` (or ``year..to_year``) with its measures."""
+@dataclass(frozen=True)
+class NetworkData:
+    """What every engagement-layer network of a store is cut from, read once: a server keeps one per store
+    version (:mod:`defdip.web.data`), so that a network costs a selection and its measures, not a load."""
+
+    frame: pd.DataFrame
+    """:func:`defdip.evolution.load_engagements` (read-only: shared by every request)."""
+    pairs: pd.DataFrame
+    """:func:`defdip.evolution.polity_pairs` of every engagement that is not a dyad spell."""
+    polities: pd.DataFrame
+    """id, name, ccode of every polity."""
+
+
+def network_data(store: StoreArg = None) -> NetworkData:
+    """The engagements, their pairs of polities and the polities of ``store``: pass it as ``data=`` to
+    :func:`network` to draw many networks from one read of the store."""
+    with connection(store) as con:
+        frame = load_engagements(con)
+        pairs = polity_pairs(con, ids=frame.loc[~frame["dyad_spell"], "id"].tolist())
+        polities = con.execute("SELECT id, name, ccode FROM polities").df()
+    return NetworkData(frame=frame, pairs=pairs, polities=polities)
+
+
+def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int | None = None, *,
+            data: NetworkData | None = None) -> NetworkResult:
+    """The network of polities tied by ``layer`` in ``year`` (or ``year..to_year``) with its measures.
+
+    ``data`` (from :func:`network_data` on the same store) gives the same result without reading the store
+    again for an engagement layer; panel layers always read the panel."""
     _check_layer(layer)
     try:
         dates.check_year(int(year))
@@ -121,25 +148,35 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
     panel = panel_layers().get(layer)
     if panel is not None:
         return _panel_network(store, panel, layer, year, last)
-    with connection(store) as con:
-        frame = load_engagements(con)
-        selected = frame[LAYERS[layer][1](frame).fillna(False).astype(bool) & ~frame["dyad_spell"]]
-        window = selected[(selected["start_year"] <= last) & (selected["in_force_to"] >= year)]
-        if selected.empty:
-            raise DefdipError(f"the store has no engagements in layer {layer!r} "
-                              f"({LAYERS[layer][0]}); build it with the sources that provide them")
-        if window.empty:
-            raise DefdipError(
-                f"no {layer!r} engagements in {span}; the store's {layer!r} data run from "
-                f"{dates.format_year(int(selected['start_year'].min()))} to "
-                f"{dates.format_year(int(selected['in_force_to'].max()))}")
-        pairs = polity_pairs(con, ids=window["id"].tolist())
-        polities = con.execute("SELECT id, name, ccode FROM polities").df()
+    if data is None:
+        with connection(store) as con:
+            window = _window(load_engagements(con), layer, year, last)
+            pairs = polity_pairs(con, ids=window["id"].tolist())
+            polities = con.execute("SELECT id, name, ccode FROM polities").df()
+    else:
+        window = _window(data.frame, layer, year, last)
+        pairs = data.pairs[data.pairs["engagement_id"].isin(window["id"])]
+        polities = data.polities
     pairs = pairs[(pairs["first"] <= last) & (pairs["last"] >= year)]
     if pairs.empty:
         raise DefdipError(f"no ties in layer {layer!r} in {span}: its {len(window)} engagement(s) then have "
                           f"fewer than two polities taking part")
     return _measure(pairs, polities, layer, year, last)
+
+
+def _window(frame: pd.DataFrame, layer: str, year: int, last: int) -> pd.DataFrame:
+    """The engagements of ``layer`` in force in ``year..last`` (not dyad spells); an error when there are none."""
+    selected = frame[LAYERS[layer][1](frame).fillna(False).astype(bool) & ~frame["dyad_spell"]]
+    window = selected[(selected["start_year"] <= last) & (selected["in_force_to"] >= year)]
+    if selected.empty:
+        raise DefdipError(f"the store has no engagements in layer {layer!r} "
+                          f"({LAYERS[layer][0]}); build it with the sources that provide them")
+    if window.empty:
+        raise DefdipError(
+            f"no {layer!r} engagements in {_span(year, last)}; the store's {layer!r} data run from "
+            f"{dates.format_year(int(selected['start_year'].min()))} to "
+            f"{dates.format_year(int(selected['in_force_to'].max()))}")
+    return window
 
 
 def _panel_network(store: StoreArg, panel, layer: str, year: int, last: int) -> NetworkResult:

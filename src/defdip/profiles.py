@@ -88,9 +88,11 @@ def _shown_name(name: str, polity) -> str:
     return window[2] if window else polity.name
 
 
-def _engagements_of(con, polity_ids: list[str]) -> pd.DataFrame:
-    """Engagements in which every polity of ``polity_ids`` takes part, with the first one's role."""
-    frame = load_engagements(con)
+def _engagements_of(con, polity_ids: list[str], frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Engagements in which every polity of ``polity_ids`` takes part, with the first one's role (from
+    ``frame``, the store's :func:`defdip.evolution.load_engagements`, when one is given)."""
+    if frame is None:
+        frame = load_engagements(con)
     sets = []
     roles = None
     for pid in polity_ids:
@@ -151,7 +153,8 @@ def _span(frame: pd.DataFrame) -> tuple[int | None, int | None]:
     return int(frame["start_year"].min()), int(frame["in_force_to"].max())
 
 
-def profile(country: str, store: StoreArg = None, *, peacekeeping: bool = False) -> dict[str, Any]:
+def profile(country: str, store: StoreArg = None, *, peacekeeping: bool = False,
+            frame: pd.DataFrame | None = None) -> dict[str, Any]:
     """A polity's engagements over time: ``polity`` (named as ``country`` names it: ``USSR`` gives the Soviet
     Union's years only, :func:`name_window`), ``notes`` (an ambiguous name: which polity was chosen and the
     alternatives), ``engagements``, ``first_year``, ``last_year``,
@@ -159,10 +162,13 @@ def profile(country: str, store: StoreArg = None, *, peacekeeping: bool = False)
     ``per_year`` (DataFrame year x activity), ``partners`` (DataFrame: id, name, kind, engagements, one column
     per activity, peacekeeping, first_year, last_year; most engagements first; peacekeeping deployments only
     in their own column unless ``peacekeeping``) and ``timeline`` (DataFrame of engagements sorted by date with
-    title, activity, datasets and sources)."""
+    title, activity, datasets and sources).
+
+    ``frame``: the store's :func:`defdip.evolution.load_engagements`, already loaded (a server keeps one per
+    store version), so that a profile does not read every engagement again; the result is the same."""
     polity = resolve(country)
     with connection(store) as con:
-        frame = _in_window(_engagements_of(con, [polity.id]), country)
+        frame = _in_window(_engagements_of(con, [polity.id], frame), country)
         partners = _partners(con, polity.id, frame, peacekeeping)
     first, last = _clipped(_span(frame), country)
     return {
@@ -212,17 +218,19 @@ def _partners(con, polity_id: str, frame: pd.DataFrame, peacekeeping: bool) -> p
     return out[columns]
 
 
-def dyad_profile(a: str, b: str, store: StoreArg = None, *, peacekeeping: bool = False) -> dict[str, Any]:
+def dyad_profile(a: str, b: str, store: StoreArg = None, *, peacekeeping: bool = False,
+                 frame: pd.DataFrame | None = None) -> dict[str, Any]:
     """The engagements two polities share: ``polities`` (two dicts), ``engagements``, ``first_year``,
     ``last_year``, ``per_activity``, ``per_instrument``, ``per_year`` and ``timeline`` (roles are ``a``'s);
-    ``peacekeeping``: the peacekeeping deployments they share, left out of the rest unless ``peacekeeping``."""
+    ``peacekeeping``: the peacekeeping deployments they share, left out of the rest unless ``peacekeeping``;
+    ``frame`` as in :func:`profile`."""
     pa, pb = resolve(a), resolve(b)
     if pa.id == pb.id:
         from defdip.errors import DefdipError
 
         raise DefdipError(f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
     with connection(store) as con:
-        frame = _in_window(_in_window(_engagements_of(con, [pa.id, pb.id]), a), b)
+        frame = _in_window(_in_window(_engagements_of(con, [pa.id, pb.id], frame), a), b)
     shared_pko = int(frame["peacekeeping"].sum()) if len(frame) else 0
     if not peacekeeping and len(frame):
         frame = frame[~frame["peacekeeping"]].reset_index(drop=True)

@@ -343,7 +343,8 @@ def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> 
     from defdip import network as net
 
     def compute() -> NetworkAnswer:
-        result = net.network(year, layer=layer, store=ws.path, to_year=to_year)
+        data = None if layer in net.panel_layers() else D.network_data(ws)  # panel layers read the panel
+        result = net.network(year, layer=layer, store=ws.path, to_year=to_year, data=data)
         nodes = result.nodes.sort_values("degree", ascending=False) if "degree" in result.nodes else result.nodes
         edges = sorted(((u, v, d.get("weight", 1)) for u, v, d in result.graph.edges(data=True)),
                        key=lambda t: (-float(t[2] or 0), t[0], t[1]))
@@ -378,7 +379,8 @@ def network(request: Request,
 def profile_data(ws: WebStore, polity_id: str) -> dict[str, Any]:
     from defdip import profiles
 
-    return ws.cached(("profile", polity_id), lambda: profiles.profile(polity_id, store=ws.path))
+    return ws.cached(("profile", polity_id), lambda: profiles.profile(
+        polity_id, store=ws.path, frame=D.engagement_frame(ws)))
 
 
 def profile_answer(ws: WebStore, polity_id: str) -> dict[str, Any]:
@@ -408,7 +410,8 @@ def dyad(request: Request, a: Annotated[str, Path(min_length=1, max_length=120)]
     if pa.id == pb.id:
         raise ApiError(422, f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
     def raw() -> dict[str, Any]:  # the key the dyad page caches the same profile under
-        return ws.cached(("dyad", pa.id, pb.id), lambda: profiles.dyad_profile(pa.id, pb.id, store=ws.path))
+        return ws.cached(("dyad", pa.id, pb.id), lambda: profiles.dyad_profile(
+            pa.id, pb.id, store=ws.path, frame=D.engagement_frame(ws)))
 
     return ws.cached(("dyad_json", pa.id, pb.id), lambda: jsonable(raw()))
 

@@ -27,6 +27,8 @@ from defdip import store as store_mod
 from defdip.actors import Polity, UnknownPolityError, registry
 from defdip.codebook import codebook
 from defdip.errors import DefdipError, StoreError
+from defdip.network import NetworkData
+from defdip.network import network_data as load_network_data
 
 MAX_PAGE_SIZE = 500
 """Largest page of engagements one request may ask for."""
@@ -415,6 +417,17 @@ class EngagementIndex:
 
 def engagement_index(ws: WebStore) -> EngagementIndex:
     return ws.cached(("engagement_index",), lambda: EngagementIndex.build(ws))
+
+
+def network_data(ws: WebStore) -> NetworkData:
+    """The store's engagements, their pairs of polities and the polities, read once per store version: every
+    network and profile is cut from them (:func:`defdip.network.network_data`) instead of reading the store."""
+    return ws.cached(("network_data",), lambda: load_network_data(ws.path))
+
+
+def engagement_frame(ws: WebStore) -> pd.DataFrame:
+    """:func:`defdip.evolution.load_engagements` of the store, once per store version (shared: read-only)."""
+    return network_data(ws).frame
 
 
 def find_engagements(ws: WebStore, *, page: int = 1, page_size: int = 50, text: str | None = None,

@@ -1,0 +1,73 @@
+"""The server's fast paths (one read of the store shared by many networks and profiles) give exactly what
+the library's default paths give, on the real store and on the synthetic one."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from defdip.errors import DefdipError
+from defdip.network import network, network_data
+from defdip.profiles import dyad_profile, profile
+
+
+@pytest.fixture(scope="module")
+def real_data(full_store):
+    """One :func:`network_data` of the real store for the module (what a server keeps per store version)."""
+    return network_data(full_store)
+
+
+def _same_network(store, year: int, layer: str, to_year: int | None, data) -> None:
+    slow = network(year, layer, store, to_year=to_year)
+    fast = network(year, layer, store, to_year=to_year, data=data)
+    assert fast.summary == slow.summary
+    pd.testing.assert_frame_equal(fast.nodes, slow.nodes)
+    assert nx.utils.edges_equal(fast.graph.edges(data=True), slow.graph.edges(data=True))
+    assert dict(fast.graph.nodes(data=True)) == dict(slow.graph.nodes(data=True))
+
+
+def _same_profile(slow: dict, fast: dict) -> None:
+    assert slow.keys() == fast.keys()
+    for key, value in slow.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(fast[key], value, check_dtype=False)
+        else:
+            assert fast[key] == value, key
+
+
+@pytest.mark.parametrize(("year", "layer", "to_year"), [
+    (1990, "all", None), (1995, "all", 2004), (1960, "agreements", None), (1950, "alliances", 1959),
+    (1975, "contacts", None), (2005, "defence_pacts", None)])
+def test_real_network_from_shared_data_is_the_library_network(full_store, real_data, year, layer, to_year):
+    _same_network(full_store, year, layer, to_year, real_data)
+
+
+def test_real_network_errors_are_the_same(full_store, real_data):
+    for args in ((-5000, "alliances"), (1700, "presence")):
+        with pytest.raises(DefdipError) as slow:
+            network(*args, full_store)
+        with pytest.raises(DefdipError) as fast:
+            network(*args, full_store, data=real_data)
+        assert str(fast.value) == str(slow.value)
+
+
+@pytest.mark.parametrize("country", ["USA", "RUS", "USSR", "India", "KEN"])
+def test_real_profile_from_a_loaded_frame_is_the_library_profile(full_store, real_data, country):
+    frame = real_data.frame
+    _same_profile(profile(country, full_store), profile(country, full_store, frame=frame))
+    _same_profile(profile(country, full_store, peacekeeping=True),
+                  profile(country, full_store, peacekeeping=True, frame=frame))
+
+
+def test_real_dyad_profile_from_a_loaded_frame(full_store, real_data):
+    frame = real_data.frame
+    for a, b in (("USA", "JPN"), ("India", "Pakistan")):
+        _same_profile(dyad_profile(a, b, full_store), dyad_profile(a, b, full_store, frame=frame))
+
+
+def test_synthetic_network_and_profile(synthetic_store):
+    data = network_data(synthetic_store)
+    _same_network(synthetic_store, 1995, "all", None, data)
+    for name in ("United States",):
+        _same_profile(profile(name, synthetic_store), profile(name, synthetic_store, frame=data.frame))
