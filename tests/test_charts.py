@@ -335,3 +335,57 @@ def test_coverage_windows_drawn_under_time_series() -> None:
                         "new_dcas": pd.array([10, pd.NA], dtype="Int64")})
     panels = charts.partnership_shift(idx, coverage=_coverage()).to_dict()["vconcat"]
     assert len(panels) == 2 and {v["source"] for v in _values(panels[-1], spec)} == {"dcad"}  # 1980-2000 only
+
+
+def _encodings(spec: object) -> list[dict]:
+    """Every encoding channel definition (including each tooltip entry) anywhere in a spec."""
+    out: list[dict] = []
+    if isinstance(spec, dict):
+        for channel, value in (spec.get("encoding") or {}).items():
+            entries = value if isinstance(value, list) else [value]
+            out += [dict(e, channel=channel) for e in entries if isinstance(e, dict)]
+        for value in spec.values():
+            out += _encodings(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            out += _encodings(value)
+    return out
+
+
+def test_years_never_print_with_thousands_separators(countries: pd.DataFrame,
+                                                     genealogy_frame: pd.DataFrame) -> None:
+    """A quantitative year field (axis or tooltip) carries a 'd' format or a label expression that uses one."""
+    partners = pd.DataFrame({"iso3": ["FRA"], "engagements": [12], "first_year": [1913], "last_year": [2010]})
+    decades = pd.DataFrame({"period": [1900, 1910, 1900], "activity": ["exercises", "exercises", "agreements"],
+                            "started": [1, 2, 3]})
+    specs = [charts.partners_map(countries, partners, "USA", tooltip=("first_year", "last_year")).to_dict(),
+             charts.world_map(countries, partners, value="engagements", tooltip=("first_year",)).to_dict(),
+             charts.activity_evolution(decades).to_dict(), charts.timeline(genealogy_frame, today=2024).to_dict()]
+    checked = 0
+    for spec in specs:
+        for enc in _encodings(spec):
+            field = str(enc.get("field", "")).split(".")[-1]
+            if not (field in ("year", "period") or field.endswith("_year")):
+                continue
+            assert enc.get("type") == "quantitative", (field, enc)  # a number typed as text prints unformatted
+            axis = enc.get("axis") or {}
+            fmt = enc.get("format") or axis.get("format") or ""
+            assert fmt == "d" or "'d'" in axis.get("labelExpr", ""), (field, enc)
+            checked += 1
+    assert checked >= 5
+
+
+def test_map_legends_have_titles_not_field_names(countries: pd.DataFrame) -> None:
+    values = pd.DataFrame({"iso3": ["USA"], "bilateral_partners": [3], "engagements": [9]})
+    titles = [charts.world_map(countries, values, value="bilateral_partners").to_dict()["layer"][1]["encoding"]
+              ["color"]["title"],
+              charts.world_map(countries, values, value="engagements",
+                               choices={"engagements": "engagements", "bilateral_partners": "bilateral partners"}
+                               ).to_dict()["layer"][1]["encoding"]["color"]["title"],
+              charts.partners_map(countries, values, "FRA", focus_name="France").to_dict()["layer"][1]["encoding"]
+              ["color"]["title"]]
+    assert titles[0] == "bilateral partners"
+    assert titles[1].startswith("engagements") and "menu" not in titles[1].split()[0]
+    assert titles[2] == "shared engagements with France"
+    for t in titles:
+        assert "_" not in t and "(see menu)" != t

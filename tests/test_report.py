@@ -203,3 +203,53 @@ def test_report_shows_coverage_and_keeps_peacekeeping_apart(built: tuple[Path, s
     assert "coverage of each dataset" in partnership  # the strip's axis title, inside the chart spec
     maps = page.split('id="maps"', 1)[1].split("</section>", 1)[0]
     assert "Peacekeeping deployments are left out" in maps
+
+
+class _Tables(HTMLParser):
+    """Every table of a page as (headers, rows of cell text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[list[str], list[list[str]]]] = []
+        self.cell: list[str] | None = None
+        self.row: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag in ("td", "th") and self.tables:
+            self.cell = []
+        elif tag == "tr":
+            self.row = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append("".join(self.cell).strip())
+            self.cell = None
+        elif tag == "tr" and self.tables:
+            heads, rows = self.tables[-1]
+            if not heads:
+                heads.extend(self.row)
+            else:
+                rows.append(self.row)
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+@pytest.mark.shared
+def test_report_years_print_without_thousands_separators(built: tuple[Path, str]) -> None:
+    parser = _Tables()
+    parser.feed(built[1])
+    year_heads = {"year", "first year", "last year", "first", "last", "period"}
+    checked = 0
+    for heads, rows in parser.tables:
+        for i, head in enumerate(heads):
+            if head.lower() not in year_heads:
+                continue
+            for row in rows:
+                if i < len(row) and row[i]:
+                    assert not re.search(r"\d,\d{3}", row[i]), (head, row)
+                    checked += 1
+    assert checked > 50

@@ -614,6 +614,14 @@ def _joined(features: list[dict[str, Any]], values: pd.DataFrame, value: str) ->
     return joined
 
 
+def property_tooltip(column: str) -> alt.Tooltip:
+    """A map tooltip for a shape property; a year column prints as '1913' (Vega's default would be '1,913')."""
+    title = column.replace("_", " ")
+    if column == "year" or column.endswith("_year"):
+        return alt.Tooltip(f"properties.{column}:Q", title=title, format="d")
+    return alt.Tooltip(f"properties.{column}:N", title=title)
+
+
 def world_map(countries: pd.DataFrame | Sequence[dict[str, Any]], values: pd.DataFrame, *, value: str = "value",
               title: str = "", legend: str | None = None, tooltip: Sequence[str] = (),
               choices: dict[str, str] | None = None, scheme: str = "yelloworangered",
@@ -624,22 +632,22 @@ def world_map(countries: pd.DataFrame | Sequence[dict[str, Any]], values: pd.Dat
     is the one shown first (and in PNG/SVG renderings).
     """
     columns = dict(choices or {})
-    columns.setdefault(value, legend or value)
+    columns.setdefault(value, legend or value.replace("_", " "))
     feats = _joined(features_of(countries), values, value)
     base = alt.Chart().mark_geoshape(fill=NO_DATA, stroke="white", strokeWidth=0.4).encode(
         tooltip=[alt.Tooltip("properties.name:N", title="country"), alt.Tooltip("properties.iso3:N", title="ISO3")])
     tips = [alt.Tooltip("properties.name:N", title="country")]
     tips += [alt.Tooltip(f"properties.{c}:Q", title=label, format=",") for c, label in columns.items()]
-    tips += [alt.Tooltip(f"properties.{t}:N", title=t.replace("_", " ")) for t in tooltip if t not in columns]
+    tips += [property_tooltip(t) for t in tooltip if t not in columns]
     top = alt.Chart().mark_geoshape(stroke="white", strokeWidth=0.4)
     if len(columns) > 1:
         options = [value] + [c for c in columns if c != value]
         metric = alt.param(name="map_measure", value=value, bind=alt.binding_select(
             options=options, labels=[columns[c] for c in options], name="Colour by: "))
         top = top.add_params(metric).transform_calculate(shown=f"datum.properties[{metric.name}]")
-        color_field, color_title = "shown:Q", "(see menu)"
+        color_field, color_title = "shown:Q", f"{columns[value]} (or the measure chosen below)"
     else:
-        color_field, color_title = f"properties.{value}:Q", legend or value
+        color_field, color_title = f"properties.{value}:Q", columns[value]
     top = top.encode(
         color=alt.Color(color_field, title=color_title, scale=alt.Scale(type="sqrt", scheme=scheme),
                         legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180)),
@@ -657,13 +665,14 @@ def partners_map(countries: pd.DataFrame | Sequence[dict[str, Any]], partners: p
     for f in feats:
         f["properties"]["is_focus"] = f["properties"]["iso3"] == focus
     name = focus_name or focus
+    measure = f"shared {value} with {name}" if value == "engagements" else f"{value.replace('_', ' ')} with {name}"
     base = alt.Chart().mark_geoshape(fill=NO_DATA, stroke="white", strokeWidth=0.4).encode(
         tooltip=[alt.Tooltip("properties.name:N", title="country")])
     tips = [alt.Tooltip("properties.name:N", title="partner"),
-            alt.Tooltip(f"properties.{value}:Q", title=f"{value} with {name}", format=",")]
-    tips += [alt.Tooltip(f"properties.{t}:N", title=t.replace("_", " ")) for t in tooltip]
+            alt.Tooltip(f"properties.{value}:Q", title=measure, format=",")]
+    tips += [property_tooltip(t) for t in tooltip]
     top = alt.Chart().mark_geoshape(stroke="white", strokeWidth=0.4).encode(
-        color=alt.Color(f"properties.{value}:Q", title=f"{value} with {name}",
+        color=alt.Color(f"properties.{value}:Q", title=measure,
                         scale=alt.Scale(type="log", scheme="blues"),
                         legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180)),
         tooltip=tips,

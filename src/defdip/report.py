@@ -154,6 +154,26 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def is_year_column(name: str) -> bool:
+    """Whether a column holds years (printed '1913', never '1,913'): year, period, decade, first_year, ..."""
+    name = str(name).lower()
+    return name in ("year", "period", "decade", "first", "last") or name.endswith("_year") or name.startswith("year_")
+
+
+def _year_text(value: Any) -> str:
+    """A year as the report prints it ('1913', '478 BCE'); a period that is no number (an era) unchanged."""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, (int, float)) or hasattr(value, "item"):
+        number = float(value)
+        if number.is_integer():
+            return format_year(int(number))
+    return _fmt(value)
+
+
 def _table(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, raw: Iterable[str] = (),
            digits: int = 3, cls: str = "", row_ids: list[str] | None = None) -> str:
     """An HTML table; ``columns`` maps frame columns to headers; ``raw`` columns hold HTML already."""
@@ -168,7 +188,7 @@ def _table(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, raw: I
         cells = []
         for c in columns:
             v = row[c]
-            text = str(v) if c in raw else h(_fmt(v, digits))
+            text = str(v) if c in raw else h(_year_text(v) if is_year_column(c) else _fmt(v, digits))
             cells.append(f'<td class="num">{text}</td>' if c in numeric else f"<td>{text}</td>")
         rid = f' id="{row_ids[i]}"' if row_ids else ""
         rows.append(f"<tr{rid}>{''.join(cells)}</tr>")
