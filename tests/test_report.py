@@ -169,6 +169,11 @@ def test_report_without_natural_earth_or_modules(genealogy_store: Path, tmp_path
         assert status[sid]["status"] == "ok", status[sid]
     assert (tmp_path / "charts" / "genealogy_timeline.png").is_file()
     assert "Natural Earth" in page
+    # the sources table scrolls sideways rather than clip, and its ids never break inside a word
+    methods = page.split('id="methods"', 1)[1].split("</section>", 1)[0]
+    assert '<div class="table-scroll"><table class="wide">' in methods
+    assert re.search(r'<td class="id">[\w.-]+</td>', methods)
+    assert "overflow-wrap: anywhere" not in page and "td.id" in page
 
 
 def test_report_without_store_is_a_clear_error(tmp_path: Path) -> None:

@@ -175,8 +175,9 @@ def _year_text(value: Any) -> str:
 
 
 def _table(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, raw: Iterable[str] = (),
-           digits: int = 3, cls: str = "", row_ids: list[str] | None = None) -> str:
-    """An HTML table; ``columns`` maps frame columns to headers; ``raw`` columns hold HTML already."""
+           digits: int = 3, cls: str = "", row_ids: list[str] | None = None, nowrap: Iterable[str] = ()) -> str:
+    """An HTML table in a horizontally scrolling box; ``columns`` maps frame columns to headers; ``raw``
+    columns hold HTML already; ``nowrap`` columns hold ids, versions and codes, which never break inside."""
     columns = columns or {c: c for c in frame.columns}
     columns = {k: v for k, v in columns.items() if k in frame.columns}
     raw = set(raw)
@@ -189,10 +190,12 @@ def _table(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, raw: I
         for c in columns:
             v = row[c]
             text = str(v) if c in raw else h(_year_text(v) if is_year_column(c) else _fmt(v, digits))
-            cells.append(f'<td class="num">{text}</td>' if c in numeric else f"<td>{text}</td>")
+            kind = "num" if c in numeric else "id" if c in nowrap else ""
+            cells.append(f'<td class="{kind}">{text}</td>' if kind else f"<td>{text}</td>")
         rid = f' id="{row_ids[i]}"' if row_ids else ""
         rows.append(f"<tr{rid}>{''.join(cells)}</tr>")
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return (f'<div class="table-scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _swatch(activity: str) -> str:
@@ -600,7 +603,7 @@ vega-embed) and data are inline, and each chart is also under <span class="mono"
 <h3>Data sources and versions</h3>
 {_table(src, {"id": "id", "title": "title", "version": "version", "kind": "kind", "status": "status",
               "citation": "citation", "terms": "terms", "cite": "BibTeX keys", "note": "note"}, raw=("cite",),
-        cls="wide")}
+        cls="wide", nowrap=("id", "version", "kind", "status"))}
 <h3>Last build</h3>
 {_table(ingest)}
 {_table(quarantine) if len(quarantine) else '<p class="note">No rows were quarantined.</p>'}

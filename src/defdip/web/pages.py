@@ -543,6 +543,7 @@ def sources(request: Request) -> HTMLResponse:
             f'{h(", ".join(f"{k} {v}" for k, v in data["meta"].items()))}. JSON: <a href="/api/sources">/api/sources</a>'
             "</p>",
             table(rows, [("id", "source"), ("title", "dataset"), ("version", "version"), ("status", "status"),
-                         ("engagements", "engagements"), ("terms", "terms"), ("citation", "cite as")]),
+                         ("engagements", "engagements"), ("terms", "terms"), ("citation", "cite as")],
+                  nowrap=("id", "version", "status")),
             "<h2>Bibliography of the genealogy</h2>", references_html(citations.references(keys))]
     return page("Sources", "\n".join(body), active="sources")

@@ -129,10 +129,14 @@ def _na(value: Any) -> bool:
         return False
 
 
-def table(rows: Iterable[dict[str, str]], columns: list[tuple[str, str]], cls: str = "data") -> str:
-    """An HTML table from rows of already-escaped cell HTML; ``columns`` = (key, header)."""
+def table(rows: Iterable[dict[str, str]], columns: list[tuple[str, str]], cls: str = "data",
+          nowrap: Iterable[str] = ()) -> str:
+    """An HTML table (scrolling sideways when wider than the page) from rows of already-escaped cell HTML;
+    ``columns`` = (key, header); ``nowrap`` keys hold ids and versions, which must not break inside a word."""
+    keep = set(nowrap)
     head = "".join(f"<th>{h(label)}</th>" for _, label in columns)
-    body = "".join("<tr>" + "".join(f"<td>{r.get(k, '')}</td>" for k, _ in columns) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f'<td class="id">{r.get(k, "")}</td>' if k in keep else f"<td>{r.get(k, '')}</td>"
+                                    for k, _ in columns) + "</tr>" for r in rows)
     return f'<div class="table-wrap"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
