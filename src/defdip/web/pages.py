@@ -14,8 +14,8 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from defdip import charts, citations, dates
-from defdip.actors import registry
+from defdip import charts, citations, dates, translit
+from defdip.actors import normalize_name, registry
 from defdip.codebook import codebook
 from defdip.errors import DefdipError, StoreError
 from defdip.web import api
@@ -497,6 +497,60 @@ def record(request: Request, engagement_id: str) -> HTMLResponse:
 
 # ----------------------------------------------------------------------------------------------- search
 
+SEARCH_ROWS = 50
+"""Most engagement titles a search page lists."""
+
+
+def _title_keys(ws: WebStore) -> pd.DataFrame:
+    """Every engagement's id, start year and title search key (Latin letters, spellings folded), per store."""
+    def build() -> pd.DataFrame:
+        frame = ws.query("SELECT id, title, start_year FROM engagements")
+        frame["key"] = [translit.search_key(t or "") for t in frame["title"]]
+        return frame[["id", "start_year", "key"]]
+
+    return ws.cached(("search_title_keys",), build, size=1)
+
+
+def title_matches(ws: WebStore, q: str) -> list[str]:
+    """Ids of the engagements whose title holds every word of ``q`` (in any script or transliteration), best
+    first: the whole title, then titles that begin with the query, hold it as a phrase, or hold its words."""
+    key = translit.search_key(q)
+    if not key:
+        return []
+    keys = _title_keys(ws)
+    words = key.split()
+    hit = keys["key"].str.contains(words[0], regex=False)
+    for w in words[1:]:
+        hit &= keys["key"].str.contains(w, regex=False)
+    hit |= keys["id"] == q
+    found = keys[hit]
+    rank = [0 if k == key or i == q else 1 if k.startswith(key) else 2 if key in k else 3
+            for i, k in zip(found["id"], found["key"])]
+    found = found.assign(rank=rank).sort_values(["rank", "start_year", "id"])
+    return list(found["id"])
+
+
+def polity_matches(q: str, limit: int = 20) -> tuple[list[Any], list[Any]]:
+    """(polities whose name, a variant or a code holds the query; close spellings of one), so that a search
+    for an exercise title does not offer look-alike country names as matches."""
+    key = normalize_name(q)
+    raw = q.strip().upper()
+    found = registry().search(q, limit=limit)
+    if not key:
+        return [], []
+
+    def holds(p: Any) -> bool:
+        codes = {p.id.upper(), (p.iso3 or "").upper(), str(p.ccode or "")}
+        return raw in codes or any(key in normalize_name(n) for n in (p.name, *p.variants))
+
+    return [p for p in found if holds(p)], [p for p in found if not holds(p)]
+
+
+def _polity_items(found: list[Any], counts: dict[str, int]) -> str:
+    return "".join(f'<li>{link(country_href(p.id), p.name)} <span class="note">{h(p.id)} · {h(p.kind)} · '
+                   f'{h(p.years())} · {number(counts.get(p.id, 0))} engagements</span></li>' for p in found)
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request) -> HTMLResponse:
     ws = _ws(request)
@@ -506,26 +560,36 @@ def search(request: Request) -> HTMLResponse:
         body.append(notice("Type a country, polity or organisation, or words of an engagement title, in the box above."))
         return page("Search", "\n".join(body))
     counts = api._engagement_counts(ws)
-    found = registry().search(q, limit=20)
-    items = [f'<li>{link(country_href(p.id), p.name)} <span class="note">{h(p.id)} · {h(p.kind)} · {h(p.years())} · '
-             f'{number(counts.get(p.id, 0))} engagements</span></li>' for p in found]
-    body.append(f"<h2>Polities ({len(found)})</h2>")
-    body.append(f'<ul class="results" id="polity-results">{"".join(items)}</ul>' if items
-                else notice("No polity matches."))
-    where, params = D.engagement_filters(text=q)
-    res = D.list_engagements(ws, where, params, page=1, page_size=50)
-    rows = [{"year": h(year(r["start_year"], r.get("circa"))), "title": link(record_href(r["id"]), r["title"]),
-             "activity": _swatch(r["activity"]), "datasets": h(", ".join(_aslist(r["datasets"])))}
-            for r in res["items"]]
-    body.append(f"<h2>Engagements ({res['total']:,})</h2>")
+    polities, close = polity_matches(q)
+    ids = title_matches(ws, q)
+    res = D.list_engagements(ws, "e.id IN (SELECT unnest(?::VARCHAR[]))", [ids[:SEARCH_ROWS]],
+                             page_size=SEARCH_ROWS) if ids else {"items": []}
+    order = {i: n for n, i in enumerate(ids)}
+    rows = []
+    for r in sorted(res["items"], key=lambda r: order[r["id"]]):
+        spelled = translit.latin(r["title"])
+        title = link(record_href(r["id"]), r["title"]) + (
+            f' <span class="note">({h(spelled)})</span>' if spelled != r["title"] else "")
+        rows.append({"year": h(year(r["start_year"], r.get("circa"))), "title": title,
+                     "activity": _swatch(r["activity"]), "datasets": h(", ".join(_aslist(r["datasets"])))})
+    engagements = [f'<h2>Engagements and records ({len(ids):,})</h2>']
     if rows:
         more = query_href("/api/engagements", q=q)
-        body.append(table(rows, [("year", "year"), ("title", "engagement"), ("activity", "activity"),
-                                 ("datasets", "datasets")])
-                    + (f'<p class="note">First 50 shown; all: <a href="{h(more)}">{h(more)}</a></p>'
-                       if res["total"] > 50 else ""))
+        engagements.append(
+            table(rows, [("year", "year"), ("title", "engagement"), ("activity", "activity"),
+                         ("datasets", "datasets")], cls="data search-results")
+            + (f'<p class="note">The {SEARCH_ROWS} best matches shown; the API\'s text filter: '
+               f'<a href="{h(more)}">{h(more)}</a></p>' if len(ids) > SEARCH_ROWS else ""))
     else:
-        body.append(notice("No engagement title matches."))
+        engagements.append(notice("No engagement title matches."))
+    shown = polities or ([] if ids else close)
+    heading = "Polities" if polities or not shown else "Polities with a similar name"
+    people = [f"<h2>{heading} ({len(shown)})</h2>",
+              f'<ul class="results" id="polity-results">{_polity_items(shown, counts)}</ul>' if shown
+              else notice("No polity matches.")]
+    # a polity named exactly so comes first; otherwise exercise and record titles rank above polities
+    exact = any(normalize_name(q) == normalize_name(p.name) or q.strip().upper() == p.id.upper() for p in polities)
+    body += people + engagements if exact or not ids else engagements + people
     return page(f"Search: {q}", "\n".join(body), q=q)
 
 
