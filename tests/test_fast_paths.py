@@ -71,3 +71,16 @@ def test_synthetic_network_and_profile(synthetic_store):
     _same_network(synthetic_store, 1995, "all", None, data)
     for name in ("United States",):
         _same_profile(profile(name, synthetic_store), profile(name, synthetic_store, frame=data.frame))
+
+
+def test_real_warm_up_computes_the_most_engaged_profiles_only(full_store, monkeypatch):
+    from defdip.web import app as app_mod
+    from defdip.web.data import WebStore
+
+    monkeypatch.setattr(app_mod, "WARM_PROFILES", 2)
+    ws = WebStore.at(full_store)
+    app_mod.warm_up(ws)
+    warmed = ws.cached(("profile_json", "USA"), lambda: pytest.fail("the United States' profile was not warmed"))
+    assert warmed["polity"]["id"] == "USA" and warmed["engagements"] > 1000
+    assert ws.cached(("network_data",), lambda: pytest.fail("network data not warmed")).frame is not None
+    assert ws.cached(("profile_json", "KEN"), lambda: "computed now") == "computed now"

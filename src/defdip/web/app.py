@@ -25,10 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from defdip import __version__
-from defdip.actors import UnknownPolityError
+from defdip.actors import UnknownPolityError, registry
 from defdip.errors import DefdipError, StoreError
 from defdip.web import api, pages
-from defdip.web.data import ApiError, WebStore, engagement_index
+from defdip.web.data import ApiError, WebStore, engagement_index, network_data
 from defdip.web.render import fill, h, new_nonce, page, template
 
 DESCRIPTION = """Read-only access to the defdip store: engagements with their participants, provenance and
@@ -109,10 +109,22 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
     return "; ".join(messages), errors
 
 
+WARM_PROFILES = 48
+"""Profiles computed at start-up: those of the polities with the most engagements (the ones most asked for)."""
+
+
 def warm_up(ws: WebStore) -> None:
-    """Build what the first requests would otherwise wait for; a missing store is reported by the requests."""
+    """Build what the first requests would otherwise wait for: the engagement index, the engagements every
+    network and profile is cut from, then the profiles of the ``WARM_PROFILES`` most engaged polities (each
+    takes one compute slot at a time, so requests keep the other). A missing store is reported by the requests."""
     try:
-        engagement_index(ws)
+        index = engagement_index(ws)
+        network_data(ws)
+        known = registry()
+        ranked = sorted((p for p in index.by_polity if p != "unknown" and p in known),
+                        key=lambda p: (-len(index.by_polity[p]), p))
+        for polity_id in ranked[:WARM_PROFILES]:
+            api.profile_answer(ws, polity_id)
     except (DefdipError, duckdb.Error):
         pass
 
@@ -123,7 +135,7 @@ def create_app(store: str | Path | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # the engagement index takes about a second to build: build it while the server starts listening
+        # the engagement index and frame take a few seconds to build: build them while the server listens
         threading.Thread(target=warm_up, args=(web_store,), daemon=True, name="defdip-warm-up").start()
         yield
 
