@@ -111,3 +111,12 @@ def test_worker_error_reaches_the_caller_and_keeps_the_store(tmp_path, genealogy
         store_mod.build(target, tmp_path)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
     assert not [p for p in tmp_path.iterdir() if ".building" in p.name]
+
+
+def test_cli_progress_bar_does_not_stop_parallel_loading(monkeypatch):
+    """The CLI's progress bar runs a daemon refresh thread; a build under it still forks its workers."""
+    from defdip.cli.app import step_progress
+
+    monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "2")
+    with step_progress("build", 10, disable=False):
+        assert loading.worker_count(3) == 2

@@ -204,8 +204,10 @@ def worker_count(n_groups: int) -> int:
     """How many processes load sources: DEFDIP_BUILD_WORKERS, else up to two of the CPUs this process may use.
 
     One (load in this process) when only one folder has files to load, where 'fork' is unavailable
-    (workers must inherit the loaded registry and the sources) or where other threads run (forking a
-    threaded process risks a deadlock in the child).
+    (workers must inherit the loaded registry and the sources) or where other non-daemon threads run
+    (forking a threaded process risks a deadlock in the child). Daemon helpers such as the CLI's
+    progress-bar refresher are ignored: the workers never touch what they hold, and counting them
+    made every `defdip build` from the command line load in one process.
     """
     setting = os.environ.get("DEFDIP_BUILD_WORKERS", "").strip()
     if setting:
@@ -216,7 +218,8 @@ def worker_count(n_groups: int) -> int:
     else:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         wanted = min(2, cpus)
-    if ("fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
+    if ("fork" not in multiprocessing.get_all_start_methods() or others
             or multiprocessing.current_process().daemon):
         return 1
     return max(1, min(wanted, n_groups))
