@@ -389,3 +389,55 @@ def test_map_legends_have_titles_not_field_names(countries: pd.DataFrame) -> Non
     assert titles[2] == "shared engagements with France"
     for t in titles:
         assert "_" not in t and "(see menu)" != t
+
+
+def _three_communities() -> tuple[nx.Graph, dict[str, int]]:
+    """Three groups of ten, dense inside (60% of pairs tied) and tied across often enough (12%) to tangle."""
+    import random
+
+    rng = random.Random(1)
+    community = {f"{c}-{i}": c for c in range(3) for i in range(10)}
+    g = nx.Graph()
+    names = sorted(community)
+    for a, u in enumerate(names):
+        for v in names[a + 1:]:
+            if rng.random() < (0.6 if community[u] == community[v] else 0.12):
+                g.add_edge(u, v)
+    return g, community
+
+
+def test_network_layout_separates_communities() -> None:
+    import math
+
+    g, community = _three_communities()
+
+    def spread(pos: dict) -> float:
+        """Mean distance within a community over mean distance across communities."""
+        within, across = [], []
+        for u in community:
+            for v in community:
+                if u < v:
+                    (within if community[u] == community[v] else across).append(math.dist(pos[u], pos[v]))
+        return (sum(within) / len(within)) / (sum(across) / len(across))
+
+    plain, grouped = spread(charts.network_layout(g)), spread(charts.network_layout(g, communities=community))
+    assert grouped < 0.35 and grouped < plain * 0.7, (plain, grouped)
+
+
+def test_network_communities_named_as_in_tables() -> None:
+    g, community = _three_communities()
+    sizes = {0: 12, 1: 10, 2: 8}  # make community 2 the smallest and 0 the largest, whatever the ids say
+    ids = sorted(community)
+    relabel = {0: 7, 1: 3, 2: 11}  # community ids that are not their rank
+    nodes = pd.DataFrame({"id": ids, "name": ids, "degree": [g.degree(n) for n in ids], "eigenvector": 0.1,
+                          "betweenness": 0.0, "community": [relabel[community[n]] for n in ids]})
+    extra = [f"0-x{i}" for i in range(sizes[0] - 10)]  # two more members of the first group, tied to it
+    for n in extra:
+        g.add_edge(n, "0-0")
+    nodes = pd.concat([nodes, pd.DataFrame({"id": extra, "name": extra, "degree": 1, "eigenvector": 0.0,
+                                            "betweenness": 0.0, "community": relabel[0]})], ignore_index=True)
+    labels = charts.community_labels(nodes["community"])
+    assert labels[relabel[0]] == "community 1"  # the largest is number 1, as in the report's tables
+    spec = charts.network_chart(SimpleNamespace(graph=g, nodes=nodes, summary={})).to_dict()
+    drawn = {v["id"]: v["group"] for v in _values(spec["layer"][1], spec)}
+    assert drawn == {i: labels[c] for i, c in zip(nodes["id"], nodes["community"])}

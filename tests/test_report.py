@@ -258,3 +258,20 @@ def test_report_years_print_without_thousands_separators(built: tuple[Path, str]
                     assert not re.search(r"\d,\d{3}", row[i]), (head, row)
                     checked += 1
     assert checked > 50
+
+
+@pytest.mark.shared
+def test_network_tables_name_communities_as_the_charts(built: tuple[Path, str]) -> None:
+    _, page = built
+    specs = _specs(page)
+    for year in report.NETWORK_YEARS:
+        spec = specs[f"network_{year}"]
+        drawn = {v["id"]: v["group"] for layer in spec["layer"][1:2]
+                 for v in (layer.get("data", {}).get("values") or spec["datasets"][layer["data"]["name"]])}
+        part = page.split(f"<p>Most central in {year}:</p>", 1)[1]
+        parser = _Tables()
+        parser.feed(part.split("</table>", 1)[0] + "</table>")
+        heads, rows = parser.tables[0]
+        for row in rows:
+            ident, community = row[heads.index("id")], row[heads.index("community")]
+            assert drawn[ident] == community, (year, ident, community, drawn[ident])

@@ -359,11 +359,26 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH,
 
 # --- network -------------------------------------------------------------------------------------------------
 
-def network_layout(graph: Any, seed: int = 42) -> dict[Any, tuple[float, float]]:
+INTER_COMMUNITY_PULL = 0.05
+"""How strongly a tie between two communities pulls its ends together in the layout (a tie inside one: 1)."""
+
+
+def community_labels(communities: pd.Series) -> dict[Any, str]:
+    """'community 1' for the largest community, 'community 2' for the next, ... up to eight, 'other' after:
+    the names the network charts colour by, and the ones their tables print, so the two agree."""
+    sizes = communities.dropna().value_counts(sort=False)
+    order = sorted(sizes.index, key=lambda c: (-int(sizes[c]), 0 if isinstance(c, (int, float)) else 1,
+                                               c if isinstance(c, (int, float)) else str(c)))
+    return {c: (f"community {i + 1}" if i < 8 else "other") for i, c in enumerate(order)}
+
+
+def network_layout(graph: Any, seed: int = 42,
+                   communities: dict[Any, Any] | None = None) -> dict[Any, tuple[float, float]]:
     """A reproducible layout: networkx spring layout (fixed seed) per connected component.
 
     The largest component fills the unit square; smaller components are laid out on their own and
-    lined up beneath it, so a detached pair is not flung to a corner.
+    lined up beneath it, so a detached pair is not flung to a corner. With ``communities`` (node ->
+    community), a tie between two communities pulls only weakly, so each community gathers in its own area.
     """
     import networkx as nx
 
@@ -374,9 +389,14 @@ def network_layout(graph: Any, seed: int = 42) -> dict[Any, tuple[float, float]]
     def spring(nodes: list[Any]) -> dict[Any, tuple[float, float]]:
         if len(nodes) == 1:
             return {nodes[0]: (0.0, 0.0)}
-        sub = graph.subgraph(nodes)
+        sub = nx.Graph()
+        sub.add_nodes_from(nodes)
+        group = communities or {}
+        for u, v in graph.subgraph(nodes).edges():
+            same = group.get(u) is None or group.get(u) == group.get(v)
+            sub.add_edge(u, v, pull=1.0 if same else INTER_COMMUNITY_PULL)
         k = 2.0 / math.sqrt(len(nodes))
-        pos = nx.spring_layout(sub, seed=seed, k=k, iterations=100, weight=None)
+        pos = nx.spring_layout(sub, seed=seed, k=k, iterations=150, weight="pull")
         xs = [p[0] for p in pos.values()]
         ys = [p[1] for p in pos.values()]
         cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
@@ -443,7 +463,9 @@ def network_chart(result: Any, *, seed: int = 42, labels: int = 10, max_edges: i
     # drop isolates from the drawing: they say nothing about ties
     connected = [n for n in graph.nodes if graph.degree(n) > 0]
     sub = graph.subgraph(connected)
-    pos = network_layout(sub, seed=seed)
+    has_groups = "community" in nodes and nodes["community"].notna().any()
+    groups = dict(zip(nodes["id"], nodes["community"])) if has_groups else None
+    pos = network_layout(sub, seed=seed, communities=groups)
     nodes = nodes[nodes["id"].isin(list(pos))].copy()
     if "name" not in nodes:
         nodes["name"] = nodes["id"]
@@ -452,10 +474,9 @@ def network_chart(result: Any, *, seed: int = 42, labels: int = 10, max_edges: i
             nodes[col] = [float(sub.degree(n)) if col == "degree" else 0.0 for n in nodes["id"]]
     nodes["x"] = [pos[n][0] for n in nodes["id"]]
     nodes["y"] = [pos[n][1] for n in nodes["id"]]
-    if "community" in nodes and nodes["community"].notna().any():
-        sizes = nodes["community"].value_counts()
-        big = list(sizes.index[:8])
-        nodes["group"] = [f"community {big.index(c) + 1}" if c in big else "other" for c in nodes["community"]]
+    if has_groups:  # named as in the tables: by size among all the network's polities, isolates too
+        names = community_labels(result.nodes["community"])
+        nodes["group"] = [names.get(c, "other") for c in nodes["community"]]
     else:
         nodes["group"] = "all"
     _place_labels(nodes, labels, width, height)
@@ -482,10 +503,10 @@ def network_chart(result: Any, *, seed: int = 42, labels: int = 10, max_edges: i
     xs = alt.X("x:Q", axis=axis, scale=alt.Scale(zero=False, nice=False, padding=24))
     ys = alt.Y("y:Q", axis=axis, scale=alt.Scale(zero=False, nice=False, padding=18))
     n_edges = max(len(edges), 1)
-    edge_opacity = max(0.04, min(0.5, 60.0 / n_edges))
-    edge_layer = alt.Chart(inline(edges)).mark_rule(color="#8a8a8a", opacity=edge_opacity).encode(
+    edge_opacity = max(0.15, min(0.6, 120.0 / n_edges))  # thousands of ties stay visible, a few stay light
+    edge_layer = alt.Chart(inline(edges)).mark_rule(color="#6b7280", opacity=edge_opacity).encode(
         x=xs, y=ys, x2="x2:Q", y2="y2:Q",
-        strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[0.4, 2.2]), legend=None))
+        strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[0.6, 2.6]), legend=None))
     node_cols = ["id", "name", "degree", "eigenvector", "betweenness", "group", "x", "y"]
     node_base = alt.Chart(inline(nodes[node_cols]))
     node_layer = node_base.mark_circle(stroke="white", strokeWidth=0.7, opacity=0.95).encode(

@@ -419,9 +419,10 @@ def _sec_networks(ctx: _Ctx) -> str:
 
     parts = ["<p>Snapshots of the network of defence-diplomacy ties (all activities in force in the year) at four "
              "moments: the eve of the First World War, the start of the Cold War, its late phase, and the "
-             "post-Cold War world. Nodes are sized by degree and coloured by community; the most central states "
-             "(eigenvector centrality) are named. Layout: spring layout with a fixed seed (42), so it is the same "
-             "on every build.</p>"]
+             "post-Cold War world. Nodes are sized by degree and coloured by community (community 1 is the largest, "
+             "as in the tables); the ten most central states (eigenvector centrality) are named. Layout: spring "
+             "layout with a fixed seed (42), so it is the same on every build, in which a tie between two "
+             "communities pulls weakly, so each community gathers in its own area.</p>"]
     summaries = []
     for year in ctx.years:
         result = net.network(year, layer="all", store=ctx.store)
@@ -439,6 +440,8 @@ def _sec_networks(ctx: _Ctx) -> str:
             f"{year}: {result.graph.number_of_nodes():,} polities, {result.graph.number_of_edges():,} ties"))))
         sort_col = "eigenvector" if "eigenvector" in nodes.columns else "degree"
         top = nodes.sort_values([sort_col, "degree"], ascending=False).head(10)
+        if "community" in top.columns:  # named as the chart's legend names them
+            top = top.assign(community=top["community"].map(charts.community_labels(nodes["community"])))
         cols = {c: c for c in ("name", "id", "degree", "eigenvector", "betweenness", "community") if c in top.columns}
         parts.append(f"<p>Most central in {year}:</p>" + _table(top, cols))
     if summaries:
