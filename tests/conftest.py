@@ -134,6 +134,16 @@ def write_tables(path: Path, tables: dict) -> str:
     return str(path)
 
 
+def table_dump(path: Path) -> dict[str, list]:
+    """Every table's rows, sorted (two builds of the same inputs write the same rows, not the same bytes)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').fetchall() for n in names}
+    finally:
+        con.close()
+
+
 def write_store(path: Path, engagements) -> Path:
     """Write a store with the build's own schema and flattening, from hand-made engagements."""
     from defdip.records import frames as record_tables

@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
+from conftest import table_dump
 
-from defdip import guard, store as store_mod
+from defdip import guard
+from defdip import store as store_mod
 
 ONLY = ["cow_alliance", "un_pko", "state_system", "us_presence"]
 """Four sources in four folders: the build forks its two loader workers."""
@@ -37,16 +38,6 @@ def _session(sid: int) -> list[int]:
     return found
 
 
-def _tables(path: Path) -> dict[str, list]:
-    """Every table's rows (a completed rebuild writes the same rows, not necessarily the same bytes)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
-        return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').fetchall() for n in names}
-    finally:
-        con.close()
-
-
 def _start(target: Path, sources: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "defdip", "build", "--sources", str(sources), "--store", str(target), "-f", "json"]
     for sid in ONLY:
@@ -62,7 +53,7 @@ def test_killed_builds_leave_the_store_and_nothing_running(tmp_path, shared_data
     assert first.wait(timeout=300) == 0, first.stderr.read()
     duration = time.monotonic() - started
     before = hashlib.sha256(target.read_bytes()).hexdigest()
-    tables = _tables(target)
+    tables = table_dump(target)
     rng = random.Random(SEED)
     with_workers = 0
     for trial in range(KILLS):
@@ -76,7 +67,7 @@ def test_killed_builds_leave_the_store_and_nothing_running(tmp_path, shared_data
             time.sleep(0.05)
         assert _session(build.pid) == [], f"trial {trial}: processes of the killed build are still running"
         if hashlib.sha256(target.read_bytes()).hexdigest() != before:  # killed after it swapped the new one in
-            assert _tables(target) == tables, f"trial {trial}: the store changed"
+            assert table_dump(target) == tables, f"trial {trial}: the store changed"
             before = hashlib.sha256(target.read_bytes()).hexdigest()
         leftovers = guard.debris(target)
         assert all(not d["running"] for d in leftovers)

@@ -1,23 +1,14 @@
 """Builds are complete, repeatable and atomic; status reports what is in the store."""
 
 import hashlib
-from pathlib import Path
 
-import duckdb
 import pytest
+from conftest import table_dump
 
-from defdip import loading, store as store_mod
+from defdip import loading
+from defdip import store as store_mod
 from defdip.errors import SourceFormatError
 from defdip.sources.base import LoadResult, Source
-
-
-def table_dump(path: Path) -> dict[str, list]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
-        return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').fetchall() for n in names}
-    finally:
-        con.close()
 
 
 def test_genealogy_store_counts(genealogy_store):

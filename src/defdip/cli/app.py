@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 app = typer.Typer(
@@ -51,6 +51,21 @@ def step_progress(name: str, width: int, *, disable: bool = False) -> Iterator[C
 
         def tick(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total)
+
+        yield tick
+
+
+@contextmanager
+def download_progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A transient bar per file being downloaded; yields the callback(name, bytes done, total) fetchers take."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
+                  transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tick(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
 
         yield tick
 

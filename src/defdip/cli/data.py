@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from defdip.cli.app import Fmt, app, console, emit
+from defdip.cli.app import Fmt, app, console, download_progress, emit
 
 
 @app.command()
@@ -18,15 +17,7 @@ def fetch(
     """Download datasets from their official addresses into the cache, checking checksums."""
     from defdip.fetch import fetch as do_fetch
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
-                  transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def tick(name: str, done: int, total: int | None) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done, total=total)
-
+    with download_progress() as tick:
         results = do_fetch(sources or None, cache, tick)
     emit([vars(r) for r in results], Fmt.table, title="fetch")
     if any(r.status in ("offline", "failed") for r in results):

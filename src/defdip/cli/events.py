@@ -6,9 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from defdip.cli.app import STORE_OPT, Fmt, app, console, emit
+from defdip.cli.app import STORE_OPT, Fmt, app, console, download_progress, emit
 from defdip.errors import DefdipError
 
 events_app = typer.Typer(help="Machine-coded event data (GDELT, ICEWS, POLECAT) coded to the codebook.",
@@ -52,15 +51,7 @@ def fetch_cmd(first: str = typer.Option(..., "--from", help="First day, YYYY-MM-
     """Download GDELT event files from GDELT's own lists, checking size and MD5; reruns resume."""
     from defdip.events.fetch import MANUAL, fetch
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
-                  transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def tick(name: str, done: int, total: int | None) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done, total=total)
-
+    with download_progress() as tick:
         results = fetch(_date(first, "--from"), _date(last, "--to"), folder, version=gdelt, progress=tick)
     emit([vars(r) for r in results], Fmt.table, title=f"GDELT {gdelt} fetch")
     console.print(MANUAL)
