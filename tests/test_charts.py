@@ -389,6 +389,9 @@ def test_map_legends_have_titles_not_field_names(countries: pd.DataFrame) -> Non
     assert titles[2] == "shared engagements with France"
     for t in titles:
         assert "_" not in t and "(see menu)" != t
+    legend = charts.partners_map(countries, values, "FRA", focus_name="France").to_dict()["layer"][1]["encoding"][
+        "color"]["legend"]
+    assert legend["titleLimit"] >= 7 * len("shared engagements with United States of America")  # not cut short
 
 
 def _three_communities() -> tuple[nx.Graph, dict[str, int]]:

@@ -671,7 +671,8 @@ def world_map(countries: pd.DataFrame | Sequence[dict[str, Any]], values: pd.Dat
         color_field, color_title = f"properties.{value}:Q", columns[value]
     top = top.encode(
         color=alt.Color(color_field, title=color_title, scale=alt.Scale(type="sqrt", scheme=scheme),
-                        legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180)),
+                        legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180,
+                                         titleLimit=420)),
         tooltip=tips,
     ).transform_filter("datum.properties.has_value")
     return alt.layer(base, top, data=alt.Data(values=feats), title=title).project(
@@ -695,7 +696,8 @@ def partners_map(countries: pd.DataFrame | Sequence[dict[str, Any]], partners: p
     top = alt.Chart().mark_geoshape(stroke="white", strokeWidth=0.4).encode(
         color=alt.Color(f"properties.{value}:Q", title=measure,
                         scale=alt.Scale(type="log", scheme="blues"),
-                        legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180)),
+                        legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180,
+                                         titleLimit=420)),
         tooltip=tips,
     ).transform_filter("datum.properties.has_value")
     focus_layer = alt.Chart().mark_geoshape(fill=FOCUS, stroke="white", strokeWidth=0.6).encode(
