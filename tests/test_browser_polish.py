@@ -68,3 +68,24 @@ def test_sources_table_does_not_clip_or_break_ids(server: str, page) -> None:
                     return [c.textContent, new Set([...r.getClientRects()].map(x => Math.round(x.top))).size]; })""")
     assert ids, "the sources table marks no id cells"
     assert all(lines == 1 for _, lines in ids), [i for i in ids if i[1] != 1]
+
+
+def test_report_sources_table_does_not_clip_or_break_ids(browser, genealogy_store: Path,
+                                                         tmp_path: Path) -> None:
+    from defdip.report import build_report
+
+    index = build_report(tmp_path, store=genealogy_store, years=(1950,))
+    context = browser.new_context(viewport={"width": 900, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(index.as_uri(), wait_until="load")
+        box = page.eval_on_selector("#methods .table-scroll:has(table.wide)", """w => ({
+            overflow: getComputedStyle(w).overflowX, wide: w.scrollWidth > w.clientWidth,
+            inside: w.getBoundingClientRect().right <= w.closest('section').getBoundingClientRect().right + 1})""")
+        assert box["inside"] and (not box["wide"] or box["overflow"] in ("auto", "scroll")), box
+        ids = page.eval_on_selector_all("#methods table.wide td.id", """cells => cells.map(c => {
+            const r = document.createRange(); r.selectNodeContents(c);
+            return [c.textContent, new Set([...r.getClientRects()].map(x => Math.round(x.top))).size]; })""")
+        assert ids and all(lines == 1 for _, lines in ids), ids
+    finally:
+        context.close()
