@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from defdip import guard, loading, store as store_mod
+from defdip import guard, loading
+from defdip import store as store_mod
 from defdip.errors import DefdipError, RecordError, SourceFormatError, StoreError
 from defdip.sources.base import LoadResult, Source
 from defdip.sources.cow_alliance import SUMMARY_FILE, COWAlliance

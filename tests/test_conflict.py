@@ -34,7 +34,7 @@ def test_model_terms_and_table(result):
 def test_model_rates_and_text(result):
     rates = result.rates
     assert list(rates.columns) == ["term", "tie", "dyad_years", "onsets", "rate_per_1000"]
-    for term, part in rates.groupby("term"):
+    for _term, part in rates.groupby("term"):
         assert set(part.tie) == {"yes", "no"}
         assert part.dyad_years.sum() == result.n
         assert part.onsets.sum() == result.onsets

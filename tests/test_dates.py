@@ -31,5 +31,6 @@ def test_leap_day_and_eras():
     assert dates.era_of(1815) == "concert"
     assert dates.era_of(1949) == "cold_war"
     assert dates.era_of(1992) == "post_cold_war"
-    assert dates.decade_of(1987) == 1980 and dates.decade_of(-478) == -480 and dates.decade_of(-471) == -480 and dates.decade_of(-470) == -470
+    assert dates.decade_of(1987) == 1980 and dates.decade_of(-478) == -480
+    assert dates.decade_of(-471) == -480 and dates.decade_of(-470) == -470
     assert dates.decade_of(-1) == -10 and dates.decade_of(9) == 0

@@ -155,7 +155,8 @@ def test_merge_derives_format_and_drops_unknown():
         if incomplete:
             attrs["participants_incomplete"] = True
         return make_engagement({
-            "id": f"{src}-1", "title": "Bold Step", "activity": "exercises", "instrument": "exercise", "start_year": 1995,
+            "id": f"{src}-1", "title": "Bold Step", "activity": "exercises", "instrument": "exercise",
+            "start_year": 1995,
             "participants": [{"id": i, "role": "participant"} for i in ids], "attributes": attrs,
             "provenance": [{"source": src, "version": "1", "record_id": "1", "citations": [src]}],
             "match_key": "exercise:jme-1"}, "t", 1)

@@ -18,7 +18,8 @@ def test_valid_record_round_trips():
     eng = make_engagement(record(sub_activities=["interoperability", "interoperability"]), "g.yaml", "delian-league")
     assert eng.start_year == -478 and eng.sub_activities == ["interoperability"]
     rec = eng.as_record()
-    assert rec["sources"] == ["larsen_1940"] and rec["participants"][0] == {"id": "athens", "name": "", "role": "leader"}
+    assert rec["sources"] == ["larsen_1940"]
+    assert rec["participants"][0] == {"id": "athens", "name": "", "role": "leader"}
 
 
 @pytest.mark.parametrize("over,field", [

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import FIXTURES
 
 from defdip.sources.base import IngestContext
 from defdip.sources.contiguity import Contiguity
 from defdip.sources.mid import CowMid, GmlMid
 from defdip.sources.state_system import StateSystem
-
-from conftest import FIXTURES
 
 REF = FIXTURES / "reference"
 

@@ -19,11 +19,12 @@ import difflib
 import io
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import yaml
 
@@ -153,7 +154,8 @@ class _Cand(NamedTuple):
 class Registry:
     """All polities, with indexes for fast name/code resolution."""
 
-    def __init__(self, polities: Iterable[Polity], aliases: Iterable[tuple[str, str, int | None, int | None, str]] = ()):
+    def __init__(self, polities: Iterable[Polity],
+                 aliases: Iterable[tuple[str, str, int | None, int | None, str]] = ()):
         self._by_id: dict[str, Polity] = {}
         self._names: dict[str, list[_Cand]] = {}
         self._sorted: dict[str, list[_Cand]] = {}
@@ -288,7 +290,8 @@ class Registry:
             p = self._by_id.get(pid)
             if p is not None:
                 return p
-        raise UnknownPolityError(polity_id, None, self._suggest(polity_id, None), message=f"no polity with id {polity_id!r}")
+        raise UnknownPolityError(polity_id, None, self._suggest(polity_id, None),
+                                 message=f"no polity with id {polity_id!r}")
 
     def __contains__(self, polity_id: str) -> bool:
         return polity_id in self._by_id
@@ -344,7 +347,8 @@ class Registry:
         p = self._by_id[pid]
         if year is not None and not p.existed(year):
             raise UnknownPolityError(
-                str(ccode), year, [p.name], message=f"COW code {code} ({p.name}) names no state in {year}: it existed {p.years()}"
+                str(ccode), year, [p.name],
+                message=f"COW code {code} ({p.name}) names no state in {year}: it existed {p.years()}"
             )
         return p
 

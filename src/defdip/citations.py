@@ -363,5 +363,6 @@ def bibtex_for_store(datasets: Iterable[str], keys: Iterable[str], store: str | 
             missing.append(key)
     text = "\n\n".join(entries.values())
     if missing:
-        text += ("\n\n" if text else "") + "% citation keys not found in the bibliography: " + ", ".join(sorted(set(missing)))
+        text += (("\n\n" if text else "") + "% citation keys not found in the bibliography: "
+                 + ", ".join(sorted(set(missing))))
     return text + "\n" if text else ""

@@ -25,9 +25,9 @@ Definitions (used by every table, chart, report page and API route built on this
   Pact, ANZUS, Lancaster House ...) is linked to it (``same_as``, :func:`link_curated`) and the instance counts
   once, as the dataset's record. The rule: same kind (defence pact, DCA or exercise), start years at most one
   apart, every state of the curated record among the dataset record's states, and for exercises every word
-  of the dataset record's name in the curated title; the closest candidate wins (same year first, then the most similar participants). A curated
-  record dated only to a decade or century within the years the datasets cover describes a development or a
-  series ("the spread of DCAs after the Cold War", "Balikatan"), not one instance (``trend``): it counts as no
+  of the dataset record's name in the curated title; the closest candidate wins (same year first, then the
+  most similar participants). A curated record dated only to a decade or century within the years the
+  datasets cover describes a development or a series ("the spread of DCAs after the Cold War", "Balikatan"), not one instance (``trend``): it counts as no
   instance and ties no dyad there.
 * **Not counted**: dyad-year *spells* (``attributes["unit"] == "dyad_spell"``, what the COW alliance source
   makes from peacesciencer's dyad-year summary) are not treaties or events; they repeat, pair by pair, the
@@ -564,7 +564,8 @@ def index_dyads(con: duckdb.DuckDBPyConnection,
     pact_years, partner_years = _existing(pact_years), _existing(partner_years)
     if panel is not None:
         lo, hi = panel["years"]
-        outside = lambda f: f[(f["year"] < lo) | (f["year"] > hi)]
+        def outside(f: pd.DataFrame) -> pd.DataFrame:
+            return f[(f["year"] < lo) | (f["year"] > hi)]
         pact_years = pd.concat([outside(pact_years), panel["allied"]], ignore_index=True)
         partner_years = pd.concat([outside(partner_years), panel["partner"]], ignore_index=True)
         covered = {y for y in covered if y < lo or y > hi} | (panel["covered"] & general)

@@ -191,7 +191,8 @@ def _check_years(eng: Engagement, file: str) -> None:
             if not polity.existed(year):
                 own = getattr(part, name) is not None
                 where = f"participants.{i}.{name}" if own else f"participants.{i}.id"
-                hint = "" if own else f"; give participants.{i} its own start_year/end_year if it took part in only some years"
+                hint = "" if own else (f"; give participants.{i} its own start_year/end_year if it took part in "
+                                       "only some years")
                 raise RecordError(file, eng.id, where,
                                   f"{polity.name} [{polity.id}] did not exist in {format_year(year)}: it "
                                   f"{founded} {polity.years()}{hint}")

@@ -105,7 +105,7 @@ class Engagement(BaseModel):
         return None if value is None else dates.check_year(value)
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "Engagement":
+    def _dates_in_order(self) -> Engagement:
         try:
             dates.check_month_day(self.start_year, self.start_month, self.start_day)
         except ValueError as exc:

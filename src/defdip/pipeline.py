@@ -157,7 +157,8 @@ def _family(name: str):
 
     layers = FAMILIES[name]
     add.__name__ = f"add_{name}"
-    add.__doc__ = (f"Add the {', '.join(layers)} layer{'s' if len(layers) > 1 else ''} (see ``defdip panel layers``) to a "
+    plural = "s" if len(layers) > 1 else ""
+    add.__doc__ = (f"Add the {', '.join(layers)} layer{plural} (see ``defdip panel layers``) to a "
                    f"{' or '.join(u.replace('_', '-') for u in units)} frame.")
     return add
 

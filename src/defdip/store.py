@@ -26,9 +26,9 @@ from defdip.actors import registry
 from defdip.codebook import codebook
 from defdip.errors import DefdipError, RecordError, StoreError
 from defdip.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, load_genealogy, load_user_records, user_bibtex
-from defdip.model import Engagement
 from defdip.loading import Loaded, Loader, SourceReport, split_for_merge
 from defdip.matching import match_exercises, matches_frame, merge_duplicates
+from defdip.model import Engagement
 from defdip.records import Chunk, assemble, chunk
 from defdip.sources import all_sources
 
@@ -196,7 +196,8 @@ def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
     try:
         tick("genealogy", 0, total)
         genealogy = list(load_genealogy())
-        g_objects, g_kept, g_flat = split_for_merge(genealogy)  # those that may merge stay objects; the rest flattened now
+        # those that may merge stay objects; the rest are flattened now
+        g_objects, g_kept, g_flat = split_for_merge(genealogy)
         objects = list(g_objects)
         chunks: list[Chunk] = [g_flat]
         order: list[tuple[list[Engagement], list[int], Chunk]] = [(g_objects, g_kept, g_flat)]

@@ -113,8 +113,8 @@ def model(
     from_year: int | None = FROM_OPT,
     to_year: int | None = TO_OPT,
     layers: str | None = typer.Option(None, "--layers", "-l",
-                                      help="Comma-separated layers (default: atop_defense,dca_any,exercises, and arms_tiv "
-                                           "with SIPRI's full register)."),
+                                      help="Comma-separated layers (default: atop_defense,dca_any,exercises, "
+                                           "and arms_tiv with SIPRI's full register)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the coefficient table (csv)."),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f", help="table (printed report), json or csv"),
     store: Path | None = STORE_OPT,

@@ -53,7 +53,8 @@ def cite(
                                       "BibTeX of the datasets behind them (like peacesciencer's ps_cite)."),
 ) -> None:
     """Print BibTeX for citation keys, datasets or panel layers."""
-    from defdip.citations import cite as cite_keys, cite_sources
+    from defdip.citations import cite as cite_keys
+    from defdip.citations import cite_sources
     from defdip.panels import resolve_layers
 
     if not keys and not source and not layers:

@@ -93,7 +93,8 @@ def _valid(path: Path, item: ListedFile) -> bool:
     return path.is_file() and (item.size is None or path.stat().st_size == item.size) and md5sum(path) == item.md5
 
 
-def _download(item: ListedFile, dest: Path, client: httpx.Client, progress: Callable[[str, int, int | None], None]) -> None:
+def _download(item: ListedFile, dest: Path, client: httpx.Client,
+              progress: Callable[[str, int, int | None], None]) -> None:
     """Download to ``dest.part``, resuming from its size with a Range request; verify, then move into place."""
     part = dest.with_name(dest.name + ".part")
     have = part.stat().st_size if part.is_file() else 0

@@ -27,13 +27,15 @@ WHERE e.defence AND a.ccode <> b.ccode
 """Defence filter (a military/defence actor or context on either side), mapping and actor resolution."""
 
 DYAD_DAY = f"""
-SELECT layer, c1, c2, event_date, year, month, CAST(count(*) AS BIGINT) AS events, CAST(sum(sources) AS BIGINT) AS sources
+SELECT layer, c1, c2, event_date, year, month, CAST(count(*) AS BIGINT) AS events,
+       CAST(sum(sources) AS BIGINT) AS sources
 FROM ({QUALIFYING}) q
 GROUP BY layer, c1, c2, event_date, year, month
 """
 
 _COUNTS = ", ".join(f"CAST(sum(CASE WHEN layer = '{name}' THEN 1 ELSE 0 END) AS BIGINT) AS {name}" for name in LAYERS)
-_RAW = ", ".join(f"CAST(sum(CASE WHEN layer = '{name}' THEN events ELSE 0 END) AS BIGINT) AS {name}_events" for name in LAYERS)
+_RAW = ", ".join(f"CAST(sum(CASE WHEN layer = '{name}' THEN events ELSE 0 END) AS BIGINT) AS {name}_events"
+                 for name in LAYERS)
 
 DYAD_YEAR = f"SELECT c1, c2, year, {_COUNTS}, {_RAW} FROM dyad_day GROUP BY c1, c2, year"
 """Directed dyad-year counts of event-days per layer, with the raw event counts."""

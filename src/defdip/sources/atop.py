@@ -84,8 +84,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from defdip.sources.base import (Check, Download, IngestContext, LoadResult, Source, as_int, frame_records, iso,
-                                 precision_of, quarantine_duplicates, read_csv_checked, read_date, resolve_in_spell)
+from defdip.sources.base import (
+    Check,
+    Download,
+    IngestContext,
+    LoadResult,
+    Source,
+    as_int,
+    frame_records,
+    iso,
+    precision_of,
+    quarantine_duplicates,
+    read_csv_checked,
+    read_date,
+    resolve_in_spell,
+)
 
 ALLIANCE_FILE = "atop5_1a.csv"
 PHASE_FILE = "atop5_1aph.csv"
@@ -478,7 +491,7 @@ class ATOP(Source):
         participants, unresolved = [], []
         for code in order:
             spells = []
-            for line, row in by_member[code]:
+            for _line, row in by_member[code]:
                 notes: list[str] = []
                 ent = read_date(row["yrent"], row["moent"], row["dayent"], "entry", notes)
                 still = as_int(row["ineffect"]) == 1 or as_int(row["yrexit"]) in (None, 0)

@@ -19,8 +19,17 @@ from pathlib import Path
 import pandas as pd
 
 from defdip.errors import SourceFormatError
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, quarantine_duplicates,
-                                 quarantine_reversed, quarantine_short_rows, quarantine_years, read_csv_checked)
+from defdip.sources.base import (
+    Download,
+    IngestContext,
+    LoadResult,
+    Source,
+    quarantine_duplicates,
+    quarantine_reversed,
+    quarantine_short_rows,
+    quarantine_years,
+    read_csv_checked,
+)
 
 FIRST_YEAR = 1816
 LAST_YEAR = 2016

@@ -47,10 +47,24 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, as_int, frame_records, iso,
-                                 missing_one_of, precision_of, quarantine_duplicates, quarantine_reversed,
-                                 quarantine_short_rows, quarantine_years, read_csv_checked, read_date,
-                                 resolve_in_spell)
+from defdip.sources.base import (
+    Download,
+    IngestContext,
+    LoadResult,
+    Source,
+    as_int,
+    frame_records,
+    iso,
+    missing_one_of,
+    precision_of,
+    quarantine_duplicates,
+    quarantine_reversed,
+    quarantine_short_rows,
+    quarantine_years,
+    read_csv_checked,
+    read_date,
+    resolve_in_spell,
+)
 
 MEMBER_FILE = "alliance_v4.1_by_member.csv"
 DYAD_YEARLY_FILE = "alliance_v4.1_by_dyad_yearly.csv"
@@ -198,7 +212,7 @@ class COWAlliance(Source):
         participants, unresolved, kept_spells = [], [], []
         for code in order:
             spells = []
-            for line, row in member_rows[code]:
+            for _line, row in member_rows[code]:
                 s_notes: list[str] = []
                 start = read_date(row["mem_st_year"], row["mem_st_month"], row["mem_st_day"], "member start", s_notes)
                 still = as_int(row["mem_end_year"]) in (None, 0) or as_int(row["mem_end_year"]) < 0

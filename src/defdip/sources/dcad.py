@@ -73,9 +73,22 @@ from typing import Any
 import pandas as pd
 
 from defdip.actors import Polity
-from defdip.sources.base import (Check, Download, IngestContext, LoadResult, Source, as_int, as_text, frame_records,
-                                 iso, precision_of, quarantine_duplicates, read_csv_checked, read_date,
-                                 resolve_in_spell)
+from defdip.sources.base import (
+    Check,
+    Download,
+    IngestContext,
+    LoadResult,
+    Source,
+    as_int,
+    as_text,
+    frame_records,
+    iso,
+    precision_of,
+    quarantine_duplicates,
+    read_csv_checked,
+    read_date,
+    resolve_in_spell,
+)
 
 MAIN_FILE = "DCAD-v1.0-main.csv"
 

@@ -23,8 +23,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from defdip.sources.base import (Download, IngestContext, LoadResult, Source, present_year, quarantine_reversed,
-                                 quarantine_years, read_reference_csv)
+from defdip.sources.base import (
+    Download,
+    IngestContext,
+    LoadResult,
+    Source,
+    present_year,
+    quarantine_reversed,
+    quarantine_years,
+    read_reference_csv,
+)
 
 FIRST_YEAR = 1816
 """Both state lists begin in 1816."""

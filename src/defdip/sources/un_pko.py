@@ -70,9 +70,22 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, frame_records, frame_rows,
-                                 impossible_year, present_year, quarantine_duplicates, quarantine_short_rows,
-                                 quarantined_rows, read_csv_checked, slug, whole_year)
+from defdip.sources.base import (
+    IngestContext,
+    LoadResult,
+    Source,
+    as_float,
+    frame_records,
+    frame_rows,
+    impossible_year,
+    present_year,
+    quarantine_duplicates,
+    quarantine_short_rows,
+    quarantined_rows,
+    read_csv_checked,
+    slug,
+    whole_year,
+)
 
 PKO_FILE = "un_pko_contributions_country_year_mission.csv"
 FRONT_FILE = "geopko_v2.3_frontmap_location_year.csv"

@@ -54,15 +54,29 @@ state under two codes added up; ``NA`` stays missing).
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from defdip.sources.base import (IngestContext, LoadResult, Source, as_float, as_int, find_code, frame_records,
-                                 impossible_year, present_year, quarantine_duplicates, quarantine_short_rows,
-                                 quarantined_rows, read_csv_checked, slug, whole_year)
+from defdip.sources.base import (
+    IngestContext,
+    LoadResult,
+    Source,
+    as_float,
+    as_int,
+    find_code,
+    frame_records,
+    impossible_year,
+    present_year,
+    quarantine_duplicates,
+    quarantine_short_rows,
+    quarantined_rows,
+    read_csv_checked,
+    slug,
+    whole_year,
+)
 
 TROOP_FILE = "troopdata.csv"
 BASE_FILE = "basedata.csv"

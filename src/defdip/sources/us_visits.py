@@ -36,8 +36,20 @@ from typing import Any
 import pandas as pd
 
 from defdip.errors import SourceFormatError
-from defdip.sources.base import (IngestContext, LoadResult, Source, as_text, frame_records, impossible_year,
-                                 precision_of, present_year, read_date, require_columns, require_rows, whole_year)
+from defdip.sources.base import (
+    IngestContext,
+    LoadResult,
+    Source,
+    as_text,
+    frame_records,
+    impossible_year,
+    precision_of,
+    present_year,
+    read_date,
+    require_columns,
+    require_rows,
+    whole_year,
+)
 
 VISITS_FILE = "visits.xls"
 SHEET = "Sheet1"
