@@ -463,7 +463,8 @@ def _sec_maps(ctx: _Ctx) -> str:
           SELECT DISTINCT pa.engagement_id, pa.polity_id, e.n_participants FROM participants pa
           JOIN engagements e ON e.id = pa.engagement_id
           JOIN polities p ON p.id = pa.polity_id AND p.kind = 'state'
-          WHERE e.start_year <= $hi AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= $lo
+          WHERE e.start_year <= $hi
+            AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= $lo
             AND {NOT_PEACEKEEPING}
             -- a member that left (or a state that ended) before the window is not active in it
             AND coalesce(pa.end_year, 9999) >= $lo AND coalesce(p.end_year, 9999) >= $lo)
@@ -520,8 +521,8 @@ def _sec_maps(ctx: _Ctx) -> str:
 (any activity in force at some time in {lo}-{hi}, the latest ten years that at least half the activity datasets
 reach). Peacekeeping deployments are left out: a UN mission ties a contributor to its mission and host, not to
 every other contributor. The menu under the map switches to partners in bilateral engagements only or to the
-number of engagements. Shapes: Natural Earth 1:110m ({ctx.cite(["natural_earth"])}), joined to polities by ISO3 code through
-the actor registry.</p>
+number of engagements. Shapes: Natural Earth 1:110m ({ctx.cite(["natural_earth"])}), joined to polities by ISO3
+code through the actor registry.</p>
 {ctx.chart("map_intensity", intensity)}
 {note}
 <details><summary>The 15 countries with the most partners</summary>

@@ -8,7 +8,8 @@ its own: one that fails says why and the rest of the page is still shown.
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 from fastapi import APIRouter, Request
@@ -21,8 +22,22 @@ from defdip.errors import DefdipError, StoreError
 from defdip.web import api
 from defdip.web import data as D
 from defdip.web.data import ApiError, WebStore
-from defdip.web.render import (chart_block, cite_links, country_href, h, link, notice, number, page, path_part,
-                               query_href, record_href, references_html, table, year)
+from defdip.web.render import (
+    chart_block,
+    cite_links,
+    country_href,
+    h,
+    link,
+    notice,
+    number,
+    page,
+    path_part,
+    query_href,
+    record_href,
+    references_html,
+    table,
+    year,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -167,7 +182,8 @@ def _home_map(ws: WebStore) -> str:
             WITH act AS (
               SELECT DISTINCT pa.engagement_id, pa.polity_id FROM participants pa
               JOIN engagements e ON e.id = pa.engagement_id
-              WHERE e.start_year <= ? AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= ?
+              WHERE e.start_year <= ?
+                AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= ?
                 AND NOT (e.instrument = 'deployment' AND list_contains(e.sub_activities, 'peacekeeping')))
             SELECT a.polity_id, count(DISTINCT b.polity_id) AS partners, count(DISTINCT a.engagement_id) AS engagements
             FROM act a JOIN act b ON a.engagement_id = b.engagement_id AND a.polity_id <> b.polity_id
@@ -201,7 +217,8 @@ def _top_countries(ws: WebStore) -> str:
         SELECT p.polity_id, count(DISTINCT p.engagement_id) AS n FROM participants p
         JOIN polities pol ON pol.id = p.polity_id AND pol.kind = 'state' GROUP BY 1 ORDER BY n DESC, 1 LIMIT 24"""))
     reg = registry()
-    items = [f'<li>{link(country_href(r["polity_id"]), reg.get(r["polity_id"]).name if r["polity_id"] in reg else r["polity_id"])}'
+    names = {r["polity_id"]: reg.get(r["polity_id"]).name if r["polity_id"] in reg else r["polity_id"] for r in rows}
+    items = [f'<li>{link(country_href(r["polity_id"]), names[r["polity_id"]])}'
              f' <span class="note">{number(r["n"])}</span></li>' for r in rows]
     return ("<p>The states with the most engagements in the store; search any other above.</p>"
             f'<ul class="results columns">{"".join(items)}</ul>')
@@ -321,7 +338,8 @@ def _country_timeline(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
     api_link = query_href("/api/engagements", country=p.id)
     return (chart_block("country_timeline", spec, h(note) if note else "")
             + "<h3>Latest engagements</h3>" + _timeline_table(timeline)
-            + f'<p class="note">All {len(timeline):,}: <a href="{h(api_link)}">{h(api_link)}</a> (JSON, paginated).</p>')
+            + f'<p class="note">All {len(timeline):,}: <a href="{h(api_link)}">{h(api_link)}</a> '
+              "(JSON, paginated).</p>")
 
 
 @router.get("/country/{name}", response_class=HTMLResponse)
@@ -459,7 +477,8 @@ def genealogy(request: Request) -> HTMLResponse:
     body = ["<h1>Genealogy explorer</h1>",
             f'<p class="lead">The curated historical record: {len(frame):,} records match. Each is cited; click a '
             f'record for its participants and provenance. JSON: <a href="{h(api_link)}">{h(api_link)}</a></p>',
-            form, _section("Timeline", chart), _section("Records", records), _section("Sources", bibliography, "sources")]
+            form, _section("Timeline", chart), _section("Records", records),
+            _section("Sources", bibliography, "sources")]
     return page("Genealogy", "\n".join(body), charts=True, active="genealogy")
 
 
@@ -557,7 +576,8 @@ def search(request: Request) -> HTMLResponse:
     q = request.query_params.get("q", "").strip()[:200]
     body = ["<h1>Search</h1>"]
     if not q:
-        body.append(notice("Type a country, polity or organisation, or words of an engagement title, in the box above."))
+        body.append(notice("Type a country, polity or organisation, or words of an engagement title, "
+                           "in the box above."))
         return page("Search", "\n".join(body))
     counts = api._engagement_counts(ws)
     polities, close = polity_matches(q)
@@ -604,7 +624,8 @@ def sources(request: Request) -> HTMLResponse:
     keys = sorted({k for ks in api.genealogy_frame(_ws(request))["citations"] if ks is not None for k in ks})
     body = ["<h1>Sources</h1>",
             f'<p class="lead">The datasets in this store with their versions, terms and citations. Store versions: '
-            f'{h(", ".join(f"{k} {v}" for k, v in data["meta"].items()))}. JSON: <a href="/api/sources">/api/sources</a>'
+            f'{h(", ".join(f"{k} {v}" for k, v in data["meta"].items()))}. '
+            'JSON: <a href="/api/sources">/api/sources</a>'
             "</p>",
             table(rows, [("id", "source"), ("title", "dataset"), ("version", "version"), ("status", "status"),
                          ("engagements", "engagements"), ("terms", "terms"), ("citation", "cite as")],

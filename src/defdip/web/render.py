@@ -11,9 +11,10 @@ import html
 import json
 import re
 import secrets
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import pandas as pd
@@ -25,12 +26,12 @@ from defdip.dates import format_year
 h = html.escape
 
 
-@lru_cache(maxsize=None)
+@cache
 def template(name: str) -> str:
     return resources.files("defdip.web").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def static_text(name: str) -> str:
     return resources.files("defdip.web").joinpath("static", name).read_text(encoding="utf-8")
 
@@ -137,7 +138,8 @@ def table(rows: Iterable[dict[str, str]], columns: list[tuple[str, str]], cls: s
     head = "".join(f"<th>{h(label)}</th>" for _, label in columns)
     body = "".join("<tr>" + "".join(f'<td class="id">{r.get(k, "")}</td>' if k in keep else f"<td>{r.get(k, '')}</td>"
                                     for k, _ in columns) + "</tr>" for r in rows)
-    return f'<div class="table-wrap"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return (f'<div class="table-wrap"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def number(value: Any) -> str:
