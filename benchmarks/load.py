@@ -21,7 +21,8 @@ profiles.profile and the engagements query on a direct DuckDB connection).
 
 With ``--warm-up`` every distinct network, slice and profile of the mix is requested once first (timed and
 reported as a round of its own), so the rounds measure a warm server; without it round 1 meets the working set
-cold and the summary leaves round 1 out of the mix's p99.
+cold and the summary
+leaves round 1 out of the mix's p99 and reports it on a line of its own (cold, right after start-up).
 
 Targets (issue 9): p99 under 300 ms for the mix, at least 100 requests/s for filtered engagements, zero errors,
 memory flat across rounds (the last round's RSS within 15% of the second's).
@@ -335,10 +336,13 @@ def main() -> int:
             rss = [s for kind in ("mix", "engagements") for _, s in rows[kind]]
             growth = (rss[-1] - rss[1]) / rss[1] if len(rss) > 2 else 0.0
             label = "mix p99 (every round, warm)" if args.warm_up else "mix p99 (rounds after the first)"
-            checks = [(label, f"{mix_p99:.0f} ms", mix_p99 < P99_TARGET_MS),
-                      ("engagements req/s (worst round)", f"{eng_rps:.0f}", eng_rps >= RPS_TARGET),
-                      ("errors", str(errors), errors == 0),
-                      ("RSS growth round 2 -> last", f"{growth:+.0%}", growth <= RSS_GROWTH_LIMIT)]
+            checks = [(label, f"{mix_p99:.0f} ms", mix_p99 < P99_TARGET_MS)]
+            if not args.warm_up:  # the working set met cold, right after start-up (the server's own warm-up runs)
+                cold = rows["mix"][0][0]["p99"]
+                checks.append(("mix p99 (round 1, cold)", f"{cold:.0f} ms", cold < P99_TARGET_MS))
+            checks += [("engagements req/s (worst round)", f"{eng_rps:.0f}", eng_rps >= RPS_TARGET),
+                       ("errors", str(errors), errors == 0),
+                       ("RSS growth round 2 -> last", f"{growth:+.0%}", growth <= RSS_GROWTH_LIMIT)]
             print("summary:")
             for name, value, met in checks:
                 print(f"  {name:<34} {value:>10}  {'met' if met else 'NOT met'}")
