@@ -21,8 +21,8 @@ profiles.profile and the engagements query on a direct DuckDB connection).
 
 With ``--warm-up`` every distinct network, slice and profile of the mix is requested once first (timed and
 reported as a round of its own), so the rounds measure a warm server; without it round 1 meets the working set
-cold and the summary
-leaves round 1 out of the mix's p99 and reports it on a line of its own (cold, right after start-up).
+cold: the summary leaves it out of the mix's p99 and reports its p99 on a line of its own (cold, right after
+start-up, while the server's own warm-up runs).
 
 Targets (issue 9): p99 under 300 ms for the mix, at least 100 requests/s for filtered engagements, zero errors,
 memory flat across rounds (the last round's RSS within 15% of the second's).
