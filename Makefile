@@ -31,6 +31,7 @@ browser:
 	fi
 
 test: setup browser
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: setup

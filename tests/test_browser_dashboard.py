@@ -25,7 +25,8 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 # the README picture is refreshed only on request, so test runs leave the tree clean
-README_SHOT = (ROOT / "docs" / "img" if os.environ.get("DEFDIP_UPDATE_README_SHOTS") else ROOT / "artifacts") / "dashboard.png"
+SHOT_DIR = ROOT / "docs" / "img" if os.environ.get("DEFDIP_UPDATE_README_SHOTS") else ROOT / "artifacts"
+README_SHOT = SHOT_DIR / "dashboard.png"
 CHART_TIMEOUT_MS = 180_000
 
 
@@ -113,7 +114,8 @@ def test_dashboard_search_to_country(server: str, browser_page) -> None:
     page.goto(server + "/", wait_until="load")
     assert "defdip" in page.title()
     home_charts = _charts_drawn(page, "home")
-    assert home_charts >= 4, f"the overview should draw the timeline, evolution, partnership and map charts ({home_charts})"
+    assert home_charts >= 4, ("the overview should draw the timeline, evolution, partnership and map charts "
+                              f"({home_charts})")
     for chart in ("genealogy_timeline", "evolution_decades", "partnership_shift", "world_map"):
         assert page.query_selector(f'[data-chart="{chart}"] svg') is not None, f"overview chart {chart} missing"
     _shot(page, "dashboard-home")

@@ -27,8 +27,8 @@ Definitions (used by every table, chart, report page and API route built on this
   apart, every state of the curated record among the dataset record's states, and for exercises every word
   of the dataset record's name in the curated title; the closest candidate wins (same year first, then the
   most similar participants). A curated record dated only to a decade or century within the years the
-  datasets cover describes a development or a series ("the spread of DCAs after the Cold War", "Balikatan"), not one instance (``trend``): it counts as no
-  instance and ties no dyad there.
+  datasets cover describes a development or a series ("the spread of DCAs after the Cold War", "Balikatan"),
+  not one instance (``trend``): it counts as no instance and ties no dyad there.
 * **Not counted**: dyad-year *spells* (``attributes["unit"] == "dyad_spell"``, what the COW alliance source
   makes from peacesciencer's dyad-year summary) are not treaties or events; they repeat, pair by pair, the
   alliances ATOP records as treaties, so evolution tables and pact counts leave them out.

@@ -50,8 +50,10 @@ def _from(dataset: str) -> Mask:
 
 LAYERS: dict[str, tuple[str, Mask]] = {
     "all": ("any engagement", lambda f: pd.Series(True, index=f.index)),
-    "agreements": ("any agreement (alliances, DCAs, MoUs, equipment, training)", lambda f: f["activity"] == "agreements"),
-    "contacts": ("contacts: visits, dialogues, deployments, presence, organisations", lambda f: f["activity"] == "contacts"),
+    "agreements": ("any agreement (alliances, DCAs, MoUs, equipment, training)",
+                   lambda f: f["activity"] == "agreements"),
+    "contacts": ("contacts: visits, dialogues, deployments, presence, organisations",
+                 lambda f: f["activity"] == "contacts"),
     "attaches": ("attaches and envoy missions", lambda f: f["activity"] == "attaches"),
     "alliances": ("alliance treaties of any obligation", lambda f: f["instrument"] == "alliance_treaty"),
     "defence_pacts": ("alliance treaties with a defence obligation (any source)", lambda f: f["defence_pact"]),

@@ -477,5 +477,5 @@ def status(request: Request) -> dict[str, Any]:
 
     ws = ws_of(request)
     data = ws.cached(("status",), lambda: store_mod.status(ws.path))
-    return jsonable({**data, "defdip_version": __version__,
-                     "span": f"{dates.format_year(data.get('first_year'))} - {dates.format_year(data.get('last_year'))}"})
+    span = f"{dates.format_year(data.get('first_year'))} - {dates.format_year(data.get('last_year'))}"
+    return jsonable({**data, "defdip_version": __version__, "span": span})
