@@ -11,9 +11,9 @@ import pytest
 from defdip.actors import registry
 from defdip.citations import bibliography
 from defdip.codebook import codebook
-from defdip.dates import years_between
+from defdip.dates import present_year, years_between
 from defdip.errors import DefdipError, RecordError
-from defdip.genealogy import GENEALOGY_VERSION, load_genealogy, present_year, select
+from defdip.genealogy import GENEALOGY_VERSION, load_genealogy, select
 
 # Every instance Khalid & Ahmed (2024) name in sections 1-7, Table 1 and the literature review.
 PAPER_INSTANCES = {

@@ -7,6 +7,7 @@ spans; every public value follows the historians' convention.
 from __future__ import annotations
 
 import calendar
+import datetime as _dt
 
 ERAS: list[tuple[str, int | None, int | None, str]] = [
     # id, first year, last year, label
@@ -92,3 +93,8 @@ def decade_of(year: int) -> int:
     if year < 0:
         return -(((-year - 1) // 10 + 1) * 10)
     return (year // 10) * 10
+
+
+def present_year() -> int:
+    """This year: the latest any record may name (a later year is a typo or a coded blank, not an event)."""
+    return _dt.date.today().year

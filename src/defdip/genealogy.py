@@ -17,7 +17,6 @@ founded by then), and no year may lie beyond the present one; an ongoing record 
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from functools import lru_cache
 from importlib import resources
@@ -29,7 +28,7 @@ import yaml
 from defdip.actors import UnknownPolityError, registry
 from defdip.citations import bibliography, parse_bibtex
 from defdip.codebook import codebook
-from defdip.dates import format_year, sort_key
+from defdip.dates import format_year, present_year, sort_key
 from defdip.errors import DefdipError, RecordError
 from defdip.model import Engagement, Participant, make_engagement
 
@@ -41,7 +40,6 @@ __all__ = [
     "genealogy_files",
     "load_genealogy",
     "load_user_records",
-    "present_year",
     "read_text",
     "select",
     "user_bibtex",
@@ -164,11 +162,6 @@ def _record(raw: Any, file: str, index: int, bib: dict[str, str], source: str = 
     eng = make_engagement(data, file, rid)
     _check_years(eng, file)
     return eng
-
-
-def present_year() -> int:
-    """The latest year a record may name: no engagement is dated in the future."""
-    return dt.date.today().year
 
 
 def _check_years(eng: Engagement, file: str) -> None:

@@ -140,17 +140,12 @@ def engagements(f: EngagementFilter, store: str | Path | None = None, *, long: b
         if own:
             con.close()
     if long:
+        reg = registry()
         frame.insert(frame.columns.get_loc("name_in_source"), "name",
-                     [name_in_year(pid, year) for pid, year in zip(frame["polity_id"], frame["start_year"])])
+                     [reg.display_name(pid, int(year)) for pid, year in zip(frame["polity_id"], frame["start_year"])])
         for col in ("ccode", "gwcode"):
             frame[col] = frame[col].astype("Int32")
     return frame
-
-
-def name_in_year(pid: str, year: Any) -> str:
-    """The registry's name for a polity in ``year`` (its name of record when the year is unknown)."""
-    reg = registry()
-    return reg.get(pid).name if pid in reg else pid
 
 
 def participants_text(parts: Sequence[dict[str, Any]] | None) -> str:

@@ -31,6 +31,7 @@ from defdip.citations import unresolved_keys, used_keys
 from defdip.errors import StoreError
 from defdip.sources import all_sources
 from defdip.sources.base import Check
+from defdip.store import has_table
 
 KINDS = ("accounting", "parity", "invariant")
 
@@ -104,7 +105,7 @@ def parity(con: duckdb.DuckDBPyConnection) -> list[Check]:
     for sid, source in all_sources().items():
         if sid in loaded:
             checks += source.checks(con)
-    if _has(con, "cow_system") and _has(con, "cow_majors"):
+    if has_table(con, "cow_system") and has_table(con, "cow_majors"):
         checks.append(_cow_base(con))
     return checks
 
@@ -226,8 +227,3 @@ def _citations_resolve(con: duckdb.DuckDBPyConnection) -> Check:
     missing = unresolved_keys(keys, extra)
     return Check("store", "every citation key resolves", 0, len(missing), not missing, kind="invariant",
                  note=", ".join(missing[:10]))
-
-
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                            [table]).fetchone()[0])

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from defdip.actors import Polity, Registry, registry
+from defdip.dates import present_year
 from defdip.errors import DefdipError, RecordError, SourceFormatError
 from defdip.model import Engagement, make_engagement
 
@@ -467,11 +468,6 @@ def whole_year(value: Any, first: int, last: int | None = None) -> int | None:
         return year if year is not None and first <= year <= last else None
     return year if year is not None and first <= year and (year <= _YEAR_AT_IMPORT
                                                            or year <= last_plausible_year()) else None
-
-
-def present_year() -> int:
-    """This year: no source records what has not happened yet (a later year is a typo or a coded blank)."""
-    return _dt.date.today().year
 
 
 def quarantine_years(frame: pd.DataFrame, columns: dict[str, bool], first: int, last: int, file: str,

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from defdip.dates import present_year
 from defdip.sources.base import (
     Download,
     IngestContext,
     LoadResult,
     Source,
-    present_year,
     quarantine_reversed,
     quarantine_years,
     read_reference_csv,

@@ -70,6 +70,7 @@ from typing import Any
 
 import pandas as pd
 
+from defdip.dates import present_year
 from defdip.sources.base import (
     IngestContext,
     LoadResult,
@@ -78,7 +79,6 @@ from defdip.sources.base import (
     frame_records,
     frame_rows,
     impossible_year,
-    present_year,
     quarantine_duplicates,
     quarantine_short_rows,
     quarantined_rows,

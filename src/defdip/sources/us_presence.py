@@ -60,6 +60,7 @@ from typing import Any
 
 import pandas as pd
 
+from defdip.dates import present_year
 from defdip.sources.base import (
     IngestContext,
     LoadResult,
@@ -69,7 +70,6 @@ from defdip.sources.base import (
     find_code,
     frame_records,
     impossible_year,
-    present_year,
     quarantine_duplicates,
     quarantine_short_rows,
     quarantined_rows,

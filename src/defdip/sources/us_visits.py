@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from defdip.dates import present_year
 from defdip.errors import SourceFormatError
 from defdip.sources.base import (
     IngestContext,
@@ -44,7 +45,6 @@ from defdip.sources.base import (
     frame_records,
     impossible_year,
     precision_of,
-    present_year,
     read_date,
     require_columns,
     require_rows,
