@@ -96,7 +96,8 @@ def _engagements_of(con, polity_ids: list[str], frame: pd.DataFrame | None = Non
     sets = []
     roles = None
     for pid in polity_ids:
-        rows = con.execute("SELECT engagement_id AS id, string_agg(DISTINCT role, ', ') AS role FROM participants "
+        rows = con.execute("SELECT engagement_id AS id, string_agg(DISTINCT role, ', ' ORDER BY role) AS role "
+                           "FROM participants "
                            "WHERE polity_id = ? GROUP BY 1", [pid]).df()
         sets.append(set(rows["id"]))
         if roles is None:
@@ -124,9 +125,7 @@ def _timeline(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["_key"] = [dates.sort_key(int(y), None if pd.isna(m) else int(m), None if pd.isna(d) else int(d))
                    for y, m, d in zip(out["start_year"], out["start_month"], out["start_day"])]
-    # a state may hold two roles in one engagement (Kenya hosted and contributed to UNMIS): role breaks the tie
-    keys = ["_key", "id", "role"] if "role" in out else ["_key", "id"]
-    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+    out = out.sort_values(["_key", "id"]).reset_index(drop=True)
     out["date"] = [_date(int(y), m, d) for y, m, d in zip(out["start_year"], out["start_month"], out["start_day"])]
     out["ongoing"] = out["censored"].astype(bool)
     out["end_year"] = out["end_year"].astype("Int64").mask(out["ongoing"])
