@@ -22,7 +22,7 @@ from pathlib import Path
 
 CHILD_BUILD = """
 import json, resource, sys, time
-from defdip.store import build
+from defdip.store.build import build
 t = time.perf_counter()
 report = build(sys.argv[1], sys.argv[2])
 secs = time.perf_counter() - t
@@ -34,7 +34,7 @@ CHILD_RAW = """
 import json, resource, sys, time
 from pathlib import Path
 import duckdb, pandas as pd
-from defdip.sources import all_sources
+from defdip.ingest.sources import all_sources
 t = time.perf_counter()
 con = duckdb.connect()
 rows = 0

@@ -224,8 +224,8 @@ def baseline(store: Path, requests: list[tuple[str, str, dict]], seconds: float)
     """The same requests answered by the library in this process, one at a time, without HTTP."""
     import duckdb
 
-    from defdip import network, panels, profiles
-    from defdip.web import data as D
+    from defdip.analysis import network, panels, profiles
+    from defdip.present.web import data as D
 
     con = duckdb.connect(str(store), read_only=True)
     results = []
@@ -267,7 +267,7 @@ def baseline(store: Path, requests: list[tuple[str, str, dict]], seconds: float)
 def ensure_store(store: Path | None, sources: Path | None, tmp: Path) -> Path:
     if store is not None and store.is_file():
         return store
-    from defdip.store import build
+    from defdip.store.build import build
 
     src = sources or (Path(os.environ["DEFDIP_SOURCES"]) if os.environ.get("DEFDIP_SOURCES") else None)
     if src is None or not src.is_dir():

@@ -5,7 +5,7 @@
 Builds a store from the sources folder when the store file does not exist yet, then measures, each in a
 fresh child process (so peak memory is its own):
 
-* ``panel``    -- ``defdip.panels.dyad_year(directed=True, from_year=1816, to_year=2018)`` with every layer the
+* ``panel``    -- ``defdip.analysis.panels.dyad_year(directed=True, from_year=1816, to_year=2018)`` with every layer the
   store can supply, as a pandas DataFrame;
 * ``baseline`` -- one hand-written DuckDB query for the same directed state-system dyads with the ATOP
   layer only (its five obligation columns) (member-year expansion, self-join, left join), fetched as a DataFrame.
@@ -55,7 +55,7 @@ ORDER BY d.year, d.ccode1, d.ccode2
 def _measure(kind: str, store: str) -> dict:
     import duckdb
 
-    from defdip import panels  # imports are not part of the measurement
+    from defdip.analysis import panels  # imports are not part of the measurement
 
     tracemalloc.start()
     start = time.perf_counter()
@@ -95,7 +95,7 @@ def main() -> None:
         return
 
     if not store.is_file():
-        from defdip.store import build
+        from defdip.store.build import build
 
         sources = args.sources or Path(os.environ.get("DEFDIP_SOURCES") or ROOT.parent / "shared" / "data")
         print(f"building {store} from {sources} ...", flush=True)
@@ -111,7 +111,8 @@ def main() -> None:
     peak = {k: max(r["rss_peak_mb"] for r in v) for k, v in runs.items()}
     print(f"\ndirected dyad-year panel 1816-2018 (store {store}); best of {args.repeat} runs, each in a fresh process")
     print(f"{'measurement':<44}{'seconds':>9}{'rows':>11}{'cols':>6}{'py peak MB':>12}{'RSS peak MB':>13}")
-    labels = {"baseline": "baseline: hand-written SQL, ATOP layer", "panel": "defdip.panels.dyad_year, every layer"}
+    labels = {"baseline": "baseline: hand-written SQL, ATOP layer",
+              "panel": "defdip.analysis.panels.dyad_year, every layer"}
     for kind in ("baseline", "panel"):
         r = best[kind]
         print(f"{labels[kind]:<44}{r['seconds']:>9.2f}{r['rows']:>11,}{r['columns']:>6}{r['py_peak_mb']:>12.0f}"

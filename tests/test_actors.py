@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from defdip.actors import Polity, Registry, UnknownPolityError, normalize_name, registry
-from defdip.errors import DefdipError
+from defdip.core.actors import Polity, Registry, UnknownPolityError, normalize_name, registry
+from defdip.core.errors import DefdipError
 
 SHARED = Path(os.environ.get("DEFDIP_SOURCES", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
 

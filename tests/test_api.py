@@ -1,4 +1,4 @@
-"""The web app (defdip.web) against the full store: every API endpoint, bad parameters, SQL injection, pages."""
+"""The web app (defdip.present.web) against the full store: every API endpoint, bad parameters, SQL injection, pages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from defdip.web import create_app
+from defdip.present.web import create_app
 
 pytestmark = pytest.mark.shared
 

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, positive_data_acceptance
 
-from defdip.errors import DefdipError
-from defdip.web import create_app
-from defdip.web import data as D
+from defdip.core.errors import DefdipError
+from defdip.present.web import create_app
+from defdip.present.web import data as D
 
 EXAMPLES = 15
 """Examples per operation and phase: the property test stays bounded in count."""

@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from defdip import store as store_mod
-from defdip.errors import DefdipError
-from defdip.sources import all_sources
-from defdip.sources.base import decode_text
+from defdip.core.errors import DefdipError
+from defdip.ingest.sources import all_sources
+from defdip.ingest.sources.base import decode_text
+from defdip.store import build as store_mod
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.ParserWarning")  # (the long row is quarantined)
 

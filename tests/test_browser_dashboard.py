@@ -42,7 +42,7 @@ def server(browser_available: None, request: pytest.FixtureRequest):
     full_store: Path = request.getfixturevalue("full_store")
     import uvicorn
 
-    from defdip.web import create_app
+    from defdip.present.web import create_app
 
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(full_store), host="127.0.0.1", port=port, log_level="warning"))

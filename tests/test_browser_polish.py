@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 def server(browser_available: None, genealogy_store: Path):
     import uvicorn
 
-    from defdip.web import create_app
+    from defdip.present.web import create_app
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -72,7 +72,7 @@ def test_sources_table_does_not_clip_or_break_ids(server: str, page) -> None:
 
 def test_report_sources_table_does_not_clip_or_break_ids(browser, genealogy_store: Path,
                                                          tmp_path: Path) -> None:
-    from defdip.report import build_report
+    from defdip.present.report import build_report
 
     index = build_report(tmp_path, store=genealogy_store, years=(1950,))
     context = browser.new_context(viewport={"width": 900, "height": 800})

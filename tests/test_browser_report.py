@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def report_index(full_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from defdip.report import build_report
+    from defdip.present.report import build_report
 
     return build_report(tmp_path_factory.mktemp("browser-report"), store=full_store)
 

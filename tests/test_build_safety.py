@@ -14,11 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from defdip import guard, loading
-from defdip import store as store_mod
-from defdip.errors import DefdipError, RecordError, SourceFormatError, StoreError
-from defdip.sources.base import LoadResult, Source
-from defdip.sources.cow_alliance import SUMMARY_FILE, COWAlliance
+from defdip.core.errors import DefdipError, RecordError, SourceFormatError, StoreError
+from defdip.ingest import loading
+from defdip.ingest.sources.base import LoadResult, Source
+from defdip.ingest.sources.cow_alliance import SUMMARY_FILE, COWAlliance
+from defdip.store import build as store_mod
+from defdip.store import guard
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -81,7 +82,7 @@ def test_cli_build_replace(tmp_path, cow_store):
 
 
 def test_second_build_fails_naming_the_running_one(tmp_path, cow_store, cow_folder):
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from defdip import guard; "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from defdip.store import guard; "
                                f"cm = guard.build_lock(__import__('pathlib').Path({str(cow_store)!r})); "
                                "cm.__enter__(); print('locked', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)
@@ -229,7 +230,7 @@ def test_workers_die_with_their_parent(tmp_path):
     """A forked build worker ends as soon as the process that forked it is killed."""
     script = (
         "import os, sys, time\n"
-        "from defdip import loading\n"
+        "from defdip.ingest import loading\n"
         "from concurrent.futures import ProcessPoolExecutor\n"
         "import multiprocessing\n"
         "pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('fork'),\n"

@@ -10,8 +10,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from defdip import charts
-from defdip.codebook import codebook
+from defdip.core.codebook import codebook
+from defdip.present import charts
 
 
 def _views(spec: dict) -> list[dict]:
@@ -262,8 +262,8 @@ def test_vega_bundle_is_inlinable() -> None:
 
 
 def test_natural_earth_reads_iso3_fallbacks(tmp_path: Path) -> None:
-    from defdip.sources.base import IngestContext
-    from defdip.sources.natural_earth import SOURCES, read_countries
+    from defdip.ingest.sources.base import IngestContext
+    from defdip.ingest.sources.natural_earth import SOURCES, read_countries
 
     def feat(**props: str) -> dict:
         return {"type": "Feature", "properties": {"NAME": props.pop("NAME", "x"), **props}, "geometry": SQUARE}
@@ -290,8 +290,8 @@ def test_natural_earth_reads_iso3_fallbacks(tmp_path: Path) -> None:
 
 
 def test_natural_earth_rejects_other_files(tmp_path: Path) -> None:
-    from defdip.errors import SourceFormatError
-    from defdip.sources.natural_earth import read_countries
+    from defdip.core.errors import SourceFormatError
+    from defdip.ingest.sources.natural_earth import read_countries
 
     bad = tmp_path / "ne.geojson"
     bad.write_text('{"type": "Feature"}')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from defdip.citations import (
+from defdip.core.citations import (
     all_entries,
     bibliography,
     bibtex_for_store,
@@ -16,8 +16,8 @@ from defdip.citations import (
     parse_bibtex,
     references,
 )
-from defdip.codebook import codebook
-from defdip.errors import DefdipError
+from defdip.core.codebook import codebook
+from defdip.core.errors import DefdipError
 
 SAMPLE = r"""
 % a comment line with an @ sign: @misc{not_an_entry, is ignored because it closes below}
@@ -147,7 +147,7 @@ def test_references_from_the_bibliography_datasets_and_extra_texts() -> None:
 
 def test_every_key_the_package_uses_resolves_and_cites() -> None:
     """Sources' and layers' keys, the genealogy's and the codebook's: `defdip cite KEY` works for each."""
-    from defdip.citations import unresolved_keys, used_keys
+    from defdip.core.citations import unresolved_keys, used_keys
 
     used = used_keys()
     assert {"source:atop", "source:geopko", "genealogy", "codebook"} <= set(used)
@@ -160,14 +160,14 @@ def test_every_key_the_package_uses_resolves_and_cites() -> None:
 
 
 def test_each_source_bibtex_defines_its_own_citation_keys() -> None:
-    from defdip.sources import all_sources
+    from defdip.ingest.sources import all_sources
 
     for sid, source in all_sources().items():
         assert set(source.citation_keys) <= set(keys_in(source.bibtex)), sid
 
 
 def test_cite_finds_dataset_entries_and_unresolved_keys_lists_the_rest() -> None:
-    from defdip.citations import unresolved_keys
+    from defdip.core.citations import unresolved_keys
 
     out = cite(["leeds_atop_2002", "khalid_ahmed_2024"])
     assert list(parse_bibtex(out)) == ["leeds_atop_2002", "khalid_ahmed_2024"]

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from defdip.conflict import CONTROLS, mid_model, model_frame
-from defdip.errors import DefdipError
+from defdip.analysis.conflict import CONTROLS, mid_model, model_frame
+from defdip.core.errors import DefdipError
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_cli_panel_and_model(full_store, tmp_path):
 
 
 def test_arms_layer_only_with_the_full_register(full_store, monkeypatch):
-    from defdip import conflict
+    from defdip.analysis import conflict
 
     deals = conflict.sipri_deals(full_store)
     assert deals > 0
@@ -105,7 +105,7 @@ def test_arms_layer_only_with_the_full_register(full_store, monkeypatch):
 
 
 def test_default_model_says_what_it_leaves_out(result, full_store):
-    from defdip import conflict
+    from defdip.analysis import conflict
 
     if conflict.sipri_deals(full_store) < conflict.SIPRI_FULL_MIN:
         assert "arms_tiv_any" not in set(result.table.term)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from defdip import panels
-from defdip import pipeline as dp
+from defdip.analysis import panels
+from defdip.analysis import pipeline as dp
 
 
 def haversine_km(lat1, lng1, lat2, lng2):

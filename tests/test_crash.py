@@ -13,8 +13,8 @@ from pathlib import Path
 
 from conftest import table_dump
 
-from defdip import guard
-from defdip import store as store_mod
+from defdip.store import build as store_mod
+from defdip.store import guard
 
 ONLY = ["cow_alliance", "un_pko", "state_system", "us_presence"]
 """Four sources in four folders: the build forks its two loader workers."""

@@ -1,6 +1,6 @@
 import pytest
 
-from defdip import dates
+from defdip.core import dates
 
 
 def test_no_year_zero_and_bce_spans():

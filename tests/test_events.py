@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from defdip.codebook import codebook
-from defdip.errors import DefdipError
+from defdip.core.codebook import codebook
+from defdip.core.errors import DefdipError
 from defdip.events import formats
 from defdip.events.actors import resolve
 from defdip.events.ingest import events_dir, ingest, prepare

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from defdip import panels
+from defdip.analysis import panels
 from defdip.cli.app import app
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 from defdip.events import fetch as ev_fetch
 from defdip.events.ingest import ingest, prepare
 from defdip.events.pipeline import ORDER, run_duckdb, run_spark

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 
 
 def _row(frame, **keys):
@@ -19,7 +19,7 @@ def _row(frame, **keys):
 # ----------------------------------------------------------------------------- synthetic: exact counts
 
 def test_started_and_in_force_by_decade(synthetic_store):
-    from defdip.evolution import evolution
+    from defdip.analysis.evolution import evolution
 
     ev = evolution(synthetic_store, by="decade")
     assert list(ev.columns[:5]) == ["period", "period_start", "period_label", "activity", "instrument"]
@@ -43,7 +43,7 @@ def test_started_and_in_force_by_decade(synthetic_store):
 
 
 def test_bce_records_sort_and_fall_in_antiquity(synthetic_store):
-    from defdip.evolution import evolution
+    from defdip.analysis.evolution import evolution
 
     ev = evolution(synthetic_store, by="decade")
     assert ev["period_start"].is_monotonic_increasing
@@ -66,7 +66,7 @@ def test_bce_records_sort_and_fall_in_antiquity(synthetic_store):
 
 
 def test_by_year_counts_and_bad_period(synthetic_store):
-    from defdip.evolution import evolution
+    from defdip.analysis.evolution import evolution
 
     ev = evolution(synthetic_store, by="year")
     r = _row(ev, period=-404, instrument="alliance_treaty")
@@ -80,7 +80,7 @@ def test_by_year_counts_and_bad_period(synthetic_store):
 
 
 def test_partnership_index_exact(synthetic_store):
-    from defdip.evolution import partnership_index
+    from defdip.analysis.evolution import partnership_index
 
     idx = partnership_index(synthetic_store, by="decade")
     r = _row(idx, period=1940)
@@ -100,7 +100,7 @@ def test_partnership_index_exact(synthetic_store):
 
 
 def test_partnership_window_is_five_years(synthetic_store):
-    from defdip.evolution import partnership_index
+    from defdip.analysis.evolution import partnership_index
 
     idx = partnership_index(synthetic_store, by="year").set_index("period")
     # USA-JPN: DCA 1992-1999, exercise 1995 (counts 1995-1999), so a partner in 1999, not in 2000;
@@ -111,7 +111,7 @@ def test_partnership_window_is_five_years(synthetic_store):
 
 
 def test_charts_render(synthetic_store, tmp_path):
-    from defdip.evolution import evolution, evolution_chart, partnership_chart, partnership_index, save_chart
+    from defdip.analysis.evolution import evolution, evolution_chart, partnership_chart, partnership_index, save_chart
 
     for by in ("decade", "era"):
         save_chart(evolution_chart(evolution(synthetic_store, by=by)), tmp_path / f"ev-{by}.html")
@@ -123,7 +123,7 @@ def test_charts_render(synthetic_store, tmp_path):
 
 
 def test_missing_store_is_a_clear_error(tmp_path):
-    from defdip.evolution import evolution
+    from defdip.analysis.evolution import evolution
 
     with pytest.raises(DefdipError, match="no store"):
         evolution(tmp_path / "absent.duckdb")
@@ -133,7 +133,7 @@ def test_missing_store_is_a_clear_error(tmp_path):
 
 @pytest.mark.shared
 def test_real_evolution_covers_all_activities(full_store):
-    from defdip.evolution import evolution
+    from defdip.analysis.evolution import evolution
 
     ev = evolution(full_store, by="era")
     assert set(ev["activity"]) >= {"agreements", "exercises", "contacts", "attaches"}
@@ -143,7 +143,7 @@ def test_real_evolution_covers_all_activities(full_store):
 
 @pytest.mark.shared
 def test_real_dcas_rise_after_1991(full_store):
-    from defdip.evolution import partnership_index
+    from defdip.analysis.evolution import partnership_index
 
     idx = partnership_index(full_store, by="decade").set_index("period")
     assert idx.loc[2000, "new_dcas"] > idx.loc[1980, "new_dcas"]
@@ -191,7 +191,7 @@ def curated_store(tmp_path_factory):
 
 
 def test_curated_records_link_to_the_dataset_record(curated_store):
-    from defdip.evolution import connection, load_engagements
+    from defdip.analysis.evolution import connection, load_engagements
 
     with connection(curated_store) as con:
         frame = load_engagements(con).set_index("id")
@@ -204,7 +204,7 @@ def test_curated_records_link_to_the_dataset_record(curated_store):
 
 
 def test_index_counts_each_instance_once(curated_store):
-    from defdip.evolution import evolution, partnership_index
+    from defdip.analysis.evolution import evolution, partnership_index
 
     idx = partnership_index(curated_store, by="decade").set_index("period")
     assert idx.loc[1940, "new_defence_pacts"] == 1  # ATOP's NATO, not the curated copy
@@ -217,7 +217,7 @@ def test_index_counts_each_instance_once(curated_store):
 
 
 def test_index_dyads_exist_in_their_years(curated_store):
-    from defdip.evolution import connection, index_dyads, partnership_index
+    from defdip.analysis.evolution import connection, index_dyads, partnership_index
 
     with connection(curated_store) as con:
         _, partners, _ = index_dyads(con)
@@ -231,7 +231,7 @@ def test_index_dyads_exist_in_their_years(curated_store):
 
 @pytest.mark.shared
 def test_real_index_dyads_stay_in_the_state_system(full_store):
-    from defdip.evolution import ccode_ids, connection, index_dyads
+    from defdip.analysis.evolution import ccode_ids, connection, index_dyads
 
     with connection(full_store) as con:
         allied, partners, _ = index_dyads(con)
@@ -249,7 +249,7 @@ def test_real_index_dyads_stay_in_the_state_system(full_store):
 # ----------------------------------------------------------------------------- coverage edges (8.10)
 
 def test_coverage_windows_and_note(curated_store):
-    from defdip.evolution import coverage_note, coverage_windows
+    from defdip.analysis.evolution import coverage_note, coverage_windows
 
     cov = coverage_windows(curated_store).set_index("source")
     assert set(cov.index) == {"atop", "dcad", "mme"}  # curated records are no dataset
@@ -261,7 +261,7 @@ def test_coverage_windows_and_note(curated_store):
 
 @pytest.mark.shared
 def test_real_series_stop_where_their_data_end(full_store):
-    from defdip.evolution import coverage_windows, partnership_index
+    from defdip.analysis.evolution import coverage_windows, partnership_index
 
     cov = coverage_windows(full_store).set_index("source")
     assert cov.loc["ru_exercises", "scope"] == "RUS only" and cov.loc["un_pko", "first_year"] >= 2010

@@ -14,11 +14,11 @@ from conftest import tiny_panel_tables, write_tables
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from defdip import panels
+from defdip.analysis import panels
 from defdip.cli.app import app
-from defdip.errors import DefdipError
-from defdip.export import write_panel
-from defdip.queries import EngagementFilter, engagements
+from defdip.core.errors import DefdipError
+from defdip.present.export import write_panel
+from defdip.store.queries import EngagementFilter, engagements
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_cite_layers_prints_their_datasets() -> None:
 
 @pytest.mark.shared
 def test_engagements_command_matches_the_api(full_store: Path) -> None:
-    from defdip.web import create_app
+    from defdip.present.web import create_app
 
     args = ["engagements", "--store", str(full_store), "--country", "India", "--activity", "exercises",
             "--from", "2000", "--to", "2010", "-f", "json"]

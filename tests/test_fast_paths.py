@@ -7,9 +7,9 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from defdip.errors import DefdipError
-from defdip.network import network, network_data
-from defdip.profiles import dyad_profile, profile
+from defdip.analysis.network import network, network_data
+from defdip.analysis.profiles import dyad_profile, profile
+from defdip.core.errors import DefdipError
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +74,8 @@ def test_synthetic_network_and_profile(synthetic_store):
 
 
 def test_real_warm_up_computes_the_most_engaged_profiles_only(full_store, monkeypatch):
-    from defdip.web import app as app_mod
-    from defdip.web.data import WebStore
+    from defdip.present.web import app as app_mod
+    from defdip.present.web.data import WebStore
 
     monkeypatch.setattr(app_mod, "WARM_PROFILES", 2)
     ws = WebStore.at(full_store)

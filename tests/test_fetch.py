@@ -7,8 +7,8 @@ import zipfile
 import httpx
 import pytest
 
-from defdip.fetch import fetch_source
-from defdip.sources.base import Download, Source
+from defdip.ingest.fetch import fetch_source
+from defdip.ingest.sources.base import Download, Source
 
 
 def make_source(downloads, files=("data.csv",)):
@@ -70,7 +70,7 @@ def test_offline_is_reported_per_source(tmp_path):
 
 
 def test_every_source_declares_how_to_get_it(tmp_path):
-    from defdip.sources import all_sources
+    from defdip.ingest.sources import all_sources
 
     for source in all_sources().values():
         assert source.missing_files(tmp_path), f"{source.id} names no file it needs"
@@ -84,7 +84,7 @@ def test_every_source_declares_how_to_get_it(tmp_path):
 def test_export_engagements_and_citation(full_store, tmp_path):
     import pandas as pd
 
-    from defdip.export import export_engagements
+    from defdip.present.export import export_engagements
 
     path, bib, n = export_engagements(tmp_path / "mme.csv", store=full_store, source="mme")
     frame = pd.read_csv(path)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from defdip.actors import registry
-from defdip.citations import bibliography
-from defdip.codebook import codebook
-from defdip.dates import present_year, years_between
-from defdip.errors import DefdipError, RecordError
-from defdip.genealogy import GENEALOGY_VERSION, load_genealogy, select
+from defdip.core.actors import registry
+from defdip.core.citations import bibliography
+from defdip.core.codebook import codebook
+from defdip.core.dates import present_year, years_between
+from defdip.core.errors import DefdipError, RecordError
+from defdip.ingest.genealogy import GENEALOGY_VERSION, load_genealogy, select
 
 # Every instance Khalid & Ahmed (2024) name in sections 1-7, Table 1 and the literature review.
 PAPER_INSTANCES = {

@@ -1,4 +1,4 @@
-"""Cross-source matching (defdip.matching): MME/JME pairing tiers and merges that keep every source's details.
+"""Cross-source matching (defdip.ingest.matching): MME/JME pairing tiers and merges that keep every source's details.
 
 Pairing rules are tested on hand-made candidates (names and dates from the audit's examples); the merge on the
 exercise fixtures in tests/fixtures/exercises, loaded by the real loaders.
@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from defdip.matching import (
+from defdip.core.model import make_engagement
+from defdip.ingest.matching import (
     TIERS,
     Candidate,
     match_exercises,
@@ -21,9 +22,8 @@ from defdip.matching import (
     name_forms,
     pair_mme_jme,
 )
-from defdip.model import make_engagement
-from defdip.sources.base import IngestContext
-from defdip.sources.exercises import (
+from defdip.ingest.sources.base import IngestContext
+from defdip.ingest.sources.exercises import (
     SOURCES,
     JMESource,
     MMESource,
@@ -209,9 +209,9 @@ def test_real_build_step_and_checks(shared_data, tmp_path, monkeypatch):
     """The build pairs and merges, writes exercise_matches, and the sources' checks pass on the result."""
     import duckdb
 
-    from defdip.store import build
+    from defdip.store.build import build
 
-    monkeypatch.setattr("defdip.store.load_genealogy", list)  # this test is about the exercise sources alone
+    monkeypatch.setattr("defdip.store.build.load_genealogy", list)  # this test is about the exercise sources alone
     store = tmp_path / "ex.duckdb"
     report = build(store, shared_data, only=["mme", "jme"])
     con = duckdb.connect(str(store), read_only=True)

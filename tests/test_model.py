@@ -1,8 +1,8 @@
 import pytest
 
-from defdip.codebook import codebook
-from defdip.errors import RecordError
-from defdip.model import make_engagement
+from defdip.core.codebook import codebook
+from defdip.core.errors import RecordError
+from defdip.core.model import make_engagement
 
 
 def record(**over):
@@ -54,7 +54,7 @@ def test_codebook_has_table1_ids_and_ten_cottey_forster_activities():
 
 
 def test_codebook_citations_resolve():
-    from defdip.citations import bibliography
+    from defdip.core.citations import bibliography
 
     bib = bibliography()
     cb = codebook()

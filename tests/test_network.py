@@ -5,11 +5,11 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 
 
 def test_toy_graph_bce_and_modern(synthetic_store):
-    from defdip.network import network
+    from defdip.analysis.network import network
 
     # 481 BCE to 1889: the Hellenic pact (triangle), the 446 BCE treaty (same pair again) and the 1889 posting
     r = network(-481, "all", synthetic_store, to_year=1889)
@@ -29,7 +29,7 @@ def test_toy_graph_bce_and_modern(synthetic_store):
 
 
 def test_star_with_triangle_1995(synthetic_store):
-    from defdip.network import network
+    from defdip.analysis.network import network
 
     r = network(1995, "all", synthetic_store)
     s = r.summary
@@ -43,7 +43,7 @@ def test_star_with_triangle_1995(synthetic_store):
 
 
 def test_export_graphml_and_gexf(synthetic_store, tmp_path):
-    from defdip.network import export_network, network
+    from defdip.analysis.network import export_network, network
 
     r = network(1995, "all", synthetic_store)
     g = nx.read_graphml(export_network(r, tmp_path / "n.graphml"))
@@ -57,7 +57,7 @@ def test_export_graphml_and_gexf(synthetic_store, tmp_path):
 
 
 def test_bad_input(synthetic_store):
-    from defdip.network import network
+    from defdip.analysis.network import network
 
     with pytest.raises(DefdipError, match="unknown network layer 'bogus'; known layers: all"):
         network(1995, "bogus", synthetic_store)
@@ -74,7 +74,7 @@ def test_bad_input(synthetic_store):
 
 @pytest.mark.shared
 def test_real_nato_core_central_in_1980(full_store):
-    from defdip.network import network
+    from defdip.analysis.network import network
 
     r = network(1980, "alliances", full_store)
     assert r.nodes.iloc[0]["id"] == "USA"
@@ -86,7 +86,7 @@ def test_real_nato_core_central_in_1980(full_store):
 
 @pytest.mark.shared
 def test_real_panel_layer_and_empty_years(full_store):
-    from defdip.network import network
+    from defdip.analysis.network import network
 
     r = network(1980, "atop_defense", full_store)
     assert r.summary["nodes"] > 50 and r.nodes.iloc[0]["id"] == "USA"
@@ -98,7 +98,7 @@ def test_real_panel_layer_and_empty_years(full_store):
 
 @pytest.mark.shared
 def test_real_names_as_of_the_year(full_store):
-    from defdip.network import network
+    from defdip.analysis.network import network
 
     names = network(1980, "all", full_store).nodes.set_index("id")["name"]
     assert names["RUS"] == "Soviet Union" and names["GFR"] == "West Germany"

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from conftest import tiny_panel_tables, write_tables
 
-from defdip import panels
-from defdip.errors import DefdipError, StoreError
+from defdip.analysis import panels
+from defdip.core.errors import DefdipError, StoreError
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_layers_table():
 
 
 def test_layer_citations_match_sources():
-    from defdip.sources import all_sources
+    from defdip.ingest.sources import all_sources
 
     sources = all_sources()
     for layer in panels.LAYERS.values():

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from defdip import panels
-from defdip import pipeline as dp
-from defdip.errors import DefdipError
+from defdip.analysis import panels
+from defdip.analysis import pipeline as dp
+from defdip.core.errors import DefdipError
 
 README_EXAMPLE = '''
 import numpy as np
 import statsmodels.formula.api as smf
-from defdip import pipeline as dp
+from defdip.analysis import pipeline as dp
 
 df = (dp.create_dyadyears(directed=False, from_year=1980, to_year=2010)
         .pipe(dp.add_mids)              # gmlmidonset, gmlmidongoing (GML MID 2.2.1)

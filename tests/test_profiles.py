@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 
 
 def test_country_profile_exact(synthetic_store):
-    from defdip.profiles import profile
+    from defdip.analysis.profiles import profile
 
     p = profile("United States", synthetic_store)
     assert p["polity"]["id"] == "USA"
@@ -28,7 +28,7 @@ def test_country_profile_exact(synthetic_store):
 
 
 def test_bce_profile(synthetic_store):
-    from defdip.profiles import profile
+    from defdip.analysis.profiles import profile
 
     p = profile("Athens", synthetic_store)
     assert p["engagements"] == 2 and p["first_year"] == -481 and p["last_year"] == -404
@@ -37,7 +37,7 @@ def test_bce_profile(synthetic_store):
 
 
 def test_dyad_profile(synthetic_store):
-    from defdip.profiles import dyad_profile
+    from defdip.analysis.profiles import dyad_profile
 
     d = dyad_profile("USA", "Japan", synthetic_store)
     assert d["engagements"] == 3
@@ -47,7 +47,7 @@ def test_dyad_profile(synthetic_store):
 
 
 def test_bad_names(synthetic_store):
-    from defdip.profiles import dyad_profile, profile
+    from defdip.analysis.profiles import dyad_profile, profile
 
     with pytest.raises(DefdipError, match="unknown polity 'Narnia'.*did you mean"):
         profile("Narnia", synthetic_store)
@@ -57,7 +57,7 @@ def test_bad_names(synthetic_store):
 
 @pytest.mark.shared
 def test_real_united_states_all_activities(full_store):
-    from defdip.profiles import dyad_profile, profile
+    from defdip.analysis.profiles import dyad_profile, profile
 
     p = profile("United States", full_store)
     assert all(n > 0 for n in p["per_activity"].values()), p["per_activity"]
@@ -70,7 +70,7 @@ def test_real_united_states_all_activities(full_store):
 # ----------------------------------------------------------------------------- peacekeeping apart (issue 8.9)
 
 def _deployment(id_, year, parts):
-    from defdip.model import Engagement
+    from defdip.core.model import Engagement
 
     return Engagement.model_validate({
         "id": id_, "title": f"deployment {id_}", "activity": "contacts", "instrument": "deployment",
@@ -97,7 +97,7 @@ def pko_store(tmp_path_factory):
 
 
 def test_peacekeeping_is_kept_out_of_partner_rankings(pko_store):
-    from defdip.profiles import dyad_profile, profile
+    from defdip.analysis.profiles import dyad_profile, profile
 
     p = profile("India", pko_store)
     assert p["engagements"] == 3 and p["peacekeeping"] == 2
@@ -114,7 +114,7 @@ def test_peacekeeping_is_kept_out_of_partner_rankings(pko_store):
 
 
 def test_peacekeeping_ties_contributors_to_hosts_only(pko_store):
-    from defdip.network import network
+    from defdip.analysis.network import network
 
     edges = {tuple(sorted(e)) for e in network(2012, "all", pko_store).graph.edges}
     assert ("GHA", "LEB") in edges and ("IND", "LEB") in edges and ("CHL", "IND") in edges
@@ -127,8 +127,8 @@ def test_peacekeeping_ties_contributors_to_hosts_only(pko_store):
 # ----------------------------------------------------------------------------- names as of their year (8.11)
 
 def test_dated_names_and_ambiguity_notes():
-    from defdip.actors import registry
-    from defdip.profiles import name_window
+    from defdip.analysis.profiles import name_window
+    from defdip.core.actors import registry
 
     reg = registry()
     assert reg.display_name("RUS", 1980) == "Soviet Union" and reg.display_name("RUS", 2000) == "Russia"
@@ -145,7 +145,7 @@ def test_dated_names_and_ambiguity_notes():
 
 @pytest.mark.shared
 def test_real_profile_by_a_dated_name(full_store):
-    from defdip.profiles import profile
+    from defdip.analysis.profiles import profile
 
     ussr, rus = profile("USSR", full_store), profile("RUS", full_store)
     assert ussr["polity"]["name"] == "Soviet Union" and rus["polity"]["name"] == "Russia"
@@ -156,7 +156,7 @@ def test_real_profile_by_a_dated_name(full_store):
 
 @pytest.mark.shared
 def test_real_india_partners_without_peacekeeping(full_store):
-    from defdip.profiles import dyad_profile, profile
+    from defdip.analysis.profiles import dyad_profile, profile
 
     partners = profile("India", full_store)["partners"]
     assert partners.iloc[0]["id"] != "PAK" and "un" not in partners.head(5)["id"].tolist()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from defdip import report
-from defdip.citations import keys_in
+from defdip.core.citations import keys_in
+from defdip.present import report
 
 SECTION_IDS = [sid for sid, _, _ in report.SECTIONS]
 EXPECTED_CHARTS = {"codebook_activities", "genealogy_timeline", "evolution_decades", "evolution_eras",
@@ -153,10 +153,10 @@ def test_report_content_answers_the_question(built: tuple[Path, str], full_store
 
 def test_report_without_natural_earth_or_modules(genealogy_store: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import defdip
+    import defdip.analysis
 
-    monkeypatch.setitem(sys.modules, "defdip.conflict", None)  # as if conflict.py were not in this build
-    monkeypatch.delattr(defdip, "conflict", raising=False)
+    monkeypatch.setitem(sys.modules, "defdip.analysis.conflict", None)  # as if conflict.py were not in this build
+    monkeypatch.delattr(defdip.analysis, "conflict", raising=False)
     index = report.build_report(tmp_path, store=genealogy_store, years=(1950,))
     page = index.read_text(encoding="utf-8")
     status = {s["id"]: s for s in report.sections_status(tmp_path)}
@@ -177,7 +177,7 @@ def test_report_without_natural_earth_or_modules(genealogy_store: Path, tmp_path
 
 
 def test_report_without_store_is_a_clear_error(tmp_path: Path) -> None:
-    from defdip.errors import StoreError
+    from defdip.core.errors import StoreError
 
     with pytest.raises(StoreError, match="defdip build"):
         report.build_report(tmp_path / "out", store=tmp_path / "missing.duckdb")
@@ -197,7 +197,7 @@ def test_cli_report(genealogy_store: Path, tmp_path: Path) -> None:
 
 @pytest.mark.shared
 def test_report_shows_coverage_and_keeps_peacekeeping_apart(built: tuple[Path, str], full_store: Path) -> None:
-    from defdip.evolution import coverage_windows
+    from defdip.analysis.evolution import coverage_windows
 
     _, page = built
     evolution = page.split('id="evolution"', 1)[1].split("</section>", 1)[0]

@@ -9,9 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from defdip.errors import SourceFormatError
-from defdip.sources.atop import ATOP, SOURCES
-from defdip.sources.base import IngestContext, read_csv_checked
+from defdip.core.errors import SourceFormatError
+from defdip.ingest.sources.atop import ATOP, SOURCES
+from defdip.ingest.sources.base import IngestContext, read_csv_checked
 
 FIXTURE = Path(__file__).parent / "fixtures" / "atop"
 FILES = ("atop5_1a.csv", "atop5_1aph.csv", "atop5_1m.csv", "atop5_1sy.csv", "atopinst5_1.csv")
@@ -276,7 +276,7 @@ def test_real_atop_known_alliance(real):
 
 def directed(folder: Path, extra_exceptions: list[tuple] = ()) -> pd.DataFrame:
     """The directed ATOP tie table the panels read, computed on the tables the loader gives."""
-    from defdip.panels import ATOP_TIE_SQL
+    from defdip.analysis.panels import ATOP_TIE_SQL
 
     result, _, _ = load(folder)
     con = duckdb.connect()
@@ -316,7 +316,7 @@ def test_exceptions_override_the_member_file(folder):
 
 
 def test_exceptions_table_is_cited():
-    from defdip.sources.atop import exceptions
+    from defdip.ingest.sources.atop import exceptions
 
     table = exceptions()
     assert len(table) > 0 and table["citation"].str.len().min() > 20

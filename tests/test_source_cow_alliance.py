@@ -9,9 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext
-from defdip.sources.cow_alliance import MEMBER_FILE, SOURCES, SUMMARY_FILE
+from defdip.core.errors import SourceFormatError
+from defdip.ingest.sources.base import IngestContext
+from defdip.ingest.sources.cow_alliance import MEMBER_FILE, SOURCES, SUMMARY_FILE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cow_alliance"
 OFFICIAL = FIXTURES / "official"

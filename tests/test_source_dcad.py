@@ -9,9 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext
-from defdip.sources.dcad import SOURCES
+from defdip.core.errors import SourceFormatError
+from defdip.ingest.sources.base import IngestContext
+from defdip.ingest.sources.dcad import SOURCES
 
 FIXTURE = Path(__file__).parent / "fixtures" / "dcad"
 MAIN = "DCAD-v1.0-main.csv"

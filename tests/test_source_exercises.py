@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext
-from defdip.sources.exercises import (
+from defdip.core.errors import SourceFormatError
+from defdip.ingest.sources.base import IngestContext
+from defdip.ingest.sources.exercises import (
     JME_FILE,
     MME_FILE,
     RU_FILE,
@@ -275,12 +275,12 @@ def test_unknown_participant_adds_no_dyad(tmp_path, monkeypatch):
     """A record whose only participant is unknown counts as an exercise and adds nothing to the dyad layer."""
     import duckdb
 
-    from defdip import panels
-    from defdip.sources.state_system import SOURCES as STATE_SOURCES
-    from defdip.store import build
+    from defdip.analysis import panels
+    from defdip.ingest.sources.state_system import SOURCES as STATE_SOURCES
+    from defdip.store.build import build
 
     monkeypatch.setattr(MMESource, "min_rows", 1)  # the fixtures are no full copies
-    monkeypatch.setattr("defdip.store.load_genealogy", list)  # this test is about the sources alone
+    monkeypatch.setattr("defdip.store.build.load_genealogy", list)  # this test is about the sources alone
     for source in STATE_SOURCES:
         monkeypatch.setattr(type(source), "min_rows", 1)
     (tmp_path / "military_exercises").mkdir()
@@ -425,7 +425,7 @@ def test_jme_batches(jme_fixture):
 def test_jme_checks_on_a_store(jme_fixture, tmp_path):
     import duckdb
 
-    from defdip.records import assemble, chunk
+    from defdip.ingest.records import assemble, chunk
 
     result, ctx, _ = jme_fixture
     frames = assemble([chunk(e.model_copy(deep=True) for e in result.engagements)], by_id=True)

@@ -7,10 +7,10 @@ import re
 import pytest
 from conftest import FIXTURES
 
-from defdip.sources.base import IngestContext
-from defdip.sources.contiguity import Contiguity
-from defdip.sources.mid import CowMid, GmlMid
-from defdip.sources.state_system import StateSystem
+from defdip.ingest.sources.base import IngestContext
+from defdip.ingest.sources.contiguity import Contiguity
+from defdip.ingest.sources.mid import CowMid, GmlMid
+from defdip.ingest.sources.state_system import StateSystem
 
 REF = FIXTURES / "reference"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext
-from defdip.sources.sipri import REGISTER_FILE, SAMPLE_FILE, SOURCES, clean_name, parse_year
+from defdip.core.errors import SourceFormatError
+from defdip.ingest.sources.base import IngestContext
+from defdip.ingest.sources.sipri import REGISTER_FILE, SAMPLE_FILE, SOURCES, clean_name, parse_year
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri"
 SRC = SOURCES[0]

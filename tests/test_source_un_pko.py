@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext
-from defdip.sources.un_pko import FRONT_FILE, MISSIONS, PKO_FILE, SOURCES, TCC_FILE, parse_overview
+from defdip.core.errors import SourceFormatError
+from defdip.ingest.sources.base import IngestContext
+from defdip.ingest.sources.un_pko import FRONT_FILE, MISSIONS, PKO_FILE, SOURCES, TCC_FILE, parse_overview
 
 FIXTURE = Path(__file__).parent / "fixtures" / "un_pko"
 PKO, GEO = SOURCES

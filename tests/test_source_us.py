@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from defdip.errors import SourceFormatError
-from defdip.sources.base import IngestContext
-from defdip.sources.us_presence import BASE_FILE, BASE_LIST_YEAR, TROOP_FILE
-from defdip.sources.us_presence import SOURCES as PRESENCE_SOURCES
-from defdip.sources.us_visits import SOURCES as VISIT_SOURCES
-from defdip.sources.us_visits import VISITS_FILE
+from defdip.core.errors import SourceFormatError
+from defdip.ingest.sources.base import IngestContext
+from defdip.ingest.sources.us_presence import BASE_FILE, BASE_LIST_YEAR, TROOP_FILE
+from defdip.ingest.sources.us_presence import SOURCES as PRESENCE_SOURCES
+from defdip.ingest.sources.us_visits import SOURCES as VISIT_SOURCES
+from defdip.ingest.sources.us_visits import VISITS_FILE
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VISITS, PRESENCE = VISIT_SOURCES[0], PRESENCE_SOURCES[0]

@@ -5,10 +5,10 @@ import hashlib
 import pytest
 from conftest import table_dump
 
-from defdip import loading
-from defdip import store as store_mod
-from defdip.errors import SourceFormatError
-from defdip.sources.base import LoadResult, Source
+from defdip.core.errors import SourceFormatError
+from defdip.ingest import loading
+from defdip.ingest.sources.base import LoadResult, Source
+from defdip.store import build as store_mod
 
 
 def test_genealogy_store_counts(genealogy_store):
@@ -57,7 +57,7 @@ def test_missing_store_is_a_clear_error(tmp_path):
 
 
 def test_merge_duplicates_keeps_both_provenances():
-    from defdip.model import make_engagement
+    from defdip.core.model import make_engagement
 
     def ex(src, pid):
         return make_engagement(dict(

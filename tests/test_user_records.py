@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from defdip import store as store_mod
-from defdip.errors import DefdipError, RecordError
-from defdip.genealogy import load_user_records
+from defdip.core.errors import DefdipError, RecordError
+from defdip.ingest.genealogy import load_user_records
+from defdip.store import build as store_mod
 
 RECORDS = Path(__file__).resolve().parent / "fixtures" / "user_records"
 

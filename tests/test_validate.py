@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from defdip.analysis.validate import as_frame, failures, validate
 from defdip.cli.app import app
-from defdip.validate import as_frame, failures, validate
 
 
 def _broken(genealogy_store: Path, tmp_path: Path, *sql: str) -> Path:
@@ -103,7 +103,7 @@ def test_cli_exit_status_and_formats(genealogy_store: Path, tmp_path: Path) -> N
 
 
 def test_missing_store_is_one_line(tmp_path: Path) -> None:
-    from defdip.errors import StoreError
+    from defdip.core.errors import StoreError
 
     with pytest.raises(StoreError, match="no store at"):
         validate(tmp_path / "none.duckdb")

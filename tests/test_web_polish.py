@@ -10,10 +10,10 @@ from conftest import synthetic_engagements, write_store
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from defdip import translit
 from defdip.cli import app
-from defdip.errors import DefdipError
-from defdip.web import create_app
+from defdip.core import translit
+from defdip.core.errors import DefdipError
+from defdip.present.web import create_app
 
 
 def test_serve_on_a_busy_port_fails_before_saying_it_serves(synthetic_store: Path) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from defdip.cli import analysis, core, data, events, explore, query, show, validation  # noqa: F401  (registers commands)
+from defdip.cli import analysis, core, data, events, explore, query, show, text, validation  # noqa: F401  (registers commands)
 from defdip.cli.app import STATE, app, err_console
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def _layers(value: str | None) -> list[str] | None:
 
 def _write(frame, output: Path, fmt: str | None, kind: str, store: Path | None) -> None:
     """Write a panel with its CITATION.bib and CODEBOOK.md, and say what was written (NA counts too)."""
-    from defdip.export import write_panel
+    from defdip.present.export import write_panel
 
     with _working(f"writing {output}"):
         path, bib, book = write_panel(frame, output, fmt, store=store,
@@ -66,7 +66,7 @@ def dyad_year_cmd(
     store: Path | None = STORE_OPT,
 ) -> None:
     """Write a dyad-year panel: one row per dyad and year with one column per layer column."""
-    from defdip import panels
+    from defdip.analysis import panels
 
     with _working("building the dyad-year panel"):
         frame = panels.dyad_year(store, directed=directed, from_year=from_year, to_year=to_year, system=system,
@@ -86,7 +86,7 @@ def state_year_cmd(
     store: Path | None = STORE_OPT,
 ) -> None:
     """Write a state-year panel: each layer as the number of partners with that tie."""
-    from defdip import panels
+    from defdip.analysis import panels
 
     with _working("building the state-year panel"):
         frame = panels.state_year(store, from_year=from_year, to_year=to_year, system=system,
@@ -97,7 +97,7 @@ def state_year_cmd(
 @panel_app.command("layers")
 def layers_cmd(fmt: Fmt = typer.Option(Fmt.table, "--format", "-f", help="table, json or csv")) -> None:
     """The panel layers: columns, source, coverage years and citation keys."""
-    from defdip import panels
+    from defdip.analysis import panels
 
     frame = panels.layers_table()
     if fmt is Fmt.table:
@@ -120,7 +120,7 @@ def model(
     store: Path | None = STORE_OPT,
 ) -> None:
     """Logit of GML MID onset on defence-diplomacy ties with controls: associations, not causal effects."""
-    from defdip.conflict import mid_model
+    from defdip.analysis.conflict import mid_model
 
     with _working("fitting the MID onset model", quiet=fmt is not Fmt.table):
         result = mid_model(store, from_year=from_year, to_year=to_year, layers=_layers(layers))

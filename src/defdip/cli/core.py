@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
-from defdip import store as store_mod
 from defdip.cli.app import STORE_OPT, Fmt, app, console, emit, print_json, step_progress
-from defdip.codebook import codebook as get_codebook
-from defdip.dates import format_year
+from defdip.core.codebook import codebook as get_codebook
+from defdip.core.dates import format_year
+from defdip.store import build as store_mod
 
 
 @app.command()
@@ -33,7 +33,7 @@ def genealogy(
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ) -> None:
     """The curated genealogy: cited historical instances of each activity."""
-    from defdip.genealogy import select
+    from defdip.ingest.genealogy import select
 
     records = select(activity=activity, from_year=from_year, to_year=to_year)
     if fmt is Fmt.json:
@@ -53,9 +53,9 @@ def cite(
                                       "BibTeX of the datasets behind them (like peacesciencer's ps_cite)."),
 ) -> None:
     """Print BibTeX for citation keys, datasets or panel layers."""
-    from defdip.citations import cite as cite_keys
-    from defdip.citations import cite_sources
-    from defdip.panels import resolve_layers
+    from defdip.analysis.panels import resolve_layers
+    from defdip.core.citations import cite as cite_keys
+    from defdip.core.citations import cite_sources
 
     if not keys and not source and not layers:
         raise typer.BadParameter("give citation keys, --source S or --layers L1,L2")
@@ -105,7 +105,7 @@ def status(store: Path | None = STORE_OPT, fmt: Fmt = typer.Option(Fmt.table, "-
            ) -> None:
     """Counts per source and per activity in the store, and the last ingest report."""
     if quarantine:
-        from defdip.queries import quarantine as quarantined
+        from defdip.store.queries import quarantine as quarantined
 
         rows, names = quarantined(store, source)
         if fmt is Fmt.json:

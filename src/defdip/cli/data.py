@@ -15,7 +15,7 @@ def fetch(
     cache: Path | None = typer.Option(None, "--cache", help="Download folder (default: DEFDIP_CACHE or user cache)."),
 ) -> None:
     """Download datasets from their official addresses into the cache, checking checksums."""
-    from defdip.fetch import fetch as do_fetch
+    from defdip.ingest.fetch import fetch as do_fetch
 
     with download_progress() as tick:
         results = do_fetch(sources or None, cache, tick)
@@ -34,8 +34,8 @@ def export(
     store: Path | None = typer.Option(None, "--store"),
 ) -> None:
     """Export engagements (one row each) with their citations."""
-    from defdip.errors import DefdipError
-    from defdip.export import export_engagements
+    from defdip.core.errors import DefdipError
+    from defdip.present.export import export_engagements
 
     if what != "engagements":
         raise DefdipError(f"cannot export {what!r}; available: engagements (panels: `defdip panel`)")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from defdip.cli.app import STORE_OPT, Fmt, app, console, download_progress, emit
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 
 events_app = typer.Typer(help="Machine-coded event data (GDELT, ICEWS, POLECAT) coded to the codebook.",
                          no_args_is_help=True)

@@ -9,8 +9,8 @@ import pandas as pd
 import typer
 
 from defdip.cli.app import STORE_OPT, Fmt, app, console, emit, print_json
-from defdip.dates import decade_of, format_year
-from defdip.errors import DefdipError
+from defdip.core.dates import decade_of, format_year
+from defdip.core.errors import DefdipError
 
 
 class By(str, Enum):
@@ -43,7 +43,7 @@ def evolution(
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ) -> None:
     """Engagements started and in force per period, activity and instrument (or --index: pacts vs partnerships)."""
-    from defdip import evolution as ev
+    from defdip.analysis import evolution as ev
 
     if output is not None and output.suffix.lower() != ".csv":
         raise DefdipError(f"-o writes CSV: give a .csv file, not {output.name!r}")
@@ -75,7 +75,7 @@ def network(
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
 ) -> None:
     """The network of polities tied by a layer in a year (or range): density, components, centrality, brokers."""
-    from defdip import network as net
+    from defdip.analysis import network as net
 
     if list_layers:
         emit([{"layer": k, "description": v} for k, v in net.layers().items()], fmt, title="network layers")
@@ -127,7 +127,7 @@ def profile(
     fmt: ProfileFmt = typer.Option(ProfileFmt.table, "--format", "-f"),
 ) -> None:
     """A country's engagements over time across all activities: per year, partners, timeline."""
-    from defdip.profiles import profile as get_profile
+    from defdip.analysis.profiles import profile as get_profile
 
     info = get_profile(country, store, peacekeeping=peacekeeping)
     if fmt is ProfileFmt.json:
@@ -155,7 +155,7 @@ def dyad(
     fmt: ProfileFmt = typer.Option(ProfileFmt.table, "--format", "-f"),
 ) -> None:
     """The engagements two polities share, over time (peacekeeping deployments apart unless --peacekeeping)."""
-    from defdip.profiles import dyad_profile
+    from defdip.analysis.profiles import dyad_profile
 
     info = dyad_profile(a, b, store, peacekeeping=peacekeeping)
     if fmt is ProfileFmt.json:

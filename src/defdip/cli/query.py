@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from defdip.cli.app import STORE_OPT, app, console, emit
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 
 
 class QueryFmt(str, Enum):
@@ -37,9 +37,9 @@ def engagements(
     store: Path | None = STORE_OPT,
 ) -> None:
     """Engagements matching every filter given, in force at some time in --from..--to."""
-    from defdip.export import flat_frame, write_engagements
-    from defdip.queries import EngagementFilter, polity_id
-    from defdip.queries import engagements as select
+    from defdip.present.export import flat_frame, write_engagements
+    from defdip.store.queries import EngagementFilter, polity_id
+    from defdip.store.queries import engagements as select
 
     f = EngagementFilter(
         country=polity_id(country) if country else None, partner=polity_id(partner) if partner else None,

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from defdip.cli.app import STORE_OPT, app, console, step_progress
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 
 
 @app.command()
@@ -24,7 +24,7 @@ def report(
     """Write a static report that opens from disk with no network: codebook counts, the genealogy timeline,
     evolution and the alliance-to-partnership shift, networks, maps, the conflict model, sources and
     bibliography. Every chart is also saved as PNG and SVG under OUT/charts/."""
-    from defdip.report import NETWORK_YEARS, build_report, sections_status
+    from defdip.present.report import NETWORK_YEARS, build_report, sections_status
 
     with step_progress("report", 44) as tick:
         index = build_report(out, store=store, progress=tick, country=country, years=year or NETWORK_YEARS)
@@ -69,9 +69,9 @@ def serve(
     """Serve the read-only web dashboard: HTML pages, the JSON API under /api/ and its offline docs at /docs."""
     import uvicorn
 
-    from defdip import config
-    from defdip.store import connect
-    from defdip.web import create_app
+    from defdip.core import config
+    from defdip.present.web import create_app
+    from defdip.store.build import connect
 
     connect(store).close()  # a clear error now when there is no store
     check_port(host, port)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from defdip import validate as validation
+from defdip.analysis import validate as validation
 from defdip.cli.app import STORE_OPT, Fmt, app, console, emit, print_json
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from defdip.actors import UnknownPolityError, registry
+from defdip.core.actors import UnknownPolityError, registry
 
 CAMEO_SPECIAL = {"ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "BUR": "MMR", "KOS": "KSV", "SCG": "SRB",
                  "YUG": "SRB", "SUN": "RUS", "DDR": "DDR", "GDR": "DDR"}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 
 V2_LIST = "http://data.gdeltproject.org/gdeltv2/masterfilelist.txt"
 V1_INDEX = "http://data.gdeltproject.org/events/index.html"

@@ -16,8 +16,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from defdip import config
-from defdip.errors import DefdipError, StoreError
+from defdip.core import config
+from defdip.core.errors import DefdipError, StoreError
 from defdip.events import actors, mapping, pipeline
 from defdip.events.read import read_events
 

@@ -9,8 +9,8 @@ from importlib import resources
 
 import pandas as pd
 
-from defdip.codebook import codebook
-from defdip.errors import SourceFormatError
+from defdip.core.codebook import codebook
+from defdip.core.errors import SourceFormatError
 
 VERSION = "1"
 """Version of the mapping table; bump when a row changes meaning."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from defdip.errors import DefdipError
+from defdip.core.errors import DefdipError
 from defdip.events.mapping import LAYERS
 
 QUALIFYING = """

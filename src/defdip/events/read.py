@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from defdip.errors import SourceFormatError
+from defdip.core.errors import SourceFormatError
 from defdip.events import formats
 
 SCHEMA = pa.schema([("source", pa.string()), ("file", pa.string()), ("line", pa.int64()),

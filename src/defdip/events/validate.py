@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from defdip import store as store_mod
-from defdip.errors import StoreError
+from defdip.core.errors import StoreError
+from defdip.store import build as store_mod
 
 COMPARISONS = (
     ("ev_milcoop", "exercises (MME/JME)", 1980, 2010, """

@@ -1,0 +1,345 @@
+"""Networks of polities tied by defence diplomacy in a year or a range of years, their measures and export.
+
+A tie joins two polities (organisations and the ``unknown`` actor are not nodes) that take part in the same
+engagement of the chosen layer while both are in it, in at least one year of the window ``year..to_year``
+(an engagement is in force as defined in :mod:`defdip.analysis.evolution`). The graph holds only polities with a tie.
+Edge ``weight`` is the number of distinct engagements tying the pair. Layers the dyad-year panel provides
+(``atop_defense``, ``dca_any``, ``exercises``, ``arms_tiv``, ``pko_codeployed``, ``visits``, ``dd_index``...) come
+from :func:`defdip.analysis.panels.dyad_year` instead: a tie when the layer is above 0 in a year of the window,
+weight the sum of its values; nodes are states (COW codes mapped to polity ids). ``all`` and the activity layers use
+every engagement, from antiquity on; a peacekeeping deployment ties its contributors to its hosts only (co-deployed
+contributors are the ``pko_codeployed`` layer). Node names are the registry's names as of the window's first
+year (``actors.Registry.display_name``: the Soviet Union in 1980).
+
+Measures: density; connected components and the largest one's share of nodes; degree (number of partners) and
+strength (sum of weights); eigenvector centrality computed within each component (unit norm per component,
+scaled by the component's share of nodes so that the hub of a small component does not outrank the hubs of the
+main one; power iteration, then the dense solver, else NA with a note in the summary); betweenness (normalised,
+unweighted); clustering (node and average); communities by Louvain modularity (networkx, fixed seed 42),
+numbered by size from 0; brokers = the top betweenness nodes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import networkx as nx
+import pandas as pd
+
+from defdip.analysis.evolution import StoreArg, _db_path, ccode_ids, connection, load_engagements, polity_pairs
+from defdip.core import dates
+from defdip.core.errors import DefdipError
+
+SEED = 42
+
+Mask = Callable[[pd.DataFrame], pd.Series]
+
+
+def _has_sub(sub: str) -> Mask:
+    return lambda f: f["sub_activities"].map(lambda s: sub in list(s) if s is not None else False)
+
+
+def _from(dataset: str) -> Mask:
+    return lambda f: f["datasets"].map(lambda d: dataset in list(d) if d is not None else False)
+
+
+LAYERS: dict[str, tuple[str, Mask]] = {
+    "all": ("any engagement", lambda f: pd.Series(True, index=f.index)),
+    "agreements": ("any agreement (alliances, DCAs, MoUs, equipment, training)",
+                   lambda f: f["activity"] == "agreements"),
+    "contacts": ("contacts: visits, dialogues, deployments, presence, organisations",
+                 lambda f: f["activity"] == "contacts"),
+    "attaches": ("attaches and envoy missions", lambda f: f["activity"] == "attaches"),
+    "alliances": ("alliance treaties of any obligation", lambda f: f["instrument"] == "alliance_treaty"),
+    "defence_pacts": ("alliance treaties with a defence obligation (any source)", lambda f: f["defence_pact"]),
+    "atop_defense": ("ATOP alliances with a defence obligation",
+                     lambda f: f["defence_pact"] & _from("atop")(f)),
+    "dca_any": ("defence cooperation agreements (framework or sector)",
+                lambda f: f["instrument"] == "defence_cooperation_agreement"),
+    "exercises": ("joint military exercises", lambda f: f["instrument"] == "exercise"),
+    "arms_tiv": ("arms transfers (supplier-recipient)", lambda f: f["instrument"] == "equipment_transfer"),
+    "pko_codeployed": ("contributors deployed together on a peacekeeping operation",
+                       lambda f: _has_sub("peacekeeping")(f) & (f["instrument"] == "deployment")),
+    "visits": ("visits by defence officials", lambda f: f["instrument"] == "visit"),
+    "presence": ("military presence (troops or bases abroad)", lambda f: f["instrument"] == "military_presence"),
+}
+"""Layers built from the engagements: name -> (description, selection of engagements). Where the dyad-year
+panel (:mod:`defdip.analysis.panels`) has a layer of the same name (atop_defense, dca_any, exercises, arms_tiv,
+pko_codeployed, visits, dd_index, ...), the panel is used instead, so that who is tied to whom has one home."""
+
+NOT_TIES = ("cowmaj", "conttype")
+"""Panel layers that are not defence-diplomacy ties (major-power status, contiguity)."""
+
+
+def panel_layers() -> dict[str, Any]:
+    """The dyad-year panel's layers usable as networks (empty when panels are not installed)."""
+    try:
+        from defdip.analysis import panels
+    except ImportError:
+        return {}
+    return {k: v for k, v in panels.LAYERS.items() if k not in NOT_TIES}
+
+
+def layers() -> dict[str, str]:
+    """Every network layer with its description (engagement layers, then panel-only layers)."""
+    out = {k: v[0] for k, v in LAYERS.items()}
+    for name, layer in panel_layers().items():
+        out[name] = f"{layer.description} [panel, {layer.first_year}-{layer.last_year}]"
+    return out
+
+
+@dataclass
+class NetworkResult:
+    graph: nx.Graph
+    summary: dict[str, Any]
+    nodes: pd.DataFrame = field(repr=False)
+
+
+def _check_layer(layer: str) -> str:
+    if layer not in LAYERS and layer not in panel_layers():
+        raise DefdipError(f"unknown network layer {layer!r}; known layers: {', '.join(layers())}")
+    return layer
+
+
+@dataclass(frozen=True)
+class NetworkData:
+    """What every engagement-layer network of a store is cut from, read once: a server keeps one per store
+    version (:mod:`defdip.present.web.data`), so that a network costs a selection and its measures, not a load."""
+
+    frame: pd.DataFrame
+    """:func:`defdip.analysis.evolution.load_engagements` (read-only: shared by every request)."""
+    pairs: pd.DataFrame
+    """:func:`defdip.analysis.evolution.polity_pairs` of every engagement that is not a dyad spell."""
+    polities: pd.DataFrame
+    """id, name, ccode of every polity."""
+
+
+def network_data(store: StoreArg = None) -> NetworkData:
+    """The engagements, their pairs of polities and the polities of ``store``: pass it as ``data=`` to
+    :func:`network` to draw many networks from one read of the store."""
+    with connection(store) as con:
+        frame = load_engagements(con)
+        pairs = polity_pairs(con, ids=frame.loc[~frame["dyad_spell"], "id"].tolist())
+        polities = con.execute("SELECT id, name, ccode FROM polities").df()
+    return NetworkData(frame=frame, pairs=pairs, polities=polities)
+
+
+def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int | None = None, *,
+            data: NetworkData | None = None) -> NetworkResult:
+    """The network of polities tied by ``layer`` in ``year`` (or ``year..to_year``) with its measures.
+
+    ``data`` (from :func:`network_data` on the same store) gives the same result without reading the store
+    again for an engagement layer; panel layers always read the panel."""
+    _check_layer(layer)
+    try:
+        dates.check_year(int(year))
+        if to_year is not None:
+            dates.check_year(int(to_year))
+    except (ValueError, TypeError) as exc:
+        raise DefdipError(f"bad year: {exc}") from None
+    year = int(year)
+    last = int(to_year) if to_year is not None else year
+    if last < year:
+        raise DefdipError(f"--to ({dates.format_year(last)}) is before the first year ({dates.format_year(year)})")
+    span = _span(year, last)
+    panel = panel_layers().get(layer)
+    if panel is not None:
+        return _panel_network(store, panel, layer, year, last)
+    if data is None:
+        with connection(store) as con:
+            window = _window(load_engagements(con), layer, year, last)
+            pairs = polity_pairs(con, ids=window["id"].tolist())
+            polities = con.execute("SELECT id, name, ccode FROM polities").df()
+    else:
+        window = _window(data.frame, layer, year, last)
+        pairs = data.pairs[data.pairs["engagement_id"].isin(window["id"])]
+        polities = data.polities
+    pairs = pairs[(pairs["first"] <= last) & (pairs["last"] >= year)]
+    if pairs.empty:
+        raise DefdipError(f"no ties in layer {layer!r} in {span}: its {len(window)} engagement(s) then have "
+                          f"fewer than two polities taking part")
+    return _measure(pairs, polities, layer, year, last)
+
+
+def _window(frame: pd.DataFrame, layer: str, year: int, last: int) -> pd.DataFrame:
+    """The engagements of ``layer`` in force in ``year..last`` (not dyad spells); an error when there are none."""
+    selected = frame[LAYERS[layer][1](frame).fillna(False).astype(bool) & ~frame["dyad_spell"]]
+    window = selected[(selected["start_year"] <= last) & (selected["in_force_to"] >= year)]
+    if selected.empty:
+        raise DefdipError(f"the store has no engagements in layer {layer!r} "
+                          f"({LAYERS[layer][0]}); build it with the sources that provide them")
+    if window.empty:
+        raise DefdipError(
+            f"no {layer!r} engagements in {_span(year, last)}; the store's {layer!r} data run from "
+            f"{dates.format_year(int(selected['start_year'].min()))} to "
+            f"{dates.format_year(int(selected['in_force_to'].max()))}")
+    return window
+
+
+def _panel_network(store: StoreArg, panel, layer: str, year: int, last: int) -> NetworkResult:
+    """A network from a dyad-year panel layer: a tie when the layer's value is above 0 in some year of the
+    window; ``weight`` = the sum of its values over the window (years tied for 0/1 layers, TIV, counts)."""
+    from defdip.analysis import panels
+
+    column = panel.columns[0]
+    span = _span(year, last)
+    with connection(store) as con:
+        path = _db_path(con) if isinstance(store, duckdb.DuckDBPyConnection) else store
+        ids = ccode_ids(con)
+    if not (panel.first_year <= last and year <= panel.last_year):
+        raise DefdipError(f"layer {layer!r} covers {panel.first_year}-{panel.last_year}; {span} is outside it")
+    frame = panels.dyad_year(path, from_year=max(year, panel.first_year), to_year=min(last, panel.last_year),
+                             layers=[layer])
+    values = frame[column]
+    if values.isna().all():
+        raise DefdipError(f"layer {layer!r} has no data in {span} (it covers {panel.first_year}-{panel.last_year} "
+                          f"where its source reaches)")
+    tied = frame[values.fillna(0) > 0]
+    if tied.empty:
+        raise DefdipError(f"no ties in layer {layer!r} in {span}")
+    def pid(code: Any) -> str:
+        return ids.get(int(code), (str(int(code)),))[0]
+    pairs = pd.DataFrame({
+        "a": tied["ccode1"].map(pid), "b": tied["ccode2"].map(pid),
+        "ccode_a": tied["ccode1"].astype("Int64"), "ccode_b": tied["ccode2"].astype("Int64"),
+        "weight": tied[column].astype(float),
+    })
+    swap = pairs["a"] > pairs["b"]
+    pairs.loc[swap, ["a", "b", "ccode_a", "ccode_b"]] = pairs.loc[swap, ["b", "a", "ccode_b", "ccode_a"]].to_numpy()
+    names = pd.DataFrame([{"id": v[0], "name": v[1], "ccode": k} for k, v in ids.items()])
+    return _measure(pairs, names, layer, year, last, description=panel.description)
+
+
+def _span(year: int, last: int) -> str:
+    return dates.format_year(year) if year == last else f"{dates.format_year(year)}-{dates.format_year(last)}"
+
+
+def build_graph(pairs: pd.DataFrame, polities: pd.DataFrame | None = None) -> nx.Graph:
+    """An undirected graph from :func:`defdip.analysis.evolution.polity_pairs` rows (weight = distinct engagements)."""
+    if "weight" in pairs:
+        edges = pairs.groupby(["a", "b"], as_index=False).agg(weight=("weight", "sum"))
+    else:
+        edges = pairs.groupby(["a", "b"], as_index=False).agg(weight=("engagement_id", "nunique"))
+    graph = nx.Graph()
+    names = {}
+    ccodes: dict[str, Any] = {}
+    if polities is not None and not polities.empty:
+        names = dict(zip(polities["id"], polities["name"]))
+        ccodes = {k: v for k, v in zip(polities["id"], polities["ccode"]) if pd.notna(v)}
+    for col_id, col_cc in (("a", "ccode_a"), ("b", "ccode_b")):
+        for pid, cc in zip(pairs[col_id], pairs[col_cc]):
+            if pid not in ccodes and pd.notna(cc):
+                ccodes[pid] = cc
+    for a, b, w in edges.itertuples(index=False):
+        graph.add_edge(a, b, weight=int(w) if float(w).is_integer() else float(w))
+    for node in graph.nodes:
+        graph.nodes[node]["name"] = str(names.get(node) or node)
+        if node in ccodes:
+            graph.nodes[node]["ccode"] = int(ccodes[node])
+    return graph
+
+
+def _eigenvector(graph: nx.Graph) -> tuple[dict[str, float], str]:
+    n = graph.number_of_nodes()
+    values: dict[str, float] = {}
+    notes = []
+    for comp in nx.connected_components(graph):
+        size = len(comp)
+        if size == 1:
+            values.update({v: 0.0 for v in comp})
+            continue
+        sub = graph.subgraph(comp)
+        try:
+            ev = nx.eigenvector_centrality(sub, max_iter=2000, tol=1e-8)
+        except nx.PowerIterationFailedConvergence:
+            try:
+                ev = nx.eigenvector_centrality_numpy(sub)
+            except Exception as exc:  # noqa: BLE001 - reported in the summary, never fatal
+                notes.append(f"a component of {size} nodes did not converge ({type(exc).__name__})")
+                values.update({v: math.nan for v in comp})
+                continue
+        values.update({v: abs(x) * size / n for v, x in ev.items()})
+    return values, ("; ".join(notes) or "converged")
+
+
+def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int, last: int,
+             description: str | None = None) -> NetworkResult:
+    from defdip.core.actors import registry
+
+    graph = build_graph(pairs, polities)
+    reg = registry()
+    for node in graph.nodes:  # names as of the window's first year (the Soviet Union in 1980, not Russia)
+        if node in reg:
+            graph.nodes[node]["name"] = reg.display_name(node, year)
+    graph.graph.update({"layer": layer, "from_year": year, "to_year": last})
+    n = graph.number_of_nodes()
+    components = sorted(nx.connected_components(graph), key=len, reverse=True)
+    component_of = {v: i for i, comp in enumerate(components) for v in comp}
+    eigen, eigen_note = _eigenvector(graph)
+    k = None if n <= 1000 else 500
+    betweenness = nx.betweenness_centrality(graph, normalized=True, k=k, seed=SEED)
+    clustering = nx.clustering(graph)
+    communities = sorted(nx.community.louvain_communities(graph, weight="weight", seed=SEED),
+                         key=lambda c: (-len(c), sorted(c)[0]))
+    community_of = {v: i for i, comm in enumerate(communities) for v in comm}
+    rows = [{
+        "id": v, "name": graph.nodes[v].get("name", v), "ccode": graph.nodes[v].get("ccode"),
+        "degree": graph.degree(v), "strength": graph.degree(v, weight="weight"),
+        "eigenvector": eigen.get(v, math.nan), "betweenness": betweenness[v], "clustering": clustering[v],
+        "community": community_of[v], "component": component_of[v],
+    } for v in graph.nodes]
+    nodes = pd.DataFrame(rows, columns=["id", "name", "ccode", "degree", "strength", "eigenvector", "betweenness",
+                                        "clustering", "community", "component"])
+    nodes["ccode"] = nodes["ccode"].astype("Int64")
+    nodes = nodes.sort_values(["degree", "eigenvector", "id"], ascending=[False, False, True],
+                              na_position="last").reset_index(drop=True)
+    brokers = nodes.sort_values(["betweenness", "degree", "id"], ascending=[False, False, True]).head(5)
+    central = nodes.sort_values(["eigenvector", "id"], ascending=[False, True], na_position="last").head(5)
+    summary = {
+        "layer": layer, "description": description or LAYERS[layer][0], "from_year": year, "to_year": last,
+        "nodes": n, "edges": graph.number_of_edges(), "density": nx.density(graph),
+        "components": len(components), "largest_component_share": len(components[0]) / n if n else math.nan,
+        "average_clustering": nx.average_clustering(graph),
+        "communities": len(communities),
+        "modularity": nx.community.modularity(graph, communities, weight="weight") if graph.number_of_edges() else
+        math.nan,
+        "brokers": brokers["name"].tolist(), "most_central": central["name"].tolist(),
+        "eigenvector": eigen_note,
+    }
+    for v in graph.nodes:
+        graph.nodes[v]["community"] = community_of[v]
+    return NetworkResult(graph=graph, summary=summary, nodes=nodes)
+
+
+def export_network(result: NetworkResult, path: str | Path, fmt: str | None = None) -> Path:
+    """Write the graph with its node measures as GraphML or GEXF (Gephi); ``fmt`` defaults to the suffix."""
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in ("graphml", "gexf"):
+        raise DefdipError(f"cannot export a network as {fmt or path.name!r}: use .graphml or .gexf")
+    graph = nx.Graph()
+    graph.graph.update({k: v for k, v in result.summary.items() if isinstance(v, (int, float, str))
+                        and not (isinstance(v, float) and math.isnan(v))} if fmt == "graphml" else {})
+    for row in result.nodes.to_dict("records"):
+        attrs: dict[str, Any] = {"label": str(row["name"]), "name": str(row["name"])}
+        if pd.notna(row["ccode"]):
+            attrs["ccode"] = int(row["ccode"])
+        for key in ("degree", "strength", "community", "component"):
+            attrs[key] = int(row[key])
+        for key in ("eigenvector", "betweenness", "clustering"):
+            if pd.notna(row[key]):
+                attrs[key] = float(row[key])
+        graph.add_node(str(row["id"]), **attrs)
+    for a, b, data in result.graph.edges(data=True):
+        graph.add_edge(str(a), str(b), weight=data.get("weight", 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "graphml":
+        nx.write_graphml(graph, path)
+    else:
+        nx.write_gexf(graph, path)
+    return path

@@ -1,0 +1,247 @@
+"""Country and dyad profiles: a polity's engagements over time across every activity.
+
+COW alliance dyad spells (see :mod:`defdip.analysis.evolution`) are left out: they repeat ATOP's treaties pair by pair.
+Names resolve through ``actors.registry().resolve`` (a polity id such as ``USA`` or ``athens`` works too);
+an unknown name raises :class:`defdip.core.actors.UnknownPolityError` with suggestions. Years follow
+:mod:`defdip.analysis.evolution` (``last_year`` is the last year an engagement was in force).
+
+Peacekeeping is not a bilateral partnership: a UN deployment ties a contributor to its mission and host, not
+to every other contributor (India and Pakistan share 171 UNMOGIP records as its two hosts). Partner rankings
+and dyad profiles therefore leave peacekeeping deployments (:func:`defdip.analysis.evolution.is_peacekeeping`) out by
+default and count them apart, in a ``peacekeeping`` column / entry; ``peacekeeping=True`` counts them in.
+A polity's own profile still counts its own deployments among its engagements, and says how many.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from defdip.analysis.evolution import StoreArg, connection, load_engagements
+from defdip.core import dates
+from defdip.core.codebook import codebook
+
+TIMELINE_COLUMNS = ["date", "id", "title", "activity", "instrument", "start_year", "end_year", "ongoing", "role",
+                    "n_participants", "datasets", "sources"]
+"""``ongoing``: still in force at the end of its data (a DCA in force when DCAD ends in 2010 is right-censored
+there, not ended: its ``end_year`` is NA)."""
+
+
+def resolve(name: str):
+    """The polity ``name`` refers to (id, name, variant, alias, COW abbreviation or ISO3)."""
+    from defdip.core.actors import registry
+
+    reg = registry()
+    if isinstance(name, str) and name in reg:
+        return reg.get(name)
+    return reg.resolve(name)
+
+
+def _polity_dict(p, name: str | None = None) -> dict[str, Any]:
+    return {"id": p.id, "name": name or p.name, "kind": p.kind, "ccode": p.ccode, "years": p.years()}
+
+
+def name_window(name: str) -> tuple[int, int, str, str] | None:
+    """When ``name`` is a dated name of a polity (``USSR``: Russia in 1922-1991), the years it covers, the
+    name to show and a note; a profile asked for by such a name covers those years only."""
+    from defdip.core.actors import registry
+
+    reg = registry()
+    if not isinstance(name, str) or name in reg:
+        return None
+    dated = reg.dated_name(name)
+    if dated is None or dated[0].id != resolve(name).id:
+        return None
+    polity, lo, hi, _ = dated
+    shown = reg.display_name(polity.id, lo)
+    note = (f"{name!r} is the registry's name for {polity.name} [{polity.id}] in {lo}-{hi}: this profile "
+            f"covers those years (ask for {polity.id} for every year)")
+    return lo, hi, shown, note
+
+
+def _notes(name: str) -> list[str]:
+    from defdip.core.actors import registry
+
+    note = registry().ambiguity_note(name) if isinstance(name, str) else None
+    window = name_window(name)
+    return [n for n in (note, window[3] if window else None) if n]
+
+
+def _in_window(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    window = name_window(name)
+    if window is None or frame.empty:
+        return frame
+    lo, hi = window[0], window[1]
+    return frame[(frame["start_year"] <= hi) & (frame["in_force_to"] >= lo)].reset_index(drop=True)
+
+
+def _clipped(span: tuple[int | None, int | None], name: str) -> tuple[int | None, int | None]:
+    window = name_window(name)
+    if window is None or span[0] is None:
+        return span
+    return max(span[0], window[0]), min(span[1], window[1])
+
+
+def _shown_name(name: str, polity) -> str:
+    window = name_window(name)
+    return window[2] if window else polity.name
+
+
+def _engagements_of(con, polity_ids: list[str], frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Engagements in which every polity of ``polity_ids`` takes part, with the first one's role (from
+    ``frame``, the store's :func:`defdip.analysis.evolution.load_engagements`, when one is given)."""
+    if frame is None:
+        frame = load_engagements(con)
+    sets = []
+    roles = None
+    for pid in polity_ids:
+        rows = con.execute("SELECT engagement_id AS id, string_agg(DISTINCT role, ', ' ORDER BY role) AS role "
+                           "FROM participants "
+                           "WHERE polity_id = ? GROUP BY 1", [pid]).df()
+        sets.append(set(rows["id"]))
+        if roles is None:
+            roles = rows
+    ids = set.intersection(*sets) if sets else set()
+    out = frame[frame["id"].isin(ids) & ~frame["dyad_spell"]].merge(roles, on="id", how="left")
+    return out
+
+
+def _per_year(frame: pd.DataFrame) -> pd.DataFrame:
+    activities = codebook().activity_ids
+    if frame.empty:
+        return pd.DataFrame(columns=["year", *activities, "total"])
+    table = pd.crosstab(frame["start_year"], frame["activity"]).reindex(columns=activities, fill_value=0)
+    table["total"] = table.sum(axis=1)
+    table = table.sort_index()
+    table.index.name = "year"
+    table.columns.name = None
+    return table.reset_index()
+
+
+def _timeline(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame(columns=TIMELINE_COLUMNS)
+    out = frame.copy()
+    out["_key"] = [dates.sort_key(int(y), None if pd.isna(m) else int(m), None if pd.isna(d) else int(d))
+                   for y, m, d in zip(out["start_year"], out["start_month"], out["start_day"])]
+    out = out.sort_values(["_key", "id"]).reset_index(drop=True)
+    out["date"] = [_date(int(y), m, d) for y, m, d in zip(out["start_year"], out["start_month"], out["start_day"])]
+    out["ongoing"] = out["censored"].astype(bool)
+    out["end_year"] = out["end_year"].astype("Int64").mask(out["ongoing"])
+    out["datasets"] = out["datasets"].map(lambda v: list(v) if v is not None else [])
+    out["sources"] = out["citations"].map(lambda v: list(v) if v is not None else [])
+    if "role" not in out:
+        out["role"] = None
+    return out[TIMELINE_COLUMNS]
+
+
+def _date(year: int, month: Any, day: Any) -> str:
+    text = dates.format_year(year)
+    if pd.notna(month) and year > 0:
+        text = f"{year:04d}-{int(month):02d}" + (f"-{int(day):02d}" if pd.notna(day) else "")
+    return text
+
+
+def _per_activity(frame: pd.DataFrame) -> dict[str, int]:
+    counts = frame["activity"].value_counts() if not frame.empty else pd.Series(dtype=int)
+    return {a: int(counts.get(a, 0)) for a in codebook().activity_ids}
+
+
+def _span(frame: pd.DataFrame) -> tuple[int | None, int | None]:
+    if frame.empty:
+        return None, None
+    return int(frame["start_year"].min()), int(frame["in_force_to"].max())
+
+
+def profile(country: str, store: StoreArg = None, *, peacekeeping: bool = False,
+            frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """A polity's engagements over time: ``polity`` (named as ``country`` names it: ``USSR`` gives the Soviet
+    Union's years only, :func:`name_window`), ``notes`` (an ambiguous name: which polity was chosen and the
+    alternatives), ``engagements``, ``first_year``, ``last_year``,
+    ``per_activity`` (dict), ``peacekeeping`` (its peacekeeping deployments, among the engagements),
+    ``per_year`` (DataFrame year x activity), ``partners`` (DataFrame: id, name, kind, engagements, one column
+    per activity, peacekeeping, first_year, last_year; most engagements first; peacekeeping deployments only
+    in their own column unless ``peacekeeping``) and ``timeline`` (DataFrame of engagements sorted by date with
+    title, activity, datasets and sources).
+
+    ``frame``: the store's :func:`defdip.analysis.evolution.load_engagements`, already loaded (a server keeps one per
+    store version), so that a profile does not read every engagement again; the result is the same."""
+    polity = resolve(country)
+    with connection(store) as con:
+        frame = _in_window(_engagements_of(con, [polity.id], frame), country)
+        partners = _partners(con, polity.id, frame, peacekeeping)
+    first, last = _clipped(_span(frame), country)
+    return {
+        "polity": _polity_dict(polity, _shown_name(country, polity)), "notes": _notes(country),
+        "engagements": len(frame), "first_year": first, "last_year": last,
+        "per_activity": _per_activity(frame), "peacekeeping": int(frame["peacekeeping"].sum()) if len(frame) else 0,
+        "peacekeeping_in_partners": peacekeeping, "per_year": _per_year(frame), "partners": partners,
+        "timeline": _timeline(frame),
+    }
+
+
+def _partners(con, polity_id: str, frame: pd.DataFrame, peacekeeping: bool) -> pd.DataFrame:
+    activities = codebook().activity_ids
+    columns = ["id", "name", "kind", "engagements", *activities, "peacekeeping", "first_year", "last_year"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    eng = frame[["id", "activity", "start_year", "in_force_to"]].copy()
+    eng.loc[frame["peacekeeping"].to_numpy(), "activity"] = "_peacekeeping"  # counted apart
+    con.register("_profile_eng", eng)
+    try:
+        rows = con.execute("""
+            SELECT p.polity_id AS id, any_value(coalesce(pol.name, p.name)) AS name, any_value(pol.kind) AS kind,
+                   e.activity, count(DISTINCT e.id) AS n, min(e.start_year) AS first_year,
+                   max(e.in_force_to) AS last_year
+            FROM _profile_eng e JOIN participants p ON p.engagement_id = e.id
+            LEFT JOIN polities pol ON pol.id = p.polity_id
+            WHERE p.polity_id <> ? AND p.polity_id <> 'unknown'
+            GROUP BY p.polity_id, e.activity""", [polity_id]).df()
+    finally:
+        con.unregister("_profile_eng")
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    wide = rows.pivot_table(index="id", columns="activity", values="n", aggfunc="sum", fill_value=0)
+    pko = wide["_peacekeeping"].astype(int) if "_peacekeeping" in wide else pd.Series(0, index=wide.index)
+    wide = wide.reindex(columns=activities, fill_value=0).astype(int)
+    if peacekeeping:  # peacekeeping deployments are contacts
+        wide["contacts"] = wide["contacts"] + pko
+    ranked = rows if peacekeeping else rows[rows["activity"] != "_peacekeeping"]
+    meta = rows.groupby("id").agg(name=("name", "first"), kind=("kind", "first"))
+    years = (ranked if len(ranked) else rows).groupby("id").agg(first_year=("first_year", "min"),
+                                                                last_year=("last_year", "max"))
+    # distinct engagements with the partner (an engagement counts once even across activities: it has one)
+    wide["engagements"] = wide.sum(axis=1)
+    wide["peacekeeping"] = pko
+    out = meta.join(wide).join(years.astype("Int64")).reset_index()
+    out = out.sort_values(["engagements", "peacekeeping", "id"], ascending=[False, False, True]).reset_index(drop=True)
+    return out[columns]
+
+
+def dyad_profile(a: str, b: str, store: StoreArg = None, *, peacekeeping: bool = False,
+                 frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The engagements two polities share: ``polities`` (two dicts), ``engagements``, ``first_year``,
+    ``last_year``, ``per_activity``, ``per_instrument``, ``per_year`` and ``timeline`` (roles are ``a``'s);
+    ``peacekeeping``: the peacekeeping deployments they share, left out of the rest unless ``peacekeeping``;
+    ``frame`` as in :func:`profile`."""
+    pa, pb = resolve(a), resolve(b)
+    if pa.id == pb.id:
+        from defdip.core.errors import DefdipError
+
+        raise DefdipError(f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
+    with connection(store) as con:
+        frame = _in_window(_in_window(_engagements_of(con, [pa.id, pb.id], frame), a), b)
+    shared_pko = int(frame["peacekeeping"].sum()) if len(frame) else 0
+    if not peacekeeping and len(frame):
+        frame = frame[~frame["peacekeeping"]].reset_index(drop=True)
+    first, last = _clipped(_clipped(_span(frame), a), b)
+    per_instrument = ({str(k): int(v) for k, v in frame["instrument"].value_counts().sort_index().items()}
+                      if not frame.empty else {})
+    return {
+        "polities": [_polity_dict(pa, _shown_name(a, pa)), _polity_dict(pb, _shown_name(b, pb))],
+        "notes": _notes(a) + _notes(b), "engagements": len(frame), "first_year": first,
+        "last_year": last, "per_activity": _per_activity(frame), "per_instrument": per_instrument,
+        "peacekeeping": shared_pko, "peacekeeping_included": peacekeeping,
+        "per_year": _per_year(frame), "timeline": _timeline(frame),
+    }

@@ -1,0 +1,1 @@
+"""`defdip code`: coding defence diplomacy from text (see defdip.text)."""

@@ -1,0 +1,482 @@
+"""The JSON API under ``/api/``: read-only, every parameter typed and bounded, every query parameterised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from defdip import __version__
+from defdip.analysis.network import layers as network_layers
+from defdip.core import citations as cit
+from defdip.core import dates
+from defdip.core.actors import KINDS, registry
+from defdip.core.codebook import codebook
+from defdip.present.web import data as D
+from defdip.present.web.data import ApiError, WebStore, jsonable
+
+
+class FieldError(BaseModel):
+    """What was wrong with one parameter."""
+
+    loc: list[str | int] = Field(description="Where: e.g. [\"query\", \"from_year\"].")
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API."""
+
+    detail: str = Field(description="One line saying what was wrong and how to fix it.")
+    suggestions: list[str] | None = Field(None, description="Close matches for an unknown name (404).")
+    errors: list[FieldError] | None = Field(None, description="Per parameter, when a type or bound is wrong (422).")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Unknown record, polity, citation key or path (with suggestions)."},
+    422: {"model": ErrorBody, "description": "A bad parameter: wrong type or bound, a reversed year range, a "
+                                             "range over its limit, an unknown name in a list."},
+    503: {"model": ErrorBody, "description": "No store has been built (run `defdip build`)."},
+}
+
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
+
+YEAR_MIN, YEAR_MAX = -5000, 2200
+PANEL_MAX_SPAN = 10
+PANEL_MAX_ROWS = 20_000
+
+
+def _enum(name: str, values: list[str]) -> type[Enum]:
+    return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]
+
+
+Activity = _enum("Activity", codebook().activity_ids)
+SubActivity = _enum("SubActivity", codebook().sub_activity_ids)
+Instrument = _enum("Instrument", codebook().instrument_ids)
+Kind = _enum("Kind", list(KINDS))
+
+
+class By(str, Enum):
+    year = "year"
+    decade = "decade"
+    era = "era"
+
+
+class System(str, Enum):
+    cow = "cow"
+    gw = "gw"
+
+
+NetLayer = _enum("NetworkLayer", list(network_layers()))
+ALL_LAYER = NetLayer("all")  # type: ignore[call-arg]
+
+NO_YEAR_ZERO = {"not": {"const": 0}}
+"""JSON Schema for a signed historical year: there is no year 0."""
+
+FromYear = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
+                                       description="First year (negative = BCE; there is no year 0). At most "
+                                                   "to_year: a reversed range is answered 422.")]
+ToYear = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
+                                     description="Last year (negative = BCE; there is no year 0). At least "
+                                                 "from_year: a reversed range is answered 422.")]
+Name = Annotated[str | None, Query(min_length=1, max_length=120,
+                                   description="A polity id, name, variant, COW abbreviation or ISO3 code.")]
+
+
+def ws_of(request: Request) -> WebStore:
+    return request.app.state.store
+
+
+def _value(e: Enum | None) -> str | None:
+    return None if e is None else e.value
+
+
+# ----------------------------------------------------------------------------------------------- engagements
+
+@router.get("/engagements", summary="Engagements, filtered and paginated")
+def engagements(
+    request: Request,
+    country: Name = None,
+    partner: Annotated[str | None, Query(min_length=1, max_length=120,
+                                         description="A second polity taking part in the same engagements.")] = None,
+    activity: Annotated[Activity | None, Query(description="Core activity (codebook).")] = None,
+    sub_activity: Annotated[SubActivity | None, Query(description="Sub-activity (codebook).")] = None,
+    instrument: Annotated[Instrument | None, Query(description="Instrument (codebook).")] = None,
+    source: Annotated[str | None, Query(min_length=1, max_length=60,
+                                        description="A source id, e.g. atop, dcad, genealogy.")] = None,
+    from_year: FromYear = None,
+    to_year: ToYear = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Text in the title.")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=D.MAX_PAGE_SIZE,
+                                    description=f"Rows per page (at most {D.MAX_PAGE_SIZE}).")] = 50,
+) -> dict[str, Any]:
+    """Engagements in force at some time in ``from_year..to_year`` that match every filter given.
+
+    Returns ``total`` (matches), ``items`` (id, title, activity, instrument, start_year, end_year, participants,
+    datasets, citations, ...) and paging fields.
+    """
+    ws = ws_of(request)
+    D.check_years(from_year, to_year)
+    cid = D.resolve_polity(country).id if country else None
+    pid = D.resolve_polity(partner).id if partner else None
+    if source is not None and source not in D.known_sources(ws):
+        raise ApiError(422, f"unknown source {source!r}; the store holds: {', '.join(D.known_sources(ws))}")
+    out = D.find_engagements(ws, country=cid, partner=pid, activity=_value(activity),
+                             sub_activity=_value(sub_activity), instrument=_value(instrument), source=source,
+                             from_year=from_year, to_year=to_year, text=q, page=page, page_size=page_size)
+    out["filters"] = {"country": cid, "partner": pid, "activity": _value(activity),
+                      "sub_activity": _value(sub_activity), "instrument": _value(instrument), "source": source,
+                      "from_year": from_year, "to_year": to_year, "q": q}
+    return out
+
+
+@router.get("/engagements/{engagement_id}", summary="One engagement with participants, provenance, references")
+def engagement(request: Request,
+               engagement_id: Annotated[str, Path(min_length=1, max_length=200)]) -> dict[str, Any]:
+    return D.engagement(ws_of(request), engagement_id)
+
+
+# ----------------------------------------------------------------------------------------------- polities
+
+def _engagement_counts(ws: WebStore) -> dict[str, int]:
+    return ws.cached(("polity_counts",), lambda: {r["polity_id"]: int(r["n"]) for r in ws.rows(
+        "SELECT polity_id, count(DISTINCT engagement_id) AS n FROM participants GROUP BY 1")})
+
+
+@router.get("/polities", summary="Search polities (states, historical polities, organisations)")
+def polities(request: Request,
+             q: Annotated[str | None, Query(min_length=1, max_length=120,
+                                            description="Search text: name, variant, code.")] = None,
+             kind: Annotated[Kind | None, Query(description="Only polities of this kind.")] = None,
+             limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
+    ws = ws_of(request)
+    reg = registry()
+    if q:
+        found = reg.search(q, limit=limit * 3 if kind else limit)
+    else:
+        found = reg.polities()
+    if kind is not None:
+        found = [p for p in found if p.kind == kind.value]
+    counts = _engagement_counts(ws)
+    total = len(found)
+    items = [{**D.polity_json(p), "engagements": counts.get(p.id, 0)} for p in found[:limit]]
+    return {"q": q, "total": total, "items": items}
+
+
+@router.get("/polities/{polity_id}", summary="One polity with its engagement counts")
+def polity(request: Request, polity_id: Annotated[str, Path(min_length=1, max_length=120)]) -> dict[str, Any]:
+    ws = ws_of(request)
+    p = D.resolve_polity(polity_id)
+    per_activity = {a: 0 for a in codebook().activity_ids}
+    for r in ws.rows("""SELECT e.activity, count(*) AS n, min(e.start_year) AS first,
+                               max(coalesce(e.end_year, e.start_year)) AS last
+                        FROM engagements e WHERE e.id IN (SELECT engagement_id FROM participants WHERE polity_id = ?)
+                        GROUP BY 1""", [p.id]):
+        per_activity[r["activity"]] = int(r["n"])
+    span = ws.rows("""SELECT min(e.start_year) AS first_year, max(coalesce(e.end_year, e.start_year)) AS last_year
+                      FROM engagements e WHERE e.id IN (SELECT engagement_id FROM participants WHERE polity_id = ?)""",
+                   [p.id])[0]
+    return jsonable({**D.polity_json(p), "engagements": sum(per_activity.values()), "per_activity": per_activity,
+                     **span, "links": {"profile": f"/api/profile/{p.id}", "page": f"/country/{p.id}",
+                                       "engagements": f"/api/engagements?country={p.id}"}})
+
+
+# ----------------------------------------------------------------------------------------------- genealogy
+
+def genealogy_frame(ws: WebStore) -> pd.DataFrame:
+    return ws.cached(("genealogy",), lambda: ws.query("""
+        SELECT e.id, e.title, e.summary, e.activity, e.sub_activities, e.instrument, e.start_year, e.end_year,
+               e.circa, e.citations,
+               (SELECT list(struct_pack(id := p.polity_id, name := coalesce(p.name, p.polity_id), role := p.role)
+                            ORDER BY p.name) FROM participants p WHERE p.engagement_id = e.id) AS participants
+        FROM engagements e
+        WHERE e.id IN (SELECT engagement_id FROM provenance WHERE source = 'genealogy')
+        ORDER BY e.start_year, e.id"""))
+
+
+def select_genealogy(ws: WebStore, activity: str | None, from_year: int | None,
+                     to_year: int | None) -> pd.DataFrame:
+    frame = genealogy_frame(ws)
+    if activity:
+        frame = frame[frame["activity"] == activity]
+    if from_year is not None:
+        ends = frame["end_year"].fillna(frame["start_year"])
+        frame = frame[ends >= from_year]
+    if to_year is not None:
+        frame = frame[frame["start_year"] <= to_year]
+    return frame
+
+
+@router.get("/genealogy", summary="The curated historical record, with its sources")
+def genealogy(request: Request,
+              activity: Annotated[Activity | None, Query()] = None,
+              from_year: FromYear = None, to_year: ToYear = None,
+              references: Annotated[bool, Query(description="Include formatted references.")] = True,
+              ) -> dict[str, Any]:
+    ws = ws_of(request)
+    D.check_years(from_year, to_year)
+    frame = select_genealogy(ws, _value(activity), from_year, to_year)
+    items = jsonable(frame)
+    keys = sorted({k for ks in frame["citations"] if ks is not None for k in ks})
+    out: dict[str, Any] = {"total": len(items), "items": items}
+    if references:
+        out["references"] = cit.references(keys)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- panels
+
+def _panel(request: Request, kind: str, country: str | None, from_year: int | None, to_year: int | None,
+           layers: str | None, system: System, limit: int, directed: bool = False) -> dict[str, Any]:
+    from defdip.analysis import panels
+
+    ws = ws_of(request)
+    ws.version()
+    D.check_years(from_year, to_year, max_span=None if country else PANEL_MAX_SPAN)
+    names = None
+    if layers is not None:
+        names = [s.strip() for s in layers.split(",") if s.strip()]
+        unknown = [n for n in names if n not in panels.LAYERS]
+        if not names or unknown:
+            raise ApiError(422, f"unknown layer(s) {', '.join(unknown) or repr(layers)}; "
+                                f"valid layers: {', '.join(panels.LAYERS)}")
+    if country:
+        D.resolve_polity(country)  # unknown names get a 404 with suggestions
+    key = ("panel", kind, country, from_year, to_year, tuple(names or ()), system.value, directed, limit)
+    return ws.cached(key, lambda: _panel_answer(ws, kind, country, from_year, to_year, names, system, limit,
+                                                directed))
+
+
+def _panel_answer(ws: WebStore, kind: str, country: str | None, from_year: int | None, to_year: int | None,
+                  names: list[str] | None, system: System, limit: int, directed: bool) -> dict[str, Any]:
+    from defdip.analysis import panels
+
+    countries = [country] if country else None
+    if kind == "dyad":
+        frame = panels.dyad_year(ws.path, directed=directed, from_year=from_year, to_year=to_year,
+                                 system=system.value, layers=names, countries=countries)
+    else:
+        frame = panels.state_year(ws.path, from_year=from_year, to_year=to_year, system=system.value, layers=names,
+                                  countries=countries)
+    used = names or [n for n in panels.LAYERS if any(c in frame.columns for c in panels.LAYERS[n].columns)
+                     or any(c in frame.columns for c in panels.LAYERS[n].state_cols)]
+    meta = [{"layer": n, "columns": list(panels.LAYERS[n].columns), "source": panels.LAYERS[n].source,
+             "first_year": panels.LAYERS[n].first_year, "last_year": panels.LAYERS[n].last_year,
+             "citations": list(panels.LAYERS[n].citation_keys)} for n in used if n in panels.LAYERS]
+    total = len(frame)
+    return {"total": total, "returned": min(total, limit), "truncated": total > limit,
+            "columns": list(frame.columns), "layers": meta, "rows": jsonable(frame.head(limit))}
+
+
+@router.get("/panel/dyad-year", summary="A slice of the dyad-year panel (country or at most 10 years)")
+def panel_dyad_year(request: Request, country: Name = None, from_year: FromYear = None, to_year: ToYear = None,
+                    layers: Annotated[str | None, Query(max_length=400,
+                                                        description="Comma-separated layer names.")] = None,
+                    system: System = System.cow, directed: bool = False,
+                    limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 1000) -> dict[str, Any]:
+    """Dyad-years with layers. Give a ``country`` (its dyads), or a year range of at most 10 years."""
+    return _panel(request, "dyad", country, from_year, to_year, layers, system, limit, directed)
+
+
+@router.get("/panel/state-year", summary="A slice of the state-year panel (country or at most 10 years)")
+def panel_state_year(request: Request, country: Name = None, from_year: FromYear = None, to_year: ToYear = None,
+                     layers: Annotated[str | None, Query(max_length=400)] = None,
+                     system: System = System.cow,
+                     limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 1000) -> dict[str, Any]:
+    return _panel(request, "state", country, from_year, to_year, layers, system, limit)
+
+
+@router.get("/panel/layers", summary="Panel layers with columns, coverage and citations")
+def panel_layers() -> list[dict[str, Any]]:
+    from defdip.analysis import panels
+
+    return jsonable(panels.layers_table())
+
+
+# ----------------------------------------------------------------------------------------------- analyses
+
+def evolution_frame(ws: WebStore, by: str) -> pd.DataFrame:
+    from defdip.analysis import evolution as evo
+
+    return ws.cached(("evolution", by), lambda: evo.evolution(ws.path, by=by))
+
+
+def partnership_frame(ws: WebStore, by: str) -> pd.DataFrame:
+    from defdip.analysis import evolution as evo
+
+    return ws.cached(("partnership", by), lambda: evo.partnership_index(ws.path, by=by))
+
+
+@router.get("/evolution", summary="Engagements started and in force per period, activity and instrument")
+def evolution(request: Request, by: By = By.decade,
+              activity: Annotated[Activity | None, Query()] = None) -> dict[str, Any]:
+    frame = evolution_frame(ws_of(request), by.value)
+    if activity is not None:
+        frame = frame[frame["activity"] == activity.value]
+    return {"by": by.value, "rows": jsonable(frame)}
+
+
+@router.get("/partnership-index", summary="The alliance-to-partnership index per period")
+def partnership_index(request: Request, by: By = By.decade) -> dict[str, Any]:
+    return {"by": by.value, "rows": jsonable(partnership_frame(ws_of(request), by.value))}
+
+
+NETWORK_MAX_SPAN = 200
+"""Most years one network request may span."""
+
+
+@dataclass(frozen=True)
+class NetworkAnswer:
+    """A network's measures in the order the API returns them (nodes by degree, edges by weight): what is
+    cached, instead of the graph, so that a cached network costs a few lists."""
+
+    summary: dict[str, Any]
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> NetworkAnswer:
+    from defdip.analysis import network as net
+
+    def compute() -> NetworkAnswer:
+        data = None if layer in net.panel_layers() else D.network_data(ws)  # panel layers read the panel
+        result = net.network(year, layer=layer, store=ws.path, to_year=to_year, data=data)
+        nodes = result.nodes.sort_values("degree", ascending=False) if "degree" in result.nodes else result.nodes
+        edges = sorted(((u, v, d.get("weight", 1)) for u, v, d in result.graph.edges(data=True)),
+                       key=lambda t: (-float(t[2] or 0), t[0], t[1]))
+        return NetworkAnswer(summary=jsonable(result.summary), nodes=jsonable(nodes),
+                             edges=[{"source": u, "target": v, "weight": jsonable(w)} for u, v, w in edges])
+
+    return ws.cached(("network", year, layer, to_year), compute)
+
+
+@router.get("/network", summary="The network of polities tied in a year (or years), with measures")
+def network(request: Request,
+            year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
+                                       description="The year, or the first year of a window.")],
+            layer: NetLayer = ALL_LAYER,  # type: ignore[valid-type]
+            to_year: Annotated[int | None, Query(
+                ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
+                description=f"Last year of the window: not before year, and at most {NETWORK_MAX_SPAN} years "
+                            "in all (else 422).")] = None,
+            max_edges: Annotated[int, Query(ge=0, le=20_000)] = 2000,
+            max_nodes: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
+    """Nodes (most partners first) and edges (heaviest first) of one layer's network, with its summary.
+    A layer without data in the window is answered 422 with the years it covers."""
+    ws = ws_of(request)
+    D.check_years(year, to_year)
+    if to_year is not None and to_year - year + 1 > NETWORK_MAX_SPAN:
+        raise ApiError(422, f"the year range of a network is at most {NETWORK_MAX_SPAN} years")
+    answer = network_answer(ws, year, layer.value, to_year)
+    return {"summary": answer.summary, "nodes_total": len(answer.nodes), "edges_total": len(answer.edges),
+            "nodes": answer.nodes[:max_nodes], "edges": answer.edges[:max_edges]}
+
+
+def profile_data(ws: WebStore, polity_id: str) -> dict[str, Any]:
+    from defdip.analysis import profiles
+
+    return ws.cached(("profile", polity_id), lambda: profiles.profile(
+        polity_id, store=ws.path, frame=D.engagement_frame(ws)))
+
+
+def profile_answer(ws: WebStore, polity_id: str) -> dict[str, Any]:
+    """The profile as JSON values, converted once per store version (the timeline is sliced per request)."""
+    return ws.cached(("profile_json", polity_id), lambda: jsonable(profile_data(ws, polity_id)))
+
+
+@router.get("/profile/{country}", summary="A polity's engagements over time, partners and timeline")
+def profile(request: Request, country: Annotated[str, Path(min_length=1, max_length=120)],
+            timeline_limit: Annotated[int, Query(ge=0, le=20_000)] = 1000) -> dict[str, Any]:
+    """The profile's ``timeline`` holds its last ``timeline_limit`` engagements (``timeline_total`` counts all)."""
+    p = D.resolve_polity(country)
+    out = dict(profile_answer(ws_of(request), p.id))
+    timeline = out["timeline"]
+    out["timeline_total"] = len(timeline)
+    out["timeline"] = timeline[-timeline_limit:] if timeline_limit else []
+    return out
+
+
+@router.get("/dyad/{a}/{b}", summary="The engagements two polities share")
+def dyad(request: Request, a: Annotated[str, Path(min_length=1, max_length=120)],
+         b: Annotated[str, Path(min_length=1, max_length=120)]) -> dict[str, Any]:
+    from defdip.analysis import profiles
+
+    ws = ws_of(request)
+    pa, pb = D.resolve_polity(a), D.resolve_polity(b)
+    if pa.id == pb.id:
+        raise ApiError(422, f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
+    def raw() -> dict[str, Any]:  # the key the dyad page caches the same profile under
+        return ws.cached(("dyad", pa.id, pb.id), lambda: profiles.dyad_profile(
+            pa.id, pb.id, store=ws.path, frame=D.engagement_frame(ws)))
+
+    return ws.cached(("dyad_json", pa.id, pb.id), lambda: jsonable(raw()))
+
+
+# ----------------------------------------------------------------------------------------------- sources
+
+@router.get("/citations", summary="Formatted references and BibTeX for citation keys")
+def citations(request: Request,
+              keys: Annotated[str, Query(min_length=1, max_length=2000,
+                                         description="Comma-separated BibTeX keys.")]) -> dict[str, Any]:
+    wanted = [k.strip() for k in keys.split(",") if k.strip()]
+    if not wanted:
+        raise ApiError(422, "keys: give one or more comma-separated BibTeX keys")
+    if len(wanted) > 200:
+        raise ApiError(422, "keys: at most 200 keys per request")
+    source_bibtex = _source_bibtex(ws_of(request))
+    refs = cit.references(wanted, source_bibtex)
+    missing = [r["key"] for r in refs if not r["found"]]
+    if len(missing) == len(refs):
+        import difflib
+
+        known = list(cit.all_entries(source_bibtex))
+        close = sorted({k for m in missing for k in difflib.get_close_matches(m, known, n=3, cutoff=0.6)})
+        raise ApiError(404, f"unknown citation key(s) {', '.join(missing)}"
+                            + (f"; did you mean {', '.join(close)}?" if close else ""), suggestions=close)
+    return {"references": refs, "missing": missing,
+            "bibtex": "\n\n".join(r["bibtex"] for r in refs if r["bibtex"])}
+
+
+def _source_bibtex(ws: WebStore) -> list[str]:
+    try:
+        return ws.cached(("source_bibtex",), lambda: [b for b in ws.query(
+            "SELECT bibtex FROM sources")["bibtex"] if isinstance(b, str) and b])
+    except Exception:  # noqa: BLE001 - a store without a sources table still answers from the bibliography
+        return []
+
+
+@router.get("/sources", summary="Datasets in the store: versions, terms, citations and BibTeX")
+def sources(request: Request) -> dict[str, Any]:
+    ws = ws_of(request)
+    rows = ws.rows("SELECT * FROM sources ORDER BY id")
+    counts = {r["source"]: int(r["n"]) for r in ws.rows(
+        "SELECT source, count(DISTINCT engagement_id) AS n FROM provenance GROUP BY 1")}
+    meta = {r["key"]: r["value"] for r in ws.rows("SELECT key, value FROM meta")}
+    for r in rows:
+        r["engagements"] = counts.get(r["id"], 0)
+    genealogy_n = counts.get("genealogy", 0)
+    return jsonable({"meta": meta, "genealogy": {"engagements": genealogy_n, "version": meta.get(
+        "genealogy_version")}, "sources": rows,
+        "bibtex": "\n\n".join(r["bibtex"] for r in rows if r.get("bibtex") and r.get("status") == "loaded")})
+
+
+@router.get("/codebook", summary="Activities, sub-activities, Cottey & Forster's ten, instruments, roles")
+def codebook_json() -> dict[str, Any]:
+    cb = codebook()
+    return jsonable({"version": cb.version, "activities": cb.activities, "sub_activities": cb.sub_activities,
+                     "cottey_forster": cb.cottey_forster, "instruments": cb.instruments, "roles": cb.roles})
+
+
+@router.get("/status", summary="Store summary: counts per source and activity, span, versions")
+def status(request: Request) -> dict[str, Any]:
+    from defdip.store import build as store_mod
+
+    ws = ws_of(request)
+    data = ws.cached(("status",), lambda: store_mod.status(ws.path))
+    span = f"{dates.format_year(data.get('first_year'))} - {dates.format_year(data.get('last_year'))}"
+    return jsonable({**data, "defdip_version": __version__, "span": span})

@@ -1,0 +1,367 @@
+"""The engagement store: an embedded DuckDB file that `defdip build` writes whole.
+
+A build reads the genealogy and every available source, writes a new database
+beside the old one and swaps it in only when complete, so a failed build leaves
+the previous store as it was.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from defdip import __version__
+from defdip.core import config
+from defdip.core.actors import registry
+from defdip.core.codebook import codebook
+from defdip.core.errors import DefdipError, RecordError, StoreError
+from defdip.core.model import Engagement
+from defdip.ingest.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, load_genealogy, load_user_records, user_bibtex
+from defdip.ingest.loading import Loaded, Loader, SourceReport, split_for_merge
+from defdip.ingest.matching import match_exercises, matches_frame, merge_duplicates
+from defdip.ingest.records import Chunk, assemble, chunk
+from defdip.ingest.sources import all_sources
+from defdip.store import guard
+
+Progress = Callable[[str, int, int], None]
+"""Callback(step description, done, total) used to drive progress bars."""
+
+
+@dataclass
+class BuildReport:
+    store: Path
+    engagements: int
+    sources: list[SourceReport] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"store": str(self.store), "engagements": self.engagements,
+                "sources": [vars(s) for s in self.sources]}
+
+
+SCHEMA = """
+CREATE TABLE engagements (
+  id VARCHAR PRIMARY KEY, title VARCHAR NOT NULL, summary VARCHAR, activity VARCHAR NOT NULL,
+  sub_activities VARCHAR[], instrument VARCHAR NOT NULL,
+  start_year INTEGER NOT NULL, start_month INTEGER, start_day INTEGER,
+  end_year INTEGER, end_month INTEGER, end_day INTEGER,
+  precision VARCHAR, circa BOOLEAN, ongoing BOOLEAN, n_participants INTEGER,
+  attributes JSON, datasets VARCHAR[], citations VARCHAR[]);
+CREATE TABLE participants (
+  engagement_id VARCHAR NOT NULL, polity_id VARCHAR NOT NULL, name VARCHAR, role VARCHAR NOT NULL,
+  ccode INTEGER, start_year INTEGER, end_year INTEGER, attributes JSON);
+CREATE TABLE provenance (
+  engagement_id VARCHAR NOT NULL, source VARCHAR NOT NULL, version VARCHAR NOT NULL,
+  record_id VARCHAR NOT NULL, citations VARCHAR[]);
+"""
+
+
+_BOOKKEEPING = frozenset({"sources", "ingest_report", "quarantine", "unresolved", "meta"})
+"""Tables the build writes after the records (a source's table is written as soon as the source is loaded)."""
+
+
+def _write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame | pa.Table) -> None:
+    con.register("_frame", frame)
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]
+    if exists:
+        con.execute(f'INSERT INTO "{name}" SELECT * FROM _frame')
+    else:
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+    con.unregister("_frame")
+
+
+def _polities_frame() -> pd.DataFrame:
+    rows = [{"id": p.id, "name": p.name, "kind": p.kind, "ccode": p.ccode, "gwcode": p.gwcode, "iso3": p.iso3,
+             "start_year": p.start_year, "end_year": p.end_year} for p in registry().polities()]
+    frame = pd.DataFrame(rows)
+    for col in ("ccode", "gwcode", "start_year", "end_year"):
+        frame[col] = frame[col].astype("Int32")
+    return frame
+
+
+def _ids_in_order(order: list[tuple[list[Engagement], list[int], Chunk]], alive: set[int]) -> list[str]:
+    """Every engagement id left after merging, in the order the build read them (for error messages)."""
+    ids: list[str] = []
+    for objects, kept, flat in order:
+        flat_ids = iter(flat.ids)
+        at = dict(zip(kept, objects))
+        for i in range(len(objects) + flat.engagements.num_rows):
+            if i in at:
+                if id(at[i]) in alive:
+                    ids.append(at[i].id)
+            else:
+                ids.append(next(flat_ids))
+    return ids
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (reference counting still frees almost everything).
+
+    A build keeps some million small objects (engagements, participants, source rows) alive until it
+    writes them; each full collection walks all of them, which cost a third of the build's time. The
+    build makes next to no reference cycles, so nothing piles up; the collector is restored after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def build(store: str | Path | None = None, sources_dir: str | Path | None = None,
+          only: list[str] | None = None, progress: Progress | None = None,
+          records: list[str | Path] | None = None, replace: bool = False) -> BuildReport:
+    """Build the store from the genealogy, a researcher's own ``records`` and every source in ``sources_dir``.
+
+    Raises DefdipError for unusable input; the existing store is replaced only on success. One build of a
+    store runs at a time (a second fails naming the first's process); temporary files of earlier builds
+    that died are removed first. A build that would drop a source the current store holds refuses unless
+    ``replace`` is true.
+    """
+    target = config.store_path(store)
+    with guard.build_lock(target), _gc_paused():
+        guard.remove_debris(target)
+        try:
+            return _build(target, sources_dir, only, progress, records or [], replace)
+        except (duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException, OSError) as exc:
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreError(f"could not write the new store beside {target} ({detail}); the previous store "
+                             "is unchanged: free some disk space (or memory) and build again") from exc
+
+
+def _user_records(paths: list[str | Path]) -> list[Engagement]:
+    """A researcher's records from each path; an empty or unreadable file is one clear error, not no records."""
+    out: list[Engagement] = []
+    for path in paths:
+        try:
+            found = load_user_records(path)
+        except UnicodeDecodeError as exc:
+            raise RecordError(path, None, None, f"not UTF-8 text (the records or a .bib file beside them; byte "
+                              f"{exc.start}: {exc.reason}); save them as UTF-8") from None
+        except OSError as exc:
+            raise RecordError(path, None, None, f"cannot read ({exc.strerror})") from None
+        if not found:
+            raise RecordError(path, None, None, "holds no records (an empty file or folder is not a set of "
+                              "records; leave out --records to build without your own)")
+        out += found
+    return out
+
+
+def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
+           progress: Progress | None, records: list[str | Path], replace: bool) -> BuildReport:
+    folder_root = config.sources_dir(sources_dir)
+    sources = all_sources()
+    if only:
+        unknown = [s for s in only if s not in sources]
+        if unknown:
+            raise DefdipError(f"unknown source(s) {', '.join(unknown)}; known sources: {', '.join(sources)}")
+        sources = {k: v for k, v in sources.items() if k in only}
+    if not replace:
+        loading = {sid for sid, source in sources.items() if not source.missing_files(folder_root / source.folder)}
+        known = set(all_sources()) | {USER_SOURCE_ID}
+        held = [s for s in guard.held_sources(target) if s in known]  # (a source no longer defined cannot load)
+        guard.refuse_to_drop(target, held, loading, set(all_sources()) - set(sources), folder_root, bool(records),
+                             USER_SOURCE_ID)
+    tick = progress or (lambda *_: None)
+    total = len(sources) + 2
+
+    tmp = target.with_name(target.name + f".building-{os.getpid()}")
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def db() -> duckdb.DuckDBPyConnection:
+        """The new store, opened (empty, in one transaction) when the first table is ready to write."""
+        if not opened:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            con = duckdb.connect(str(tmp))
+            opened.append(con)
+            if loader.pool is not None:  # the workers have the CPUs while they load
+                con.execute("SET threads = 1")
+            con.execute("BEGIN TRANSACTION")  # one commit for the whole store, not one per table
+            con.execute(SCHEMA)
+        return opened[0]
+
+    loader = Loader(sources, folder_root)  # workers fork now (before DuckDB starts threads) and start loading
+    try:
+        tick("genealogy", 0, total)
+        genealogy = list(load_genealogy())
+        # those that may merge stay objects; the rest are flattened now
+        g_objects, g_kept, g_flat = split_for_merge(genealogy)
+        objects = list(g_objects)
+        chunks: list[Chunk] = [g_flat]
+        order: list[tuple[list[Engagement], list[int], Chunk]] = [(g_objects, g_kept, g_flat)]
+        reports = [SourceReport("genealogy", "loaded", rows_read=len(genealogy), engagements=len(genealogy),
+                                accounted=json.dumps({"kept": len(genealogy)}))]
+        owned = {"engagements", "participants", "provenance", "polities"}
+        tables: set[str] = set()
+        late: dict[str, pd.DataFrame] = {}  # tables named like the build's own bookkeeping: written after it
+        written: dict[str, str] = {}  # tables written as soon as their source was loaded, and by which source
+
+        def early(sid: str, loaded: Loaded) -> None:
+            """Write a source's tables as soon as a worker hands them over (the others are still loading)."""
+            for name, frame in sorted(loaded.tables.items()):
+                if name not in written and name not in owned and name not in _BOOKKEEPING:
+                    _write(db(), name, frame)
+                    written[name] = sid
+
+        quarantine, unresolved, source_rows = [], [], []
+        if records:
+            own = _user_records(records)
+            own_objects, own_kept, own_flat = split_for_merge(own)
+            objects += own_objects
+            chunks.append(own_flat)
+            order.append((own_objects, own_kept, own_flat))
+            reports.append(SourceReport(USER_SOURCE_ID, "loaded", rows_read=len(own), engagements=len(own),
+                                        accounted=json.dumps({"kept": len(own)})))
+            source_rows.append({"id": USER_SOURCE_ID, "title": "Records added by the user", "version": "local",
+                                "kind": "engagements", "folder": "; ".join(map(str, records)), "homepage": "",
+                                "terms": "", "adds": "the researcher's own records, validated like the genealogy",
+                                "citation": "see each record's citations",
+                                "bibtex": "\n\n".join(user_bibtex(p) for p in records), "status": "loaded",
+                                "note": ""})
+        for i, (sid, source) in enumerate(sources.items(), start=1):
+            tick(sid, i, total)
+            loaded = loader.load(sid, early)
+            report = loaded.report
+            reports.append(report)
+            source_rows.append({"id": sid, "title": source.title, "version": source.version, "kind": source.kind,
+                                "folder": source.folder, "homepage": source.homepage, "terms": source.terms,
+                                "adds": source.adds, "citation": source.citation, "bibtex": source.bibtex,
+                                "status": report.status, "note": report.note})
+            quarantine += [{"source": sid, **vars(r), "row": str(r.row)} for r in loaded.rejections]
+            unresolved += [{"source": sid, "name": n, "count": c} for n, c in sorted(loaded.unresolved.items())]
+            if loaded.flat is None:
+                continue
+            objects += loaded.objects
+            chunks.append(loaded.flat)
+            order.append((loaded.objects, loaded.kept, loaded.flat))
+            for name, frame in sorted(loaded.tables.items()):
+                if name in tables or name in owned:
+                    raise DefdipError(f"source {sid} produces table {name!r}, which another part of the build owns")
+                tables.add(name)
+                if name in _BOOKKEEPING:
+                    late[name] = frame
+                elif name not in written:  # (a name another source wrote early fails the build at that source)
+                    _write(db(), name, frame)
+                    written[name] = sid
+        loader.close()
+
+        tick("writing store", total - 1, total)
+        matches = match_exercises(objects)  # cross-source pairs get one match_key, then merge
+        merged = merge_duplicates(objects)
+        all_ids = [e.id for e in merged] + list(chain.from_iterable(ch.ids for ch in chunks))
+        if len(all_ids) != len(set(all_ids)):
+            ids = pd.Series(_ids_in_order(order, {id(e) for e in merged}))
+            raise DefdipError(f"two engagements share the id {ids[ids.duplicated()].iloc[0]!r}; "
+                              "source ids must be unique")
+        frames = assemble([chunk(merged), *chunks], by_id=True)
+        del objects, merged, chunks, order
+        n_engagements = frames["engagements"].num_rows
+        per_source: dict[str, set[str]] = {}
+        for source_id, eid in zip(*(frames["provenance"].column(c).to_pylist() for c in ("source", "engagement_id"))):
+            per_source.setdefault(source_id, set()).add(eid)
+        for r in reports:  # engagements after merging, per source (a merged event counts for each)
+            r.engagements = len(per_source.get(r.source, ()))
+
+        con = db()
+        con.execute("RESET threads")
+        for name in ("engagements", "participants", "provenance"):
+            _write(con, name, frames[name])
+        _write(con, "polities", _polities_frame())
+        _write(con, "sources", pd.DataFrame(source_rows, columns=[
+            "id", "title", "version", "kind", "folder", "homepage", "terms", "adds", "citation", "bibtex",
+            "status", "note"]))
+        _write(con, "ingest_report", pd.DataFrame([vars(r) for r in reports]))
+        _write(con, "quarantine", pd.DataFrame(quarantine, columns=["source", "file", "row", "field", "value",
+                                                                    "reason"]).astype(str))
+        _write(con, "unresolved", pd.DataFrame(unresolved, columns=["source", "name", "count"]))
+        _write(con, "exercise_matches", matches_frame(matches))
+        _write(con, "meta", pd.DataFrame([
+            {"key": "defdip_version", "value": __version__},
+            {"key": "codebook_version", "value": codebook().version},
+            {"key": "genealogy_version", "value": GENEALOGY_VERSION},
+        ]))
+        for name, frame in sorted(late.items()):
+            _write(con, name, frame)
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+        con.close()
+        opened.clear()
+        os.replace(tmp, target)
+    finally:
+        loader.close()
+        for con in opened:
+            try:
+                con.close()
+            except duckdb.Error:  # a connection DuckDB invalidated (a full disk): nothing left to close
+                pass
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    tick("done", total, total)
+    return BuildReport(target, n_engagements, reports)
+
+
+def connect(store: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the store; a clear error when it has not been built yet."""
+    path = config.store_path(store)
+    if not path.is_file():
+        raise StoreError(f"no store at {path}; run `defdip build` first (or pass --store / set DEFDIP_STORE)")
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+
+
+def require_table(con: duckdb.DuckDBPyConnection, name: str, source: str) -> None:
+    """Raise StoreError naming the source to load when a reference table is absent."""
+    if not has_table(con, name):
+        raise StoreError(f"the store has no {name!r} table: build it with the {source!r} source available "
+                         f"(`defdip build --sources DIR`)")
+
+
+def status(store: str | Path | None = None) -> dict[str, Any]:
+    """Counts per source and per activity, with the last build's ingest report and any temporary files
+    builds left beside the store (``debris``: a running build's, or a dead one's the next build removes)."""
+    con = connect(store)
+    try:
+        total = con.execute("SELECT count(*) FROM engagements").fetchone()[0]
+        per_activity = dict(con.execute(
+            "SELECT activity, count(*) FROM engagements GROUP BY 1 ORDER BY 1").fetchall())
+        per_source = dict(con.execute(
+            "SELECT source, count(DISTINCT engagement_id) FROM provenance GROUP BY 1 ORDER BY 1").fetchall())
+        per_source_activity: dict[str, dict[str, int]] = {}
+        for src, act, n in con.execute(
+                "SELECT p.source, e.activity, count(DISTINCT e.id) FROM provenance p JOIN engagements e "
+                "ON e.id = p.engagement_id GROUP BY 1, 2 ORDER BY 1, 2").fetchall():
+            per_source_activity.setdefault(src, {})[act] = n
+        per_sub = dict(con.execute(
+            "SELECT s, count(*) FROM (SELECT unnest(sub_activities) AS s FROM engagements) GROUP BY 1 ORDER BY 1"
+        ).fetchall())
+        span = con.execute("SELECT min(start_year), max(coalesce(end_year, start_year)) FROM engagements").fetchone()
+        report = con.execute("SELECT * FROM ingest_report ORDER BY source").df().to_dict(orient="records")
+        unresolved = con.execute(
+            "SELECT source, name, count FROM unresolved ORDER BY count DESC, source, name").df().to_dict("records")
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        con.close()
+    return {
+        "store": str(config.store_path(store)), "engagements": total, "first_year": span[0], "last_year": span[1],
+        "per_activity": per_activity, "per_sub_activity": per_sub, "per_source": per_source,
+        "per_source_activity": per_source_activity, "ingest": report, "unresolved": unresolved, "meta": meta,
+        "debris": guard.debris(config.store_path(store)),
+    }
