@@ -8,6 +8,7 @@ both engines join; codes that resolve to no state are counted and listed, never 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -58,8 +59,8 @@ def resolve(events: pa.Table) -> Resolution:
         grouped = keys.group_by(["source", "code", "year"]).aggregate([([], "count_all")])
         for s, c, y, n in zip(*(grouped[k].to_pylist() for k in ("source", "code", "year", "count_all"))):
             pairs[(s, c, y)] = pairs.get((s, c, y), 0) + n
-    rows: dict[str, list] = {"source": [], "code": [], "year": [], "ccode": []}
-    misses: dict[tuple[str, str, str], list] = {}
+    rows: dict[str, list[Any]] = {"source": [], "code": [], "year": [], "ccode": []}
+    misses: dict[tuple[str, str, str], list[Any]] = {}
     for (source, code, year), n in sorted(pairs.items()):
         ccode, reason = _ccode(source, code, year)
         if ccode is None:

@@ -1,9 +1,10 @@
 """Events ingest: official files -> partitioned parquet beside the store -> aggregates in the store.
 
 The events table is written as ``<store>.events/year=YYYY/month=M/*.parquet`` (qualifying or not: the
-raw codes with their file and line), swapped into place whole. The aggregates go into the store in one
-transaction (``ev_dyad_day``, ``ev_dyad_year``, ``ev_dyad_month``, ``ev_coverage``, ``ev_unresolved``,
-``ev_quarantine``), replacing any earlier event ingest: an ingest describes the files given to it.
+raw codes with their file and line). The aggregates go into the store in one transaction (``ev_dyad_day``,
+``ev_dyad_year``, ``ev_dyad_month``, ``ev_coverage``, ``ev_unresolved``, ``ev_quarantine``), replacing any
+earlier event ingest (an ingest describes the files given to it); only after that commit is the new events
+table swapped into place whole, so a failed ingest leaves both the store and the earlier table as they were.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pyarrow as pa
 from defdip.core import config
 from defdip.core.errors import DefdipError, StoreError
 from defdip.events import actors, mapping, pipeline
-from defdip.events.read import read_events
+from defdip.events.read import ReadReport, read_events
 
 TABLES = ("ev_dyad_day", "ev_dyad_year", "ev_dyad_month", "ev_coverage", "ev_unresolved", "ev_quarantine")
 
@@ -46,14 +47,15 @@ def events_dir(store: str | Path | None = None) -> Path:
     return path.with_name(path.name + ".events")
 
 
-def prepare(path: str | Path) -> tuple[pa.Table, pa.Table, actors.Resolution, object]:
+def prepare(path: str | Path) -> tuple[pa.Table, pa.Table, actors.Resolution, ReadReport]:
     """Read and resolve: (events, mapping as Arrow, actor resolution, read report)."""
     events, report = read_events(Path(path))
     res = actors.resolve(events)
     return events, pa.Table.from_pandas(mapping.mapping(), preserve_index=False), res, report
 
 
-def _write_parquet(events: pa.Table, target: Path) -> None:
+def _stage_parquet(events: pa.Table, target: Path) -> Path:
+    """Write the events table next to ``target``; it replaces ``target`` only once the store has its aggregates."""
     tmp = target.with_name(target.name + ".part")
     shutil.rmtree(tmp, ignore_errors=True)
     con = duckdb.connect()
@@ -62,6 +64,10 @@ def _write_parquet(events: pa.Table, target: Path) -> None:
         con.execute(f"COPY events TO '{tmp.as_posix()}' (FORMAT parquet, PARTITION_BY (year, month))")
     finally:
         con.close()
+    return tmp
+
+
+def _swap(tmp: Path, target: Path) -> None:
     old = target.with_name(target.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
@@ -87,7 +93,7 @@ def ingest(path: str | Path, store: str | Path | None = None, *, engine: str = "
         raise DefdipError(f"{path}: nothing to ingest ({reasons})")
     out = pipeline.run(engine, events, maps, res.table, master)
     target = events_dir(store)
-    _write_parquet(events, target)
+    staged = _stage_parquet(events, target)
     frames = {"ev_dyad_day": out["dyad_day"], "ev_dyad_year": out["dyad_year"],
               "ev_dyad_month": out["dyad_month"], "ev_coverage": out["coverage"],
               "ev_unresolved": pd.DataFrame(res.unresolved, columns=["source", "code", "reason", "mentions",
@@ -105,9 +111,11 @@ def ingest(path: str | Path, store: str | Path | None = None, *, engine: str = "
         con.execute("COMMIT")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
+        shutil.rmtree(staged, ignore_errors=True)
         raise StoreError(f"{store_file}: event tables not written ({exc})") from None
     finally:
         con.close()
+    _swap(staged, target)  # after the commit: a failed store write leaves the earlier events table in place
     day = out["dyad_day"]
     return IngestReport(report.rows_read, report.kept, len(report.quarantine), int(day["events"].sum()),
                         len(day), len(out["dyad_year"]), report.formats, report.failed_files, res.unresolved,

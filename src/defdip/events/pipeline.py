@@ -11,7 +11,10 @@ day); the raw number of events and the sum of their sources are kept beside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import pandas as pd
 
 from defdip.core.errors import DefdipError
 from defdip.events.mapping import LAYERS
@@ -60,10 +63,8 @@ ORDER = {"dyad_day": ["layer", "c1", "c2", "event_date"], "dyad_year": ["c1", "c
          "dyad_month": ["c1", "c2", "year", "month"], "coverage": ["year", "source"]}
 
 
-def run_duckdb(events, mapping, actors):
+def run_duckdb(events: Any, mapping: Any, actors: Any) -> dict[str, pd.DataFrame]:
     """The pipeline on DuckDB over Arrow tables/DataFrames: a dict of step name -> pandas DataFrame."""
-    import duckdb
-
     con = duckdb.connect()
     try:
         con.register("events", events)
@@ -78,7 +79,7 @@ def run_duckdb(events, mapping, actors):
         con.close()
 
 
-def spark_session(master: str | None = None):
+def spark_session(master: str | None = None) -> Any:
     """A Spark session (local mode by default; ``master`` may be a cluster URL or ``sc://`` Connect address)."""
     try:
         from pyspark.sql import SparkSession
@@ -93,13 +94,11 @@ def spark_session(master: str | None = None):
     return builder.getOrCreate()
 
 
-def run_spark(events, mapping, actors, master: str | None = None):
+def run_spark(events: Any, mapping: Any, actors: Any, master: str | None = None) -> dict[str, pd.DataFrame]:
     """The same SQL on Spark; inputs are Arrow tables/DataFrames or paths of parquet files Spark can read."""
-    import pandas as pd
-
     spark = spark_session(master)
 
-    def frame(value):
+    def frame(value: Any) -> Any:
         if isinstance(value, str):
             return spark.read.parquet(value)
         pdf = value.to_pandas() if hasattr(value, "to_pandas") and not isinstance(value, pd.DataFrame) else value
@@ -116,10 +115,7 @@ def run_spark(events, mapping, actors, master: str | None = None):
     return out
 
 
-ENGINES: dict[str, Callable] = {"duckdb": run_duckdb, "spark": run_spark}
-
-
-def run(engine: str, events, mapping, actors, master: str | None = None):
+def run(engine: str, events: Any, mapping: Any, actors: Any, master: str | None = None) -> dict[str, pd.DataFrame]:
     """Run the pipeline on the named engine."""
     if engine == "duckdb":
         return run_duckdb(events, mapping, actors)

@@ -87,7 +87,7 @@ class _Columns:
     """Column-wise buffers for the common table (one list per column, no per-event objects)."""
 
     def __init__(self) -> None:
-        self.data: dict[str, list] = {name: [] for name in formats.EVENT_COLUMNS}
+        self.data: dict[str, list[Any]] = {name: [] for name in formats.EVENT_COLUMNS}
 
     def add(self, *values: object) -> None:
         for name, value in zip(formats.EVENT_COLUMNS, values):
