@@ -20,7 +20,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
@@ -214,7 +214,7 @@ class Registry:
                     seen.add(k)
                     new.append(n)
             if new:
-                self._by_id[pid] = _replace(p, variants=p.variants + tuple(new))
+                self._by_id[pid] = replace(p, variants=p.variants + tuple(new))
         for lst in self._gw.values():
             lst.sort(key=lambda t: t[0])
         self._keys = sorted(self._names)
@@ -508,14 +508,14 @@ class Registry:
         matches = [
             k for k in difflib.get_close_matches(key, self._keys, n=25, cutoff=0.6) if 2 * len(k) >= len(key)
         ]
-        scored: list[tuple[int, str]] = []
+        scored: list[tuple[int, int, str]] = []
         for rank, k in enumerate(matches):
             ok = year is None or any(self._by_id[c.pid].existed(year) for c in self._names[k])
-            scored.append((0 if ok else 1, rank, k))  # type: ignore[arg-type]
+            scored.append((0 if ok else 1, rank, k))
         scored.sort()
         out: list[str] = []
         seen: set[str] = set()
-        for *_, k in scored:  # type: ignore[misc]
+        for _, _, k in scored:
             pid = self._names[k][0].pid
             if pid in seen:
                 continue
@@ -524,12 +524,6 @@ class Registry:
             if len(out) == 5:
                 break
         return out
-
-
-def _replace(p: Polity, **changes) -> Polity:
-    from dataclasses import replace
-
-    return replace(p, **changes)
 
 
 # ---------------------------------------------------------------------------------- loading
@@ -553,19 +547,27 @@ def _parse_spans(text: str, default_code: int | None = None) -> list[tuple[int |
 
 
 def _merge(spells: Iterable[tuple[int, int | None]]) -> tuple[Spell, ...]:
-    merged: list[list] = []
+    merged: list[tuple[int, int | None]] = []
     for start, end in sorted(spells, key=lambda s: s[0]):
         if merged and (merged[-1][1] is None or start <= merged[-1][1] + 1):
-            if merged[-1][1] is not None and (end is None or end > merged[-1][1]):
-                merged[-1][1] = end
+            first, last = merged[-1]
+            if last is not None and (end is None or end > last):
+                merged[-1] = (first, end)
         else:
-            merged.append([start, end])
-    return tuple((a, b) for a, b in merged)
+            merged.append((start, end))
+    return tuple(merged)
 
 
 def _csv_rows(text: str) -> list[dict[str, str]]:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     return list(csv.DictReader(io.StringIO("\n".join(lines))))
+
+
+def _gw_code(row: dict[str, str], code: int | None) -> int:
+    """A G-W spell's code: its own or the row's; a spell with neither is an error in ``states.csv``."""
+    if code is None:
+        raise DefdipError(f"states.csv: {row['id']}: a gw_spells span has no code and the row no gwcode")
+    return code
 
 
 def load_states(text: str) -> list[Polity]:
@@ -574,7 +576,7 @@ def load_states(text: str) -> list[Polity]:
     for row in _csv_rows(text):
         ccode, gwcode = _int(row["ccode"]), _int(row["gwcode"])
         cow = tuple((a, b) for _, a, b in _parse_spans(row["cow_spells"]))
-        gw = tuple((c, a, b) for c, a, b in _parse_spans(row["gw_spells"], gwcode))  # type: ignore[misc]
+        gw = tuple((_gw_code(row, c), a, b) for c, a, b in _parse_spans(row["gw_spells"], gwcode))
         other = [(a, b) for _, a, b in _parse_spans(row.get("other_spells") or "")]
         spells = _merge(list(cow) + [(a, b) for _, a, b in gw] + other)
         start = cow[0][0] if cow else (spells[0][0] if spells else None)
