@@ -1,12 +1,16 @@
-"""Named read queries over the store's record tables (engagements, participants, provenance).
+"""The read layer: one read-only handle on the store and the named queries over its record tables.
 
-The CLI's ``defdip engagements``, exports and the API's ``/api/engagements`` select engagements with one
-filter definition, so the same question gets the same rows wherever it is asked.
+Every module that reads engagements, participants or provenance asks here, so that the same question gets the
+same rows wherever it is asked (the CLI's ``defdip engagements``, exports, the report, the web API and pages,
+profiles). The handle, :class:`StoreReader`, is opened once with :func:`open_store` (or borrowed with
+:func:`reading`) and keeps lookups that depend only on the store file (its tables, its sources) for its lifetime.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,11 +18,97 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from defdip.core import config
 from defdip.core.actors import registry
 from defdip.core.codebook import codebook
-from defdip.core.errors import DefdipError
-from defdip.store import build as store_mod
+from defdip.core.errors import DefdipError, StoreError
 
+# ----------------------------------------------------------------------------------------------- the handle
+
+
+class StoreReader:
+    """The store file opened read-only once: ``con`` for the caller's thread, :meth:`cursor` for other threads,
+    :meth:`has_table` and :meth:`cached` lookups kept as long as the handle is open.
+
+    The file is attached read-only to a private in-memory database, so a store rebuilt meanwhile (a new file
+    swapped in by the atomic build) does not disturb the queries on this handle, and a new handle reads the new
+    file. Temporary tables and registered frames live in that private database.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.is_file():
+            raise StoreError(f"no store at {path}; run `defdip build` first (or pass --store / set DEFDIP_STORE)")
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS store (READ_ONLY)")
+            con.execute("USE store")
+        except duckdb.Error as exc:
+            con.close()
+            raise StoreError(f"cannot open the store {path}: {exc}") from None
+        self.con: duckdb.DuckDBPyConnection = con
+        self._tables = frozenset(r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'").fetchall())
+        self._lock = threading.Lock()
+        self._memo: dict[Hashable, Any] = {}
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own on the same store, for another thread (close it when done)."""
+        cur = self.con.cursor()
+        cur.execute("USE store")
+        return cur
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store holds table ``name`` (reference tables depend on the sources a build had)."""
+        return name in self._tables
+
+    def tables(self) -> frozenset[str]:
+        return self._tables
+
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per handle and key: for lookups that depend only on the store file."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = compute()
+        with self._lock:
+            return self._memo.setdefault(key, value)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+StoreLike = str | Path | StoreReader | None
+"""A store as callers name it: a path, None for the default store (``--store``/``DEFDIP_STORE``), or a handle."""
+
+
+def open_store(store: str | Path | None = None) -> StoreReader:
+    """The store at ``store`` (default: ``DEFDIP_STORE`` or the user data directory), opened read-only;
+    StoreError when it has not been built."""
+    return StoreReader(config.store_path(store))
+
+
+@contextmanager
+def reading(store: StoreLike = None) -> Iterator[StoreReader]:
+    """A handle on ``store`` for a ``with`` block: an open handle is lent as it is (and left open), a path is
+    opened and closed at the end."""
+    if isinstance(store, StoreReader):
+        yield store
+        return
+    reader = open_store(store)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+# ----------------------------------------------------------------------------------------------- engagements
 
 @dataclass(frozen=True)
 class EngagementFilter:
@@ -45,7 +135,7 @@ class EngagementFilter:
         cb = codebook()
         for name, value, ids in (("activity", self.activity, cb.activity_ids),
                                  ("sub-activity", self.sub_activity, cb.sub_activity_ids),
-                                 ("instrument", self.instrument, list(cb.instruments))):
+                                 ("instrument", self.instrument, cb.instrument_ids)):
             if value is not None and value not in ids:
                 raise DefdipError(f"unknown {name} {value!r}; expected one of {', '.join(ids)}")
         for value in self.exclude_sub_activities:
@@ -74,7 +164,8 @@ def polity_id(name: str, year: int | None = None) -> str:
 
 def where_clause(f: EngagementFilter) -> tuple[str, list[Any]]:
     """The filter as a WHERE clause over ``engagements e`` (placeholders only) and its parameters."""
-    where, params = ["TRUE"], []
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
     for pid in (f.country, f.partner):
         if pid is not None:
             where.append("EXISTS (SELECT 1 FROM participants x WHERE x.engagement_id = e.id AND x.polity_id = ?)")
@@ -100,8 +191,11 @@ def where_clause(f: EngagementFilter) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-def known_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute("SELECT DISTINCT source FROM provenance ORDER BY 1").fetchall()]
+def known_sources(store: StoreLike = None) -> list[str]:
+    """The sources that gave the store at least one engagement (provenance), sorted."""
+    with reading(store) as db:
+        return list(db.cached("known_sources", lambda: [r[0] for r in db.con.execute(
+            "SELECT DISTINCT source FROM provenance ORDER BY 1").fetchall()]))
 
 
 _WIDE = """
@@ -123,22 +217,16 @@ FROM engagements e JOIN participants p ON p.engagement_id = e.id LEFT JOIN polit
 WHERE {where} ORDER BY e.start_year, e.id, p.role, p.polity_id"""
 
 
-def engagements(f: EngagementFilter, store: str | Path | None = None, *, long: bool = False,
-                con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+def engagements(f: EngagementFilter, store: StoreLike = None, *, long: bool = False) -> pd.DataFrame:
     """Engagements matching ``f``: one row each, or with ``long`` one row per engagement x participant with
     its ``ccode``, ``gwcode``, ``iso3``, role and the name the registry gives the polity in the engagement's
     start year (``name``), so that rows merge with panels."""
     f.check()
-    own = con is None
-    con = con or store_mod.connect(store)
-    try:
-        if f.source is not None and f.source not in known_sources(con):
-            raise DefdipError(f"unknown source {f.source!r}; the store holds: {', '.join(known_sources(con))}")
+    with reading(store) as db:
+        if f.source is not None and f.source not in known_sources(db):
+            raise DefdipError(f"unknown source {f.source!r}; the store holds: {', '.join(known_sources(db))}")
         where, params = where_clause(f)
-        frame = con.execute((_LONG if long else _WIDE).format(where=where), params).df()
-    finally:
-        if own:
-            con.close()
+        frame = db.con.execute((_LONG if long else _WIDE).format(where=where), params).df()
     if long:
         reg = registry()
         frame.insert(frame.columns.get_loc("name_in_source"), "name",
@@ -153,16 +241,13 @@ def participants_text(parts: Sequence[dict[str, Any]] | None) -> str:
     return "" if parts is None else "; ".join(f"{p['id']}:{p['role']}" for p in parts)
 
 
-def quarantine(store: str | Path | None = None, source: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def quarantine(store: StoreLike = None, source: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows the last build set aside (source, file, row, field, value, reason) and every name it could
     not resolve (source, name, count), optionally for one source."""
-    con = store_mod.connect(store)
-    try:
+    with reading(store) as db:
         where, params = ("WHERE source = ?", [source]) if source else ("", [])
-        rows = con.execute(f"SELECT source, file, row, field, value, reason FROM quarantine {where} "
-                           "ORDER BY source, file, try_cast(row AS INTEGER), row, field", params).df()
-        names = con.execute(f"SELECT source, name, count FROM unresolved {where} "
-                            "ORDER BY source, count DESC, name", params).df()
-    finally:
-        con.close()
+        rows = db.con.execute(f"SELECT source, file, row, field, value, reason FROM quarantine {where} "
+                              "ORDER BY source, file, try_cast(row AS INTEGER), row, field", params).df()
+        names = db.con.execute(f"SELECT source, name, count FROM unresolved {where} "
+                               "ORDER BY source, count DESC, name", params).df()
     return rows, names
