@@ -1,0 +1,1 @@
+"""Coding defence diplomacy from text: documents, rules, review files and their evaluation."""
