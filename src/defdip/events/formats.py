@@ -50,3 +50,13 @@ MILITARY_SECTORS = ("military", "defense", "defence", "armed forces", "army", "n
 EVENT_COLUMNS = ("source", "file", "line", "event_id", "event_date", "year", "month", "scheme", "code", "mode",
                  "a1", "a2", "defence", "sources", "story")
 """The common events table every reader produces (one row per coded event, raw actor codes)."""
+
+
+def cameo_code_problem(code: str) -> str | None:
+    """Why ``code`` is not a CAMEO event code (None when it is one): CAMEO 1.1b3 codes are two to four digits
+    whose first two digits are one of the twenty roots 01-20, so ``999`` or ``2104`` would be coded to nothing."""
+    if not code.isdigit():
+        return "not a CAMEO event code"
+    if not 2 <= len(code) <= 4 or not 1 <= int(code[:2]) <= 20:
+        return "not a CAMEO event code (two to four digits under one of the roots 01-20)"
+    return None

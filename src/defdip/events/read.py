@@ -130,8 +130,9 @@ def _gdelt(path: Path, report: ReadReport, out: _Columns) -> None:
                                                                    f"{row['DATEADDED']}")
             continue
         code = row["EventCode"].strip()
-        if not code.isdigit():
-            report.reject(name, number, "EventCode", code, "not a CAMEO event code")
+        problem = formats.cameo_code_problem(code)
+        if problem:
+            report.reject(name, number, "EventCode", code, problem)
             continue
         types = {row[f"Actor{i}Type{j}Code"] for i in (1, 2) for j in (1, 2, 3)}
         try:
@@ -182,8 +183,9 @@ def _tabular_rows(path: Path, reader: Any, report: ReadReport, out: _Columns, so
             continue
         if source == "icews":
             code = row["CAMEO Code"].strip()
-            if not code.isdigit():
-                report.reject(name, number, "CAMEO Code", code, "not a CAMEO event code")
+            problem = formats.cameo_code_problem(code)
+            if problem:
+                report.reject(name, number, "CAMEO Code", code, problem)
                 continue
             defence = _military(row["Source Sectors"]) or _military(row["Target Sectors"])
             out.add("icews", name, number, row["Event ID"], day, day.year, day.month, "cameo", code, "",
