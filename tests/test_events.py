@@ -56,6 +56,18 @@ def test_zipped_and_headed_files_read_the_same(tmp_path: Path) -> None:
     headed.write_text("\t".join(formats.GDELT2) + "\n" + GDELT2.read_text())
     with_header, rep = read_events(headed)
     assert rep.headers == 1 and with_header.num_rows == plain.num_rows
+    assert rep.formats == {"gdelt2": 1}  # a file whose header names its layout counts for that format too
+    assert with_header.drop(["file", "line"]).equals(plain.drop(["file", "line"]))
+    assert with_header["line"].to_pylist() == [n + 1 for n in plain["line"].to_pylist()]
+
+
+def test_chunked_reading_gives_the_same_table_and_quarantine(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole, whole_report = read_events(FIX)
+    monkeypatch.setattr("defdip.events.read.CHUNK_LINES", 2)  # every chunk boundary falls inside a file
+    chunked, chunked_report = read_events(FIX)
+    assert chunked.equals(whole)
+    assert chunked_report.quarantine == whole_report.quarantine
+    assert (chunked_report.rows_read, chunked_report.headers) == (whole_report.rows_read, whole_report.headers)
 
 
 def test_truncated_zip_is_one_clear_failure_and_other_files_still_read(tmp_path: Path) -> None:
