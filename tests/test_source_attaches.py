@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -113,6 +114,19 @@ def test_postings_table():
     png = table[table["engagement_id"] == "attache_postings-postings-0007"]
     assert list(zip(png["receiver_ccode"], png["resident"])) == [(910, True), (940, False), (935, False)]
     assert set(png["sender_ccode"]) == {900} and png["ongoing"].all() and png["end_year"].isna().all()
+
+
+def test_template_is_a_valid_postings_file(tmp_path: Path):
+    """The shipped template loads as it stands: its header is the loader's and its examples are real postings."""
+    template = Path(str(resources.files("defdip").joinpath("data", "templates", "attache_postings.csv")))
+    shutil.copy(template, tmp_path / "attache_postings.csv")
+    result, ctx, engs = load(tmp_path)
+    assert template.read_text(encoding="utf-8").splitlines()[0] == HEADER
+    assert result.rows_read == 3 and len(engs) == 3 and not ctx.rejections
+    assert all(e.attributes["note"].startswith("EXAMPLE row (delete before use)") for e in engs.values())
+    yamamoto = engs["attache_postings-attache-postings-0004"]
+    assert (yamamoto.start_year, yamamoto.start_month, yamamoto.end_year, yamamoto.end_month) == (1926, 1, 1928, 3)
+    assert yamamoto.attributes["citation"].startswith("attache_ref_")
 
 
 def test_parse_date():
