@@ -111,15 +111,16 @@ def test_partnership_window_is_five_years(synthetic_store):
 
 
 def test_charts_render(synthetic_store, tmp_path):
-    from defdip.analysis.evolution import evolution, evolution_chart, partnership_chart, partnership_index, save_chart
+    from defdip.analysis.evolution import evolution, partnership_index
+    from defdip.present.charts import activity_evolution, partnership_shift, save_chart
 
     for by in ("decade", "era"):
-        save_chart(evolution_chart(evolution(synthetic_store, by=by)), tmp_path / f"ev-{by}.html")
-        save_chart(partnership_chart(partnership_index(synthetic_store, by=by)), tmp_path / f"pi-{by}.html")
-    out = save_chart(evolution_chart(evolution(synthetic_store, by="decade")), tmp_path / "ev.svg")
+        save_chart(activity_evolution(evolution(synthetic_store, by=by)), tmp_path / f"ev-{by}.html")
+        save_chart(partnership_shift(partnership_index(synthetic_store, by=by)), tmp_path / f"pi-{by}.html")
+    out = save_chart(activity_evolution(evolution(synthetic_store, by="decade")), tmp_path / "ev.svg")["svg"]
     assert out.read_text().lstrip().startswith("<svg")
     with pytest.raises(DefdipError, match="png"):
-        save_chart(evolution_chart(evolution(synthetic_store)), tmp_path / "x.gif")
+        save_chart(activity_evolution(evolution(synthetic_store)), tmp_path / "x.gif")
 
 
 def test_missing_store_is_a_clear_error(tmp_path):
@@ -191,7 +192,8 @@ def curated_store(tmp_path_factory):
 
 
 def test_curated_records_link_to_the_dataset_record(curated_store):
-    from defdip.analysis.evolution import connection, load_engagements
+    from defdip.analysis.evolution import load_engagements
+    from defdip.store.series import connection
 
     with connection(curated_store) as con:
         frame = load_engagements(con).set_index("id")
@@ -217,7 +219,8 @@ def test_index_counts_each_instance_once(curated_store):
 
 
 def test_index_dyads_exist_in_their_years(curated_store):
-    from defdip.analysis.evolution import connection, index_dyads, partnership_index
+    from defdip.analysis.evolution import index_dyads, partnership_index
+    from defdip.store.series import connection
 
     with connection(curated_store) as con:
         _, partners, _ = index_dyads(con)
@@ -231,7 +234,8 @@ def test_index_dyads_exist_in_their_years(curated_store):
 
 @pytest.mark.shared
 def test_real_index_dyads_stay_in_the_state_system(full_store):
-    from defdip.analysis.evolution import ccode_ids, connection, index_dyads
+    from defdip.analysis.evolution import index_dyads
+    from defdip.store.series import ccode_ids, connection
 
     with connection(full_store) as con:
         allied, partners, _ = index_dyads(con)

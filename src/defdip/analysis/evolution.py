@@ -48,62 +48,32 @@ begins after the alliance (ATOP), DCA or exercise data end is NA, and records af
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from defdip.analysis import panels
 from defdip.core import dates
+from defdip.core.actors import registry
 from defdip.core.errors import DefdipError
+from defdip.store import series
+from defdip.store.series import StoreArg, connection
 
 BY = ("year", "decade", "era")
 ERA_IDS = [e[0] for e in dates.ERAS]
 PARTNERSHIP_WINDOW = 5
 """A joint exercise makes a partnership dyad in its year and the four following years."""
 
-StoreArg = str | Path | duckdb.DuckDBPyConnection | None
 
-
-# ----------------------------------------------------------------------------- store access
-
-@contextmanager
-def connection(store: StoreArg = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to ``store`` (a path, None for the default store, or an open connection)."""
-    if isinstance(store, duckdb.DuckDBPyConnection):
-        yield store
-        return
-    from defdip.store.build import connect
-
-    con = connect(store)
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-ENGAGEMENTS_SQL = """
-WITH ds AS (
-  SELECT d, max(greatest(start_year, coalesce(end_year, start_year))) AS covered
-  FROM (SELECT unnest(datasets) AS d, start_year, end_year FROM engagements) GROUP BY d),
-cov AS (
-  SELECT x.id, max(ds.covered) AS covered
-  FROM (SELECT id, unnest(datasets) AS d FROM engagements) x JOIN ds USING (d) GROUP BY x.id)
-SELECT e.id, e.title, e.activity, e.instrument, e.sub_activities, e.start_year, e.start_month, e.start_day,
-       e.end_year, e.ongoing, e.precision, e.n_participants, e.attributes, e.datasets, e.citations,
-       CASE WHEN e.ongoing THEN greatest(coalesce(e.end_year, e.start_year), coalesce(cov.covered, e.start_year))
-            ELSE greatest(coalesce(e.end_year, e.start_year), e.start_year) END AS in_force_to
-FROM engagements e LEFT JOIN cov USING (id)
-"""
-
+# ----------------------------------------------------------------------------- engagements
 
 def load_engagements(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every engagement with ``in_force_to`` (see the module docstring), parsed flags, its ``kind`` for the
     partnership index (pact, dca, exercise or None) and the curated links ``same_as`` and ``trend``."""
-    frame = con.execute(ENGAGEMENTS_SQL + " ORDER BY e.id").df()
+    frame = series.engagement_spans(con)
     attrs = [_attrs(a) for a in frame["attributes"]]
     frame["institutionalised"] = [is_institutionalised(i, a) for i, a in zip(frame["instrument"], attrs)]
     frame["defence_pact"] = [is_defence_pact(i, a) for i, a in zip(frame["instrument"], attrs)]
@@ -165,10 +135,7 @@ def link_curated(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> tuple[p
         return same_as, trend
     data = frame[~frame["curated"] & frame["kind"].notna()]
     spans = {k: (int(g["start_year"].min()), int(g["in_force_to"].max())) for k, g in data.groupby("kind")}
-    states = {pid: set(ids) for pid, ids in con.execute("""
-        SELECT p.engagement_id, list(DISTINCT p.polity_id) FROM participants p
-        LEFT JOIN polities pol ON pol.id = p.polity_id
-        WHERE coalesce(pol.kind, '') <> 'organisation' AND p.polity_id <> 'unknown' GROUP BY 1""").fetchall()}
+    states = series.participant_states(con)
     for idx in frame.index[curated]:
         row = frame.loc[idx]
         kind, year = row["kind"], int(row["start_year"])
@@ -275,19 +242,23 @@ def period_bounds(period: int | str, by: str) -> tuple[int | None, int | None]:
     if by == "year":
         return int(period), int(period)
     if by == "decade":
-        p = int(period)
-        if p == 0:
-            return -9, 9
-        return (p - 9, p) if p < 0 else (p, p + 9)
+        return _decade_years(int(period))
     _, first, last, _ = dates.ERAS[ERA_IDS.index(str(period))]
     return first, last
+
+
+def _decade_years(decade: int) -> tuple[int, int]:
+    """First and last year of a signed decade label (decade 0 spans 9 BCE to 9 CE: there is no year 0)."""
+    if decade == 0:
+        return -9, 9
+    return (decade - 9, decade) if decade < 0 else (decade, decade + 9)
 
 
 def period_label(period: int | str, by: str) -> str:
     if by == "year":
         return dates.format_year(int(period))
     if by == "decade":
-        first, last = period_bounds(period, by)
+        first, last = _decade_years(int(period))
         if int(period) >= 0 and first > 0:
             return f"{first}s"
         return f"{dates.format_year(first)} to {dates.format_year(last)}"
@@ -387,53 +358,6 @@ def evolution_from_frame(frame: pd.DataFrame, by: str = "decade") -> pd.DataFram
 
 # ----------------------------------------------------------------------------- dyads
 
-def polity_pairs(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None,
-                 where: str | None = None) -> pd.DataFrame:
-    """Pairs of participants (not organisations) sharing an engagement, with the years both took part.
-
-    Columns: engagement_id, a, b (polity ids, a < b), ccode_a, ccode_b, first (first year both took part),
-    last (last year: participant spells bounded by the engagement's ``in_force_to``). ``ids`` restricts the
-    engagements; ``where`` is an SQL condition on the engagement alias ``e``. A peacekeeping deployment
-    (:func:`is_peacekeeping`) ties a contributor (or lead nation) to a host only: contributors deployed
-    together, or two hosts of one mission, are not a pair (the ``pko_codeployed`` panel layer has them).
-    """
-    con.execute("CREATE OR REPLACE TEMP TABLE _eng_span AS SELECT id, start_year, in_force_to FROM ("
-                + ENGAGEMENTS_SQL + ")")
-    filters = []
-    if ids is not None:
-        con.register("_pair_ids", pd.DataFrame({"id": pd.Series(ids, dtype="string")}))
-        filters.append("e.id IN (SELECT id FROM _pair_ids)")
-    if where:
-        filters.append(f"({where})")
-    sql = f"""
-    WITH parts AS (
-      SELECT p.engagement_id, p.polity_id, any_value(p.ccode) AS ccode,
-             min(coalesce(p.start_year, s.start_year)) AS py0,
-             max(coalesce(p.end_year, s.in_force_to)) AS py1,
-             bool_or(p.role IN ('contributor', 'leader')) AS sends, bool_or(p.role = 'host') AS hosts,
-             any_value(e.instrument = 'deployment' AND list_contains(e.sub_activities, 'peacekeeping')) AS pko
-      FROM participants p
-      JOIN _eng_span s ON s.id = p.engagement_id
-      JOIN engagements e ON e.id = p.engagement_id
-      LEFT JOIN polities pol ON pol.id = p.polity_id
-      WHERE coalesce(pol.kind, '') <> 'organisation' AND p.polity_id <> 'unknown'
-        {"AND " + " AND ".join(filters) if filters else ""}
-      GROUP BY 1, 2)
-    SELECT x.engagement_id, x.polity_id AS a, y.polity_id AS b, x.ccode AS ccode_a, y.ccode AS ccode_b,
-           greatest(x.py0, y.py0, s.start_year) AS first, least(x.py1, y.py1, s.in_force_to) AS last
-    FROM parts x JOIN parts y ON x.engagement_id = y.engagement_id AND x.polity_id < y.polity_id
-    JOIN _eng_span s ON s.id = x.engagement_id
-    WHERE NOT x.pko OR (x.sends AND y.hosts) OR (x.hosts AND y.sends)
-    """
-    out = con.execute(sql).df()
-    if ids is not None:
-        con.unregister("_pair_ids")
-    out = out[out["first"] <= out["last"]].reset_index(drop=True)
-    for col in ("first", "last"):
-        out[col] = out[col].astype(int)
-    return out
-
-
 def _dyad_years(pairs: pd.DataFrame, extend: int = 0) -> pd.DataFrame:
     """Distinct (a, b, year) for every year a pair is tied, each tie extended by ``extend`` later years."""
     if pairs.empty:
@@ -479,12 +403,7 @@ def coverage_windows(store: StoreArg = None) -> pd.DataFrame:
     single-state source follows). Charts and tables show these windows, so a jump where a dataset starts or
     ends reads as a coverage edge, not a trend. Curated sources (the genealogy) are selective and not listed."""
     with connection(store) as con:
-        rows = con.execute("""
-            SELECT p.source, min(e.start_year) AS first_year,
-                   max(greatest(e.start_year, coalesce(e.end_year, e.start_year))) AS last_year,
-                   count(DISTINCT e.id) AS records, list(DISTINCT e.activity ORDER BY e.activity) AS activities
-            FROM provenance p JOIN engagements e ON e.id = p.engagement_id
-            GROUP BY 1 ORDER BY 2, 1""").df()
+        rows = series.source_windows(con)
     rows = rows[~rows["source"].isin(CURATED)].reset_index(drop=True)
     rows["scope"] = [f"{SINGLE_STATE_SOURCES[s]} only" if s in SINGLE_STATE_SOURCES else "all states"
                      for s in rows["source"]]
@@ -544,7 +463,7 @@ def index_dyads(con: duckdb.DuckDBPyConnection,
     kinds = {k: frame["kind"] == k for k in ("pact", "dca", "exercise")}
     tying = frame["kind"].notna() & ~frame["trend"]
     wanted = frame.loc[tying, "id"].tolist()
-    pairs = polity_pairs(con, ids=wanted or ["\0none"])
+    pairs = series.polity_pairs(con, ids=wanted or ["\0none"])
     panel = _panel_dyads(con)
     ids = {k: set(frame.loc[m, "id"]) for k, m in kinds.items()}
     pact_years = _dyad_years(pairs[pairs["engagement_id"].isin(ids["pact"])])
@@ -578,8 +497,6 @@ def _existing(dyads: pd.DataFrame) -> pd.DataFrame:
     """The dyad-years in which both polities existed (actor registry spells; unknown ids are kept)."""
     if dyads.empty:
         return dyads
-    from defdip.core.actors import registry
-
     reg = registry()
     cache: dict[tuple[str, int], bool] = {}
 
@@ -600,36 +517,17 @@ def _without(dyads: pd.DataFrame, remove: pd.DataFrame) -> pd.DataFrame:
     return out[out["_x"].isna()].drop(columns="_x").reset_index(drop=True)
 
 
-def _db_path(con: duckdb.DuckDBPyConnection) -> str | None:
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return row[0] if row and row[0] else None
-
-
-def ccode_ids(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str]]:
-    """COW code -> (polity id, name) for the states in the store's ``polities`` table."""
-    rows = con.execute("SELECT ccode, id, name FROM polities WHERE ccode IS NOT NULL AND kind = 'state' "
-                       "ORDER BY ccode, start_year NULLS FIRST, id").fetchall()
-    out: dict[int, tuple[str, str]] = {}
-    for code, pid, name in rows:
-        out.setdefault(int(code), (pid, name))
-    return out
-
-
 def _panel_dyads(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """Allied and partnership dyad-years of states from the panel layers, or None without them."""
-    path = _db_path(con)
+    path = series.store_path(con)
     if path is None:
-        return None
-    try:
-        from defdip.analysis import panels
-    except ImportError:
         return None
     wanted = ["atop_defense", "dca_any", "exercises"]
     try:
         panel = panels.dyad_year(path, layers=wanted)
     except DefdipError:
         return None
-    ids = ccode_ids(con)
+    ids = series.ccode_ids(con)
 
     def named(rows: pd.DataFrame) -> pd.DataFrame:
         a = rows["ccode1"].map(lambda c: ids.get(int(c), (str(c),))[0])
@@ -691,9 +589,10 @@ def _partnership_from(frame: pd.DataFrame, by: str, kinds: dict[str, pd.Series],
         late = out["ord"].map(lambda o: o > ordinal(pact_cov[1], by))
         for col in ("new_defence_pacts", "allied_dyads"):
             out[col] = out[col].mask(late)
-    for col, test in (("new_dcas", lambda o: in_range(dca_cov, o)),
-                      ("new_exercises", lambda o: in_range(exercise_cov, o)),
-                      ("partnership_dyads", lambda o: o in covered_ords)):
+    tests: tuple[tuple[str, Callable[[int], bool]], ...] = (
+        ("new_dcas", lambda o: in_range(dca_cov, o)), ("new_exercises", lambda o: in_range(exercise_cov, o)),
+        ("partnership_dyads", lambda o: o in covered_ords))
+    for col, test in tests:
         ok = [test(o) or (out.at[i, col] > 0 and not after(o)) for i, o in enumerate(out["ord"])]
         out[col] = out[col].where(pd.Series(ok))
     out = out[(out[["new_defence_pacts", "allied_dyads"]].fillna(0).sum(axis=1) > 0)
@@ -705,73 +604,3 @@ def _partnership_from(frame: pd.DataFrame, by: str, kinds: dict[str, pd.Series],
     total = (out["allied_dyads"] + out["partnership_dyads"]).astype("Float64")
     out["partnership_share"] = out["partnership_dyads"].astype("Float64") / total.where(total > 0)
     return _decorate(out.reset_index(drop=True), by)[INDEX_COLUMNS]
-
-
-# ----------------------------------------------------------------------------- charts
-
-def _is_era(frame: pd.DataFrame) -> bool:
-    return not pd.api.types.is_numeric_dtype(frame["period"])
-
-
-def _x(frame: pd.DataFrame, era: bool):
-    import altair as alt
-
-    if era:
-        order = list(dict.fromkeys(frame.sort_values("period_start")["period_label"]))
-        return alt.X("period_label:N", sort=order, title="era")
-    return alt.X("period_start:Q", title="year", axis=alt.Axis(format="d"))
-
-
-def evolution_chart(frame: pd.DataFrame, measure: str = "started"):
-    """An Altair chart of an :func:`evolution` frame: engagements per period and activity (``measure``:
-    started or in_force), one line per activity."""
-    import altair as alt
-
-    if measure not in ("started", "in_force"):
-        raise DefdipError(f"unknown measure {measure!r}; expected started or in_force")
-    era = _is_era(frame)
-    data = frame.groupby(["period_start", "period_label", "activity"], as_index=False, observed=True)[measure].sum()
-    data["period_start"] = data["period_start"].astype(float)
-    title = "Engagements started" if measure == "started" else "Engagements in force"
-    return alt.Chart(data).mark_line(point=True).encode(
-        x=_x(data, era), y=alt.Y(f"{measure}:Q", title=title),
-        color=alt.Color("activity:N", title="activity"),
-        tooltip=["period_label", "activity", measure],
-    ).properties(width=640, height=320, title=f"{title} per period, by activity")
-
-
-def partnership_chart(frame: pd.DataFrame):
-    """Two panels from a :func:`partnership_index` frame: new pacts, DCAs and exercises; allied vs partnership dyads."""
-    import altair as alt
-
-    era = _is_era(frame)
-    data = frame.drop(columns="period").copy()
-    data["period_start"] = data["period_start"].astype(float)
-    x = _x(data, era)
-    new = data.melt(id_vars=["period_start", "period_label"],
-                    value_vars=["new_defence_pacts", "new_dcas", "new_exercises"], var_name="series",
-                    value_name="count").dropna(subset=["count"])
-    dyads = data.melt(id_vars=["period_start", "period_label"], value_vars=["allied_dyads", "partnership_dyads"],
-                      var_name="series", value_name="dyads").dropna(subset=["dyads"])
-    new["count"] = new["count"].astype(float)
-    dyads["dyads"] = dyads["dyads"].astype(float)
-    top = alt.Chart(new).mark_line(point=True).encode(
-        x=x, y=alt.Y("count:Q", title="new per period"), color=alt.Color("series:N", title=""),
-        tooltip=["period_label", "series", "count"]).properties(
-        width=640, height=240, title="New defence pacts vs new defence cooperation agreements and exercises")
-    bottom = alt.Chart(dyads).mark_line(point=True).encode(
-        x=x, y=alt.Y("dyads:Q", title="dyads in force"), color=alt.Color("series:N", title=""),
-        tooltip=["period_label", "series", "dyads"]).properties(
-        width=640, height=240, title="Allied dyads (defence pact) vs partnership dyads (DCA or exercise, no pact)")
-    return alt.vconcat(top, bottom).resolve_scale(color="independent")
-
-
-def save_chart(chart, path: str | Path) -> Path:
-    """Save an Altair chart as PNG, SVG (offline, via vl-convert) or HTML, chosen by the file suffix."""
-    path = Path(path)
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix not in ("png", "svg", "html", "json"):
-        raise DefdipError(f"cannot save a chart as {path.name!r}: use .png, .svg, .html or .json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    chart.save(str(path))
-    return path

@@ -27,13 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import networkx as nx
 import pandas as pd
 
-from defdip.analysis.evolution import StoreArg, _db_path, ccode_ids, connection, load_engagements, polity_pairs
+from defdip.analysis import panels
+from defdip.analysis.evolution import load_engagements
 from defdip.core import dates
+from defdip.core.actors import registry
 from defdip.core.errors import DefdipError
+from defdip.store import series
+from defdip.store.series import StoreArg, connection
 
 SEED = 42
 
@@ -76,12 +79,8 @@ NOT_TIES = ("cowmaj", "conttype")
 """Panel layers that are not defence-diplomacy ties (major-power status, contiguity)."""
 
 
-def panel_layers() -> dict[str, Any]:
-    """The dyad-year panel's layers usable as networks (empty when panels are not installed)."""
-    try:
-        from defdip.analysis import panels
-    except ImportError:
-        return {}
+def panel_layers() -> dict[str, panels.Layer]:
+    """The dyad-year panel's layers usable as networks (from the layer registry)."""
     return {k: v for k, v in panels.LAYERS.items() if k not in NOT_TIES}
 
 
@@ -114,7 +113,7 @@ class NetworkData:
     frame: pd.DataFrame
     """:func:`defdip.analysis.evolution.load_engagements` (read-only: shared by every request)."""
     pairs: pd.DataFrame
-    """:func:`defdip.analysis.evolution.polity_pairs` of every engagement that is not a dyad spell."""
+    """:func:`defdip.store.series.polity_pairs` of every engagement that is not a dyad spell."""
     polities: pd.DataFrame
     """id, name, ccode of every polity."""
 
@@ -124,8 +123,8 @@ def network_data(store: StoreArg = None) -> NetworkData:
     :func:`network` to draw many networks from one read of the store."""
     with connection(store) as con:
         frame = load_engagements(con)
-        pairs = polity_pairs(con, ids=frame.loc[~frame["dyad_spell"], "id"].tolist())
-        polities = con.execute("SELECT id, name, ccode FROM polities").df()
+        pairs = series.polity_pairs(con, ids=frame.loc[~frame["dyad_spell"], "id"].tolist())
+        polities = series.polities(con)
     return NetworkData(frame=frame, pairs=pairs, polities=polities)
 
 
@@ -153,8 +152,8 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
     if data is None:
         with connection(store) as con:
             window = _window(load_engagements(con), layer, year, last)
-            pairs = polity_pairs(con, ids=window["id"].tolist())
-            polities = con.execute("SELECT id, name, ccode FROM polities").df()
+            pairs = series.polity_pairs(con, ids=window["id"].tolist())
+            polities = series.polities(con)
     else:
         window = _window(data.frame, layer, year, last)
         pairs = data.pairs[data.pairs["engagement_id"].isin(window["id"])]
@@ -181,16 +180,14 @@ def _window(frame: pd.DataFrame, layer: str, year: int, last: int) -> pd.DataFra
     return window
 
 
-def _panel_network(store: StoreArg, panel, layer: str, year: int, last: int) -> NetworkResult:
+def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, last: int) -> NetworkResult:
     """A network from a dyad-year panel layer: a tie when the layer's value is above 0 in some year of the
     window; ``weight`` = the sum of its values over the window (years tied for 0/1 layers, TIV, counts)."""
-    from defdip.analysis import panels
-
     column = panel.columns[0]
     span = _span(year, last)
     with connection(store) as con:
-        path = _db_path(con) if isinstance(store, duckdb.DuckDBPyConnection) else store
-        ids = ccode_ids(con)
+        path = series.store_path(con)
+        ids = series.ccode_ids(con)
     if not (panel.first_year <= last and year <= panel.last_year):
         raise DefdipError(f"layer {layer!r} covers {panel.first_year}-{panel.last_year}; {span} is outside it")
     frame = panels.dyad_year(path, from_year=max(year, panel.first_year), to_year=min(last, panel.last_year),
@@ -220,7 +217,7 @@ def _span(year: int, last: int) -> str:
 
 
 def build_graph(pairs: pd.DataFrame, polities: pd.DataFrame | None = None) -> nx.Graph:
-    """An undirected graph from :func:`defdip.analysis.evolution.polity_pairs` rows (weight = distinct engagements)."""
+    """An undirected graph from :func:`defdip.store.series.polity_pairs` rows (weight = distinct engagements)."""
     if "weight" in pairs:
         edges = pairs.groupby(["a", "b"], as_index=False).agg(weight=("weight", "sum"))
     else:
@@ -269,8 +266,6 @@ def _eigenvector(graph: nx.Graph) -> tuple[dict[str, float], str]:
 
 def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int, last: int,
              description: str | None = None) -> NetworkResult:
-    from defdip.core.actors import registry
-
     graph = build_graph(pairs, polities)
     reg = registry()
     for node in graph.nodes:  # names as of the window's first year (the Soviet Union in 1980, not Russia)

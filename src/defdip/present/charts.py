@@ -1,10 +1,12 @@
-"""Altair charts for the report and the web dashboard, rendered offline by vl-convert.
+"""Altair charts for the report, the web dashboard and the command line, rendered offline by vl-convert.
 
 Every builder takes plain frames (or an analysis result) and returns an Altair chart
 whose data is inlined in the spec, so a chart can be embedded in a page that never
-touches the network. One palette colours the four activities everywhere.
+touches the network. One palette colours the four activities everywhere. The charts of
+change over time (:func:`activity_evolution`, :func:`partnership_shift`) draw the frames of
+:mod:`defdip.analysis.evolution` by year, decade or era, each dataset's coverage window beneath.
 
-``save_chart`` writes PNG, SVG and a self-contained HTML page; ``vega_bundle`` returns
+``save_chart`` writes PNG, SVG, JSON or a self-contained HTML page; ``vega_bundle`` returns
 the Vega, Vega-Lite and vega-embed JavaScript that pages inline instead of a CDN.
 """
 
@@ -13,16 +15,20 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import altair as alt
+import networkx as nx
 import pandas as pd
+import vl_convert as vlc
 
+from defdip.core.actors import registry
 from defdip.core.codebook import codebook
 from defdip.core.dates import ERAS, format_year
+from defdip.core.errors import DefdipError
 
 # --- one palette ---------------------------------------------------------------------------------------------
 
@@ -50,6 +56,10 @@ WIDTH = 760
 SYMLOG_TICKS = [0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000]
 ERA_LABELS = {era: label for era, _, _, label in ERAS}
 ERA_ORDER = [era for era, *_ in ERAS]
+
+
+Drawing = alt.Chart | alt.LayerChart | alt.FacetChart | alt.VConcatChart | alt.HConcatChart
+"""What the builders return: a chart, layered, faceted or concatenated (each can be saved or embedded)."""
 
 
 def activity_color(activity: str) -> str:
@@ -89,13 +99,14 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-safe records of a frame (NaN/NA become null, numpy scalars plain numbers)."""
     if frame is None or len(frame) == 0:
         return []
-    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    rows: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    return rows
 
 
 def inline(frame: pd.DataFrame | list[dict[str, Any]]) -> alt.Data:
     """Inline data for a spec (never a URL, never subject to Altair's row limit)."""
     values = records(frame) if isinstance(frame, pd.DataFrame) else frame
-    return alt.Data(values=values)
+    return alt.Data(values=values)  # type: ignore[no-untyped-call]  # altair's generated Data class is untyped
 
 
 def year_label_expr(field: str = "datum.value") -> str:
@@ -168,23 +179,26 @@ def timeline(recs: pd.DataFrame, *, split_year: int = 1500, today: int | None = 
             tooltip=tooltip,
         ).properties(width=width, height=190)
         params = [zoom, pick] if with_param else [zoom]
-        return chart.add_params(*params)
+        drawn: alt.Chart = chart.add_params(*params)
+        return drawn
 
     if len(data) and int(data["start_year"].min()) >= split_year:  # nothing early: one modern panel
         start = int(math.floor(int(data["start_year"].min()) / 10.0) * 10)
         only = panel(start, today, f"{format_year(start)} to {today} (click a point for its record and sources)",
                      "zoom_modern", True)
-        return alt.vconcat(only).resolve_scale(color="shared")
+        one: alt.VConcatChart = alt.vconcat(only).resolve_scale(color="shared")
+        return one
     upper = panel(first, split_year, f"Antiquity to {split_year} (click a point for its record and sources)",
                   "zoom_early", True)
     lower = panel(split_year, today, f"{split_year} to {today}", "zoom_modern", False)
-    return alt.vconcat(upper, lower, spacing=24).resolve_scale(color="shared")
+    two: alt.VConcatChart = alt.vconcat(upper, lower, spacing=24).resolve_scale(color="shared")
+    return two
 
 
 # --- evolution -----------------------------------------------------------------------------------------------
 
 def coverage_strip(windows: pd.DataFrame, *, domain: tuple[float, float] | None = None,
-                   width: int = WIDTH) -> alt.LayerChart:
+                   width: int = WIDTH) -> alt.LayerChart | alt.FacetChart:
     """Each dataset's coverage window (``evolution.coverage_windows()``: source, first_year, last_year, scope)
     as a bar on the years axis, labelled, so that a series' jump where a dataset starts or ends reads as a
     coverage edge. ``domain`` (first, last year) aligns it with the chart above."""
@@ -209,31 +223,34 @@ def coverage_strip(windows: pd.DataFrame, *, domain: tuple[float, float] | None 
     return alt.layer(bars, text).properties(width=width, height=14 * max(len(data), 1))
 
 
-def _with_coverage(chart: alt.TopLevelMixin, coverage: pd.DataFrame | None, domain: tuple[float, float],
-                   width: int) -> alt.TopLevelMixin:
+def _with_coverage(chart: Drawing, coverage: pd.DataFrame | None, domain: tuple[float, float],
+                   width: int) -> Drawing:
     if coverage is None or not len(coverage):
         return chart
     shown = coverage[(coverage["last_year"] >= domain[0]) & (coverage["first_year"] <= domain[1])]
     if not len(shown):
         return chart
-    return alt.vconcat(chart, coverage_strip(shown, domain=domain, width=width), spacing=10).resolve_scale(
-        color="independent")
+    stacked: alt.VConcatChart = alt.vconcat(chart, coverage_strip(shown, domain=domain, width=width),
+                                            spacing=10).resolve_scale(color="independent")
+    return stacked
 
 
 def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: int = WIDTH,
-                       coverage: pd.DataFrame | None = None) -> alt.TopLevelMixin:
-    """Activity over time from ``evolution.evolution()``.
+                       coverage: pd.DataFrame | None = None) -> Drawing:
+    """Activity over time from ``evolution.evolution()`` (``value``: started or in_force, per period).
 
     Numeric periods (years, decades): one small multiple per activity (independent y scales,
     as the activities differ by orders of magnitude), with each dataset's coverage window beneath when
     ``coverage`` (``evolution.coverage_windows()``) is given. Era periods: the mix of activities per era
-    (normalised stacked bars, counts in the tooltip).
+    (normalised stacked bars, counts in the tooltip). Tooltips name periods by the frame's ``period_label``
+    where it has one.
     """
     if value not in frame.columns:
         raise ValueError(f"activity_evolution: the frame has no {value!r} column ({', '.join(frame.columns)})")
     frame = frame.copy()
     if isinstance(frame["period"].dtype, pd.CategoricalDtype):  # eras come as an ordered categorical
         frame["period"] = frame["period"].astype(str)
+    labels = dict(zip(frame["period"], frame["period_label"])) if "period_label" in frame else {}
     grouped = frame.groupby(["period", "activity"], as_index=False, dropna=False)[value].sum(min_count=1)
     grouped[value] = grouped[value].fillna(0)
     extra = sorted(set(grouped["activity"]) - set(codebook().activity_ids))
@@ -242,7 +259,9 @@ def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: in
     numeric = pd.api.types.is_numeric_dtype(grouped["period"])
     if numeric:
         grouped = _fill_periods(grouped, value)
-        grouped["label"] = [format_year(int(p)) + "s" if p == p else "" for p in grouped["period"]]
+        ending = "s" if _decades(grouped["period"]) else ""
+        grouped["label"] = [labels.get(p) or (format_year(int(p)) + ending if p == p else "")
+                            for p in grouped["period"]]
         grouped["activity_label"] = grouped["activity"].map(activity_label)
         base = alt.Chart(inline(grouped)).encode(
             x=alt.X("period:Q", title=None, axis=alt.Axis(labelExpr=year_label_expr(), format="d")),
@@ -268,7 +287,7 @@ def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: in
     grouped["activity_label"] = grouped["activity"].map(activity_label)
     label_expr = " : ".join([f"datum.label == {json.dumps(e)} ? {json.dumps(ERA_LABELS.get(e, e))}"
                              for e in order] + ["datum.label"])
-    return alt.Chart(inline(grouped)).mark_bar().encode(
+    mix: alt.Chart = alt.Chart(inline(grouped)).mark_bar().encode(
         y=alt.Y("period:N", sort=order, title=None, axis=alt.Axis(labelExpr=label_expr, labelLimit=260)),
         x=alt.X(f"sum({value}):Q", stack="normalize", title=f"share of {value.replace('_', ' ')} records",
                 axis=alt.Axis(format="%")),
@@ -277,15 +296,21 @@ def activity_evolution(frame: pd.DataFrame, *, value: str = "started", width: in
         tooltip=[alt.Tooltip("era_label:N", title="era"), alt.Tooltip("activity_label:N", title="activity"),
                  alt.Tooltip(f"sum({value}):Q", title=value.replace("_", " "), format=",")],
     ).properties(width=width - 260, height=28 * max(len(order), 1))
+    return mix
+
+
+def _decades(periods: pd.Series) -> bool:
+    """Whether numeric periods are decades (every one a multiple of ten) rather than years."""
+    return all(int(p) % 10 == 0 for p in periods.dropna().unique())
 
 
 def _fill_periods(grouped: pd.DataFrame, value: str) -> pd.DataFrame:
     """Zeros for the periods an activity has no records in (so areas drop to 0 instead of bridging gaps)."""
     periods = sorted(int(p) for p in grouped["period"].dropna().unique())
     if len(periods) > 1:
-        step = 10 if all(p % 10 == 0 for p in periods) else 1  # decades or years
-        if step > 0 and (periods[-1] - periods[0]) / step <= 5000:
-            periods = list(range(periods[0], periods[-1] + 1, step))
+        step = 10 if _decades(grouped["period"]) else 1
+        if (periods[-1] - periods[0]) / step <= 5000:  # every period between, never a year 0
+            periods = [p for p in range(periods[0], periods[-1] + 1, step) if step == 10 or p != 0]
     full = pd.MultiIndex.from_product([periods, sorted(grouped["activity"].dropna().unique())],
                                       names=["period", "activity"])
     return (grouped.set_index(["period", "activity"])[[value]].reindex(full, fill_value=0).reset_index())
@@ -298,17 +323,29 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH,
     Top: new instruments per period (defence pacts against DCAs and exercises, and any other
     ``new_*`` column); middle: allied against partnership dyads where given; then the ratio; at the foot,
     each dataset's coverage window when ``coverage`` is given (NA values, outside coverage, are not drawn).
+    Years and decades run along a years axis; a frame of eras (no numeric period) has one point per era, in
+    the frame's order, and no coverage strip (eras are not on a years axis).
     """
     data = frame.copy()
     if "period" not in data:
         raise ValueError("partnership_shift: the frame needs a 'period' column")
-    data = data[pd.to_numeric(data["period"], errors="coerce").notna()].copy()
-    data["period"] = data["period"].astype(int)
-    data["label"] = [format_year(int(p)) for p in data["period"]]
-    step = 10 if len(data) > 1 and all(int(p) % 10 == 0 for p in data["period"]) else 1
-    domain = (float(data["period"].min()), float(data["period"].max()) + step) if len(data) else (0.0, 1.0)
-    x = alt.X("period:Q", title=None, scale=alt.Scale(domain=list(domain), nice=False),
-              axis=alt.Axis(labelExpr=year_label_expr(), format="d"))
+    numeric = pd.to_numeric(data["period"].astype(object), errors="coerce").notna()
+    era = bool(len(data)) and not numeric.any()
+    domain = (0.0, 1.0)
+    if era:
+        data["period"] = data["period"].astype(str)
+        data["label"] = [ERA_LABELS.get(p, p) for p in data["period"]]
+        x = alt.X("label:N", title=None, sort=list(dict.fromkeys(data["label"])),
+                  axis=alt.Axis(labelAngle=0, labelLimit=160))
+    else:
+        data = data[numeric].copy()
+        data["period"] = data["period"].astype(int)
+        data["label"] = [format_year(int(p)) for p in data["period"]]
+        step = 10 if len(data) > 1 and all(int(p) % 10 == 0 for p in data["period"]) else 1
+        if len(data):
+            domain = (float(data["period"].min()), float(data["period"].max()) + step)
+        x = alt.X("period:Q", title=None, scale=alt.Scale(domain=list(domain), nice=False),
+                  axis=alt.Axis(labelExpr=year_label_expr(), format="d"))
     panels = []
     new_cols = [c for c in data.columns if c.startswith("new_")]
     if new_cols:
@@ -350,11 +387,12 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH,
         ).properties(width=width, height=130))
     if not panels:
         raise ValueError("partnership_shift: no new_* / *_dyads / partnership_ratio columns to draw")
-    if coverage is not None and len(data):
+    if coverage is not None and len(data) and not era:
         shown = coverage[(coverage["last_year"] >= domain[0]) & (coverage["first_year"] <= domain[1])]
         if len(shown):
             panels.append(coverage_strip(shown, domain=domain, width=width))
-    return alt.vconcat(*panels, spacing=18).resolve_scale(color="independent")
+    shift: alt.VConcatChart = alt.vconcat(*panels, spacing=18).resolve_scale(color="independent")
+    return shift
 
 
 # --- network -------------------------------------------------------------------------------------------------
@@ -380,8 +418,6 @@ def network_layout(graph: Any, seed: int = 42,
     lined up beneath it, so a detached pair is not flung to a corner. With ``communities`` (node ->
     community), a tie between two communities pulls only weakly, so each community gathers in its own area.
     """
-    import networkx as nx
-
     if graph.number_of_nodes() == 0:
         return {}
     comps = sorted((sorted(c, key=str) for c in nx.connected_components(graph)), key=lambda c: (-len(c), str(c[0])))
@@ -451,7 +487,7 @@ def _place_labels(nodes: pd.DataFrame, labels: int, width: int, height: int) -> 
 
 
 def network_chart(result: Any, *, seed: int = 42, labels: int = 10, max_edges: int = 4000,
-                  title: str | None = None, width: int = WIDTH, height: int = 520) -> alt.LayerChart:
+                  title: str | None = None, width: int = WIDTH, height: int = 520) -> alt.LayerChart | alt.FacetChart:
     """A node-link drawing of a ``network.network()`` result: spring layout (fixed seed).
 
     Nodes are sized by degree and coloured by community; the ``labels`` most central states
@@ -569,9 +605,6 @@ def iso3_values(per_polity: pd.DataFrame, countries: pd.DataFrame, agg: dict[str
     not reach (a predecessor such as West Germany) joins through its own ISO3 or its successor's.
     Returns the values per ISO3 (``iso3`` and the ``agg`` columns) and the polities that found no shape.
     """
-    from defdip.core.actors import registry
-    from defdip.core.errors import DefdipError
-
     reg = registry()
     shapes = set(countries["iso3"])
     to_iso: dict[str, str] = {}
@@ -603,23 +636,6 @@ def iso3_values(per_polity: pd.DataFrame, countries: pd.DataFrame, agg: dict[str
     return frame.groupby("iso3", as_index=False).agg(agg), sorted(missing)
 
 
-def map_window(query: Callable[[str], pd.DataFrame]) -> tuple[int, int]:
-    """The latest ten years that at least half the activity datasets reach (the maps' default window).
-
-    ``query(sql)`` runs SQL on the store and returns a DataFrame; years after this one count as this year.
-    """
-    ends = query("""SELECT p.source, max(e.start_year) AS last FROM provenance p
-                    JOIN engagements e ON e.id = p.engagement_id WHERE p.source <> 'genealogy' GROUP BY 1""")
-    this_year = _dt.date.today().year
-    if not len(ends):
-        first = query("SELECT max(start_year) AS last FROM engagements")["last"]
-        last = int(first.iloc[0]) if len(first) and pd.notna(first.iloc[0]) else this_year
-    else:
-        values = sorted(min(int(v), this_year) for v in ends["last"])
-        last = values[(len(values) - 1) // 2]
-    return last - 9, last
-
-
 def _joined(features: list[dict[str, Any]], values: pd.DataFrame, value: str) -> list[dict[str, Any]]:
     table = {str(r["iso3"]): r for r in records(values)} if len(values) else {}
     joined = []
@@ -645,8 +661,8 @@ def property_tooltip(column: str) -> alt.Tooltip:
 
 def world_map(countries: pd.DataFrame | Sequence[dict[str, Any]], values: pd.DataFrame, *, value: str = "value",
               title: str = "", legend: str | None = None, tooltip: Sequence[str] = (),
-              choices: dict[str, str] | None = None, scheme: str = "yelloworangered",
-              width: int = WIDTH, height: int = 400) -> alt.LayerChart:
+              choices: dict[str, str] | None = None,
+              width: int = WIDTH, height: int = 400) -> alt.LayerChart | alt.FacetChart:
     """A choropleth: ``values`` (iso3, ``value``, other tooltip columns) over country shapes.
 
     ``choices`` ({column: label}) adds a menu under the map to colour by another column; ``value``
@@ -670,18 +686,19 @@ def world_map(countries: pd.DataFrame | Sequence[dict[str, Any]], values: pd.Dat
     else:
         color_field, color_title = f"properties.{value}:Q", columns[value]
     top = top.encode(
-        color=alt.Color(color_field, title=color_title, scale=alt.Scale(type="sqrt", scheme=scheme),
+        color=alt.Color(color_field, title=color_title, scale=alt.Scale(type="sqrt", scheme="yelloworangered"),
                         legend=alt.Legend(orient="bottom-left", direction="horizontal", gradientLength=180,
                                          titleLimit=420)),
         tooltip=tips,
     ).transform_filter("datum.properties.has_value")
-    return alt.layer(base, top, data=alt.Data(values=feats), title=title).project(
+    return alt.layer(base, top, data=inline(feats), title=title).project(
         type="equalEarth").properties(width=width, height=height)
 
 
 def partners_map(countries: pd.DataFrame | Sequence[dict[str, Any]], partners: pd.DataFrame, focus: str, *,
                  focus_name: str | None = None, value: str = "engagements", title: str = "",
-                 tooltip: Sequence[str] = (), width: int = WIDTH, height: int = 400) -> alt.LayerChart:
+                 tooltip: Sequence[str] = (), width: int = WIDTH,
+                 height: int = 400) -> alt.LayerChart | alt.FacetChart:
     """One country's partners: partners (iso3, ``value``, ...) coloured by shared engagements, ``focus`` (ISO3) dark."""
     feats = _joined(features_of(countries), partners[partners["iso3"] != focus], value)
     for f in feats:
@@ -702,7 +719,7 @@ def partners_map(countries: pd.DataFrame | Sequence[dict[str, Any]], partners: p
     ).transform_filter("datum.properties.has_value")
     focus_layer = alt.Chart().mark_geoshape(fill=FOCUS, stroke="white", strokeWidth=0.6).encode(
         tooltip=[alt.Tooltip("properties.name:N", title="focus")]).transform_filter("datum.properties.is_focus")
-    return alt.layer(base, top, focus_layer, data=alt.Data(values=feats), title=title).project(
+    return alt.layer(base, top, focus_layer, data=inline(feats), title=title).project(
         type="equalEarth").properties(width=width, height=height)
 
 
@@ -717,16 +734,15 @@ def bar_table(frame: pd.DataFrame, *, category: str, value: str, color_by: str |
     if color_by:
         extra = sorted(set(frame[color_by]) - set(codebook().activity_ids))
         enc["color"] = alt.Color(f"{color_by}:N", scale=activity_scale(extra), legend=None)
-    return alt.Chart(inline(frame), title=title).mark_bar().encode(**enc).properties(
+    bars: alt.Chart = alt.Chart(inline(frame), title=title).mark_bar().encode(**enc).properties(
         width=width, height=22 * max(len(frame), 1))
+    return bars
 
 
 # --- offline rendering ---------------------------------------------------------------------------------------
 
 def vl_version() -> str | None:
     """The Vega-Lite version vl-convert should use: Altair's schema version when vl-convert knows it."""
-    import vl_convert as vlc
-
     major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     return major_minor if major_minor in vlc.get_vegalite_versions() else None
 
@@ -742,33 +758,48 @@ def vega_bundle() -> str:
 
     Bundled by vl-convert from the versions it ships, so a page needs no CDN.
     """
-    import vl_convert as vlc
-
-    code = vlc.javascript_bundle(vl_version=vl_version())
+    # the stub makes ``snippet`` required; without one vl-convert exposes the three globals, which pages use
+    code = vlc.javascript_bundle(vl_version=vl_version())  # type: ignore[call-arg]
     return code.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
-def save_chart(chart: alt.TopLevelMixin | dict[str, Any], path: str | Path,
-               formats: Sequence[str] = ("png", "svg", "html"), scale: float = 2.0) -> dict[str, Path]:
-    """Write ``path``.png/.svg/.html offline (vl-convert; the HTML inlines its JavaScript). Returns the paths."""
-    import vl_convert as vlc
+CHART_FORMATS = ("png", "svg", "html", "json")
+"""What :func:`save_chart` writes: PNG, SVG, a self-contained HTML page, or the Vega-Lite spec as JSON."""
 
+
+class ChartFormatError(DefdipError, ValueError):
+    """A chart file format :func:`save_chart` cannot write (a bad argument value, shown as one line)."""
+
+
+def save_chart(chart: alt.TopLevelMixin | dict[str, Any], path: str | Path, formats: Sequence[str] | None = None,
+               scale: float = 2.0) -> dict[str, Path]:
+    """Write a chart offline (vl-convert; the HTML inlines its JavaScript) and return the paths by format.
+
+    Without ``formats``, ``path``'s suffix names the one format (``chart.svg``), and a path without a suffix
+    gets PNG, SVG and HTML beside each other (``chart.png``, ...); with ``formats``, ``path`` is the name each
+    format's suffix is added to.
+    """
     base = Path(path)
+    if formats is None:
+        suffix = base.suffix.lower().lstrip(".")
+        if suffix and suffix not in CHART_FORMATS:
+            raise ChartFormatError(f"cannot save a chart as {base.name!r}: use .png, .svg, .html or .json")
+        targets = {suffix: base} if suffix else {f: base.with_name(f"{base.name}.{f}") for f in CHART_FORMATS[:3]}
+    else:
+        unknown = [f for f in formats if f not in CHART_FORMATS]
+        if unknown:
+            raise ChartFormatError(f"unknown chart format {unknown[0]!r}; expected {', '.join(CHART_FORMATS)}")
+        targets = {f: base.with_name(f"{base.name}.{f}") for f in formats}
     base.parent.mkdir(parents=True, exist_ok=True)
     vl_spec = chart if isinstance(chart, dict) else spec(chart)
     version = vl_version()
-    out: dict[str, Path] = {}
-    for fmt in formats:
-        target = base.with_name(base.name + "." + fmt)
+    for fmt, target in targets.items():
         if fmt == "png":
             target.write_bytes(vlc.vegalite_to_png(vl_spec, vl_version=version, scale=scale))
         elif fmt == "svg":
             target.write_text(vlc.vegalite_to_svg(vl_spec, vl_version=version), encoding="utf-8")
         elif fmt == "html":
             target.write_text(vlc.vegalite_to_html(vl_spec, vl_version=version, bundle=True), encoding="utf-8")
-        elif fmt == "json":
-            target.write_text(json.dumps(vl_spec, indent=1), encoding="utf-8")
         else:
-            raise ValueError(f"unknown chart format {fmt!r}; expected png, svg, html or json")
-        out[fmt] = target
-    return out
+            target.write_text(json.dumps(vl_spec, indent=1), encoding="utf-8")
+    return targets
