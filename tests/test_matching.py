@@ -211,7 +211,8 @@ def test_real_build_step_and_checks(shared_data, tmp_path, monkeypatch):
 
     from defdip.store.build import build
 
-    monkeypatch.setattr("defdip.store.build.load_genealogy", list)  # this test is about the exercise sources alone
+    # this test is about the exercise sources alone: the build loads neither the genealogy nor user records
+    monkeypatch.setattr("defdip.store.build.build_sources", lambda datasets, records: dict(datasets))
     store = tmp_path / "ex.duckdb"
     report = build(store, shared_data, only=["mme", "jme"])
     con = duckdb.connect(str(store), read_only=True)

@@ -7,6 +7,7 @@ from conftest import table_dump
 
 from defdip.core.errors import SourceFormatError
 from defdip.ingest import loading
+from defdip.ingest.matching import merge_duplicates
 from defdip.ingest.sources.base import LoadResult, Source
 from defdip.store import build as store_mod
 
@@ -66,7 +67,7 @@ def test_merge_duplicates_keeps_both_provenances():
             provenance=[dict(source=src, version="1", record_id="1", citations=[src])],
             match_key="cobra gold|1995"), "t", 1)
 
-    merged = store_mod.merge_duplicates([ex("jme", "THI"), ex("mme", "SIN")])
+    merged = merge_duplicates([ex("jme", "THI"), ex("mme", "SIN")])
     assert len(merged) == 1
     assert [p.source for p in merged[0].provenance] == ["jme", "mme"]
     assert [p.id for p in merged[0].participants] == ["USA", "THI", "SIN"]

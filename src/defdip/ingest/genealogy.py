@@ -31,9 +31,12 @@ from defdip.core.codebook import codebook
 from defdip.core.dates import format_year, present_year, sort_key
 from defdip.core.errors import DefdipError, RecordError
 from defdip.core.model import Engagement, Participant, make_engagement
+from defdip.ingest.sources.base import IngestContext, LoadResult, Source
 
 __all__ = [
     "GENEALOGY_VERSION",
+    "GenealogySource",
+    "UserSource",
     "RECORD_FIELDS",
     "SOURCE_ID",
     "USER_SOURCE_ID",
@@ -331,3 +334,80 @@ def select(activity: str | None = None, from_year: int | None = None,
             continue
         out.append(e.model_copy(deep=True))
     return out
+
+
+class GenealogySource(Source):
+    """The bundled genealogy as a source of the build: it reads no sources folder and is always loaded.
+
+    It has no row in the store's ``sources`` table (which lists datasets); it is cited through its seed paper.
+    """
+
+    id = SOURCE_ID
+    title = "The curated genealogy of defence diplomacy"
+    folder = ""
+    version = GENEALOGY_VERSION
+    files = ()
+    adds = "Cited historical instances of each activity, antiquity to today (defdip/data/genealogy)."
+    citation = ("Khalid, Faiq Hassan, and Naeem Ahmed. 2024. \"From Alliance Building to Strategic Partnerships: "
+                "a Historical Analysis of Defence Diplomacy.\" JANUS.NET 15 (1): 3-20; records curated by defdip.")
+    bibtex = ""
+    """(The seed paper's entry is in the bundled ``references.bib``: ``citation_keys``.)"""
+    citation_keys = ("khalid_ahmed_2024",)
+    coverage = (-2500, None)
+    min_rows = 100
+    reads_folder = False
+
+    def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
+        records = load_genealogy()
+        return LoadResult(engagements=records, rows_read=len(records), accounted={"kept": len(records)})
+
+    def catalogue_row(self, status: str, note: str) -> dict[str, str] | None:
+        return None
+
+
+class UserSource(Source):
+    """A researcher's own records (``defdip build --records PATH ...``), validated like the genealogy.
+
+    Its years are those of the records it is handed, known once they are loaded (``coverage``).
+    """
+
+    id = USER_SOURCE_ID
+    title = "Records added by the user"
+    folder = ""
+    version = "local"
+    files = ()
+    adds = "the researcher's own records, validated like the genealogy"
+    citation = "see each record's citations"
+    bibtex = ""
+    """(The records' own ``*.bib`` files: :meth:`catalogue_row`.)"""
+    citation_keys = ()
+    min_rows = 1
+    reads_folder = False
+
+    def __init__(self, paths: list[str | Path]):
+        self.paths = list(paths)
+        self.coverage = None
+
+    def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
+        """The records of every path; an empty or unreadable file is one clear error, not no records."""
+        out: list[Engagement] = []
+        for path in self.paths:
+            try:
+                found = load_user_records(path)
+            except UnicodeDecodeError as exc:
+                raise RecordError(str(path), None, None, f"not UTF-8 text (the records or a .bib file beside them; "
+                                  f"byte {exc.start}: {exc.reason}); save them as UTF-8") from None
+            except OSError as exc:
+                raise RecordError(str(path), None, None, f"cannot read ({exc.strerror})") from None
+            if not found:
+                raise RecordError(str(path), None, None, "holds no records (an empty file or folder is not a set of "
+                                  "records; leave out --records to build without your own)")
+            out += found
+        last = max(e.end_year if e.end_year is not None else e.start_year for e in out)
+        self.coverage = (min(e.start_year for e in out), None if any(e.ongoing for e in out) else last)
+        return LoadResult(engagements=out, rows_read=len(out), accounted={"kept": len(out)})
+
+    def catalogue_row(self, status: str, note: str) -> dict[str, str] | None:
+        row = super().catalogue_row(status, note) or {}
+        return {**row, "folder": "; ".join(map(str, self.paths)),
+                "bibtex": "\n\n".join(user_bibtex(p) for p in self.paths)}

@@ -150,25 +150,21 @@ _JOBS: dict[str, tuple[Source, Path]] = {}
 """The sources a parallel build hands its workers, by id (set before the workers fork, so they inherit it)."""
 
 
-def _load_group(ids: list[str]) -> list[Loaded | _Failed]:
-    """Worker task: load sources that share a folder, in order, stopping at the first that fails."""
-    out: list[Loaded | _Failed] = []
-    for sid in ids:
-        source, folder = _JOBS[sid]
+def _load_task(sid: str) -> Loaded | _Failed:
+    """Worker task: load one source; an error comes back as a value, to be raised in the parent in its turn."""
+    source, folder = _JOBS[sid]
+    try:
+        return _load_one(source, folder)
+    except Exception as exc:  # raised again in the parent, in source order
+        trace = traceback.format_exc()
+        failed = _Failed(type(exc), exc.args, dict(vars(exc)), trace)
         try:
-            out.append(_load_one(source, folder))
-        except Exception as exc:  # raised again in the parent, in source order
-            trace = traceback.format_exc()
-            failed = _Failed(type(exc), exc.args, dict(vars(exc)), trace)
-            try:
-                if str(pickle.loads(pickle.dumps(failed)).rebuild()) != str(exc):
-                    raise ValueError("the message does not survive the trip")
-            except Exception:  # carried as text (an exception whose state lives outside args and __dict__)
-                failed = _Failed(DefdipError if isinstance(exc, DefdipError) else RuntimeError,
-                                 (f"{type(exc).__name__}: {exc}",), {}, trace)
-            out.append(failed)
-            break
-    return out
+            if str(pickle.loads(pickle.dumps(failed)).rebuild()) != str(exc):
+                raise ValueError("the message does not survive the trip") from None
+        except Exception:  # carried as text (an exception whose state lives outside args and __dict__)
+            failed = _Failed(DefdipError if isinstance(exc, DefdipError) else RuntimeError,
+                             (f"{type(exc).__name__}: {exc}",), {}, trace)
+        return failed
 
 
 _PR_SET_PDEATHSIG = 1
@@ -200,10 +196,10 @@ def worker_init(parent: int) -> None:
         threading.Thread(target=watch, name="defdip-parent-watch", daemon=True).start()
 
 
-def worker_count(n_groups: int) -> int:
+def worker_count(n_tasks: int) -> int:
     """How many processes load sources: DEFDIP_BUILD_WORKERS, else up to two of the CPUs this process may use.
 
-    One (load in this process) when only one folder has files to load, where 'fork' is unavailable
+    One (load in this process) when only one source has files to load, where 'fork' is unavailable
     (workers must inherit the loaded registry and the sources) or where other non-daemon threads run
     (forking a threaded process risks a deadlock in the child). Daemon helpers such as the CLI's
     progress-bar refresher are ignored: the workers never touch what they hold, and counting them
@@ -222,12 +218,13 @@ def worker_count(n_groups: int) -> int:
     if ("fork" not in multiprocessing.get_all_start_methods() or others
             or multiprocessing.current_process().daemon):
         return 1
-    return max(1, min(wanted, n_groups))
+    return max(1, min(wanted, n_tasks))
 
 
-def _folder_cost(folder: Path) -> int:
+def _files_cost(source: Source, folder: Path) -> int:
+    """Bytes of the files a source reads (larger ones are handed out first)."""
     try:
-        return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+        return sum((folder / name).stat().st_size for name in source.files if (folder / name).is_file())
     except OSError:
         return 0
 
@@ -235,26 +232,23 @@ def _folder_cost(folder: Path) -> int:
 class Loader:
     """Loads sources in source-id order for the build: in this process, or in forked workers.
 
-    Sources sharing a folder go to one worker together (so a module's per-process parse cache, such as the
-    exercises', still reads the folder once); the largest folders are handed out first and each worker
-    takes the next folder when it is free. Results are taken in source-id order whatever the order the
-    workers finish in, and a worker's error is raised again when its source's turn comes, so a parallel
-    build reports, fails and writes exactly as a sequential one.
+    Each source with files to read is one task; the largest are handed out first and each worker takes
+    the next when it is free (sources that read no folder load in this process). Results are taken in
+    the build's order whatever the order the workers finish in, and a worker's error is raised again when
+    its source's turn comes, so a parallel build reports, fails and writes exactly as a sequential one.
     """
 
     def __init__(self, sources: dict[str, Source], folder_root: Path):
         self.sources = sources
         self.folder_root = folder_root
         self.pool: ProcessPoolExecutor | None = None
-        self.futures: dict[str, tuple[Future, int]] = {}
-        self.groups: dict[Future, list[str]] = {}
-        self.results: dict[Future, list[Loaded | _Failed]] = {}
-        groups: dict[Path, list[str]] = {}
-        for sid, source in sources.items():
-            folder = folder_root / source.folder
-            if not source.missing_files(folder):
-                groups.setdefault(folder, []).append(sid)
-        workers = worker_count(len(groups))
+        self.futures: dict[str, Future[Loaded | _Failed]] = {}
+        """Each source handed to a worker and not yet taken by :meth:`load`."""
+        self.handed: set[str] = set()
+        """Sources whose tables went to the caller's ``early`` before their turn."""
+        ready = [sid for sid, source in sources.items()
+                 if source.reads_folder and not source.missing_files(folder_root / source.folder)]
+        workers = worker_count(len(ready))
         if workers < 2:
             return
         registry()  # loaded once here; the workers inherit it
@@ -264,27 +258,21 @@ class Loader:
         try:
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                             initializer=worker_init, initargs=(os.getpid(),))
-            for _folder, ids in sorted(groups.items(), key=lambda g: (-_folder_cost(g[0]), g[1][0])):
-                future = self.pool.submit(_load_group, ids)
-                self.groups[future] = ids
-                for position, sid in enumerate(ids):
-                    self.futures[sid] = (future, position)
+            cost = {sid: _files_cost(sources[sid], folder_root / sources[sid].folder) for sid in ready}
+            for sid in sorted(ready, key=lambda s: (-cost[s], s)):
+                self.futures[sid] = self.pool.submit(_load_task, sid)
         except OSError:  # no processes to be had: load here
             self.close()
             self.futures.clear()
-            self.groups.clear()
 
-    def _collect(self, future: Future) -> list[Loaded | _Failed]:
-        """A finished task's results (kept until each of its sources has been taken)."""
+    def _result(self, sid: str, future: Future[Loaded | _Failed]) -> Loaded | _Failed:
+        """A finished task's result; a worker that died is one clear line."""
         try:
-            results = future.result()
+            return future.result()
         except BrokenProcessPool:
-            raise DefdipError(f"the build worker loading {', '.join(self.groups[future])} died (killed, or out of "
-                              "memory?); the previous store is unchanged; build again, or with "
-                              "DEFDIP_BUILD_WORKERS=1 to load in one process") from None
-        self.results[future] = results
-        del self.groups[future]
-        return results
+            raise DefdipError(f"the build worker loading {sid} died (killed, or out of memory?); the previous "
+                              "store is unchanged; build again, or with DEFDIP_BUILD_WORKERS=1 to load in one "
+                              "process") from None
 
     def load(self, sid: str, early: Callable[[str, Loaded], None] | None = None) -> Loaded:
         """The source ``sid`` loaded (raising what its loader raised).
@@ -292,24 +280,28 @@ class Loader:
         While it waits, ``early(id, loaded)`` is called once for each source that other workers have
         finished meanwhile, in the order they finish (the caller writes their tables then).
         """
-        if sid not in self.futures:
+        future = self.futures.pop(sid, None)
+        if future is None:
             return _load_one(self.sources[sid], self.folder_root / self.sources[sid].folder)
-        future, position = self.futures.pop(sid)
-        while future not in self.results:
-            for done in [f for f in self.groups if f.done()]:
-                if done is future or (early is not None and done.exception() is None):
-                    ids = self.groups[done]
-                    for other, loaded in zip(ids, self._collect(done)):
-                        if early is not None and done is not future and isinstance(loaded, Loaded):
-                            early(other, loaded)
-            if future not in self.results:
-                wait([f for f in self.groups if not f.done()], return_when=FIRST_COMPLETED)
-        loaded = self.results[future][position]
-        if all(f is not future for f, _ in self.futures.values()):
-            del self.results[future]
+        while not future.done():
+            if early is not None:
+                self._hand_over_finished(early)
+            wait([future, *(f for f in self.futures.values() if not f.done())], return_when=FIRST_COMPLETED)
+        if early is not None:
+            self._hand_over_finished(early)
+        loaded = self._result(sid, future)
         if isinstance(loaded, _Failed):
             raise loaded.rebuild()
         return loaded
+
+    def _hand_over_finished(self, early: Callable[[str, Loaded], None]) -> None:
+        """Call ``early`` once for each other source a worker has finished loading without an error."""
+        for other, done in self.futures.items():
+            if done.done() and other not in self.handed and done.exception() is None:
+                result = done.result()
+                if isinstance(result, Loaded):
+                    early(other, result)
+                self.handed.add(other)
 
     def close(self) -> None:
         if self.pool is not None:

@@ -2,8 +2,9 @@
 
 Sources never see each other's rows: a loader marks the records that may describe an event another source
 also records (``Engagement.match_key``), and the build, once every source is loaded, calls
-:func:`match_exercises` (which pairs MME with JME records and gives each pair one key) and then
-:func:`merge_duplicates` (which merges equal keys). Nothing here is cached between builds.
+:func:`match_and_merge`: :func:`match_exercises` (which pairs MME with JME records and gives each pair one
+key), then :func:`merge_duplicates` (which merges equal keys). A later cross-source matcher is one more call
+there. Everything works on the records it is handed: nothing is kept between builds.
 
 Pairing MME with JME
 --------------------
@@ -256,6 +257,16 @@ def match_exercises(engagements: Iterable[Engagement]) -> list[Match]:
 def matches_frame(matches: list[Match]) -> pd.DataFrame:
     """The build's ``exercise_matches`` table: one row per merged MME/JME pair and the tier that paired it."""
     return pd.DataFrame([vars(m) for m in matches], columns=["jme_id", "mme_id", "tier"]).astype(str)
+
+
+def match_and_merge(engagements: list[Engagement]) -> tuple[list[Engagement], list[Match]]:
+    """The build's step between loading and writing: pair records of one event across sources, then merge.
+
+    ``engagements`` are the records that may merge (a ``match_key``), every source's in the build's order;
+    returns the merged records and the MME/JME pairs (the ``exercise_matches`` table).
+    """
+    matches = match_exercises(engagements)
+    return merge_duplicates(engagements), matches
 
 
 def merge_duplicates(engagements: Iterable[Engagement]) -> list[Engagement]:

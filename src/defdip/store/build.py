@@ -1,14 +1,15 @@
 """The engagement store: an embedded DuckDB file that `defdip build` writes whole.
 
-A build reads the genealogy and every available source, writes a new database
-beside the old one and swaps it in only when complete, so a failed build leaves
-the previous store as it was.
+A build reads as: load every source (the bundled genealogy, the researcher's own records and every dataset
+with files, each a :class:`~defdip.ingest.sources.base.Source`) -> match and merge records of one event
+across sources (:func:`~defdip.ingest.matching.match_and_merge`) -> write a new database beside the old one
+and swap it in only when complete, so a failed build leaves the previous store as it was. ``defdip
+validate`` (:mod:`defdip.analysis.validate`) then checks what was written.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,13 +26,14 @@ from defdip import __version__
 from defdip.core import config
 from defdip.core.actors import registry
 from defdip.core.codebook import codebook
-from defdip.core.errors import DefdipError, RecordError, StoreError
+from defdip.core.errors import DefdipError, StoreError
 from defdip.core.model import Engagement
-from defdip.ingest.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, load_genealogy, load_user_records, user_bibtex
-from defdip.ingest.loading import Loaded, Loader, SourceReport, split_for_merge
-from defdip.ingest.matching import match_exercises, matches_frame, merge_duplicates
+from defdip.ingest.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, GenealogySource, UserSource
+from defdip.ingest.loading import Loaded, Loader, SourceReport
+from defdip.ingest.matching import Match, match_and_merge, matches_frame
 from defdip.ingest.records import Chunk, assemble, chunk
 from defdip.ingest.sources import all_sources
+from defdip.ingest.sources.base import Source
 from defdip.store import guard
 
 Progress = Callable[[str, int, int], None]
@@ -142,41 +144,52 @@ def build(store: str | Path | None = None, sources_dir: str | Path | None = None
                              "is unchanged: free some disk space (or memory) and build again") from exc
 
 
-def _user_records(paths: list[str | Path]) -> list[Engagement]:
-    """A researcher's records from each path; an empty or unreadable file is one clear error, not no records."""
-    out: list[Engagement] = []
-    for path in paths:
-        try:
-            found = load_user_records(path)
-        except UnicodeDecodeError as exc:
-            raise RecordError(path, None, None, f"not UTF-8 text (the records or a .bib file beside them; byte "
-                              f"{exc.start}: {exc.reason}); save them as UTF-8") from None
-        except OSError as exc:
-            raise RecordError(path, None, None, f"cannot read ({exc.strerror})") from None
-        if not found:
-            raise RecordError(path, None, None, "holds no records (an empty file or folder is not a set of "
-                              "records; leave out --records to build without your own)")
-        out += found
-    return out
+def build_sources(datasets: dict[str, Source], records: list[str | Path]) -> dict[str, Source]:
+    """Every source a build loads, in the order it loads and merges them (the first record of an event
+    keeps its id): the genealogy, the researcher's own ``records`` when given, then the datasets by id."""
+    own: list[Source] = [GenealogySource(), *([UserSource(records)] if records else [])]
+    clash = sorted({s.id for s in own} & set(datasets))
+    if clash:
+        raise DefdipError(f"source id {clash[0]!r} is the build's own; give the dataset module another id")
+    return {**{s.id: s for s in own}, **datasets}
+
+
+@dataclass
+class _Loaded:
+    """Every source loaded: what the build writes besides the merged records."""
+
+    objects: list[Engagement] = field(default_factory=list)
+    """Records that may merge across sources (a ``match_key``), in the build's order."""
+    chunks: list[Chunk] = field(default_factory=list)
+    """The other records, flattened, one chunk per source."""
+    order: list[tuple[list[Engagement], list[int], Chunk]] = field(default_factory=list)
+    reports: list[SourceReport] = field(default_factory=list)
+    source_rows: list[dict[str, str]] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    unresolved: list[dict[str, Any]] = field(default_factory=list)
+    late: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Tables named like the build's own bookkeeping: written after it."""
 
 
 def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
            progress: Progress | None, records: list[str | Path], replace: bool) -> BuildReport:
+    """Load every source, match and merge their records, write the store (``defdip validate`` checks it)."""
     folder_root = config.sources_dir(sources_dir)
-    sources = all_sources()
+    datasets = all_sources()
     if only:
-        unknown = [s for s in only if s not in sources]
+        unknown = [s for s in only if s not in datasets]
         if unknown:
-            raise DefdipError(f"unknown source(s) {', '.join(unknown)}; known sources: {', '.join(sources)}")
-        sources = {k: v for k, v in sources.items() if k in only}
+            raise DefdipError(f"unknown source(s) {', '.join(unknown)}; known sources: {', '.join(datasets)}")
+        datasets = {k: v for k, v in datasets.items() if k in only}
     if not replace:
-        loading = {sid for sid, source in sources.items() if not source.missing_files(folder_root / source.folder)}
+        loading = {sid for sid, source in datasets.items() if not source.missing_files(folder_root / source.folder)}
         known = set(all_sources()) | {USER_SOURCE_ID}
         held = [s for s in guard.held_sources(target) if s in known]  # (a source no longer defined cannot load)
-        guard.refuse_to_drop(target, held, loading, set(all_sources()) - set(sources), folder_root, bool(records),
+        guard.refuse_to_drop(target, held, loading, set(all_sources()) - set(datasets), folder_root, bool(records),
                              USER_SOURCE_ID)
+    sources = build_sources(datasets, records)
     tick = progress or (lambda *_: None)
-    total = len(sources) + 2
+    total = len(sources) + 1
 
     tmp = target.with_name(target.name + f".building-{os.getpid()}")
     opened: list[duckdb.DuckDBPyConnection] = []
@@ -196,110 +209,30 @@ def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
 
     loader = Loader(sources, folder_root)  # workers fork now (before DuckDB starts threads) and start loading
     try:
-        tick("genealogy", 0, total)
-        genealogy = list(load_genealogy())
-        # those that may merge stay objects; the rest are flattened now
-        g_objects, g_kept, g_flat = split_for_merge(genealogy)
-        objects = list(g_objects)
-        chunks: list[Chunk] = [g_flat]
-        order: list[tuple[list[Engagement], list[int], Chunk]] = [(g_objects, g_kept, g_flat)]
-        reports = [SourceReport("genealogy", "loaded", rows_read=len(genealogy), engagements=len(genealogy),
-                                accounted=json.dumps({"kept": len(genealogy)}))]
-        owned = {"engagements", "participants", "provenance", "polities"}
-        tables: set[str] = set()
-        late: dict[str, pd.DataFrame] = {}  # tables named like the build's own bookkeeping: written after it
-        written: dict[str, str] = {}  # tables written as soon as their source was loaded, and by which source
-
-        def early(sid: str, loaded: Loaded) -> None:
-            """Write a source's tables as soon as a worker hands them over (the others are still loading)."""
-            for name, frame in sorted(loaded.tables.items()):
-                if name not in written and name not in owned and name not in _BOOKKEEPING:
-                    _write(db(), name, frame)
-                    written[name] = sid
-
-        quarantine, unresolved, source_rows = [], [], []
-        if records:
-            own = _user_records(records)
-            own_objects, own_kept, own_flat = split_for_merge(own)
-            objects += own_objects
-            chunks.append(own_flat)
-            order.append((own_objects, own_kept, own_flat))
-            reports.append(SourceReport(USER_SOURCE_ID, "loaded", rows_read=len(own), engagements=len(own),
-                                        accounted=json.dumps({"kept": len(own)})))
-            source_rows.append({"id": USER_SOURCE_ID, "title": "Records added by the user", "version": "local",
-                                "kind": "engagements", "folder": "; ".join(map(str, records)), "homepage": "",
-                                "terms": "", "adds": "the researcher's own records, validated like the genealogy",
-                                "citation": "see each record's citations",
-                                "bibtex": "\n\n".join(user_bibtex(p) for p in records), "status": "loaded",
-                                "note": ""})
-        for i, (sid, source) in enumerate(sources.items(), start=1):
-            tick(sid, i, total)
-            loaded = loader.load(sid, early)
-            report = loaded.report
-            reports.append(report)
-            source_rows.append({"id": sid, "title": source.title, "version": source.version, "kind": source.kind,
-                                "folder": source.folder, "homepage": source.homepage, "terms": source.terms,
-                                "adds": source.adds, "citation": source.citation, "bibtex": source.bibtex,
-                                "status": report.status, "note": report.note})
-            quarantine += [{"source": sid, **vars(r), "row": str(r.row)} for r in loaded.rejections]
-            unresolved += [{"source": sid, "name": n, "count": c} for n, c in sorted(loaded.unresolved.items())]
-            if loaded.flat is None:
-                continue
-            objects += loaded.objects
-            chunks.append(loaded.flat)
-            order.append((loaded.objects, loaded.kept, loaded.flat))
-            for name, frame in sorted(loaded.tables.items()):
-                if name in tables or name in owned:
-                    raise DefdipError(f"source {sid} produces table {name!r}, which another part of the build owns")
-                tables.add(name)
-                if name in _BOOKKEEPING:
-                    late[name] = frame
-                elif name not in written:  # (a name another source wrote early fails the build at that source)
-                    _write(db(), name, frame)
-                    written[name] = sid
+        got = _load_all(sources, loader, db, tick, total)
         loader.close()
 
         tick("writing store", total - 1, total)
-        matches = match_exercises(objects)  # cross-source pairs get one match_key, then merge
-        merged = merge_duplicates(objects)
-        all_ids = [e.id for e in merged] + list(chain.from_iterable(ch.ids for ch in chunks))
+        merged, matches = match_and_merge(got.objects)
+        all_ids = [e.id for e in merged] + list(chain.from_iterable(ch.ids for ch in got.chunks))
         if len(all_ids) != len(set(all_ids)):
-            ids = pd.Series(_ids_in_order(order, {id(e) for e in merged}))
+            ids = pd.Series(_ids_in_order(got.order, {id(e) for e in merged}))
             raise DefdipError(f"two engagements share the id {ids[ids.duplicated()].iloc[0]!r}; "
                               "source ids must be unique")
-        frames = assemble([chunk(merged), *chunks], by_id=True)
-        del objects, merged, chunks, order
+        frames = assemble([chunk(merged), *got.chunks], by_id=True)
+        del merged
+        got.objects, got.chunks, got.order = [], [], []
         n_engagements = frames["engagements"].num_rows
         per_source: dict[str, set[str]] = {}
         for source_id, eid in zip(*(frames["provenance"].column(c).to_pylist() for c in ("source", "engagement_id"))):
             per_source.setdefault(source_id, set()).add(eid)
-        for r in reports:  # engagements after merging, per source (a merged event counts for each)
+        for r in got.reports:  # engagements after merging, per source (a merged event counts for each)
             r.engagements = len(per_source.get(r.source, ()))
-
-        con = db()
-        con.execute("RESET threads")
-        for name in ("engagements", "participants", "provenance"):
-            _write(con, name, frames[name])
-        _write(con, "polities", _polities_frame())
-        _write(con, "sources", pd.DataFrame(source_rows, columns=[
-            "id", "title", "version", "kind", "folder", "homepage", "terms", "adds", "citation", "bibtex",
-            "status", "note"]))
-        _write(con, "ingest_report", pd.DataFrame([vars(r) for r in reports]))
-        _write(con, "quarantine", pd.DataFrame(quarantine, columns=["source", "file", "row", "field", "value",
-                                                                    "reason"]).astype(str))
-        _write(con, "unresolved", pd.DataFrame(unresolved, columns=["source", "name", "count"]))
-        _write(con, "exercise_matches", matches_frame(matches))
-        _write(con, "meta", pd.DataFrame([
-            {"key": "defdip_version", "value": __version__},
-            {"key": "codebook_version", "value": codebook().version},
-            {"key": "genealogy_version", "value": GENEALOGY_VERSION},
-        ]))
-        for name, frame in sorted(late.items()):
-            _write(con, name, frame)
+        _write_store(db(), frames, got, matches)
+        con = opened.pop()
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
         con.close()
-        opened.clear()
         os.replace(tmp, target)
     finally:
         loader.close()
@@ -311,7 +244,76 @@ def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
     tick("done", total, total)
-    return BuildReport(target, n_engagements, reports)
+    return BuildReport(target, n_engagements, got.reports)
+
+
+_OWNED = frozenset({"engagements", "participants", "provenance", "polities"})
+"""Tables the build itself writes (no source may produce one)."""
+
+
+def _load_all(sources: dict[str, Source], loader: Loader, db: Callable[[], duckdb.DuckDBPyConnection],
+              tick: Progress, total: int) -> _Loaded:
+    """Every source loaded in the build's order; each source's tables written as soon as it is loaded."""
+    got = _Loaded()
+    tables: set[str] = set()
+    written: dict[str, str] = {}  # tables written as soon as their source was loaded, and by which source
+
+    def early(sid: str, loaded: Loaded) -> None:
+        """Write a source's tables as soon as a worker hands them over (the others are still loading)."""
+        for name, frame in sorted(loaded.tables.items()):
+            if name not in written and name not in _OWNED and name not in _BOOKKEEPING:
+                _write(db(), name, frame)
+                written[name] = sid
+
+    for i, (sid, source) in enumerate(sources.items()):
+        tick(sid, i, total)
+        loaded = loader.load(sid, early)
+        report = loaded.report
+        got.reports.append(report)
+        row = source.catalogue_row(report.status, report.note)
+        if row is not None:
+            got.source_rows.append(row)
+        got.quarantine += [{"source": sid, **vars(r), "row": str(r.row)} for r in loaded.rejections]
+        got.unresolved += [{"source": sid, "name": n, "count": c} for n, c in sorted(loaded.unresolved.items())]
+        if loaded.flat is None:
+            continue
+        got.objects += loaded.objects
+        got.chunks.append(loaded.flat)
+        got.order.append((loaded.objects, loaded.kept, loaded.flat))
+        for name, frame in sorted(loaded.tables.items()):
+            if name in tables or name in _OWNED:
+                raise DefdipError(f"source {sid} produces table {name!r}, which another part of the build owns")
+            tables.add(name)
+            if name in _BOOKKEEPING:
+                got.late[name] = frame
+            elif name not in written:  # (a name another source wrote early fails the build at that source)
+                _write(db(), name, frame)
+                written[name] = sid
+    return got
+
+
+def _write_store(con: duckdb.DuckDBPyConnection, frames: dict[str, pa.Table], got: _Loaded,
+                 matches: list[Match]) -> None:
+    """The merged records and the build's bookkeeping, into the open transaction of the new store."""
+    con.execute("RESET threads")
+    for name in ("engagements", "participants", "provenance"):
+        _write(con, name, frames[name])
+    _write(con, "polities", _polities_frame())
+    _write(con, "sources", pd.DataFrame(got.source_rows, columns=[
+        "id", "title", "version", "kind", "folder", "homepage", "terms", "adds", "citation", "bibtex",
+        "status", "note"]))
+    _write(con, "ingest_report", pd.DataFrame([vars(r) for r in got.reports]))
+    _write(con, "quarantine", pd.DataFrame(got.quarantine, columns=["source", "file", "row", "field", "value",
+                                                                    "reason"]).astype(str))
+    _write(con, "unresolved", pd.DataFrame(got.unresolved, columns=["source", "name", "count"]))
+    _write(con, "exercise_matches", matches_frame(matches))
+    _write(con, "meta", pd.DataFrame([
+        {"key": "defdip_version", "value": __version__},
+        {"key": "codebook_version", "value": codebook().version},
+        {"key": "genealogy_version", "value": GENEALOGY_VERSION},
+    ]))
+    for name, frame in sorted(got.late.items()):
+        _write(con, name, frame)
 
 
 def connect(store: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:

@@ -272,6 +272,7 @@ class ATOP(Source):
   note    = {Data: ATOP version 5.1, \\url{http://www.atopdata.org}}
 }"""
     citation_keys = ("leeds_atop_2002",)
+    coverage = (FIRST_YEAR, LAST_YEAR)
     min_rows = 700
     """ATOP 5.1 has 789 alliances (and 16,920 rows over its five files)."""
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import duckdb
 import pandas as pd
 
 from defdip.core.actors import Polity, Registry, registry
@@ -178,10 +179,24 @@ class Source:
     min_rows: ClassVar[int] = 1
     """Fewest data rows (rows read, blank ones not counted) a real copy of the dataset yields: fewer (a
     header-only, padded or truncated file) fails the build instead of silently emptying the source."""
+    coverage: tuple[int, int | None] | None
+    """First and last year the dataset covers (last None: up to the present year), as its documentation
+    states; None only for a source whose years are those of the records it is handed (the user's own)."""
+    reads_folder: ClassVar[bool] = True
+    """False for a source that reads nothing in the sources folder (its records ship with the package or are
+    named on the command line): the build loads it in its own process, never in a worker."""
 
-    def checks(self, con: Any) -> list[Check]:
+    def catalogue_row(self, status: str, note: str) -> dict[str, str] | None:
+        """This source's row of the store's ``sources`` table (what ``defdip sources`` and the report list);
+        None for a source the table does not list."""
+        return {"id": self.id, "title": self.title, "version": self.version, "kind": self.kind,
+                "folder": self.folder, "homepage": self.homepage, "terms": self.terms, "adds": self.adds,
+                "citation": self.citation, "bibtex": self.bibtex, "status": status, "note": note}
+
+    def checks(self, con: duckdb.DuckDBPyConnection) -> list[Check]:
         """Parity checks of the built store (a read-only DuckDB connection) against this source's own
-        published figures or files, for ``defdip validate``; none by default."""
+        published figures or files, for ``defdip validate`` (the queries live in :mod:`defdip.store.checks`);
+        none by default."""
         return []
 
     def missing_files(self, folder: Path) -> list[str]:

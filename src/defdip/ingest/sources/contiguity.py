@@ -62,6 +62,7 @@ class Contiguity(Source):
                 "Project Direct Contiguity Data, Version 3. Conflict Management and Peace Science 19(2): 59-67.")
     bibtex = BIB
     citation_keys = ("stinnett_etal2002",)
+    coverage = (FIRST_YEAR, LAST_YEAR)
     min_rows = 1000
     """Some 1,870 contiguity spells."""
     kind = "reference"

@@ -132,6 +132,7 @@ class COWAlliance(Source):
   note      = {Data: Correlates of War Formal Alliances, version 4.1}
 }"""
     citation_keys = ("gibler_alliances_2009",)
+    coverage = (ALLIANCE_FIRST_YEAR, LAST_YEAR)
     min_rows = 1000
     """The smaller official file (by member) has some 2,000 rows; the dyad-year summary some 120,000."""
 

@@ -149,6 +149,7 @@ class DCAD(Source):
   doi     = {10.1177/0022002719857796}
 }"""
     citation_keys = ("kinne_dcad_2020",)
+    coverage = (FIRST_YEAR, END_OF_DATA)
     min_rows = 1500
 
     def checks(self, con: Any) -> list[Check]:

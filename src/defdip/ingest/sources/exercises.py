@@ -1021,6 +1021,7 @@ class MMESource(Source):
     bibtex = _MME_BIB
     citation_keys = ("dorazio_galambos_2021",)
 
+    coverage = MME_YEARS
     min_rows = 3000
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
@@ -1051,6 +1052,7 @@ class JMESource(Source):
     bibtex = _JME_BIB
     citation_keys = ("dorazio_2013_jme",)
 
+    coverage = JME_YEARS
     min_rows = 1500
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
@@ -1089,6 +1091,7 @@ class RussiaExercisesSource(Source):
     bibtex = _RU_BIB
     citation_keys = ("milru_exercises_unofficial",)
 
+    coverage = RU_YEARS
     min_rows = 90
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:

@@ -112,6 +112,7 @@ class GmlMid(Source):
                 "Dispute (MID) Dataset, 1816-2001. International Studies Quarterly 60(4): 719-730.")
     bibtex = GML_BIB
     citation_keys = ("gibler_miller_little2016",)
+    coverage = (FIRST_YEAR, GML_LAST_YEAR)
     min_rows = 5000
     """Some 9,300 dispute-years and 2,200 disputes (and 5,200 participant rows)."""
     kind = "reference"
@@ -145,6 +146,7 @@ class CowMid(Source):
                 "Conflict Management and Peace Science 39(4): 470-482.")
     bibtex = COW_MID_BIB
     citation_keys = ("palmer_etal2022mid5",)
+    coverage = (FIRST_YEAR, COW_LAST_YEAR)
     min_rows = 5000
     """Some 10,200 dispute-years and 2,400 disputes."""
     kind = "reference"

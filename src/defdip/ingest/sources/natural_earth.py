@@ -105,6 +105,7 @@ class NaturalEarthCountries(Source):
   note = {Public domain. Made with Natural Earth}
 }"""
     kind = "reference"
+    coverage = (2022, 2022)
     min_rows = 100
     """The 1:110m file has 177 country shapes."""
 

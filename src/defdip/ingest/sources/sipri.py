@@ -251,6 +251,7 @@ class SIPRIArmsTransfers(Source):
   note         = {Register of transfers of major conventional weapons from 1950; data through 2023}
 }"""
     citation_keys = ("sipri_arms_transfers",)
+    coverage = (1950, 2023)
     min_rows = 2000
     """The 8% development sample has 2,325 deals, the full register about 29,000."""
 

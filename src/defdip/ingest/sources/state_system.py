@@ -134,6 +134,7 @@ class StateSystem(Source):
     citation_keys = ("cow_states2016", "gleditsch_ward1999")
     kind = "reference"
 
+    coverage = (FIRST_YEAR, GW_LAST_YEAR)
     min_rows = 10000
     """system2016 alone has some 16,000 state-years."""
 

@@ -209,6 +209,7 @@ class UNPeacekeepingContributions(Source):
                   by country and mission, 2010--2021}
 }"""
     citation_keys = ("un_dpo_contributions",)
+    coverage = (2010, 2021)
     min_rows = 10000
     """The file has some 57,000 country-mission-years."""
 
@@ -368,6 +369,7 @@ class GeoPKO(Source):
   note    = {Data: Geo-PKO version 2.3, \\url{https://pcr.uu.se/data/geo-pko}}
 }"""
     citation_keys = ("cil_geopko_2020",)
+    coverage = (1994, 2024)
     min_rows = 2000
     """The two location-year files have some 7,400 and 4,000 rows."""
 

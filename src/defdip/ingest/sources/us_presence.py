@@ -177,6 +177,7 @@ class USMilitaryPresence(Source):
                 "Vine, David. 2015. Base Nation. New York: Metropolitan Books.")
     bibtex = ALLEN_BIB + "\n\n" + VINE_BIB
     citation_keys = ("allen_flynn_machain_2022", "vine_2015_base_nation")
+    coverage = (FIRST_YEAR, 2023)
     min_rows = 5000
     """troopdata has some 15,000 country-years and the base list some 700 sites."""
 

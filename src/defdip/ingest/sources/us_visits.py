@@ -112,6 +112,7 @@ class USDefenseVisits(Source):
                 "the troopdata repository, https://github.com/meflynn/troopdata. Origin of the list undocumented.")
     bibtex = TROOPDATA_BIB
     citation_keys = ("flynn_troopdata_visits",)
+    coverage = (FIRST_YEAR, LAST_YEAR)
     min_rows = 300
     """The list has 377 visits."""
 
