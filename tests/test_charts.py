@@ -444,3 +444,39 @@ def test_network_communities_named_as_in_tables() -> None:
     spec = charts.network_chart(SimpleNamespace(graph=g, nodes=nodes, summary={})).to_dict()
     drawn = {v["id"]: v["group"] for v in _values(spec["layer"][1], spec)}
     assert drawn == {i: labels[c] for i, c in zip(nodes["id"], nodes["community"])}
+
+
+def test_save_chart_one_file_by_suffix(tmp_path: Path, genealogy_frame: pd.DataFrame) -> None:
+    chart = charts.timeline(genealogy_frame, today=2024)
+    written = charts.save_chart(chart, tmp_path / "t.SVG")
+    assert written == {"svg": tmp_path / "t.SVG"} and "<svg" in written["svg"].read_text()[:500]
+    spec = json.loads(charts.save_chart(chart, tmp_path / "t.json")["json"].read_text())
+    assert spec["vconcat"][0]["mark"]["type"] == "circle"
+    assert [p.name for p in charts.save_chart(chart, tmp_path / "t", formats=("svg",)).values()] == ["t.svg"]
+    with pytest.raises(charts.ChartFormatError, match="cannot save a chart as 't.gif': use .png"):
+        charts.save_chart(chart, tmp_path / "t.gif")
+    assert not (tmp_path / "t.gif").exists()
+
+
+def test_partnership_shift_by_era_keeps_the_eras_in_order() -> None:
+    eras = pd.DataFrame({"period": pd.Categorical(["cold_war", "post_cold_war"],
+                                                  categories=["cold_war", "post_cold_war"], ordered=True),
+                         "new_defence_pacts": pd.array([40, 2], dtype="Int64"),
+                         "new_dcas": pd.array([pd.NA, 900], dtype="Int64")})
+    spec = charts.partnership_shift(eras, coverage=_coverage()).to_dict()
+    assert len(spec["vconcat"]) == 1  # eras are not on a years axis: no coverage strip
+    view = spec["vconcat"][0]
+    x = view["encoding"]["x"]
+    assert x["type"] == "nominal" and x["sort"] == [charts.ERA_LABELS["cold_war"], charts.ERA_LABELS["post_cold_war"]]
+    counts = {(v["label"], v["series"]): v["count"] for v in _values(view, spec)}
+    assert counts[(charts.ERA_LABELS["post_cold_war"], "new dcas")] == 900
+    assert counts[(charts.ERA_LABELS["cold_war"], "new dcas")] is None  # NA outside coverage stays undrawn
+
+
+def test_activity_evolution_tooltips_name_periods_as_the_frame_does() -> None:
+    years = pd.DataFrame({"period": [-2, -1, 1], "period_label": ["2 BCE", "1 BCE", "1"],
+                          "activity": "agreements", "started": [1, 0, 2]})
+    spec = charts.activity_evolution(years).to_dict()
+    rows = _values(spec["spec"]["layer"][0], spec)
+    assert sorted(v["period"] for v in rows) == [-2, -1, 1]  # no year 0 filled in between
+    assert {v["period"]: v["label"] for v in rows} == {-2: "2 BCE", -1: "1 BCE", 1: "1"}

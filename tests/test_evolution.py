@@ -263,6 +263,33 @@ def test_coverage_windows_and_note(curated_store):
     assert note.startswith("Coverage: mme 1982-1996") and "dcad" not in note
 
 
+def test_map_window_ends_where_half_the_datasets_reach(curated_store, tmp_path):
+    from conftest import UKG, USA, _eng, write_store
+
+    from defdip.store.series import connection, map_window
+
+    with connection(curated_store) as con:
+        # last starts: atop 1960, dcad 1992, mme 1996 (the genealogy is no dataset): the middle one ends it
+        assert map_window(con) == (1983, 1992)
+    curated_only = write_store(tmp_path / "g.duckdb", [
+        _eng("g-1", "agreements", "alliance_treaty", 1815, [USA, UKG], source="genealogy"),
+        _eng("g-2", "contacts", "visit", 1820, [USA, UKG], source="genealogy")])
+    with connection(curated_only) as con:
+        assert map_window(con) == (1811, 1820)  # no dataset: the store's last start
+
+
+def test_series_read_only_through_the_store_handle(curated_store):
+    from defdip.store.queries import open_store
+    from defdip.store.series import connection, polity_pairs, store_path
+
+    with open_store(curated_store) as reader, connection(reader) as con:
+        assert con is reader.con and store_path(con) == str(curated_store)
+        pairs = polity_pairs(con, ids=["mme-3", "atop-2"])
+    assert sorted(zip(pairs["engagement_id"], pairs["a"], pairs["b"])) == [("atop-2", "FRN", "UKG"),
+                                                                           ("mme-3", "GDR", "JPN")]
+    assert pairs.set_index("engagement_id").loc["atop-2", ["first", "last"]].tolist() == [1960, 1961]
+
+
 @pytest.mark.shared
 def test_real_series_stop_where_their_data_end(full_store):
     from defdip.analysis.evolution import coverage_windows, partnership_index
