@@ -57,8 +57,10 @@ def test_model_frame_peace_years(full_store):
 
 
 def test_model_errors(full_store):
-    with pytest.raises(DefdipError, match="unknown model layer"):
+    with pytest.raises(DefdipError, match=r"unknown layer\(s\) nope; valid layers: atop_defense"):
         mid_model(full_store, layers=["nope"])
+    with pytest.raises(DefdipError, match="'conttype' is a control layer"):  # a control is the model's own
+        mid_model(full_store, layers=["conttype"])
     with pytest.raises(DefdipError, match="empty"):
         mid_model(full_store, layers=["dca_any"], from_year=1950, to_year=1960)
 

@@ -5,8 +5,9 @@ Unit: non-directed COW dyad-years (``panels.dyad_year``). Outcome: GML MID 2.2.1
 Dyad-years in which a dispute that began in an earlier year is still going on (and no new one
 begins) are dropped, as is usual for onset models.
 
-Regressors, one per chosen layer: indicators stay as they are (``atop_defense``, ``dca_any`` ...);
-counts and values enter as "any" indicators (``exercises`` -> ``exercises_any`` = exercises > 0,
+Regressors, one per chosen layer of the registry's tie and derived roles (:data:`ROLES`; the controls are
+the model's own): indicators stay as they are (``atop_defense``, ``dca_any`` ...); counts and values (the
+layer's ``scale``) enter as "any" indicators (``exercises`` -> ``exercises_any`` = exercises > 0,
 ``arms_tiv`` -> ``arms_tiv_any``, ``visits`` -> ``visits_any``); ``dd_index`` enters as its count.
 Controls: direct land/river contiguity (``contig_land``: COW conttype 1), a major-power dyad
 (``major_dyad``: either state a COW major power) and peace years with Carter and Signorino's (2010)
@@ -16,8 +17,9 @@ none (left-censored at 1816). Estimator: statsmodels ``Logit`` with standard err
 dyad.
 
 Years: the intersection of the GML data (1816-2010), COW contiguity/majors (to 2016) and the general
-coverage of every included layer; with the default layers (ATOP defence pact, DCA, exercises, and
-arms transfers where the store has SIPRI's full register) that is 1980-2010. ``--from``/``--to`` narrow it.
+coverage of every included layer (``Layer.years``: the years it covers every dyad, so exercises to 2010);
+with the default layers (ATOP defence pact, DCA, exercises, and arms transfers where the store has SIPRI's
+full register) that is 1980-2010. ``--from``/``--to`` narrow it.
 
 What the model uses is said in its text: ``arms_tiv`` enters the default model only when the store holds
 SIPRI's full trade register (at least :data:`SIPRI_FULL_MIN` deals; the full register has about 29,000).
@@ -30,20 +32,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 
 from defdip.analysis import panels
 from defdip.core.errors import DefdipError
 
 GML_FIRST, GML_LAST = 1816, 2010
 DEFAULT_LAYERS = ("atop_defense", "dca_any", "exercises", "arms_tiv")
-_GENERAL_COVERAGE = {"exercises": (1980, 2010), "visits": (1992, 2012)}
-"""Years in which a layer covers every dyad (exercises: beyond 2010 only Russia's; visits: only the US's)."""
-_TERM = {"exercises": "exercises_any", "exercises_bilateral": "exercises_bilateral_any",
-         "exercises_multilateral": "exercises_multilateral_any", "arms_tiv": "arms_tiv_any",
-         "visits": "visits_any"}
+ROLES = ("tie", "derived")
+"""The layer roles that can be regressors: defence-diplomacy ties and the index (controls are the model's own)."""
+SIPRI = "sipri"
 SIPRI_FULL_MIN = 25_000
 """Fewest SIPRI deals a store must hold for ``arms_tiv`` to count as the full register (it has about 29,000
 deals, 1950 on; the development sample about 2,300)."""
@@ -71,26 +73,26 @@ class ModelResult:
 
 
 def _layer_list(layers: str | Iterable[str] | None) -> list[str]:
+    """The regressor layers by name (the defaults when None), resolved through the layer registry."""
     if layers is None:
         return list(DEFAULT_LAYERS)
-    names = [s.strip() for s in layers.split(",")] if isinstance(layers, str) else [str(s).strip() for s in layers]
-    names = [n for n in names if n]
-    if not names:
-        raise DefdipError("empty layer selection for the model; name one or more layers: "
-                          + ", ".join(n for n in panels.LAYERS if n not in ("conttype", "cowmaj")))
-    unknown = [n for n in names if n not in panels.LAYERS or n in ("conttype", "cowmaj")]
-    if unknown:
-        raise DefdipError(f"unknown model layer(s) {', '.join(unknown)}; valid: "
-                          + ", ".join(n for n in panels.LAYERS if n not in ("conttype", "cowmaj")))
-    return list(dict.fromkeys(names))
+    return [lay.name for lay in panels.resolve(layers, unit="dyad_year", role=ROLES)]
+
+
+def _term(lay: panels.Layer) -> str:
+    """The regressor of a layer's headline column: counts and values enter as "any" indicators."""
+    col = lay.columns[0]  # a layer's headline column (exercises: all exercises)
+    return f"{col}_any" if lay.scale in ("count", "value") else col
 
 
 def _model_years(names: list[str], from_year: int | None, to_year: int | None) -> tuple[int, int]:
+    """GML's years narrowed to the years every regressor covers every dyad (an index adapts to its components)."""
     lo, hi = GML_FIRST, GML_LAST
     for name in names:
-        first, last = _GENERAL_COVERAGE.get(name, (panels.LAYERS[name].first_year, panels.LAYERS[name].last_year))
-        if name == "dd_index":
+        lay = panels.LAYERS[name]
+        if lay.components:
             continue
+        first, last = lay.years
         lo, hi = max(lo, first), min(hi, last)
     if from_year is not None:
         lo = max(lo, int(from_year))
@@ -104,15 +106,7 @@ def _model_years(names: list[str], from_year: int | None, to_year: int | None) -
 
 def sipri_deals(store: str | Path | None = None) -> int:
     """How many SIPRI deals the store holds (0 without SIPRI)."""
-    from defdip.store.build import connect, has_table
-
-    con = connect(store)
-    try:
-        if not has_table(con, "provenance"):
-            return 0
-        return int(con.execute("SELECT count(DISTINCT record_id) FROM provenance WHERE source = 'sipri'").fetchone()[0])
-    finally:
-        con.close()
+    return panels.source_records(store, SIPRI)
 
 
 def _arms_note(deals: int) -> str:
@@ -128,12 +122,8 @@ def model_layers(store: str | Path | None = None,
     names = _layer_list(layers)
     notes: list[str] = []
     if layers is None:  # defaults: those the store can supply
-        con = panels._open(store)
-        try:
-            names = [n for n in names if panels._available(n, con)]
-        finally:
-            con.close()
-    arms = [n for n in names if n.startswith("arms_")]
+        names = panels.available_layers(store, names)
+    arms = [n for n in names if panels.LAYERS[n].source == SIPRI]
     deals = sipri_deals(store) if arms else SIPRI_FULL_MIN
     if deals < SIPRI_FULL_MIN:
         if layers is None:
@@ -145,25 +135,14 @@ def model_layers(store: str | Path | None = None,
 
 
 def model_frame(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
-                layers: str | Iterable[str] | None = None) -> tuple[pd.DataFrame, list[str], tuple[int, int]]:
+                layers: str | Iterable[str] | None = None
+                ) -> tuple[pd.DataFrame, list[str], tuple[int, int]]:
     """The estimation sample: non-directed dyad-years with onset, regressors and controls."""
     names, _ = model_layers(store, layers)
     lo, hi = _model_years(names, from_year, to_year)
-    frame = panels.dyad_year(store, from_year=GML_FIRST, to_year=hi, layers=names + ["conttype", "cowmaj"])
-    con = panels._open(store)
-    try:
-        if not panels._has(con, "gml_mid_dyad_year"):
-            from defdip.core.errors import StoreError
-
-            raise StoreError("the store has no 'gml_mid_dyad_year' table: build it with the 'gml_mid' source")
-        mids = con.execute("""SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2,
-                                     year, max(gmlmidonset) AS onset, max(gmlmidongoing) AS ongoing
-                              FROM gml_mid_dyad_year GROUP BY ALL""").df()
-    finally:
-        con.close()
-    for col in ("ccode1", "ccode2", "year"):
-        mids[col] = mids[col].astype("Int32")
-    frame = frame.merge(mids, on=["ccode1", "ccode2", "year"], how="left")
+    frame = panels.dyad_year(store, from_year=GML_FIRST, to_year=hi,
+                             layers=[*names, "conttype", "cowmaj", "gml_mid"])
+    frame = frame.rename(columns={"gmlmidonset": "onset", "gmlmidongoing": "ongoing"})
     frame["onset"] = frame["onset"].fillna(0).astype("int8")
     frame["ongoing"] = frame["ongoing"].fillna(0).astype("int8")
     frame["mid_year"] = ((frame["onset"] == 1) | (frame["ongoing"] == 1)).astype("int8")
@@ -179,8 +158,8 @@ def model_frame(store: str | Path | None = None, *, from_year: int | None = None
     frame["major_dyad"] = ((frame["cowmaj1"] == 1) | (frame["cowmaj2"] == 1)).astype("int8")
     terms = []
     for name in names:
-        col = panels.LAYERS[name].columns[0]  # a layer's headline column (exercises: all exercises)
-        term = _TERM.get(col, col)
+        lay = panels.LAYERS[name]
+        col, term = lay.columns[0], _term(lay)
         values = frame[col]
         frame[term] = (values > 0).astype("Float64").where(values.notna()) if term != col else values
         terms.append(term)
@@ -192,8 +171,6 @@ def model_frame(store: str | Path | None = None, *, from_year: int | None = None
 def mid_model(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
               layers: str | Iterable[str] | None = None) -> ModelResult:
     """Logit of GML MID onset on defence-diplomacy layers with controls (see the module docstring)."""
-    import statsmodels.api as sm
-
     _, notes = model_layers(store, layers)
     frame, terms, (lo, hi) = model_frame(store, from_year=from_year, to_year=to_year, layers=layers)
     if frame.empty or frame["onset"].sum() == 0:
@@ -224,7 +201,7 @@ def mid_model(store: str | Path | None = None, *, from_year: int | None = None, 
 
 
 def _text(table: pd.DataFrame, rates: pd.DataFrame, n: int, onsets: int, dyads: int, lo: int, hi: int,
-          dropped: list[str], fit, notes: list[str]) -> str:
+          dropped: list[str], fit: Any, notes: list[str]) -> str:
     lines = [f"GML MID onset, non-directed dyad-years {lo}-{hi}: logit, dyad-clustered standard errors",
              f"n = {n:,} dyad-years ({dyads:,} dyads), {onsets:,} onsets; pseudo R2 = {fit.prsquared:.3f}",
              "", f"{'term':<28}{'coef':>9}{'se':>9}{'z':>8}{'p':>8}{'odds ratio':>12}"]

@@ -1,0 +1,516 @@
+"""State-year and dyad-year panels assembled from the registered layers, in peacesciencer's conventions.
+
+The population is the state system:
+
+* ``system="cow"`` (default): COW ``system2016`` state-years 1816-2016 (store table ``cow_system``),
+  extended to 2018 so that the panels reach the end of ATOP 5.1: every state in the COW system at the
+  end of 2016 (COW closes running spells on 31 Dec 2016) is carried into 2017 and 2018, together with
+  any other state that ATOP's state-year file (``atop_sy``) lists in those years. Codes: ``ccode``.
+* ``system="gw"``: Gleditsch-Ward states (``gw_states``), one row per year in which a state is
+  independent at any time, 1816-2017; codes ``gwcode``. Layers are joined on COW codes through the actor
+  registry's year-aware crosswalk (:meth:`defdip.core.actors.Registry.gwcode_to_ccode`: GW 260 from 1991 =
+  COW 255 Germany; GW 340 Serbia = COW 345; GW 678 from 1991 = COW 679 Yemen); a G-W code the registry
+  gives no COW code keeps its own number, so GW-only polities have no COW-coded ties (0 inside coverage).
+
+Dyads: non-directed dyad-years have ``ccode1 < ccode2``; ``directed=True`` returns both orderings.
+Every layer is a 0/1 indicator or a count per dyad-year; outside a layer's coverage its columns are
+NA (never 0); inside coverage a dyad without a tie gets 0. The layers' SQL lives in the family modules
+(:class:`~defdip.analysis.panels.registry.Tie`): a directed "tie table" (c1, c2, year, values) per
+source, combined over the two directions for non-directed panels (max for indicators and symmetric
+counts; sum for arms TIV and visits), left-joined onto the state-system dyads.
+
+State-year panels aggregate the same layers over each state's partners: each column is the number of
+partners with a tie (value > 0 in either direction) that year, counted over the dyads inside the
+layer's coverage (NA when none of the state's dyads is covered). ``cowmaj`` becomes the state's own
+major-power indicator and ``conttype`` the number of land/river neighbours (``land_contig``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from defdip.analysis.panels.registry import (
+    ATOP_END,
+    COW_END,
+    LAYERS,
+    DeriveContext,
+    Layer,
+    Tie,
+    resolve,
+)
+from defdip.core import config
+from defdip.core.actors import registry
+from defdip.core.errors import DefdipError, StoreError
+
+SYSTEMS = ("cow", "gw")
+
+
+class PanelStore:
+    """A read-only connection to the store for one panel, with the store's table names read once."""
+
+    def __init__(self, store: str | Path | None) -> None:
+        path = config.store_path(store)
+        if not path.is_file():
+            raise StoreError(f"no store at {path}; run `defdip build` first (or pass --store / set DEFDIP_STORE)")
+        self.path = path
+        self.con = duckdb.connect()
+        self.con.execute("ATTACH '" + str(path).replace("'", "''") + "' AS store (READ_ONLY)")
+        self.con.execute("USE store")
+        self._tables: set[str] | None = None
+
+    def __enter__(self) -> PanelStore:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.con.close()
+
+    def has(self, table: str) -> bool:
+        """Whether the store has ``table``."""
+        if self._tables is None:
+            self._tables = {r[0] for r in self.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'").fetchall()}
+        return table in self._tables
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """The first value of the first row of a query."""
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+    def tie_available(self, tie: Tie) -> bool:
+        """Whether the store has the tie's tables and, for ties read from the records, records of its sources."""
+        if not all(self.has(t) for t in tie.tables):
+            return False
+        if tie.record_sources:
+            marks = ", ".join("?" for _ in tie.record_sources)
+            return bool(self.scalar(f"SELECT count(*) FROM provenance WHERE source IN ({marks})",
+                                    list(tie.record_sources)))
+        return True
+
+    def available(self, lay: Layer) -> bool:
+        """Whether the store can supply the layer (an index: any of its components)."""
+        if lay.components:
+            return any(self.tie_available(t) for _, parts in lay.components for t, _ in parts)
+        if not all(self.has(t) for t in lay.tables):
+            return False
+        return lay.tie is None or self.tie_available(lay.tie)
+
+    def source_records(self, source: str) -> int:
+        """How many distinct records of ``source`` the store holds (0 without provenance)."""
+        if not self.has("provenance"):
+            return 0
+        return int(self.scalar("SELECT count(DISTINCT record_id) FROM provenance WHERE source = ?", [source]))
+
+
+def available_layers(store: str | Path | None = None, names: Iterable[str] | None = None) -> list[str]:
+    """The layers (of ``names``, default every layer) that the store can supply, in the order given."""
+    wanted = list(LAYERS) if names is None else [lay.name for lay in resolve(list(names))]
+    with PanelStore(store) as ps:
+        return [n for n in wanted if ps.available(LAYERS[n])]
+
+
+def source_records(store: str | Path | None, source: str) -> int:
+    """How many distinct records of ``source`` the store holds (the model asks how much of SIPRI it has)."""
+    with PanelStore(store) as ps:
+        return ps.source_records(source)
+
+
+def _select_layers(layers: str | Iterable[str] | None, ps: PanelStore, unit: str) -> list[Layer]:
+    """The requested layers (None: every layer the store can supply, except those computed from the rows),
+    each checked against the store."""
+    if layers is None:
+        return [lay for lay in LAYERS.values() if lay.derive is None and unit in lay.units and ps.available(lay)]
+    chosen = resolve(layers, unit=unit)
+    for lay in chosen:
+        for table in lay.tables:
+            if not ps.has(table):
+                raise StoreError(f"layer {lay.name!r} needs the {table!r} table: build the store with the "
+                                 f"{lay.source!r} source available (`defdip build --sources DIR`)")
+        if lay.tie is not None and not ps.tie_available(lay.tie):
+            raise StoreError(f"layer {lay.name!r} has no data: the store holds no records of the {lay.source!r} "
+                             "source; build it with that source available")
+    return chosen
+
+
+def _system_years(ps: PanelStore, system: str) -> tuple[int, int]:
+    if system == "cow":
+        if not ps.has("cow_system"):
+            raise StoreError("the store has no 'cow_system' table: build it with the 'state_system' source")
+        return 1816, ATOP_END
+    if not ps.has("gw_states"):
+        raise StoreError("the store has no 'gw_states' table: build it with the 'state_system' source")
+    lo, hi = ps.con.execute("SELECT min(start_year), max(end_year) FROM gw_states").fetchall()[0]
+    return int(lo), int(hi)
+
+
+def _years(ps: PanelStore, system: str, from_year: int | None, to_year: int | None) -> tuple[int, int]:
+    lo, hi = _system_years(ps, system)
+    first = lo if from_year is None else int(from_year)
+    last = hi if to_year is None else int(to_year)
+    if first > last:
+        raise DefdipError(f"empty selection: --from {first} is after --to {last}")
+    if last < lo or first > hi:
+        raise DefdipError(f"no {system.upper()} state-system years in {first}-{last}: the panels cover {lo}-{hi}")
+    return max(first, lo), min(last, hi)
+
+
+def _make_nodes(ps: PanelStore, system: str, lo: int, hi: int) -> None:
+    """TEMP table _nodes(code, ccode, year): the state-years, with the COW code layers join on."""
+    con = ps.con
+    if system == "cow":
+        extra = ""
+        if ps.has("atop_sy"):
+            extra = f"UNION SELECT state, year FROM atop_sy WHERE year > {COW_END} AND year <= {ATOP_END}"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _nodes AS
+            SELECT code::INTEGER AS code, code::INTEGER AS ccode, year::INTEGER AS year FROM (
+                SELECT ccode AS code, year FROM cow_system
+                UNION SELECT s.ccode, y.year FROM cow_system s, range({COW_END} + 1, {ATOP_END} + 1) y(year)
+                      WHERE s.year = {COW_END}
+                {extra})
+            WHERE year BETWEEN {lo} AND {hi}""")
+    else:
+        years = con.execute(f"""
+            SELECT DISTINCT code, year FROM (
+                SELECT gwcode AS code, unnest(range(start_year, end_year + 1)) AS year FROM gw_states)
+            WHERE code IS NOT NULL AND year BETWEEN {lo} AND {hi}""").fetchall()
+        reg = registry()
+        ccodes = [reg.gwcode_to_ccode(int(code), int(year)) for code, year in years]
+        con.execute("""CREATE OR REPLACE TEMP TABLE _nodes AS
+                       SELECT unnest(?::INTEGER[]) AS code, unnest(?::INTEGER[]) AS ccode,
+                              unnest(?::INTEGER[]) AS year""",
+                    [[int(c) for c, _ in years], [int(c if cc is None else cc) for (c, _), cc in zip(years, ccodes,
+                                                                                                   strict=True)],
+                     [int(y) for _, y in years]])
+    if not ps.scalar("SELECT count(*) FROM _nodes"):
+        raise DefdipError(f"empty selection: no states in the {system.upper()} system in {lo}-{hi}")
+
+
+def _make_ties(ps: PanelStore, ties: list[Tie], lo: int, hi: int, undirected: list[Tie]) -> None:
+    """TEMP tables _t_<tie> (directed values) and _u_<tie> (the two directions combined, c1 < c2; only for the
+    ties in ``undirected``)."""
+    wanted = {t.name for t in undirected}
+    for tie in ties:
+        # keys as INTEGER, the type of _nodes, so joins compare without casts (a code no INTEGER holds
+        # matched no state before either)
+        ps.con.execute(f"CREATE OR REPLACE TEMP TABLE _t_{tie.name} AS SELECT * REPLACE (TRY_CAST(c1 AS INTEGER) "
+                       f"AS c1, TRY_CAST(c2 AS INTEGER) AS c2, TRY_CAST(year AS INTEGER) AS year) FROM ({tie.sql}) "
+                       f"WHERE year BETWEEN {lo} AND {hi}")
+        if tie.name not in wanted:
+            continue
+        aggs = ", ".join(f"{how}({col}) AS {col}" for col, how in tie.combine.items())
+        ps.con.execute(f"CREATE OR REPLACE TEMP TABLE _u_{tie.name} AS SELECT least(c1, c2) AS c1, "
+                       f"greatest(c1, c2) AS c2, year, {aggs} FROM _t_{tie.name} GROUP BY ALL")
+
+
+def _value(tie: Tie, col: str, alias: str) -> str:
+    """A layer column: NA outside the source's coverage, 0 inside it where no tie is recorded."""
+    typ = tie.types.get(col, "INTEGER")
+    value = f"coalesce({alias}.{col}, 0)" if tie.fill else f"{alias}.{col}"
+    return f"CASE WHEN {tie.coverage} THEN {value}::{typ} END"
+
+
+def _unique(ties: Iterable[Tie]) -> list[Tie]:
+    return list({t.name: t for t in ties}.values())
+
+
+def _index_flags(lay: Layer, ties: list[Tie]) -> tuple[str, list[str]]:
+    """SELECT of an index's non-directed component flags (f_<component> = 1 when a tie is present) and their
+    names, over the available ``ties``."""
+    names = {t.name for t in ties}
+    parts, flags = [], []
+    for comp, members in lay.components:
+        for tie, col in members:
+            if tie.name in names:
+                parts.append(f"SELECT c1, c2, year, ({col} > 0)::INTEGER AS f_{comp} FROM _u_{tie.name}")
+                flags.append(f"f_{comp}")
+    return " UNION ALL BY NAME ".join(parts), list(dict.fromkeys(flags))
+
+
+def _index_expr(lay: Layer, ties: list[Tie], prefix: str) -> str:
+    """SQL for an index from its component flags (columns ``<prefix>f_<component>``); coverage decides NA per
+    component."""
+    names = {t.name for t in ties}
+    comps = []
+    for comp, members in lay.components:
+        covs = [tie.coverage for tie, _ in members if tie.name in names]
+        if covs:
+            cov = " OR ".join(f"({c})" for c in dict.fromkeys(covs))
+            comps.append(f"CASE WHEN {cov} THEN coalesce({prefix}f_{comp}, 0) END")
+    if not comps:
+        return "NULL::INTEGER"
+    return (f"CASE WHEN coalesce({', '.join(comps)}) IS NULL THEN NULL ELSE "
+            + " + ".join(f"coalesce({c}, 0)" for c in comps) + " END")
+
+
+def _node_table(ps: PanelStore, lay: Layer) -> str:
+    """TEMP table of the state-years that have a node attribute; returns its name."""
+    table = f"_node_{lay.name}"
+    ps.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {lay.node_sql}")
+    return table
+
+
+def _panel_sql(ps: PanelStore, chosen: list[Layer], *, directed: bool, symmetric: bool) -> str:
+    """SELECT for the dyad-year panel over _nodes. symmetric: directed rows carrying non-directed values.
+
+    The sparse tie tables of every requested layer (each one row per dyad-year with a tie) are combined
+    into one table ``t`` (one row per dyad-year with any tie, a column per tie value), which is
+    left-joined once onto the state-system dyads. ``t`` is built on the union of the tie tables' keys,
+    each tie table left-joined onto it: the joins probe the few hundred thousand tied dyad-years, not the
+    millions of dyads. Directed panels read the directed tie tables; non-directed and symmetric ones the
+    combined tables (c1 < c2). An index's component flags are a property of the pair (table ``_ix_<layer>``,
+    c1 < c2), read in both directions for directed panels.
+    """
+    ties = _unique(lay.tie for lay in chosen if lay.tie is not None)
+    indexes = [lay for lay in chosen if lay.components]
+    index_ties = {lay.name: [t for _, parts in lay.components for t, _ in parts if ps.tie_available(t)]
+                  for lay in indexes}
+    every_index_tie = _unique(t for ts in index_ties.values() for t in ts)
+    lo, hi = ps.con.execute("SELECT min(year), max(year) FROM _nodes").fetchall()[0]
+    use_directed = directed and not symmetric
+    _make_ties(ps, _unique(ties + every_index_tie), lo, hi,
+               undirected=every_index_tie + ([] if use_directed else ties))
+    keys: list[str] = []
+    tie_joins: list[str] = []
+    tie_cols: list[str] = []
+    for i, tie in enumerate(ties):
+        table = f"{'_t_' if use_directed else '_u_'}{tie.name}"
+        keys.append(f"SELECT c1, c2, year FROM {table}")
+        tie_joins.append(f"LEFT JOIN {table} t{i} ON t{i}.c1 = k.c1 AND t{i}.c2 = k.c2 AND t{i}.year = k.year")
+        tie_cols.extend(f"t{i}.{col}" for col in tie.combine)
+    for j, lay in enumerate(indexes):
+        if not index_ties[lay.name]:
+            continue
+        flags, flag_cols = _index_flags(lay, index_ties[lay.name])
+        aggs = ", ".join(f"max({c}) AS {c}" for c in flag_cols)
+        table = f"_ix_{lay.name}"
+        ps.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT c1, c2, year, {aggs} FROM ({flags}) "
+                       "GROUP BY c1, c2, year")
+        keys.append(f"SELECT c1, c2, year FROM {table}")
+        if use_directed:  # the index is a property of the pair: the same in both directions
+            keys.append(f"SELECT c2, c1, year FROM {table}")
+        tie_joins.append(f"LEFT JOIN {table} f{j} ON f{j}.c1 = least(k.c1, k.c2) AND f{j}.c2 = greatest(k.c1, k.c2) "
+                         f"AND f{j}.year = k.year")
+        tie_cols.extend(f"f{j}.{col} AS {lay.name}_{col}" for col in flag_cols)
+    ctes: list[str] = []
+    joins: list[str] = []
+    if keys:
+        ctes.append(f"k AS ({' UNION '.join(keys)})")
+        ctes.append(f"t AS (SELECT k.c1, k.c2, k.year, {', '.join(tie_cols)} FROM k {' '.join(tie_joins)})")
+        if use_directed:
+            joins.append("LEFT JOIN t ON t.c1 = d.c1 AND t.c2 = d.c2 AND t.year = d.year")
+        else:
+            joins.append("LEFT JOIN t ON t.c1 = least(d.c1, d.c2) AND t.c2 = greatest(d.c1, d.c2) AND t.year = d.year")
+    cols: list[str] = []
+    flagged: list[tuple[int, Layer]] = []
+    for lay in chosen:
+        if lay.components:
+            cols.append(f"{_index_expr(lay, index_ties[lay.name], f't.{lay.name}_')} AS {lay.columns[0]}")
+        elif lay.node_sql:  # a property of each state-year: flagged on the nodes, not joined per dyad
+            j = len(flagged)
+            flagged.append((j, lay))
+            for i, col in enumerate(lay.columns[:2], start=1):
+                cols.append(f"CASE WHEN d.year BETWEEN {lay.first_year} AND {lay.last_year} "
+                            f"THEN d.n{j}_{i}::INTEGER END AS {col}")
+        elif lay.tie is not None:
+            cols.extend(f"{_value(lay.tie, col, 't')} AS {col}" for col in lay.columns)
+    nodes, pair_flags = "_nodes", ""
+    if flagged:
+        node_joins = []
+        for j, lay in flagged:
+            table = _node_table(ps, lay)
+            node_joins.append((f"m{j}.ccode IS NOT NULL AS n{j}",
+                               f"LEFT JOIN {table} m{j} ON m{j}.ccode = _nodes.ccode AND m{j}.year = _nodes.year"))
+        ctes.insert(0, f"n AS (SELECT _nodes.*, {', '.join(f for f, _ in node_joins)} FROM _nodes "
+                       f"{' '.join(j for _, j in node_joins)})")
+        nodes = "n"
+        pair_flags = "".join(f", a.n{j} AS n{j}_1, b.n{j} AS n{j}_2" for j, _ in flagged)
+    pair = "a.code <> b.code" if directed else "a.code < b.code"
+    ctes.insert(1 if flagged else 0, f"""d AS (SELECT a.code AS code1, b.code AS code2, a.ccode AS c1,
+                   b.ccode AS c2, a.year{pair_flags} FROM {nodes} a JOIN {nodes} b ON a.year = b.year AND {pair})""")
+    select = ", ".join(["d.code1", "d.code2", "d.year", *cols])
+    return f"""
+        WITH {', '.join(ctes)}
+        SELECT {select} FROM d {' '.join(joins)}"""
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """Run the panel query; integer columns come back as nullable Int32 (NA outside coverage).
+
+    DuckDB hands over Arrow. Each integer column is joined into one Arrow array (a copy the process
+    owns) and becomes a pandas masked array over that memory plus its null mask -- what pyarrow's
+    ``types_mapper`` path builds too, but without copying every chunk twice (fresh memory is much of
+    the cost of a panel of millions of rows). Other columns go through ``to_pandas``.
+    """
+    table = con.sql(sql).to_arrow_table()
+    ints = {pa.int8(): pa.int32(), pa.int16(): pa.int32(), pa.int32(): pa.int32(), pa.int64(): pa.int64()}
+    others = [name for name, typ in zip(table.column_names, table.schema.types, strict=True) if typ not in ints]
+    rest = table.select(others).to_pandas() if others else pd.DataFrame()
+    columns: dict[str, Any] = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        target = ints.get(col.type)
+        if target is None:
+            columns[name] = rest[name]
+            continue
+        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if arr.type != target:
+            arr = arr.cast(target)
+        dtype = np.int32 if target == pa.int32() else np.int64
+        if len(arr):
+            values = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
+                                   offset=arr.offset * np.dtype(dtype).itemsize)
+            if not values.flags.writeable:  # DuckDB's own buffer (a single chunk): pandas gets a copy it owns
+                values = values.copy()
+        else:
+            values = np.empty(0, dtype=dtype)
+        mask = (arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count
+                else np.zeros(len(arr), dtype=bool))
+        columns[name] = pd.arrays.IntegerArray(values, mask)
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
+
+
+# -------------------------------------------------------------------------------------------------------- API
+
+@contextmanager
+def _session(store: str | Path | None, system: str, layers: str | Iterable[str] | None, unit: str,
+             from_year: int | None, to_year: int | None,
+             countries: str | Iterable[str] | None) -> Iterator[tuple[PanelStore, list[Layer], bool]]:
+    """An open store with the selected layers, the state-years (_nodes) and the chosen countries (_pick)."""
+    with PanelStore(store) as ps:
+        chosen = _select_layers(layers, ps, unit)
+        lo, hi = _years(ps, system, from_year, to_year)
+        _make_nodes(ps, system, lo, hi)
+        yield ps, chosen, _pick_countries(ps, system, countries, lo, hi)
+
+
+def _pick_countries(ps: PanelStore, system: str, countries: str | Iterable[str] | None, lo: int, hi: int) -> bool:
+    """TEMP table _pick(code) of the requested states; False when no selection was asked for.
+
+    Each name goes through the actor registry; a state with no code in the system, or not in the
+    system during the selected years, is a clear error rather than an empty panel.
+    """
+    if countries is None:
+        return False
+    names = [countries] if isinstance(countries, str) else list(countries)
+    if not names:
+        raise DefdipError("empty selection: no countries given")
+    codes = []
+    for name in names:
+        polity = registry().resolve(str(name), strict=False)
+        code = polity.ccode if system == "cow" else polity.gwcode
+        if code is None:
+            raise DefdipError(f"{polity.name} ({polity.id}) has no {system.upper()} code: panels cover states only")
+        if ps.scalar("SELECT min(year) FROM _nodes WHERE code = ?", [code]) is None:
+            raise DefdipError(f"{polity.name} ({system.upper()} {code}) was not in the {system.upper()} state "
+                              f"system in {lo}-{hi}")
+        codes.append(int(code))
+    ps.con.execute("CREATE OR REPLACE TEMP TABLE _pick AS SELECT unnest(?::INTEGER[]) AS code", [codes])
+    return True
+
+
+def _derive(frame: pd.DataFrame, chosen: list[Layer], store: str | Path | None, system: str,
+            directed: bool | None) -> pd.DataFrame:
+    """Add the columns of the layers computed from a fetched panel's rows (``directed`` None: state-years)."""
+    prefix = "ccode" if system == "cow" else "gwcode"
+    ids = (prefix,) if directed is None else (f"{prefix}1", f"{prefix}2")
+
+    def history(to_year: int, names: list[str]) -> pd.DataFrame:
+        return dyad_year(store, to_year=to_year, system=system, layers=names)
+
+    for lay in chosen:
+        if lay.derive is None:
+            continue
+
+        def read(table: str, sql: str, lay: Layer = lay) -> pd.DataFrame:
+            with PanelStore(store) as ps:
+                if not ps.has(table):
+                    raise StoreError(f"layer {lay.name!r} needs the {table!r} table: build the store with the "
+                                     f"{lay.source!r} source available (`defdip build --sources DIR`)")
+                return ps.con.execute(sql).df()
+
+        frame = lay.derive(frame, DeriveContext(system=system, ids=ids, directed=directed, read=read,
+                                                history=history))
+    return frame
+
+
+def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_year: int | None = None,
+              to_year: int | None = None, system: str = "cow",
+              layers: str | Iterable[str] | None = None,
+              countries: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """Dyad-years of the state system with layers (None: every layer the store can supply).
+
+    Columns: ccode1, ccode2, year (gwcode1, gwcode2 for ``system="gw"``), then each layer's columns.
+    Non-directed dyads have ccode1 < ccode2; ``directed=True`` gives both orderings. Outside a layer's
+    coverage its columns are NA; inside it, 0 means no tie. ``countries`` keeps the dyads of those states
+    (names or codes the registry resolves). Raises DefdipError for an unknown layer, an empty selection,
+    years outside the state system or a country not in the system in those years.
+    """
+    system = _check_system(system)
+    with _session(store, system, layers, "dyad_year", from_year, to_year, countries) as (ps, chosen, picked):
+        sql = _panel_sql(ps, [lay for lay in chosen if lay.derive is None], directed=directed, symmetric=False)
+        if picked:
+            sql = (f"SELECT * FROM ({sql}) d WHERE d.code1 IN (SELECT code FROM _pick) "
+                   f"OR d.code2 IN (SELECT code FROM _pick)")
+        frame = _fetch(ps.con, sql + " ORDER BY d.year, d.code1, d.code2")
+    prefix = "ccode" if system == "cow" else "gwcode"
+    frame = frame.rename(columns={"code1": f"{prefix}1", "code2": f"{prefix}2"})
+    return _derive(frame, chosen, store, system, directed)
+
+
+def state_year(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
+               system: str = "cow", layers: str | Iterable[str] | None = None,
+               countries: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """State-years with each layer aggregated over the state's partners (see the module docstring).
+
+    Columns: ccode (gwcode), year, then per layer its state-year columns: the number of partners with a
+    tie that year (``cowmaj``: the state's own major-power indicator; ``conttype``: ``land_contig``).
+    """
+    system = _check_system(system)
+    with _session(store, system, layers, "state_year", from_year, to_year, countries) as (ps, chosen, picked):
+        in_sql = [lay for lay in chosen if lay.derive is None]
+        dyadic = [lay for lay in in_sql if not lay.node_sql]
+        aggs = []
+        for lay in dyadic:
+            test = "= 1" if lay.aggregation == "land_partners" else "> 0"
+            for col, scol in zip(lay.columns, lay.state_cols, strict=True):
+                aggs.append(f"CASE WHEN count(p.{col}) = 0 THEN NULL ELSE count(*) FILTER (WHERE p.{col} {test}) "
+                            f"END::INTEGER AS {scol}")
+        select = ["n.code", "n.year"]
+        node_joins: list[str] = []
+        for lay in in_sql:
+            if lay.node_sql:
+                j = len(node_joins)
+                node_joins.append(f"LEFT JOIN {_node_table(ps, lay)} m{j} ON m{j}.ccode = n.ccode "
+                                  f"AND m{j}.year = n.year")
+                select.append(f"CASE WHEN n.year BETWEEN {lay.first_year} AND {lay.last_year} "
+                              f"THEN (m{j}.ccode IS NOT NULL)::INTEGER END AS {lay.state_cols[0]}")
+            else:
+                select.extend(f"s.{c}" for c in lay.state_cols)
+        if dyadic:
+            inner = _panel_sql(ps, dyadic, directed=True, symmetric=True)
+            ps.con.execute(f"CREATE OR REPLACE TEMP TABLE _sy AS SELECT p.code1 AS code, p.year, {', '.join(aggs)} "
+                           f"FROM ({inner}) p GROUP BY ALL")
+        else:
+            ps.con.execute("CREATE OR REPLACE TEMP TABLE _sy AS SELECT code, year FROM _nodes")
+        frame = _fetch(ps.con, f"""SELECT {', '.join(select)} FROM _nodes n
+                                   LEFT JOIN _sy s ON s.code = n.code AND s.year = n.year {' '.join(node_joins)}
+                                   {"WHERE n.code IN (SELECT code FROM _pick)" if picked else ""}
+                                   ORDER BY n.year, n.code""")
+    frame = frame.rename(columns={"code": "ccode" if system == "cow" else "gwcode"})
+    return _derive(frame, chosen, store, system, None)
+
+
+def _check_system(system: str) -> str:
+    system = str(system).lower()
+    if system not in SYSTEMS:
+        raise DefdipError(f"unknown state system {system!r}; use 'cow' or 'gw'")
+    return system

@@ -1,0 +1,27 @@
+"""The defence-diplomacy index (``dd_index``, 0-5): the number of distinct activities present in the
+(non-directed) dyad-year among (1) agreements: any common ATOP alliance or a DCA in force; (2) joint
+exercises; (3) arms transfers (TIV > 0 either way); (4) co-deployment in a UN peacekeeping mission;
+(5) a visit either way. A component outside its coverage (or whose source is not in the store) is
+left out of the count; the index is NA only when every component is NA. Its range therefore varies
+with the years covered (only alliances before 1950): compare like with like.
+"""
+
+from __future__ import annotations
+
+from defdip.analysis.panels import arms, atop, dca, exercises, peacekeeping, visits
+from defdip.analysis.panels.registry import ATOP_END, Layer, register
+
+register(Layer(
+    name="dd_index", columns=("dd_index",), source="defdip", first_year=1815, last_year=ATOP_END,
+    description="Defence-diplomacy index 0-5: number of activities present among agreements (ATOP alliance or "
+    "DCA), exercises, arms transfers, UN co-deployment and visits; components outside coverage are left out, NA "
+    "only when all are.",
+    citation_keys=("leeds_atop_2002", "kinne_dcad_2020", "dorazio_galambos_2021", "dorazio_2013_jme",
+                   "milru_exercises_unofficial", "sipri_arms_transfers", "un_dpo_contributions",
+                   "flynn_troopdata_visits"),
+    role="derived", scale="index", tables=(),
+    components=(("agreements", ((atop.TIE, "atop_any"), (dca.TIE, "dca_any"))),
+                ("exercises", ((exercises.TIE, "exercises"),)),
+                ("arms", ((arms.TIE, "arms_tiv"),)),
+                ("pko", ((peacekeeping.TIE, "pko_codeployed"),)),
+                ("visits", ((visits.TIE, "visits"),)))))
