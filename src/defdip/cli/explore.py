@@ -1,110 +1,116 @@
-"""Commands that explore the store: evolution over time, networks, country and dyad profiles."""
+"""Explore: the codebook, the engagements (the CLI twin of ``/api/engagements``), the genealogy, and the
+profiles of a polity and of a pair."""
 
 from __future__ import annotations
 
-from enum import Enum
+import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import typer
 
-from defdip.cli.app import STORE_OPT, Fmt, app, console, emit, print_json
+from defdip.analysis.profiles import dyad_profile
+from defdip.analysis.profiles import profile as get_profile
+from defdip.cli.app import (
+    PANEL_EXPLORE,
+    STORE_OPT,
+    Fmt,
+    ProfileFmt,
+    QueryFmt,
+    app,
+    console,
+    emit,
+    format_option,
+    output_option,
+    print_json,
+    records,
+    year_option,
+)
+from defdip.core.codebook import codebook as get_codebook
 from defdip.core.dates import decade_of, format_year
-from defdip.core.errors import DefdipError
-
-
-class By(str, Enum):
-    year = "year"
-    decade = "decade"
-    era = "era"
-
-
-class ProfileFmt(str, Enum):
-    table = "table"
-    json = "json"
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    out = frame.copy()
-    for col in out.columns:
-        if str(out[col].dtype) == "category":
-            out[col] = out[col].astype(object)
-    out = out.astype(object).where(out.notna(), None)
-    return out.to_dict(orient="records")
-
-
-@app.command()
-def evolution(
-    by: By = typer.Option(By.decade, "--by", help="year, decade or era (dates.ERAS)."),
-    index: bool = typer.Option(False, "--index", help="The alliance-to-partnership index instead."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write the table as CSV."),
-    chart: Path | None = typer.Option(None, "--chart", help="Write a chart (.png, .svg or .html)."),
-    store: Path | None = STORE_OPT,
-    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
-) -> None:
-    """Engagements started and in force per period, activity and instrument (or --index: pacts vs partnerships)."""
-    from defdip.analysis import evolution as ev
-
-    if output is not None and output.suffix.lower() != ".csv":
-        raise DefdipError(f"-o writes CSV: give a .csv file, not {output.name!r}")
-    frame = ev.partnership_index(store, by=by.value) if index else ev.evolution(store, by=by.value)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(output, index=False)
-        console.print(f"wrote {len(frame)} rows to {output}", highlight=False)
-    if chart is not None:
-        ev.save_chart(ev.partnership_chart(frame) if index else ev.evolution_chart(frame), chart)
-        console.print(f"wrote chart {chart}", highlight=False)
-    if output is None and chart is None or fmt is not Fmt.table:
-        title = ("Alliance-to-partnership index" if index else "Evolution") + f" by {by.value}"
-        shown = frame.drop(columns=["period", "period_start"]) if fmt is Fmt.table else frame
-        emit(_records(shown) if fmt is Fmt.json else shown, fmt, title=title)
-        if fmt is Fmt.table:  # each dataset's window: a jump at its edge is coverage, not a trend
-            console.print(ev.coverage_note(ev.coverage_windows(store)), highlight=False)
-
-
-@app.command()
-def network(
-    year: int = typer.Option(..., "--year", "-y", help="Year (negative = BCE)."),
-    to_year: int | None = typer.Option(None, "--to", help="Last year of a range."),
-    layer: str = typer.Option("all", "--layer", "-l", help="Network layer (see --list)."),
-    top: int = typer.Option(10, "--top", help="Nodes to show."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Export the graph (.graphml or .gexf)."),
-    list_layers: bool = typer.Option(False, "--list", help="List the layers and exit."),
-    store: Path | None = STORE_OPT,
-    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
-) -> None:
-    """The network of polities tied by a layer in a year (or range): density, components, centrality, brokers."""
-    from defdip.analysis import network as net
-
-    if list_layers:
-        emit([{"layer": k, "description": v} for k, v in net.layers().items()], fmt, title="network layers")
-        return
-    result = net.network(year, layer=layer, store=store, to_year=to_year)
-    if output is not None:
-        net.export_network(result, output)
-    if fmt is Fmt.json:
-        print_json({"summary": result.summary, "nodes": _records(result.nodes.head(top))})
-        return
-    s = result.summary
-    span = format_year(s["from_year"]) + ("" if s["to_year"] == s["from_year"] else f"-{format_year(s['to_year'])}")
-    if fmt is Fmt.table:
-        console.print(
-            f"[bold]{s['layer']}[/] network, {span}: {s['nodes']} nodes, {s['edges']} ties, density "
-            f"{s['density']:.3f}, {s['components']} component(s) (largest {s['largest_component_share']:.0%}), "
-            f"clustering {s['average_clustering']:.3f}, {s['communities']} communities (modularity "
-            f"{s['modularity']:.3f}); brokers: {', '.join(s['brokers'])}; eigenvector: {s['eigenvector']}",
-            highlight=False)
-    emit(result.nodes.head(top), fmt, title=f"top {top} by degree")
-    if output is not None and fmt is Fmt.table:
-        console.print(f"wrote {output}", highlight=False)
-
+from defdip.ingest.genealogy import select
+from defdip.present.export import flat_frame, write_engagements
+from defdip.store.queries import EngagementFilter, polity_id
+from defdip.store.queries import engagements as select_engagements
 
 PEACEKEEPING_OPT = typer.Option(False, "--peacekeeping/--no-peacekeeping",
-                                 help="Count peacekeeping co-deployment as partnership (default: shown apart).")
+                                help="Count peacekeeping co-deployment as partnership (default: shown apart).")
 
 
-def _profile_header(title: str, info: dict, pko_note: str) -> None:
+@app.command(rich_help_panel=PANEL_EXPLORE)
+def codebook(fmt: Fmt = format_option()) -> None:
+    """The codebook: Table 1's activities and sub-activities, Cottey & Forster's ten, instruments."""
+    cb = get_codebook()
+    if fmt is Fmt.json:
+        print_json({"version": cb.version, "activities": cb.activities, "sub_activities": cb.sub_activities,
+                    "cottey_forster": cb.cottey_forster, "instruments": cb.instruments, "roles": cb.roles})
+        return
+    rows = [{"kind": r["kind"], "id": r["id"], "activity": r.get("activity", ""), "label": r["label"]}
+            for r in cb.rows()]
+    emit(rows, fmt, title=f"defdip codebook v{cb.version}")
+
+
+@app.command(rich_help_panel=PANEL_EXPLORE)
+def engagements(
+    country: str | None = typer.Option(None, "--country", "-c", help="A polity taking part (name, id or code)."),
+    partner: str | None = typer.Option(None, "--partner", "-p", help="A second polity in the same engagements."),
+    activity: str | None = typer.Option(None, "--activity", "-a", help="Core activity (see `defdip codebook`)."),
+    sub_activity: str | None = typer.Option(None, "--sub-activity", help="Sub-activity, e.g. peacekeeping."),
+    instrument: str | None = typer.Option(None, "--instrument", "-i", help="Instrument (see `defdip codebook`)."),
+    source: str | None = typer.Option(None, "--source", "-s", help="Only engagements with a provenance from S."),
+    from_year: int | None = year_option("--from", help="In force in or after this year (negative = BCE)."),
+    to_year: int | None = year_option("--to", help="Started in or before this year."),
+    exclude: list[str] = typer.Option(None, "--exclude-sub-activity", help="Leave out a sub-activity (repeatable)."),
+    long: bool = typer.Option(False, "--long", help="One row per engagement x participant, with ccode, gwcode, "
+                              "iso3, role and the name as of the year (merges with panels)."),
+    fmt: QueryFmt = format_option(QueryFmt.table, QueryFmt),
+    output: Path | None = output_option("Write to this file (CITATION.bib beside it)."),
+    store: Path | None = STORE_OPT,
+) -> None:
+    """Engagements matching every filter given, in force at some time in --from..--to."""
+    if fmt is QueryFmt.parquet and output is None:
+        raise typer.BadParameter("--format parquet needs -o FILE (parquet is not printed)")
+    f = EngagementFilter(
+        country=polity_id(country) if country else None, partner=polity_id(partner) if partner else None,
+        activity=activity, sub_activity=sub_activity, instrument=instrument, source=source,
+        from_year=from_year, to_year=to_year, exclude_sub_activities=tuple(exclude or ()))
+    frame = select_engagements(f, store, long=long)
+    if output is not None:
+        written = "parquet" if fmt is QueryFmt.parquet else None if fmt is QueryFmt.table else fmt.value
+        path, bib = write_engagements(frame, output, written, store)
+        console.print(f"wrote {len(frame):,} rows to {path} and citations to {bib}", highlight=False)
+        return
+    if fmt is QueryFmt.table:
+        cols = (["engagement_id", "start_year", "activity", "polity_id", "ccode", "role", "name", "title"] if long
+                else ["id", "start_year", "end_year", "activity", "title", "participants"])
+        emit(flat_frame(frame), "table", title=f"{len(frame):,} rows", columns=cols)
+    elif fmt is QueryFmt.csv:
+        sys.stdout.write(flat_frame(frame).to_csv(index=False))
+    else:
+        emit(frame, "json")
+
+
+@app.command(rich_help_panel=PANEL_EXPLORE)
+def genealogy(
+    activity: str | None = typer.Option(None, "--activity", "-a", help="Only this activity or sub-activity."),
+    from_year: int | None = year_option("--from", help="First year (negative = BCE)."),
+    to_year: int | None = year_option("--to", help="Last year."),
+    fmt: Fmt = format_option(),
+) -> None:
+    """The curated genealogy: cited historical instances of each activity."""
+    found = select(activity=activity, from_year=from_year, to_year=to_year)
+    if fmt is Fmt.json:
+        print_json([e.as_record() for e in found])
+        return
+    rows = [{"start": format_year(e.start_year, e.circa), "activity": e.activity, "title": e.title,
+             "participants": ", ".join(p.name or p.id for p in e.participants[:6])
+             + (" ..." if len(e.participants) > 6 else ""), "sources": ", ".join(e.citations)} for e in found]
+    emit(rows, fmt, title=f"{len(found)} genealogy records")
+
+
+def profile_header(title: str, info: dict[str, Any], pko_note: str) -> None:
+    """The one-line summary above a profile's tables, then the resolver's notes."""
     span = (f"{format_year(info['first_year'])} to {format_year(info['last_year'])}"
             if info["first_year"] is not None else "no engagements in the store")
     per = ", ".join(f"{k} {v}" for k, v in info["per_activity"].items())
@@ -114,28 +120,27 @@ def _profile_header(title: str, info: dict, pko_note: str) -> None:
         console.print(f"note: {note}", highlight=False)
 
 
-def _json_profile(info: dict) -> dict:
-    return {k: (_records(v) if isinstance(v, pd.DataFrame) else v) for k, v in info.items()}
+def json_profile(info: dict[str, Any]) -> dict[str, Any]:
+    """A profile with its frames as records."""
+    return {k: (records(v) if isinstance(v, pd.DataFrame) else v) for k, v in info.items()}
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL_EXPLORE)
 def profile(
     country: str = typer.Argument(..., help="A polity name, variant or code (e.g. 'United States', athens)."),
-    top: int = typer.Option(15, "--top", help="Partners and timeline rows to show in a table."),
+    top: int = typer.Option(15, "--top", help="How many partners and timeline rows a table shows."),
     peacekeeping: bool = PEACEKEEPING_OPT,
     store: Path | None = STORE_OPT,
-    fmt: ProfileFmt = typer.Option(ProfileFmt.table, "--format", "-f"),
+    fmt: ProfileFmt = format_option(ProfileFmt.table, ProfileFmt),
 ) -> None:
     """A country's engagements over time across all activities: per year, partners, timeline."""
-    from defdip.analysis.profiles import profile as get_profile
-
     info = get_profile(country, store, peacekeeping=peacekeeping)
     if fmt is ProfileFmt.json:
-        print_json(_json_profile(info))
+        print_json(json_profile(info))
         return
     pko = (f"{info['peacekeeping']:,} of them peacekeeping deployments, "
            + ("counted in the partners" if peacekeeping else "kept out of the partner ranking (--peacekeeping)"))
-    _profile_header(f"{info['polity']['name']} ({info['polity']['id']})", info, pko)
+    profile_header(f"{info['polity']['name']} ({info['polity']['id']})", info, pko)
     per_decade = info["per_year"].assign(decade=info["per_year"]["year"].map(decade_of))
     if not per_decade.empty:
         emit(per_decade.drop(columns="year").groupby("decade", as_index=False).sum(), "table",
@@ -145,26 +150,24 @@ def profile(
          columns=["date", "title", "activity", "instrument", "sources"])
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL_EXPLORE)
 def dyad(
-    a: str = typer.Argument(..., help="First polity."),
-    b: str = typer.Argument(..., help="Second polity."),
-    top: int = typer.Option(20, "--top", help="Timeline rows to show in a table."),
+    a: str = typer.Argument(..., help="The first polity (name, variant or code)."),
+    b: str = typer.Argument(..., help="The second polity (name, variant or code)."),
+    top: int = typer.Option(20, "--top", help="How many timeline rows a table shows."),
     peacekeeping: bool = PEACEKEEPING_OPT,
     store: Path | None = STORE_OPT,
-    fmt: ProfileFmt = typer.Option(ProfileFmt.table, "--format", "-f"),
+    fmt: ProfileFmt = format_option(ProfileFmt.table, ProfileFmt),
 ) -> None:
     """The engagements two polities share, over time (peacekeeping deployments apart unless --peacekeeping)."""
-    from defdip.analysis.profiles import dyad_profile
-
     info = dyad_profile(a, b, store, peacekeeping=peacekeeping)
     if fmt is ProfileFmt.json:
-        print_json(_json_profile(info))
+        print_json(json_profile(info))
         return
     pa, pb = info["polities"]
     pko = (f"{info['peacekeeping']:,} shared peacekeeping deployments "
            + ("included" if peacekeeping else "not counted (--peacekeeping to include)"))
-    _profile_header(f"{pa['name']} - {pb['name']}", info, pko)
+    profile_header(f"{pa['name']} - {pb['name']}", info, pko)
     if info["per_instrument"]:
         emit([{"instrument": k, "engagements": v} for k, v in info["per_instrument"].items()], "table",
              title="per instrument")

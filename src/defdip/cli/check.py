@@ -1,4 +1,4 @@
-"""Commands for the codebook, the genealogy, citations, building and inspecting the store."""
+"""Build and check: download the datasets, build the store, see what it holds, reconcile it with its sources."""
 
 from __future__ import annotations
 
@@ -6,70 +6,39 @@ from pathlib import Path
 
 import typer
 
-from defdip.cli.app import STORE_OPT, Fmt, app, console, emit, print_json, step_progress
-from defdip.core.codebook import codebook as get_codebook
+from defdip.analysis import validate as validation
+from defdip.cli.app import (
+    PANEL_BUILD,
+    STORE_OPT,
+    Fmt,
+    app,
+    console,
+    download_progress,
+    emit,
+    format_option,
+    print_json,
+    step_progress,
+)
 from defdip.core.dates import format_year
+from defdip.ingest.fetch import fetch as fetch_sources
 from defdip.store import build as store_mod
+from defdip.store.queries import quarantine as quarantined
 
 
-@app.command()
-def codebook(fmt: Fmt = typer.Option(Fmt.table, "--format", "-f", help="table, json or csv")) -> None:
-    """The codebook: Table 1's activities and sub-activities, Cottey & Forster's ten, instruments."""
-    cb = get_codebook()
-    if fmt is Fmt.json:
-        print_json({"version": cb.version, "activities": cb.activities, "sub_activities": cb.sub_activities,
-                    "cottey_forster": cb.cottey_forster, "instruments": cb.instruments, "roles": cb.roles})
-        return
-    rows = [{"kind": r["kind"], "id": r["id"], "activity": r.get("activity", ""), "label": r["label"]}
-            for r in cb.rows()]
-    emit(rows, fmt, title=f"defdip codebook v{cb.version}")
-
-
-@app.command()
-def genealogy(
-    activity: str | None = typer.Option(None, "--activity", "-a", help="Only this activity or sub-activity."),
-    from_year: int | None = typer.Option(None, "--from", help="First year (negative = BCE)."),
-    to_year: int | None = typer.Option(None, "--to", help="Last year."),
-    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+@app.command(rich_help_panel=PANEL_BUILD)
+def fetch(
+    sources: list[str] = typer.Argument(None, help="Source ids (default: all)."),
+    cache: Path | None = typer.Option(None, "--cache", help="Download folder (default: DEFDIP_CACHE or user cache)."),
 ) -> None:
-    """The curated genealogy: cited historical instances of each activity."""
-    from defdip.ingest.genealogy import select
-
-    records = select(activity=activity, from_year=from_year, to_year=to_year)
-    if fmt is Fmt.json:
-        print_json([e.as_record() for e in records])
-        return
-    rows = [{"start": format_year(e.start_year, e.circa), "activity": e.activity, "title": e.title,
-             "participants": ", ".join(p.name or p.id for p in e.participants[:6])
-             + (" ..." if len(e.participants) > 6 else ""), "sources": ", ".join(e.citations)} for e in records]
-    emit(rows, fmt, title=f"{len(records)} genealogy records")
+    """Download datasets from their official addresses into the cache, checking checksums."""
+    with download_progress() as tick:
+        results = fetch_sources(sources or None, cache, tick)
+    emit([vars(r) for r in results], Fmt.table, title="fetch")
+    if any(r.status in ("offline", "failed") for r in results):
+        raise typer.Exit(1)
 
 
-@app.command()
-def cite(
-    keys: list[str] = typer.Argument(None, help="Citation keys (see `defdip genealogy`)."),
-    source: list[str] = typer.Option(None, "--source", "-s", help="A dataset id: print its BibTeX."),
-    layers: str | None = typer.Option(None, "--layers", "-l", help="Comma-separated panel layers: print the "
-                                      "BibTeX of the datasets behind them (like peacesciencer's ps_cite)."),
-) -> None:
-    """Print BibTeX for citation keys, datasets or panel layers."""
-    from defdip.analysis.panels import resolve_layers
-    from defdip.core.citations import cite as cite_keys
-    from defdip.core.citations import cite_sources
-
-    if not keys and not source and not layers:
-        raise typer.BadParameter("give citation keys, --source S or --layers L1,L2")
-    parts = []
-    if layers:
-        keys = [*(keys or []), *dict.fromkeys(k for lay in resolve_layers(layers) for k in lay.citation_keys)]
-    if keys:
-        parts.append(cite_keys(keys))
-    if source:
-        parts.append(cite_sources(source))
-    typer.echo("\n\n".join(parts))
-
-
-@app.command()
+@app.command(rich_help_panel=PANEL_BUILD)
 def build(
     sources: Path | None = typer.Option(None, "--sources", help="Folder of source files laid out one folder per "
                                         "dataset (default: DEFDIP_SOURCES, else the `defdip fetch` cache)."),
@@ -79,14 +48,15 @@ def build(
     replace: bool = typer.Option(False, "--replace", help="Build even if the new store lacks sources the current "
                                  "one holds (by default such a build refuses, naming them)."),
     store: Path | None = STORE_OPT,
-    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    fmt: Fmt = format_option(),
 ) -> None:
     """Build the store from the genealogy and every available source (atomic; re-runs give the same store).
 
     One build of a store at a time; a build never drops a source the current store holds unless --replace.
     """
+    own: list[str | Path] = [*records] if records else []
     with step_progress("build", 24, disable=fmt is Fmt.json) as tick:
-        report = store_mod.build(store, sources, only=only or None, progress=tick, records=records or None,
+        report = store_mod.build(store, sources, only=only or None, progress=tick, records=own or None,
                                  replace=replace)
     if fmt is Fmt.json:
         print_json(report.as_dict())
@@ -97,16 +67,14 @@ def build(
     emit(rows, fmt, title=f"Built {report.store}: {report.engagements:,} engagements")
 
 
-@app.command()
-def status(store: Path | None = STORE_OPT, fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+@app.command(rich_help_panel=PANEL_BUILD)
+def status(store: Path | None = STORE_OPT, fmt: Fmt = format_option(),
            quarantine: bool = typer.Option(False, "--quarantine", help="List every quarantined row (file, row, "
                                            "field, value, reason) and every unresolved name instead."),
            source: str | None = typer.Option(None, "--source", "-s", help="With --quarantine: only this source.")
            ) -> None:
     """Counts per source and per activity in the store, and the last ingest report."""
     if quarantine:
-        from defdip.store.queries import quarantine as quarantined
-
         rows, names = quarantined(store, source)
         if fmt is Fmt.json:
             print_json({"quarantine": rows.to_dict("records"), "unresolved": names.to_dict("records")})
@@ -135,3 +103,32 @@ def status(store: Path | None = STORE_OPT, fmt: Fmt = typer.Option(Fmt.table, "-
                  "a build that died; the next `defdip build` removes it")
         console.print(f"[yellow]temporary file[/] {item['path']} ({item['bytes']:,} bytes): {state}",
                       highlight=False, soft_wrap=True)
+
+
+@app.command(rich_help_panel=PANEL_BUILD)
+def validate(store: Path | None = STORE_OPT, fmt: Fmt = format_option(),
+             failed_only: bool = typer.Option(False, "--failed", help="Show only the checks that fail.")) -> None:
+    """Reconcile the store with its sources: rows accounted for, published figures, invariants.
+
+    Exits with status 1 when a check fails (a difference from the source that no note explains).
+    """
+    checks = validation.validate(store)
+    failed = validation.failures(checks)
+    shown = failed if failed_only else checks
+    if fmt is Fmt.json:
+        print_json([vars(c) for c in shown])
+    else:
+        frame = validation.as_frame(shown, pretty=fmt is Fmt.table)
+        frame.insert(0, "", frame.pop("ok").map({True: "ok", False: "FAIL"}))
+        if fmt is Fmt.table:
+            for kind in validation.KINDS:
+                part = frame[frame["kind"] == kind].drop(columns="kind")
+                if len(part):
+                    emit(part, fmt, title=kind)
+        else:
+            emit(frame, fmt)
+    if fmt is Fmt.table:
+        verdict = "[bold red]FAILED[/]" if failed else "[bold green]all passed[/]"
+        console.print(f"{len(checks)} checks, {len(failed)} failed: {verdict}")
+    if failed:
+        raise typer.Exit(1)
