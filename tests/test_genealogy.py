@@ -216,6 +216,45 @@ def test_records_are_well_formed(records):
             assert r.start_month is None, r.id
 
 
+# The attaché history from the first permanent military postings to today (issue 13, item 2): id -> (start year,
+# start month, sending state, receiving state or None, citation key).
+ATTACHE_MILESTONES = {
+    "russian-military-agents-1810": (1810, None, "russian-tsardom", "napoleonic-france", "lieven_2009"),
+    "prussian-military-attaches-1816": (1816, None, "GMY", None, "craig_1949"),
+    "british-naval-attache-paris-1860": (1860, None, "UKG", "FRN", "vagts_1967"),
+    "schwartzkoppen-bordereau-1894": (1894, 9, "GMY", "FRN", "bredin_1986"),
+    "british-naval-attaches-berlin": (1906, None, "UKG", "GMY", "seligmann_2006"),
+    "papen-boy-ed-recall-1915": (1915, 12, "GMY", "USA", "frus_lansing_1939"),
+    "yamamoto-naval-attache-washington": (1925, None, "JPN", "USA", "agawa_1979"),
+    "truman-smith-berlin": (1935, None, "USA", "GMY", "hessen_1984"),
+    "ivanov-profumo-affair": (1960, 3, "RUS", "UKG", "andrew_2009"),
+    "china-attache-network-2006": (2006, None, "CHN", None, "prc_national_defense_2006"),
+    "uk-defence-attaches-advisers-2007": (2007, 5, "UKG", None, "hansard_2007_attaches"),
+}
+
+
+def test_attache_history(records, by_id):
+    attaches = [r for r in records if r.activity == "attaches"]
+    assert len(attaches) == 48  # 37 before the history was extended, 11 milestones added
+    for rid, (year, month, sender, receiver, key) in ATTACHE_MILESTONES.items():
+        rec = by_id[rid]
+        assert (rec.activity, rec.instrument, rec.start_year, rec.start_month) == ("attaches", "posting", year,
+                                                                                   month), rid
+        roles = {(p.id, p.role) for p in rec.participants}
+        assert (sender, "sender") in roles and (receiver is None or (receiver, "receiver") in roles), rid
+        assert key in rec.citations, rid
+    # the espionage cases are marked, and the counts the sources give are kept as attributes
+    assert {r for r, rec in by_id.items() if rec.attributes.get("case") == "espionage"} == {
+        "schwartzkoppen-bordereau-1894", "papen-boy-ed-recall-1915", "ivanov-profumo-affair"}
+    assert by_id["china-attache-network-2006"].attributes["attache_offices_abroad"] == 107
+    assert by_id["uk-defence-attaches-advisers-2007"].attributes["resident_posts"] == 79
+    # one attaché record at least in every era of the office: forerunners, the 19th century, the world wars,
+    # the Cold War and after
+    years = sorted(r.start_year for r in attaches)
+    for first, last in ((1800, 1850), (1850, 1900), (1900, 1945), (1946, 1990), (1991, present_year())):
+        assert any(first <= y <= last for y in years), (first, last)
+
+
 def test_select_filters_by_activity_sub_activity_and_years():
     early_attaches = select(activity="attaches", to_year=1900)
     assert early_attaches and all(e.activity == "attaches" and e.start_year <= 1900 for e in early_attaches)

@@ -76,6 +76,9 @@ def test_fixture_postings():
     assert png.attributes["accredited_from"] == ["SOL", "VAN"]
     assert "also accredited to Solomon Islands, Vanuatu" in png.summary
 
+    yamamoto = engs["attache_postings-postings-0006"]  # a month start, a year end: compared at the year
+    assert (yamamoto.start_year, yamamoto.start_month, yamamoto.end_year, yamamoto.end_month) == (1925, 12, 1928, None)
+    assert yamamoto.precision == "month"
     cow = engs["attache_postings-postings-0008"]  # COW codes 2 and 365
     assert [p.id for p in cow.participants] == ["USA", "RUS"] and cow.attributes["post"] == "air_attache"
     assert (cow.end_year, cow.end_month, cow.end_day) == (1995, 7, 31) and cow.precision == "month"
@@ -125,7 +128,8 @@ def test_template_is_a_valid_postings_file(tmp_path: Path):
     assert result.rows_read == 3 and len(engs) == 3 and not ctx.rejections
     assert all(e.attributes["note"].startswith("EXAMPLE row (delete before use)") for e in engs.values())
     yamamoto = engs["attache_postings-attache-postings-0004"]
-    assert (yamamoto.start_year, yamamoto.start_month, yamamoto.end_year, yamamoto.end_month) == (1926, 1, 1928, 3)
+    assert (yamamoto.start_year, yamamoto.start_month, yamamoto.end_year, yamamoto.precision) == (
+        1925, None, 1928, "year")
     assert yamamoto.attributes["citation"].startswith("attache_ref_")
 
 
