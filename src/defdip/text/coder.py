@@ -1,0 +1,548 @@
+"""The rule-based coder: documents in, evidence-linked candidate engagements out.
+
+One spaCy pipeline, built once: a blank English tokenizer, the rule-based ``sentencizer``, lookup lemmas from
+the coder's own table, and an ``entity_ruler`` holding every actor name (registry names, demonyms, services,
+ministries, organisations). Token ``Matcher``s then find triggers, status cues, sub-activity cues and dates, and
+a ``PhraseMatcher`` the known exercise names; rapidfuzz catches misspelt exercise and state names. Every field
+of a candidate keeps its evidence: document, sentence index and character offsets into the document's text.
+
+A candidate's status says whether the text reports the event (``occurred``), a plan (``intended``) or no
+event at all (``negated``, ``hypothetical``, ``cancelled``); only the first two may become records.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import combinations
+from typing import Any
+
+import dateparser
+import spacy
+from rapidfuzz import fuzz, process
+from spacy.language import Language
+from spacy.lookups import Lookups
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from defdip.core.actors import registry
+from defdip.text.documents import Document
+from defdip.text.lexicon import STATUSES, ActorName, Lexicon, Trigger, lexicon
+
+__all__ = ["Candidate", "CodedDate", "CodedParticipant", "Coder", "CodingResult", "Evidence", "Uncoded",
+           "code_documents", "coder", "CHUNK_CHARS", "MAX_SENTENCE_TOKENS"]
+
+CHUNK_CHARS = 100_000
+"""Longest piece of a document handed to spaCy at once; longer documents are cut at line or sentence ends."""
+
+MAX_SENTENCE_TOKENS = 250
+"""A 'sentence' longer than this (a table, a run of text without full stops) is listed uncoded, not guessed at."""
+
+ORGANISATION_ROLE = {"agreements": "signatory", "attaches": "sender"}
+EVENT_STATUSES = ("occurred", "intended")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a field was read: the document, the sentence's index in it and character offsets into its text."""
+
+    document: str
+    sentence: int
+    start: int
+    end: int
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sentence": self.sentence, "start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True)
+class CodedParticipant:
+    id: str
+    name: str
+    kind: str
+    role: str
+    evidence: Evidence
+    service: str = ""
+
+
+@dataclass(frozen=True)
+class CodedDate:
+    """The candidate's date: year, month and day as far as ``precision`` goes, and where it came from."""
+
+    year: int
+    month: int | None
+    day: int | None
+    precision: str
+    origin: str  # "text" or "document"
+    evidence: Evidence | None = None
+
+
+@dataclass
+class Candidate:
+    """One engagement the rules propose, with the evidence of each field, a confidence and the rule that fired."""
+
+    document: str
+    sentence_index: int
+    sentence: str
+    sentence_start: int
+    activity: str
+    instrument: str
+    status: str
+    rule: str
+    confidence: float
+    evidence: Evidence
+    participants: list[CodedParticipant]
+    sub_activities: list[str] = field(default_factory=list)
+    name: str = ""
+    name_evidence: Evidence | None = None
+    date: CodedDate | None = None
+    status_evidence: Evidence | None = None
+    status_rule: str = ""
+    attache_event: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_event(self) -> bool:
+        """True for occurred and intended candidates, the ones that may become records."""
+        return self.status in EVENT_STATUSES
+
+    def state_pairs(self) -> list[frozenset[str]]:
+        """Every unordered pair of distinct states taking part."""
+        states = sorted({p.id for p in self.participants if p.kind == "state"})
+        return [frozenset(pair) for pair in combinations(states, 2)]
+
+
+@dataclass(frozen=True)
+class Uncoded:
+    """A sentence a rule fired in that could not be coded, and why."""
+
+    document: str
+    sentence_index: int
+    start: int
+    end: int
+    text: str
+    rule: str
+    reason: str
+
+
+@dataclass
+class CodingResult:
+    documents: list[Document]
+    candidates: list[Candidate]
+    uncoded: list[Uncoded]
+
+
+# ------------------------------------------------------------------------------------------- dates
+
+MONTH_UNITS = {"month", "months", "week", "weeks", "weekend"}
+YEAR_UNITS = {"year", "years"}
+
+
+@lru_cache(maxsize=65536)
+def _parse_date(phrase: str, base: datetime.date | None) -> datetime.datetime | None:
+    """dateparser on one phrase, relative to the document's date (cached: news repeats its phrases)."""
+    settings: dict[str, Any] = {"PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False}
+    if base is not None:
+        settings["RELATIVE_BASE"] = datetime.datetime(base.year, base.month, base.day)
+    parsed = dateparser.parse(phrase, languages=["en"], settings=settings)
+    return parsed if isinstance(parsed, datetime.datetime) else None
+
+
+def _unit_precision(phrase: str) -> str:
+    words = set(phrase.lower().split())
+    if words & YEAR_UNITS:
+        return "year"
+    if words & MONTH_UNITS:
+        return "month"
+    return "day"
+
+
+# ------------------------------------------------------------------------------------------- coder
+
+
+def _pieces(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, piece) of ``text`` in pieces of at most CHUNK_CHARS, cut at a line end, a full stop or a space."""
+    start = 0
+    while len(text) - start > CHUNK_CHARS:
+        window = text[start:start + CHUNK_CHARS]
+        cut = max(window.rfind("\n"), window.rfind(". ") + 1)
+        if cut <= CHUNK_CHARS // 2:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = CHUNK_CHARS
+        yield start, text[start:start + cut]
+        start += cut
+    yield start, text[start:]
+
+
+class Coder:
+    """The pipeline and its matchers, built once; :meth:`code` runs them over any number of documents."""
+
+    def __init__(self, lex: Lexicon | None = None) -> None:
+        self.lex = lex or lexicon()
+        self.nlp = self._pipeline()
+        vocab = self.nlp.vocab
+        self.triggers = {t.id: t for t in self.lex.triggers}
+        self.trigger_matcher = Matcher(vocab)
+        for trig in self.lex.triggers:
+            if trig.pattern:
+                self.trigger_matcher.add(trig.id, [list(trig.pattern)])
+        self.cues = {c.id: c for c in self.lex.cues}
+        self.cue_matcher = Matcher(vocab)
+        for cue in self.lex.cues:
+            self.cue_matcher.add(cue.id, [list(cue.pattern)])
+        self.subs = {s.id: s for s in self.lex.sub_activities}
+        self.sub_matcher = Matcher(vocab)
+        for sub in self.lex.sub_activities:
+            self.sub_matcher.add(sub.id, [list(sub.pattern)])
+        self.date_rules = {d.id: d for d in self.lex.dates}
+        self.date_matcher = Matcher(vocab)
+        for rule in self.lex.dates:
+            self.date_matcher.add(rule.id, [list(rule.pattern)])
+        self.exercise_matcher = PhraseMatcher(vocab, attr="LOWER")
+        self.exercise_matcher.add("exercise_name", [self.nlp.make_doc(n) for n in self.lex.exercise_names])
+        self.exercise_lower = {n.lower(): n for n in self.lex.exercise_names}
+        named = [t for t in self.lex.triggers if t.exercise_name]
+        self.exercise_trigger = named[0] if named else None
+        words = sorted(self.lex.keywords(), key=len, reverse=True)
+        self.prefilter = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
+        states = registry().polities("state")
+        self.state_names = {p.name: p.name for p in states if len(p.name) >= 5}
+
+    def _pipeline(self) -> Language:
+        nlp = spacy.blank("en")
+        ruler = nlp.add_pipe("entity_ruler", config={"validate": True})  # first, so its phrases are only tokenized
+        self.actor_names: dict[str, ActorName] = {}
+        patterns = []
+        for number, actor in enumerate(self.lex.actors):
+            key = str(number)
+            self.actor_names[key] = actor
+            patterns.append({"label": "ACTOR", "pattern": actor.phrase, "id": key})
+        ruler.add_patterns(patterns)  # type: ignore[attr-defined]
+        nlp.add_pipe("sentencizer", first=True)
+        lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": True})
+        tables = Lookups()
+        tables.add_table("lemma_lookup", self.lex.lemmas)
+        lemmatizer.initialize(lookups=tables)  # type: ignore[attr-defined]
+        return nlp
+
+    # --------------------------------------------------------------------- running
+    def code(self, documents: Iterable[Document]) -> CodingResult:
+        """Code every document; the pipeline streams pieces through ``nlp.pipe`` so memory stays flat."""
+        docs = list(documents)
+        candidates: list[Candidate] = []
+        uncoded: list[Uncoded] = []
+        counters: dict[str, int] = {}
+
+        def pieces() -> Iterator[tuple[str, tuple[Document, int]]]:
+            for document in docs:
+                for offset, piece in _pieces(document.text):
+                    if self.prefilter.search(piece):
+                        yield piece, (document, offset)
+
+        for sdoc, (document, offset) in self.nlp.pipe(pieces(), as_tuples=True, batch_size=64):
+            first = counters.get(document.id, 0)
+            counters[document.id] = first + self._code_doc(sdoc, document, offset, first, candidates, uncoded)
+        return CodingResult(docs, candidates, uncoded)
+
+    def _code_doc(self, sdoc: Doc, document: Document, offset: int, first_sentence: int,
+                  candidates: list[Candidate], uncoded: list[Uncoded]) -> int:
+        """Code one piece; returns how many sentences it held (sentence indexes run on across pieces)."""
+        sents = list(sdoc.sents)
+        sent_of = [0] * len(sdoc)
+        for index, sent in enumerate(sents):
+            for i in range(sent.start, sent.end):
+                sent_of[i] = index
+        by_sentence: dict[int, list[tuple[str, int, int]]] = {}
+        for match_id, start, end in self.trigger_matcher(sdoc):
+            by_sentence.setdefault(sent_of[start], []).append((self.nlp.vocab.strings[match_id], start, end))
+        if self.exercise_trigger is not None:
+            for _, start, end in self.exercise_matcher(sdoc):
+                by_sentence.setdefault(sent_of[start], []).append((self.exercise_trigger.id, start, end))
+            for token in sdoc:  # a misspelt exercise name (Malabr) still names the exercise
+                if token.is_title and len(token) >= 5 and not token.ent_type_ and \
+                        token.lower_ not in self.exercise_lower and self._fuzzy_exercise(token.text):
+                    by_sentence.setdefault(sent_of[token.i], []).append((self.exercise_trigger.id, token.i,
+                                                                          token.i + 1))
+        if not by_sentence:
+            return len(sents)
+        extras: dict[int, dict[str, list[tuple[str, int, int]]]] = {}
+        for kind, matcher in (("cue", self.cue_matcher), ("sub", self.sub_matcher), ("date", self.date_matcher)):
+            for match_id, start, end in matcher(sdoc):
+                index = sent_of[start]
+                if index in by_sentence and sent_of[end - 1] == index:
+                    extras.setdefault(index, {}).setdefault(kind, []).append(
+                        (self.nlp.vocab.strings[match_id], start, end))
+        for index, hits in sorted(by_sentence.items()):
+            sent = sents[index]
+            where = (document, first_sentence + index, offset)
+            if len(sent) > MAX_SENTENCE_TOKENS:
+                uncoded.append(self._uncoded(sent, where, hits[0][0],
+                                             f"sentence longer than {MAX_SENTENCE_TOKENS} tokens; not coded"))
+                continue
+            self._code_sentence(sent, hits, extras.get(index, {}), where, candidates, uncoded)
+        return len(sents)
+
+    def _evidence(self, span: Span, where: tuple[Document, int, int]) -> Evidence:
+        document, index, offset = where
+        return Evidence(document.id, index, offset + span.start_char, offset + span.end_char, span.text)
+
+    def _uncoded(self, sent: Span, where: tuple[Document, int, int], rule: str, reason: str) -> Uncoded:
+        ev = self._evidence(sent, where)
+        return Uncoded(ev.document, ev.sentence, ev.start, ev.end, " ".join(sent.text.split()), rule, reason)
+
+    # --------------------------------------------------------------------- one sentence
+    def _code_sentence(self, sent: Span, hits: list[tuple[str, int, int]],
+                       found: dict[str, list[tuple[str, int, int]]], where: tuple[Document, int, int],
+                       candidates: list[Candidate], uncoded: list[Uncoded]) -> None:
+        """Candidates from one sentence's triggers; ``found`` holds its cue, sub-activity and date matches."""
+        document = where[0]
+        sdoc = sent.doc
+        date, date_notes = self._date(sent, found.get("date", []), document, where)
+        year = date.year if date is not None else None
+        actors, actor_notes = self._actors(sent, year, where)
+        context = any(t.lower_ in self.lex.defence_context for t in sent) or any(a[2] for a in actors)
+        best: dict[str, tuple[Trigger, int, int]] = {}
+        for rule_id, start, end in hits:
+            trig = self.triggers[rule_id]
+            if trig.context and not context:
+                continue
+            held = best.get(trig.activity)
+            if held is None or (trig.priority, trig.confidence, -start) > (held[0].priority, held[0].confidence,
+                                                                           -held[1]):
+                best[trig.activity] = (trig, start, end)
+        if not best:
+            return
+        cues = [(self.cues[rule], s, e) for rule, s, e in found.get("cue", [])]
+        subs = {self.subs[rule].sub_activity for rule, _, _ in found.get("sub", [])}
+        name, name_span = self._exercise_name(sent)
+        for activity, (trig, start, end) in best.items():
+            status, cue_span, cue_rule = "occurred", None, ""
+            for cue, cs, ce in cues:
+                if start - cue.before <= cs < end + cue.after and not start <= cs < end \
+                        and STATUSES.index(cue.status) > STATUSES.index(status):
+                    status, cue_span, cue_rule = cue.status, sdoc[cs:ce], cue.id
+            notes = list(date_notes) + list(actor_notes)
+            if status == "occurred" and date is not None and date.origin == "text" and document.date is not None \
+                    and (date.year, date.month or 1, date.day or 1) > (document.date.year, document.date.month,
+                                                                      document.date.day):
+                status, cue_rule = "intended", "date.after_document"
+                notes.append("the date lies after the document's date: coded as intended")
+            trigger_span = sdoc[start:end]
+            participants = self._roles(trig, trigger_span, actors, sent)
+            if not participants:
+                uncoded.append(self._uncoded(sent, where, trig.id, "names no state or organisation"))
+                continue
+            confidence = trig.confidence * (1.0 if len({p.id for p in participants}) >= 2 else 0.8)
+            if any("fuzzy" in n for n in actor_notes):
+                confidence *= 0.9
+            cand = Candidate(
+                document=document.id, sentence_index=where[1], sentence=" ".join(sent.text.split()),
+                sentence_start=where[2] + sent.start_char, activity=activity, instrument=trig.instrument,
+                status=status, rule=trig.id, confidence=round(confidence, 3),
+                evidence=self._evidence(trigger_span, where), participants=participants,
+                sub_activities=sorted(subs | set(trig.sub_activities)), date=date, notes=notes,
+                status_evidence=self._evidence(cue_span, where) if cue_span is not None else None,
+                status_rule=cue_rule)
+            if activity == "exercises" and name:
+                cand.name, cand.name_evidence = name, self._evidence(name_span, where)  # type: ignore[arg-type]
+            if activity == "attaches":
+                cand.attache_event = _attache_event(sent)
+            candidates.append(cand)
+
+    def _date(self, sent: Span, matches: list[tuple[str, int, int]], document: Document,
+              where: tuple[Document, int, int]) -> tuple[CodedDate | None, list[str]]:
+        """The first date phrase of the sentence, resolved against the document date; else the document date."""
+        notes = []
+        for rule_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
+            rule = self.date_rules[rule_id]
+            span = sent.doc[start:end]
+            phrase = span.text
+            if rule.id == "date.in_year":
+                phrase = span[1:].text
+            elif rule.id == "date.weekday":
+                phrase = span[1:].text
+            relative = rule.id.startswith("date.relative") or rule.id in ("date.ago", "date.weekday")
+            if relative and document.date is None:
+                notes.append(f"relative date {span.text!r} cannot be resolved without a document date")
+                continue
+            needs_year = rule.id in ("date.day_month", "date.month_day")
+            if needs_year and document.date is None:
+                notes.append(f"date {span.text!r} has no year and the document no date")
+                continue
+            if rule.id == "date.in_year" and not 1000 <= int(phrase) <= datetime.date.today().year + 10:
+                continue
+            parsed = _parse_date(phrase, document.date)
+            if parsed is None:
+                notes.append(f"date {span.text!r} cannot be resolved")
+                continue
+            precision = _unit_precision(phrase) if rule.precision == "by_unit" else rule.precision
+            return CodedDate(parsed.year, parsed.month if precision in ("day", "month") else None,
+                             parsed.day if precision == "day" else None, precision, "text",
+                             self._evidence(span, where)), notes
+        if document.date is not None:
+            d = document.date
+            return CodedDate(d.year, d.month, None, "month", "document"), notes
+        notes.append("no date in the sentence and the document has none")
+        return None, notes
+
+    def _actors(self, sent: Span, year: int | None, where: tuple[Document, int, int]) -> \
+            tuple[list[tuple[CodedParticipant, Span, bool]], list[str]]:
+        """(participant with role unset, span, is a service or ministry) for each actor named in the sentence."""
+        out: list[tuple[CodedParticipant, Span, bool]] = []
+        notes: list[str] = []
+        taken: set[int] = set()
+        for ent in sent.ents:
+            actor = self.actor_names.get(ent.ent_id_)
+            if actor is None:
+                continue
+            polity = actor.polity(year)
+            if polity is None:
+                notes.append(f"{ent.text!r} names no polity of {year}" if year is not None else
+                             f"{ent.text!r} could not be resolved")
+                continue
+            span, service = self._service(ent, actor)
+            taken.update(range(span.start, span.end))
+            out.append((CodedParticipant(polity.id, registry().display_name(polity.id, year), polity.kind, "",
+                                         self._evidence(span, where), service), span,
+                        bool(service) or actor.kind in ("ministry", "service")))
+        for token in sent:
+            if token.i in taken or not token.is_title or len(token) < 5 or token.ent_type_:
+                continue
+            hit = process.extractOne(token.text, self.state_names, scorer=fuzz.ratio,
+                                     score_cutoff=self.lex.state_name_cutoff)
+            if hit is None or hit[0] == token.text:
+                continue
+            polity = registry().try_resolve(hit[0], year)
+            if polity is None:
+                continue
+            span = sent.doc[token.i:token.i + 1]
+            notes.append(f"fuzzy: {token.text!r} read as {hit[0]!r}")
+            out.append((CodedParticipant(polity.id, registry().display_name(polity.id, year), polity.kind, "",
+                                         self._evidence(span, where)), span, False))
+        return out, notes
+
+    def _service(self, ent: Span, actor: ActorName) -> tuple[Span, str]:
+        """The actor's span grown over a following service or ministry phrase, and the branch it names."""
+        doc = ent.doc
+        i = ent.end
+        if i < len(doc) and doc[i].text in ("'s", "\u2019s"):
+            i += 1
+        for words, branch in self.lex.services:
+            stop = i + len(words)
+            if stop <= len(doc) and tuple(t.lower_ for t in doc[i:stop]) == words:
+                return doc[ent.start:stop], branch
+        return ent, actor.service
+
+    def _exercise_name(self, sent: Span) -> tuple[str, Span | None]:
+        """A stated exercise name: a known one (or a misspelling of one), or 'Exercise X Y' in title case."""
+        sub = sent.as_doc()
+        for _, start, end in self.exercise_matcher(sub):
+            return self.exercise_lower[sub[start:end].text.lower()], sent[start:end]
+        for token in sent:
+            if token.lower_ == "exercise" and token.i + 1 < sent.end and sent.doc[token.i + 1].is_title:
+                stop = token.i + 1
+                while stop < sent.end and (sent.doc[stop].is_title or sent.doc[stop].like_num) and \
+                        not sent.doc[stop].ent_type_:
+                    stop += 1
+                if stop > token.i + 1:
+                    span = sent.doc[token.i + 1:stop]
+                    return self._known_or_own(span.text), span
+        for token in sent:
+            if token.is_title and not token.ent_type_ and len(token) >= 5:
+                known = self._fuzzy_exercise(token.text)
+                if known:
+                    return known, sent.doc[token.i:token.i + 1]
+        return "", None
+
+    def _fuzzy_exercise(self, text: str) -> str:
+        """The known exercise name ``text`` misspells (rapidfuzz ratio over the cut-off), or ''."""
+        hit = process.extractOne(text.lower(), self.exercise_lower, scorer=fuzz.ratio,
+                                 score_cutoff=self.lex.exercise_name_cutoff)
+        return str(hit[0]) if hit is not None else ""
+
+    def _known_or_own(self, text: str) -> str:
+        return self._fuzzy_exercise(text) or text
+
+    # --------------------------------------------------------------------- roles
+    def _roles(self, trig: Trigger, trigger: Span, actors: list[tuple[CodedParticipant, Span, bool]],
+               sent: Span) -> list[CodedParticipant]:
+        """Each actor once, in the role the rule and the actor's place around the trigger give it."""
+        out: dict[str, CodedParticipant] = {}
+        lemmas = [t.lemma_ for t in sent]
+        for participant, span, _ in actors:
+            if participant.id in out:
+                continue
+            before = span.end <= trigger.start
+            role = _role(trig, participant, span, trigger, before, lemmas, sent)
+            out[participant.id] = CodedParticipant(participant.id, participant.name, participant.kind, role,
+                                                   participant.evidence, participant.service)
+        if trig.activity == "attaches":
+            roles = {p.role for p in out.values()}
+            if "sender" not in roles and out:  # no actor beside the attaché: the first named sends him
+                first = next(iter(out))
+                out[first] = _with_role(out[first], "sender")
+        return list(out.values())
+
+
+def _with_role(p: CodedParticipant, role: str) -> CodedParticipant:
+    return CodedParticipant(p.id, p.name, p.kind, role, p.evidence, p.service)
+
+
+TAKING = {"buy", "purchase", "receive"}
+
+
+def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Span, before: bool,
+          lemmas: list[str], sent: Span) -> str:
+    """The role of one actor: by the activity, the rule's direction and where the actor stands."""
+    if participant.kind == "organisation":
+        return ORGANISATION_ROLE.get(trig.activity, "organiser")
+    if trig.activity == "attaches":
+        near = (span.start <= trigger.start and trigger.start - span.end <= 2) or (
+            span.start - trigger.end in (1, 2) and sent.doc[trigger.end].lower_ in ("of", "from"))
+        return "sender" if near else "receiver"
+    if trig.activity == "agreements" and trig.instrument == "equipment_transfer":
+        taking = trigger[0].lemma_ in TAKING
+        return ("recipient" if taking else "supplier") if before else ("supplier" if taking else "recipient")
+    if trig.activity == "agreements":
+        return "signatory"
+    if trig.direction == "visit":
+        return "sender" if before else "host"
+    if trig.direction == "hosted":
+        return "host" if before else "sender"
+    after = sent.doc[span.end].lemma_ if span.end < len(sent.doc) else ""
+    previous = sent.doc[span.start - 1].lower_ if span.start > 0 else ""
+    if after == "host" or (previous == "by" and span.start >= 2 and sent.doc[span.start - 2].lemma_ == "host"):
+        return "host"
+    return "participant"
+
+
+ATTACHE_EVENTS = (("expulsion", {"expel", "persona", "expulsion", "oust"}),
+                  ("recall", {"recall", "withdraw"}),
+                  ("accreditation", {"accredit", "accreditation", "credentials"}),
+                  ("appointment", {"appoint", "name", "post", "nominate", "appointment"}),
+                  ("arrival", {"arrive", "arrival", "assume"}))
+
+
+def _attache_event(sent: Span) -> str:
+    """What happened to the attaché: expulsion, recall, accreditation, appointment, arrival (or unstated)."""
+    lemmas = {t.lemma_.lower() for t in sent}
+    for event, words in ATTACHE_EVENTS:
+        if lemmas & words:
+            return event
+    return ""
+
+
+@lru_cache(maxsize=1)
+def coder() -> Coder:
+    """The shared coder (building the pipeline takes about a second; reuse it)."""
+    return Coder()
+
+
+def code_documents(documents: Iterable[Document]) -> CodingResult:
+    """Code documents with the bundled rules: the Python twin of ``defdip code``."""
+    return coder().code(documents)
