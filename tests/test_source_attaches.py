@@ -187,6 +187,29 @@ def test_bad_row_quarantined(tmp_path: Path, kind: str):
     assert result.accounted == {"kept": 1}
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_spreadsheet_encodings(tmp_path: Path, encoding: str):
+    """Spreadsheets save CSV with a byte-order mark or in Windows-1252: both read, accents intact."""
+    (tmp_path / "list.csv").write_bytes(f"{HEADER}\n{GOOD_ROW}é\n".encode(encoding))
+    result, ctx, engs = load(tmp_path)
+    assert not ctx.rejections and engs["attache_postings-list-0002"].attributes["note"] == "Chadwické"
+
+
+def test_two_files_with_the_same_ids_refused(tmp_path: Path):
+    for name in ("my list.csv", "my-list.csv"):
+        (tmp_path / name).write_text(f"{HEADER}\n{GOOD_ROW}\n", encoding="utf-8")
+    with pytest.raises(SourceFormatError, match="same record ids"):
+        load(tmp_path)
+
+
+def test_a_key_redefined_beside_the_csv_is_the_researchers(tmp_path: Path):
+    (tmp_path / "list.csv").write_text(f"{HEADER}\n{GOOD_ROW}\n", encoding="utf-8")
+    (tmp_path / "mine.bib").write_text("@misc{dorwart_1979,\n  title = {My own notes}\n}\n", encoding="utf-8")
+    result, _, engs = load(tmp_path)
+    assert engs["attache_postings-list-0002"].citations == ["defdip_attache_postings"]
+    assert "My own notes" in result.tables["attache_references"].set_index("key").at["dorwart_1979", "bibtex"]
+
+
 def test_unresolved_names_are_counted(tmp_path: Path):
     (tmp_path / "list.csv").write_text(f"{HEADER}\n{BAD_ROWS['unknown state'][0]}\n{GOOD_ROW}\n", encoding="utf-8")
     _, ctx, _ = load(tmp_path)

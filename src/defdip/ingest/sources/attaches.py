@@ -26,13 +26,14 @@ Citations: ``source`` is a BibTeX key (defined in a ``*.bib`` beside the CSV or 
 bibliography), a URL, or free text (an archive reference, a gazette issue). A URL or free text becomes a
 ``@misc`` entry with a stable key (``attache_ref_`` and a hash of the text). Every reference is kept in
 the ``attache_references`` table (key, BibTeX, file) and the posting's ``attributes["citation"]``; a key
-from defdip's bibliography is also in the posting's provenance citations.
+from defdip's bibliography (and not redefined beside the CSV) is also in the posting's provenance citations.
 
 Bad rows are quarantined with file, line, field and reason: a wrong field count, a blank required
 cell, an unknown service or post, a state that does not resolve (or did not exist in the start year),
 the sending state as receiver or in ``accredited_from``, a state listed twice, a date that is not one
 of the three forms, a year outside 1800 to the present, an end before the start, a missing source, a
-key-like source that no ``.bib`` defines, and exact duplicate rows.
+key-like source that no ``.bib`` defines, and exact duplicate rows. Two CSV files whose names give the same
+ids (``my list.csv``, ``my-list.csv``) are refused.
 
 Reference table ``attache_postings``: one row per kept posting and receiving state -- ``engagement_id``,
 ``sender_ccode``, ``receiver_ccode``, ``sender_id``, ``receiver_id``, ``resident``, ``service``, ``post``,
@@ -175,19 +176,26 @@ class AttachePostings(Source):
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         folder = Path(folder)
-        bundled = bibliography()
-        bib = {**bundled, **folder_bibliography(folder)}
+        own = folder_bibliography(folder)
+        bib = {**bibliography(), **own}
+        bundled = set(bib) - set(own)  # a key the researcher redefines beside the CSV is theirs, not defdip's
         result = LoadResult()
         references: dict[str, dict[str, str]] = {}
         rows: list[dict[str, Any]] = []
-        for path in sorted(folder.glob("*.csv")):
+        paths = sorted(folder.glob("*.csv"))
+        stems = [slug(p.stem) for p in paths]
+        clash = next((p for p, stem in zip(paths, stems) if stems.count(stem) > 1), None)
+        if clash is not None:
+            raise SourceFormatError(f"{clash.name}: another CSV in {folder} gives the same record ids "
+                                    f"(attache_postings-{slug(clash.stem)}-<line>); rename one of them")
+        for path in paths:
             frame = read_csv_checked(path, COLUMNS, lowercase=True, dtype=str, keep_default_na=False)
             result.rows_read += len(frame)
             frame = quarantine_short_rows(frame, path, ctx)
             frame = quarantine_duplicates(frame, list(COLUMNS), path.name, ctx, show=["sending_state", "start_date"])
             for idx, row in zip(frame.index, frame_records(frame[list(COLUMNS)])):
                 line = int(idx) + 2
-                posting = self.posting(row, path.name, line, ctx, bib, set(bundled))
+                posting = self.posting(row, path.name, line, ctx, bib, bundled)
                 if posting is None:
                     continue
                 eng, key, entry, table_rows = posting
@@ -353,7 +361,7 @@ class AttachePostings(Source):
         """The citation key and BibTeX of a ``source`` cell; a key-like cell no .bib defines has no entry."""
         if source in bib:
             return source, bib[source]
-        if KEY_LIKE.fullmatch(source) and not re.match(r"https?://", source):
+        if KEY_LIKE.fullmatch(source):  # (a URL never matches: it has slashes)
             return source, None
         key = reference_key(source)
         return key, misc_entry(key, source)
