@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import difflib
+import importlib.util
 import re
 import shutil
 import zipfile
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from defdip.core.codebook import codebook
@@ -18,8 +20,8 @@ from defdip.events import formats
 from defdip.events.actors import resolve
 from defdip.events.ingest import events_dir, ingest, prepare
 from defdip.events.mapping import LAYERS, mapping
-from defdip.events.pipeline import run_duckdb
-from defdip.events.read import read_events
+from defdip.events.pipeline import ORDER, run_duckdb, run_spark
+from defdip.events.read import read_events, write_events
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "events"
 GDELT2 = FIX / "20191024143000.export.CSV"
@@ -195,3 +197,34 @@ def test_ingest_of_nothing_leaves_the_store_alone(tmp_path: Path) -> None:
     con.close()
     assert not events_dir(store).exists()
     shutil.rmtree(bad)
+
+
+def test_events_streamed_to_parquet_give_the_aggregates_of_the_table_in_memory(tmp_path: Path) -> None:
+    events, maps, res, report = prepare(FIX)
+    folder = tmp_path / "read"
+    streamed = write_events(FIX, folder)
+    assert (streamed.rows_read, streamed.kept, streamed.quarantine) == (report.rows_read, report.kept,
+                                                                        report.quarantine)
+    assert len(list(folder.glob("part-*.parquet"))) == len(report.formats)  # one file per input file read
+    in_memory = run_duckdb(events, maps, res.table)
+    from_files = run_duckdb(folder, maps, res.table)
+    engines = [from_files]
+    if importlib.util.find_spec("pyspark") is not None:
+        engines.append(run_spark(folder, maps, res.table))
+    for other in engines:
+        for name, frame in in_memory.items():
+            theirs = other[name][list(frame.columns)].sort_values(ORDER[name]).reset_index(drop=True)
+            if "event_date" in frame:
+                theirs["event_date"] = pd.to_datetime(theirs["event_date"])
+                frame = frame.assign(event_date=pd.to_datetime(frame["event_date"]))
+            pd.testing.assert_frame_equal(frame, theirs, check_dtype=False)
+
+
+def test_a_file_refused_whole_leaves_no_parquet_part(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    shutil.copy(GDELT2, source / GDELT2.name)
+    (source / "odd.export.CSV").write_text("a\tb\tc\n")  # three columns: no GDELT layout
+    report = write_events(source, tmp_path / "read")
+    assert len(report.failed_files) == 1 and "odd.export.CSV" in report.failed_files[0]
+    assert [p.name for p in (tmp_path / "read").iterdir()] == ["part-00000.parquet"]  # odd.* was file 1

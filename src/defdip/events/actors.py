@@ -8,12 +8,15 @@ both engines join; codes that resolve to no state are counted and listed, never 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from defdip.core.actors import UnknownPolityError, registry
+from defdip.events.read import parquet_glob
 
 CAMEO_SPECIAL = {"ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "BUR": "MMR", "KOS": "KSV", "SCG": "SRB",
                  "YUG": "SRB", "SUN": "RUS", "DDR": "DDR", "GDR": "DDR"}
@@ -59,6 +62,27 @@ def resolve(events: pa.Table) -> Resolution:
         grouped = keys.group_by(["source", "code", "year"]).aggregate([([], "count_all")])
         for s, c, y, n in zip(*(grouped[k].to_pylist() for k in ("source", "code", "year", "count_all"))):
             pairs[(s, c, y)] = pairs.get((s, c, y), 0) + n
+    return resolve_counts(pairs)
+
+
+def resolve_parquet(folder: Path) -> Resolution:
+    """Resolve the actor codes of a folder of parquet events files, counted by DuckDB without loading them."""
+    glob = parquet_glob(folder)
+    con = duckdb.connect()
+    try:
+        rows = con.execute(f"""
+            SELECT source, code, year, count(*) FROM (
+                SELECT source, a1 AS code, year FROM read_parquet({glob})
+                UNION ALL SELECT source, a2 AS code, year FROM read_parquet({glob}))
+            WHERE code <> '' GROUP BY source, code, year""").fetchall()
+    finally:
+        con.close()
+    return resolve_counts({(s, c, int(y)): int(n) for s, c, y, n in rows})
+
+
+def resolve_counts(pairs: dict[tuple[str, str, int], int]) -> Resolution:
+    """Resolve distinct (source, code, year) keys, each with the number of actor mentions it stands for
+    (computed by :func:`resolve` from a table in memory, or by the engine from the parquet events files)."""
     rows: dict[str, list[Any]] = {"source": [], "code": [], "year": [], "ccode": []}
     misses: dict[tuple[str, str, str], list[Any]] = {}
     for (source, code, year), n in sorted(pairs.items()):

@@ -20,7 +20,7 @@ import pyarrow as pa
 from defdip.core import config
 from defdip.core.errors import DefdipError, StoreError
 from defdip.events import actors, mapping, pipeline
-from defdip.events.read import ReadReport, read_events
+from defdip.events.read import ReadReport, parquet_glob, read_events, write_events
 
 TABLES = ("ev_dyad_day", "ev_dyad_year", "ev_dyad_month", "ev_coverage", "ev_unresolved", "ev_quarantine")
 
@@ -54,14 +54,15 @@ def prepare(path: str | Path) -> tuple[pa.Table, pa.Table, actors.Resolution, Re
     return events, pa.Table.from_pandas(mapping.mapping(), preserve_index=False), res, report
 
 
-def _stage_parquet(events: pa.Table, target: Path) -> Path:
-    """Write the events table next to ``target``; it replaces ``target`` only once the store has its aggregates."""
+def _stage_parquet(read: Path, target: Path) -> Path:
+    """Partition the events read by year and month next to ``target``; the result replaces ``target`` only
+    once the store has its aggregates."""
     tmp = target.with_name(target.name + ".part")
     shutil.rmtree(tmp, ignore_errors=True)
     con = duckdb.connect()
     try:
-        con.register("events", events)
-        con.execute(f"COPY events TO '{tmp.as_posix()}' (FORMAT parquet, PARTITION_BY (year, month))")
+        con.execute(f"COPY (SELECT * FROM read_parquet({parquet_glob(read)})) TO "
+                    f"'{tmp.as_posix()}' (FORMAT parquet, PARTITION_BY (year, month))")
     finally:
         con.close()
     return tmp
@@ -87,13 +88,20 @@ def ingest(path: str | Path, store: str | Path | None = None, *, engine: str = "
             import pyspark  # noqa: F401
         except ImportError:
             raise DefdipError("--engine spark needs PySpark: pip install 'defdip[spark]' (and Java 17)") from None
-    events, maps, res, report = prepare(path)
-    if not events.num_rows:
-        reasons = "; ".join(report.failed_files) or "no event rows"
-        raise DefdipError(f"{path}: nothing to ingest ({reasons})")
-    out = pipeline.run(engine, events, maps, res.table, master)
     target = events_dir(store)
-    staged = _stage_parquet(events, target)
+    read = target.with_name(target.name + ".read")  # the events as read, one parquet file per input file
+    shutil.rmtree(read, ignore_errors=True)
+    try:
+        report = write_events(Path(path), read)
+        if not report.kept:
+            reasons = "; ".join(report.failed_files) or "no event rows"
+            raise DefdipError(f"{path}: nothing to ingest ({reasons})")
+        res = actors.resolve_parquet(read)
+        maps = pa.Table.from_pandas(mapping.mapping(), preserve_index=False)
+        out = pipeline.run(engine, read, maps, res.table, master)
+        staged = _stage_parquet(read, target)
+    finally:
+        shutil.rmtree(read, ignore_errors=True)
     frames = {"ev_dyad_day": out["dyad_day"], "ev_dyad_year": out["dyad_year"],
               "ev_dyad_month": out["dyad_month"], "ev_coverage": out["coverage"],
               "ev_unresolved": pd.DataFrame(res.unresolved, columns=["source", "code", "reason", "mentions",

@@ -11,6 +11,7 @@ day); the raw number of events and the sum of their sources are kept beside it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,6 +19,7 @@ import pandas as pd
 
 from defdip.core.errors import DefdipError
 from defdip.events.mapping import LAYERS
+from defdip.events.read import parquet_glob
 
 QUALIFYING = """
 SELECT e.source, e.event_date, e.year, e.month, a.ccode AS c1, b.ccode AS c2, m.layer, e.sources
@@ -64,10 +66,14 @@ ORDER = {"dyad_day": ["layer", "c1", "c2", "event_date"], "dyad_year": ["c1", "c
 
 
 def run_duckdb(events: Any, mapping: Any, actors: Any) -> dict[str, pd.DataFrame]:
-    """The pipeline on DuckDB over Arrow tables/DataFrames: a dict of step name -> pandas DataFrame."""
+    """The pipeline on DuckDB over Arrow tables/DataFrames, or over a folder of parquet events files (read by
+    DuckDB as it goes, so memory does not grow with the events): a dict of step name -> pandas DataFrame."""
     con = duckdb.connect()
     try:
-        con.register("events", events)
+        if isinstance(events, Path):
+            con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({parquet_glob(events)})")
+        else:
+            con.register("events", events)
         con.register("mapping", mapping)
         con.register("actors", actors)
         out = {}
@@ -99,8 +105,8 @@ def run_spark(events: Any, mapping: Any, actors: Any, master: str | None = None)
     spark = spark_session(master)
 
     def frame(value: Any) -> Any:
-        if isinstance(value, str):
-            return spark.read.parquet(value)
+        if isinstance(value, str | Path):
+            return spark.read.parquet(str(value))
         pdf = value.to_pandas() if hasattr(value, "to_pandas") and not isinstance(value, pd.DataFrame) else value
         return spark.createDataFrame(pdf)
 

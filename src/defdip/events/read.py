@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from defdip.core.errors import SourceFormatError
 from defdip.events import formats
@@ -88,25 +89,37 @@ def _military(sectors: str) -> bool:
 
 
 class _Columns:
-    """Column-wise buffers for the common table (one list per column, no per-event objects)."""
+    """Column-wise buffers for the common table (one list per column, no per-event objects).
 
-    def __init__(self) -> None:
+    Without a ``sink`` the finished Arrow parts are kept for :meth:`table`; with one, each part goes to the
+    sink as soon as it is complete (a chunk of a GDELT file, or ``CHUNK_LINES`` rows of another format)."""
+
+    def __init__(self, sink: Callable[[pa.Table], None] | None = None) -> None:
         self.data: dict[str, list[Any]] = {name: [] for name in formats.EVENT_COLUMNS}
         self.parts: list[pa.Table] = []
+        self.sink = sink
 
     def add(self, *values: object) -> None:
         for name, value in zip(formats.EVENT_COLUMNS, values):
             self.data[name].append(value)
+        if self.sink is not None and len(self.data["source"]) >= CHUNK_LINES:
+            self.flush()
 
     def extend(self, part: pa.Table) -> None:
         """Append rows already columnar (a GDELT chunk, or a whole file's table), keeping file order."""
         self.flush()
-        self.parts.append(part)
+        self._emit(part)
 
     def flush(self) -> None:
         if self.data["source"]:
-            self.parts.append(pa.table(self.data, schema=SCHEMA))
+            self._emit(pa.table(self.data, schema=SCHEMA))
             self.data = {name: [] for name in formats.EVENT_COLUMNS}
+
+    def _emit(self, part: pa.Table) -> None:
+        if self.sink is not None:
+            self.sink(part)
+        else:
+            self.parts.append(part)
 
     def table(self) -> pa.Table:
         self.flush()
@@ -305,26 +318,52 @@ def event_files(path: Path) -> list[Path]:
                   and p.suffix.lower() not in skip)
 
 
+def _read_one(file: Path, report: ReadReport, part: _Columns) -> bool:
+    """Read one file into ``part``; a file refused whole leaves the report as it was and lists the reason."""
+    before = (report.rows_read, report.kept, report.headers, len(report.quarantine), dict(report.formats))
+    try:
+        kind = detect(file)
+        if kind == "gdelt":
+            _gdelt(file, report, part)
+        elif kind == "icews":
+            _tabular(file, report, part, "icews", formats.ICEWS_REQUIRED)
+        else:
+            _tabular(file, report, part, "polecat", formats.POLECAT_REQUIRED)
+        part.flush()
+    except SourceFormatError as exc:  # the whole file is refused: nothing of it is kept
+        report.rows_read, report.kept, report.headers = before[0], before[1], before[2]
+        del report.quarantine[before[3]:]
+        report.formats = before[4]
+        report.failed_files.append(str(exc))
+        return False
+    return True
+
+
 def read_events(path: Path | str) -> tuple[pa.Table, ReadReport]:
     """Read every event file under ``path`` into the common events table; bad files and rows are reported."""
     report = ReadReport()
     out = _Columns()
     for file in event_files(Path(path)):
-        before = (report.rows_read, report.kept, report.headers, len(report.quarantine), dict(report.formats))
         part = _Columns()
-        try:
-            kind = detect(file)
-            if kind == "gdelt":
-                _gdelt(file, report, part)
-            elif kind == "icews":
-                _tabular(file, report, part, "icews", formats.ICEWS_REQUIRED)
-            else:
-                _tabular(file, report, part, "polecat", formats.POLECAT_REQUIRED)
-        except SourceFormatError as exc:  # the whole file is refused: nothing of it is kept
-            report.rows_read, report.kept, report.headers = before[0], before[1], before[2]
-            del report.quarantine[before[3]:]
-            report.formats = before[4]
-            report.failed_files.append(str(exc))
-            continue
-        out.extend(part.table())
+        if _read_one(file, report, part):
+            out.extend(part.table())
     return out.table(), report
+
+
+def parquet_glob(folder: Path) -> str:
+    """The SQL string literal naming every parquet file :func:`write_events` wrote into ``folder``."""
+    return "'" + (folder / "*.parquet").as_posix().replace("'", "''") + "'"
+
+
+def write_events(path: Path | str, folder: Path) -> ReadReport:
+    """Read every event file under ``path`` into parquet files in ``folder`` (``part-NNNNN.parquet``, one per
+    input file), chunk by chunk, so that memory stays flat however much event data there is."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report = ReadReport()
+    for number, file in enumerate(event_files(Path(path))):
+        target = folder / f"part-{number:05d}.parquet"
+        with pq.ParquetWriter(target, SCHEMA) as writer:
+            ok = _read_one(file, report, _Columns(writer.write_table))
+        if not ok:
+            target.unlink()
+    return report

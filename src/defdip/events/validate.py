@@ -7,29 +7,24 @@ precision = shared / event dyad-years; recall = shared / curated dyad-years (NA 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from defdip.core.errors import StoreError
-from defdip.store import build as store_mod
+from defdip.store import checks
+from defdip.store.queries import open_store
 
-COMPARISONS = (
-    ("ev_milcoop", "exercises (MME/JME)", 1980, 2010, """
-        SELECT DISTINCT least(a.ccode, b.ccode) AS c1, greatest(a.ccode, b.ccode) AS c2, e.start_year AS year
-        FROM engagements e JOIN participants a ON a.engagement_id = e.id JOIN participants b ON b.engagement_id = e.id
-        WHERE e.activity = 'exercises' AND a.ccode IS NOT NULL AND b.ccode IS NOT NULL AND a.ccode <> b.ccode
-          AND e.id IN (SELECT engagement_id FROM provenance WHERE source IN ('mme', 'jme'))""", False),
-    ("ev_contacts", "US defence visits", 1992, 2012, """
-        SELECT DISTINCT least(2, p.ccode) AS c1, greatest(2, p.ccode) AS c2, e.start_year AS year
-        FROM engagements e JOIN participants p ON p.engagement_id = e.id
-        WHERE e.instrument = 'visit' AND p.ccode IS NOT NULL AND p.ccode <> 2
-          AND e.id IN (SELECT engagement_id FROM provenance WHERE source = 'us_visits')""", True),
-    ("ev_agreements", "DCAs signed (DCAD)", 1980, 2010, """
-        SELECT DISTINCT least(ccode1, ccode2) AS c1, greatest(ccode1, ccode2) AS c2, sign_year AS year
-        FROM dcad_agreement WHERE ccode1 IS NOT NULL AND ccode2 IS NOT NULL AND ccode1 <> ccode2""", False),
+COMPARISONS: tuple[tuple[str, str, int, int, Callable[[duckdb.DuckDBPyConnection], pd.DataFrame | None], bool],
+                   ...] = (
+    ("ev_milcoop", "exercises (MME/JME)", 1980, 2010, checks.exercise_dyad_years, False),
+    ("ev_contacts", "US defence visits", 1992, 2012, checks.us_visit_dyad_years, True),
+    ("ev_agreements", "DCAs signed (DCAD)", 1980, 2010, checks.dca_signed_dyad_years, False),
 )
-"""(event layer, curated dataset, first year, last year, curated dyad-years SQL, US dyads only)."""
+"""(event layer, curated dataset, first year, last year, curated dyad-years (None: not in the store), US dyads
+only)."""
 
 
 def precision_recall(events: pd.DataFrame, curated: pd.DataFrame, years: list[int] | set[int]) -> pd.DataFrame:
@@ -51,30 +46,26 @@ def precision_recall(events: pd.DataFrame, curated: pd.DataFrame, years: list[in
 
 def validate(store: str | Path | None = None) -> pd.DataFrame:
     """Every comparison the store allows, by year: layer, dataset, year, counts, precision, recall."""
-    con = store_mod.connect(store)
-    try:
-        if not store_mod.has_table(con, "ev_dyad_year"):
+    frames = []
+    with open_store(store) as reader:
+        con = reader.con
+        covered = checks.event_years(con)
+        if covered is None:
             raise StoreError("the store has no event layers: run `defdip events ingest PATH` first")
-        covered = {int(r[0]) for r in con.execute("SELECT DISTINCT year FROM ev_coverage").fetchall()}
-        frames = []
-        for layer, dataset, first, last, sql, us_only in COMPARISONS:
+        for layer, dataset, first, last, curated_of, us_only in COMPARISONS:
             years = {y for y in covered if first <= y <= last}
-            needed = "dcad_agreement" if "dcad_agreement" in sql else "engagements"
-            if not years or not store_mod.has_table(con, needed):
+            if not years:
                 continue
-            events = con.execute(f"""SELECT DISTINCT least(c1, c2) AS c1, greatest(c1, c2) AS c2, year
-                                     FROM ev_dyad_year WHERE {layer} > 0""").df()
-            curated = con.execute(sql).df()
-            if curated.empty:
+            curated = curated_of(con)
+            if curated is None or curated.empty:
                 continue
+            events = checks.event_dyad_years(con, layer)
             if us_only:
                 events = events[(events["c1"] == 2) | (events["c2"] == 2)]
             table = precision_recall(events, curated, years)
             table.insert(0, "dataset", dataset)
             table.insert(0, "layer", layer)
             frames.append(table)
-    finally:
-        con.close()
     if not frames:
         return pd.DataFrame(columns=["layer", "dataset", "year", "event_dyad_years", "curated_dyad_years", "shared",
                                      "precision", "recall"])
