@@ -15,14 +15,15 @@ columns that :func:`defdip.analysis.panels.dyad_year` / :func:`defdip.analysis.p
 population -- the panel machinery is the one engine, this module only merges its layers. Outside a layer's
 coverage its columns are NA. :func:`defdip.analysis.panels.dyad_year` stays the one-call form.
 
-Each family is one or more layers of :data:`defdip.analysis.panels.LAYERS` (:data:`FAMILIES`); their conventions
+Each family is one or more layers of :data:`defdip.analysis.panels.LAYERS` (:data:`FAMILIES`, from the
+layers' ``family``); their conventions
 (peace years' counting, the region ranges, names as of the year) are in the layers' descriptions, listed by
 ``defdip panel layers``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +35,7 @@ from defdip.core.errors import DefdipError
 ATTR = "defdip"
 """Key of ``DataFrame.attrs`` holding the frame's unit, system, direction and store."""
 
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "atop": ("atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"),
-    "cow_alliance": ("cow_defense", "cow_neutral", "cow_nonagg", "cow_entente"),
-    "dca": ("dca_general", "dca_sector", "dca_any"),
-    "exercises": ("exercises",),
-    "arms": ("arms_tiv",),
-    "peacekeeping": ("pko_codeployed",),
-    "visits": ("visits",),
-    "contiguity": ("conttype",),
-    "majors": ("cowmaj",),
-    "mids": ("gml_mid",),
-    "capital_distance": ("capdist",),
-    "peace_years": ("peace_years",),
-    "region": ("region",),
-    "names": ("names",),
-}
+FAMILIES: dict[str, tuple[str, ...]] = panels.families()
 """Family name -> the panel layers its ``add_<family>`` merges."""
 
 
@@ -91,7 +77,7 @@ def create_stateyears(store: str | Path | None = None, *, system: str = "cow", f
 
 def _meta(df: pd.DataFrame, adder: str, units: tuple[str, ...] = ("dyad_year", "state_year")) -> dict[str, Any]:
     """The frame's unit and system; a clear error for a frame not made here or of a unit ``adder`` refuses."""
-    meta = df.attrs.get(ATTR) if isinstance(df, pd.DataFrame) else None
+    meta: dict[str, Any] | None = df.attrs.get(ATTR) if isinstance(df, pd.DataFrame) else None
     if not meta:
         raise DefdipError(f"{adder}: the frame carries no defdip unit; start from create_dyadyears() or "
                           "create_stateyears()")
@@ -144,12 +130,9 @@ def add_layers(df: pd.DataFrame, layers: str | Iterable[str], store: str | Path 
     return _merge(df, extra, keys, meta, "add_layers")
 
 
-_DYADIC = {"peace_years"}
-"""Families that exist for dyads only."""
-
-
-def _family(name: str):
-    units = ("dyad_year",) if name in _DYADIC else ("dyad_year", "state_year")
+def _family(name: str) -> Callable[[pd.DataFrame, str | Path | None], pd.DataFrame]:
+    """``add_<name>``: merges the family's layers onto a frame of a unit every one of them exists in."""
+    units = tuple(u for u in panels.UNITS if all(u in panels.LAYERS[n].units for n in FAMILIES[name]))
 
     def add(df: pd.DataFrame, store: str | Path | None = None) -> pd.DataFrame:
         _meta(df, f"add_{name}", units)
@@ -179,3 +162,5 @@ add_capital_distance = _family("capital_distance")
 add_peace_years = _family("peace_years")
 add_region = _family("region")
 add_names = _family("names")
+add_dd_index = _family("dd_index")
+add_events = _family("events")

@@ -36,6 +36,7 @@ from defdip.analysis.panels.registry import (
     UNITS,
     Layer,
     Tie,
+    families,
     layers,
     layers_table,
     register,
@@ -49,6 +50,7 @@ DERIVED = tuple(name for name, lay in LAYERS.items() if lay.derive is not None)
 __all__ = [
     "ATOP_DERIVED_SQL", "ATOP_END", "ATOP_TIE_SQL", "COW_END", "DERIVED", "LAYERS", "REGIONS", "ROLES", "UNITS",
     "Layer", "PanelStore", "Tie", "arms", "atop", "available_layers", "controls", "cow_alliance", "dca", "derived",
-    "distance", "dyad_year", "events", "exercises", "index", "layers", "layers_table", "mids", "peace_years",
+    "distance", "dyad_year", "events", "exercises", "families", "index", "layers", "layers_table", "mids",
+    "peace_years",
     "peacekeeping", "region_of", "register", "resolve", "resolve_layers", "source_records", "state_year", "visits",
 ]

@@ -31,4 +31,5 @@ register(Layer(
     description="SIPRI TIV (millions) of weapons delivered from ccode1 to ccode2 that year (a deal's delivered TIV "
     "spread evenly over its delivery years); non-directed: both ways summed. The shared development copy is an "
     "8% sample of the register: figures from it are not totals.",
-    citation_keys=("sipri_arms_transfers",), role="tie", scale="value", tables=TIE.tables, tie=TIE))
+    citation_keys=("sipri_arms_transfers",),
+    role="tie", family="arms", scale="value", tables=TIE.tables, tie=TIE))

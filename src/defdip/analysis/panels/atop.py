@@ -87,5 +87,6 @@ register(*(Layer(
     "overlapping member-phase row, the phase in force at the end of the year where it changes; "
     "obligations owed to some co-members only from the cited table atop_exception. From atop_member, or "
     "from ATOP's own directed dyad-year file (atop_ddyr) where the store has it.",
-    citation_keys=("leeds_atop_2002",), role="tie", scale="indicator", tables=TIE.tables, tie=TIE)
+    citation_keys=("leeds_atop_2002",),
+    role="tie", family="atop", scale="indicator", tables=TIE.tables, tie=TIE)
     for code, label in OBLIGATIONS.items()))

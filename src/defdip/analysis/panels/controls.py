@@ -20,11 +20,13 @@ register(
           description="COW direct contiguity type: 1 land/river border, 2-5 water distance up to 12/24/150/400 "
           "miles, 0 none (closest type in force in the year). State-year: land_contig = number of land/river "
           "neighbours.",
-          citation_keys=("stinnett_etal2002",), role="control", scale="code", tables=CONTIGUITY.tables,
+          citation_keys=("stinnett_etal2002",),
+          role="control", family="contiguity", scale="code", tables=CONTIGUITY.tables,
           tie=CONTIGUITY, state_columns=("land_contig",), aggregation="land_partners"),
     Layer(name="cowmaj", columns=("cowmaj1", "cowmaj2"), source="state_system", first_year=1816, last_year=COW_END,
           description="1 if the state is a COW major power that year (majors2016). State-year: cowmaj.",
-          citation_keys=("cow_states2016",), role="node", scale="indicator", tables=("cow_majors",),
+          citation_keys=("cow_states2016",),
+          role="node", family="majors", scale="indicator", tables=("cow_majors",),
           state_columns=("cowmaj",), aggregation="own",
           node_sql="SELECT DISTINCT ccode, unnest(range(styear, endyear + 1)) AS year FROM cow_majors"),
 )

@@ -23,5 +23,6 @@ register(*(Layer(
     name=f"cow_{kind}", columns=(f"cow_{kind}",), source="cow_alliance", first_year=1816, last_year=2012,
     description=f"1 if a COW Formal Alliances v4.1 {kind} alliance links the dyad that year (peacesciencer's "
     "dyad-year summary).",
-    citation_keys=("gibler_alliances_2009",), role="tie", scale="indicator", tables=TIE.tables, tie=TIE)
+    citation_keys=("gibler_alliances_2009",),
+    role="tie", family="cow_alliance", scale="indicator", tables=TIE.tables, tie=TIE)
     for kind in ("defense", "neutral", "nonagg", "entente")))

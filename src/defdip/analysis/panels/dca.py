@@ -26,6 +26,7 @@ register(*(Layer(
     name=f"dca_{kind}", columns=(f"dca_{kind}",), source="dcad", first_year=1980, last_year=2010,
     description=f"1 if {text} is in force: signed in or before the year and not ended (DCAD endYearEstimate; data "
     "end 2010).",
-    citation_keys=("kinne_dcad_2020",), role="tie", scale="indicator", tables=TIE.tables, tie=TIE)
+    citation_keys=("kinne_dcad_2020",),
+    role="tie", family="dca", scale="indicator", tables=TIE.tables, tie=TIE)
     for kind, text in (("general", "a general (framework) DCA"), ("sector", "a sector-specific DCA"),
                        ("any", "any DCA"))))

@@ -101,7 +101,8 @@ PEACE_YEARS = Layer(
     "first year in the state system, left-censored at 1816, when it has had none; an onset year counts from the "
     "previous onset), with its square and cube (unscaled) for Carter and Signorino's (2010) cubic; "
     "peacesciencer's add_spells name. Dyad-years only; NA after 2010.",
-    citation_keys=("gibler_miller_little2016",), role="control", scale="count", tables=("gml_mid_dyad_year",),
+    citation_keys=("gibler_miller_little2016",),
+    role="control", scale="count", tables=("gml_mid_dyad_year",),
     aggregation="none", derive=_add_peace_years)
 
 register(
@@ -111,13 +112,15 @@ register(
           description="COW region of the state code: 1 Americas (2-165), 2 Europe (200-399), 3 Africa (400-626), 4 "
           "Middle East (630-698), 5 Asia and Oceania (700-999), as COW's MID and alliance files code region. "
           "State-year: region.",
-          citation_keys=("cow_states2016",), role="node", scale="code", tables=("cow_system",),
+          citation_keys=("cow_states2016",),
+          role="node", scale="code", tables=("cow_system",),
           state_columns=("region",), aggregation="own", derive=_add_regions),
     Layer(name="names", columns=("stateabb1", "statename1", "stateabb2", "statename2"), source="state_system",
           first_year=1816, last_year=ATOP_END,
           description="The state's abbreviation and name in the membership spell in force that year (COW "
           "states2016; G-W list for system='gw'); past the list's last year the latest spell's. State-year: "
           "stateabb, statename.",
-          citation_keys=("cow_states2016", "gleditsch_ward1999"), role="node", scale="label", tables=("cow_states",),
+          citation_keys=("cow_states2016", "gleditsch_ward1999"),
+          role="node", scale="label", tables=("cow_states",),
           state_columns=("stateabb", "statename"), aggregation="own", derive=_add_names),
 )

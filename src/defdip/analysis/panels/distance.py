@@ -27,5 +27,6 @@ register(Layer(
     description="Great-circle distance in km between the two states' capitals in force at the end of the year (COW "
     "capitals compiled for peacesciencer, cow_capitals.csv; haversine on a 6,371 km sphere). NA where either "
     "capital is unknown that year. State-year: the number of states with a known capital distance.",
-    citation_keys=("miller2022peacesciencer", "cow_states2016"), role="control", scale="value", tables=TIE.tables,
+    citation_keys=("miller2022peacesciencer", "cow_states2016"),
+    role="control", family="capital_distance", scale="value", tables=TIE.tables,
     tie=TIE))

@@ -29,4 +29,4 @@ register(*(Layer(
     "directed dyad-day however many reports; non-directed: the larger direction. NA in years with no event "
     "files loaded (`defdip events ingest`). Not part of dd_index.",
     citation_keys=("leetaru_schrodt_gdelt_2013", "boschee_icews_2015", "halterman_plover_2023", "schrodt_cameo_2012"),
-    role="tie", scale="count", tables=TIE.tables, tie=TIE) for name, text in KINDS.items()))
+    role="tie", family="events", scale="count", tables=TIE.tables, tie=TIE) for name, text in KINDS.items()))

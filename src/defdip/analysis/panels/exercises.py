@@ -33,5 +33,6 @@ register(Layer(
     "and JME v3 1980-2010; the unofficial list of Russia's exercises extends Russia's dyads alone through "
     "2011-2018, other dyads NA there; JME's 1974-79 records are too sparse to count as coverage). bilateral = "
     "exactly two states with COW codes among the participants; multilateral = more.",
-    citation_keys=("dorazio_galambos_2021", "dorazio_2013_jme", "milru_exercises_unofficial"), role="tie",
+    citation_keys=("dorazio_galambos_2021", "dorazio_2013_jme", "milru_exercises_unofficial"),
+    role="tie",
     scale="count", tables=TIE.tables, tie=TIE, general_coverage=(1980, 2010)))

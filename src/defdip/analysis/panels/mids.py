@@ -22,4 +22,5 @@ register(Layer(
     description="GML MID 2.2.1: gmlmidonset = 1 if a militarized dispute between the two states began that year; "
     "gmlmidongoing = 1 if one was under way (the onset year included). Non-directed: the dyad's dispute-years "
     "in gml_mid_ddydisps; directed: the same value both ways. State-year: the number of dispute partners.",
-    citation_keys=("gibler_miller_little2016",), role="control", scale="indicator", tables=TIE.tables, tie=TIE))
+    citation_keys=("gibler_miller_little2016",),
+    role="control", family="mids", scale="indicator", tables=TIE.tables, tie=TIE))

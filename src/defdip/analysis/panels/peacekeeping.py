@@ -18,4 +18,5 @@ TIE = Tie(
 register(Layer(
     name="pko_codeployed", columns=("pko_codeployed",), source="un_pko", first_year=2010, last_year=2021,
     description="1 if both states contributed personnel to the same UN peacekeeping mission that year.",
-    citation_keys=("un_dpo_contributions",), role="tie", scale="indicator", tables=TIE.tables, tie=TIE))
+    citation_keys=("un_dpo_contributions",),
+    role="tie", family="peacekeeping", scale="indicator", tables=TIE.tables, tie=TIE))

@@ -102,6 +102,8 @@ class Layer:
     0; the index counts the components present."""
     derive: Callable[[pd.DataFrame, DeriveContext], pd.DataFrame] | None = None
     """For a layer computed from a fetched panel's rows (peace years, region, names): adds its columns."""
+    family: str = ""
+    """The family the layer belongs to (the pipeline's ``add_<family>``; default: the layer's own name)."""
     general_coverage: tuple[int, int] | None = None
     """Years in which the layer covers every dyad, where that is narrower than first-last (exercises after
     2010 cover Russia's dyads only)."""
@@ -125,6 +127,10 @@ class Layer:
     def units(self) -> tuple[str, ...]:
         """The panel units the layer exists in."""
         return ("dyad_year",) if self.aggregation == "none" else UNITS
+
+    @property
+    def family_name(self) -> str:
+        return self.family or self.name
 
     @property
     def years(self) -> tuple[int, int]:
@@ -168,6 +174,14 @@ def layers(role: str | Iterable[str] | None = None, unit: str | None = None) -> 
     _check_choice(unit, UNITS, "unit")
     return [lay for lay in LAYERS.values()
             if (roles is None or lay.role in roles) and (unit is None or unit in lay.units)]
+
+
+def families() -> dict[str, tuple[str, ...]]:
+    """Family name -> its layers' names, in listing order."""
+    out: dict[str, list[str]] = {}
+    for lay in LAYERS.values():
+        out.setdefault(lay.family_name, []).append(lay.name)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def split_names(names: str | Iterable[str]) -> list[str]:

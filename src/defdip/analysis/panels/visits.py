@@ -22,5 +22,6 @@ register(Layer(
     name="visits", columns=("visits",), source="us_visits", first_year=1992, last_year=2012,
     description="Number of visits by US defence officials to the other state that year (directed from the US; only "
     "dyads with the US are covered, others NA).",
-    citation_keys=("flynn_troopdata_visits",), role="tie", scale="count", tables=TIE.tables, tie=TIE,
+    citation_keys=("flynn_troopdata_visits",),
+    role="tie", scale="count", tables=TIE.tables, tie=TIE,
     general_coverage=(1992, 2012)))
