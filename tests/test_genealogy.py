@@ -222,8 +222,9 @@ ATTACHE_MILESTONES = {
     "russian-military-agents-1810": (1810, None, "russian-tsardom", "napoleonic-france", "lieven_2009"),
     "prussian-military-attaches-1816": (1816, None, "GMY", None, "craig_1949"),
     "british-naval-attache-paris-1860": (1860, None, "UKG", "FRN", "vagts_1967"),
+    "greene-with-the-russian-army-1877": (1877, None, "USA", "RUS", "greene_1879"),
     "schwartzkoppen-bordereau-1894": (1894, 9, "GMY", "FRN", "bredin_1986"),
-    "british-naval-attaches-berlin": (1906, None, "UKG", "GMY", "seligmann_2006"),
+    "british-service-attaches-berlin": (1904, None, "UKG", "GMY", "seligmann_2006"),
     "papen-boy-ed-recall-1915": (1915, 12, "GMY", "USA", "frus_lansing_1939"),
     "yamamoto-naval-attache-washington": (1925, None, "JPN", "USA", "agawa_1979"),
     "truman-smith-berlin": (1935, None, "USA", "GMY", "hessen_1984"),
@@ -235,7 +236,7 @@ ATTACHE_MILESTONES = {
 
 def test_attache_history(records, by_id):
     attaches = [r for r in records if r.activity == "attaches"]
-    assert len(attaches) == 48  # 37 before the history was extended, 11 milestones added
+    assert len(attaches) == 49  # 37 before the history was extended, 12 milestones added
     for rid, (year, month, sender, receiver, key) in ATTACHE_MILESTONES.items():
         rec = by_id[rid]
         assert (rec.activity, rec.instrument, rec.start_year, rec.start_month) == ("attaches", "posting", year,
