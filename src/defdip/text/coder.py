@@ -110,10 +110,16 @@ class Candidate:
         """True for occurred and intended candidates, the ones that may become records."""
         return self.status in EVENT_STATUSES
 
-    def state_pairs(self) -> list[frozenset[str]]:
-        """Every unordered pair of distinct states taking part."""
-        states = sorted({p.id for p in self.participants if p.kind == "state"})
-        return [frozenset(pair) for pair in combinations(states, 2)]
+    def pairs(self) -> list[frozenset[str]]:
+        """Unordered pairs of distinct states or organisations engaged with each other (the scorer's pairs):
+        every pair, except that an attaché's sender pairs with each receiver and two receivers are no pair."""
+        parties = [p for p in self.participants if p.kind in ("state", "organisation")]
+        if self.activity == "attaches":
+            senders = {p.id for p in parties if p.role == "sender"}
+            return list(dict.fromkeys(frozenset((s, p.id)) for s in sorted(senders) for p in parties
+                                      if p.id not in senders))
+        ids = sorted({p.id for p in parties})
+        return [frozenset(pair) for pair in combinations(ids, 2)]
 
 
 @dataclass(frozen=True)
@@ -309,7 +315,7 @@ class Coder:
         best: dict[str, tuple[Trigger, int, int]] = {}
         for rule_id, start, end in hits:
             trig = self.triggers[rule_id]
-            if trig.context and not context:
+            if (trig.context and not context) or (start > 0 and sdoc[start - 1].lower_ in trig.not_after):
                 continue
             held = best.get(trig.activity)
             if held is None or (trig.priority, trig.confidence, -start) > (held[0].priority, held[0].confidence,
@@ -317,6 +323,8 @@ class Coder:
                 best[trig.activity] = (trig, start, end)
         if not best:
             return
+        if "attaches" in best and "contacts" in best:  # an attaché's calls and consultations are his posting
+            del best["contacts"]
         cues = [(self.cues[rule], s, e) for rule, s, e in found.get("cue", [])]
         subs = {self.subs[rule].sub_activity for rule, _, _ in found.get("sub", [])}
         name, name_span = self._exercise_name(sent)
@@ -444,6 +452,13 @@ class Coder:
         for _, start, end in self.exercise_matcher(sub):
             return self.exercise_lower[sub[start:end].text.lower()], sent[start:end]
         for token in sent:
+            if token.lemma_ in ("exercise", "drill") and token.i > sent.start and sent.doc[token.i - 1].is_title \
+                    and not sent.doc[token.i - 1].ent_type_ and token.i - 1 > sent.start:
+                first = token.i - 1
+                while first - 1 > sent.start and sent.doc[first - 1].is_title and not sent.doc[first - 1].ent_type_:
+                    first -= 1
+                span = sent.doc[first:token.i]
+                return self._known_or_own(span.text), span
             if token.lower_ == "exercise" and token.i + 1 < sent.end and sent.doc[token.i + 1].is_title:
                 stop = token.i + 1
                 while stop < sent.end and (sent.doc[stop].is_title or sent.doc[stop].like_num) and \
@@ -473,14 +488,18 @@ class Coder:
                sent: Span) -> list[CodedParticipant]:
         """Each actor once, in the role the rule and the actor's place around the trigger give it."""
         out: dict[str, CodedParticipant] = {}
-        lemmas = [t.lemma_ for t in sent]
+        venues: dict[str, CodedParticipant] = {}
         for participant, span, _ in actors:
             if participant.id in out:
                 continue
-            before = span.end <= trigger.start
-            role = _role(trig, participant, span, trigger, before, lemmas, sent)
-            out[participant.id] = CodedParticipant(participant.id, participant.name, participant.kind, role,
-                                                   participant.evidence, participant.service)
+            if _is_venue(span) and trig.activity != "attaches" and trig.direction not in HOSTED_AT_VENUE:
+                venues.setdefault(participant.id, _with_role(participant, "host"))
+                continue
+            role = _role(trig, participant, span, trigger, span.end <= trigger.start, sent)
+            out[participant.id] = _with_role(participant, role)
+        if len(out) < 2:  # a lone party's venue is its partner: "Indian troops trained in Mongolia"
+            for pid, venue in venues.items():
+                out.setdefault(pid, venue)
         if trig.activity == "attaches":
             roles = {p.role for p in out.values()}
             if "sender" not in roles and out:  # no actor beside the attaché: the first named sends him
@@ -493,11 +512,23 @@ def _with_role(p: CodedParticipant, role: str) -> CodedParticipant:
     return CodedParticipant(p.id, p.name, p.kind, role, p.evidence, p.service)
 
 
-TAKING = {"buy", "purchase", "receive"}
+TAKING = {"buy", "purchase", "receive", "take"}
+VENUE_WORDS = {"in", "at", "near", "off", "over", "around", "outside", "inside"}
+HOSTED_AT_VENUE = {"visit", "hosted"}
+"""Rule directions whose venue is the host (a visit to a capital); elsewhere a venue is no participant."""
+
+
+def _is_venue(span: Span) -> bool:
+    """True when the actor is a place the sentence puts something in ("in Singapore", "in northern Syria")."""
+    doc = span.doc
+    i = span.start - 1
+    if i >= 0 and doc[i].is_lower and doc[i].is_alpha and doc[i].lower_ not in VENUE_WORDS:
+        i -= 1  # one adjective between: "in northern Syria"
+    return i >= 0 and doc[i].lower_ in VENUE_WORDS
 
 
 def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Span, before: bool,
-          lemmas: list[str], sent: Span) -> str:
+          sent: Span) -> str:
     """The role of one actor: by the activity, the rule's direction and where the actor stands."""
     if participant.kind == "organisation":
         return ORGANISATION_ROLE.get(trig.activity, "organiser")

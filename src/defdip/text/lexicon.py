@@ -43,6 +43,7 @@ class Trigger:
     direction: str = ""
     sub_activities: tuple[str, ...] = ()
     exercise_name: bool = False
+    not_after: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def _triggers(items: list[dict[str, Any]]) -> tuple[Trigger, ...]:
             confidence=float(_need(item, "confidence", where)), priority=int(item.get("priority", 1)),
             example=_need(item, "example", where), pattern=() if named else _pattern(item, where),
             context=bool(item.get("context")), direction=str(item.get("direction") or ""), sub_activities=subs,
-            exercise_name=named))
+            exercise_name=named, not_after=frozenset(str(w).lower() for w in item.get("not_after") or ())))
     return tuple(out)
 
 

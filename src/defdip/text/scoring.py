@@ -18,10 +18,11 @@ __all__ = ["evaluate", "predict", "predictions"]
 
 
 def predictions(candidates: Sequence[Candidate]) -> list[Prediction]:
-    """One prediction per unordered pair of distinct states in each candidate, or one without a pair."""
+    """One prediction per unordered pair of distinct participants (states or organisations) in each candidate,
+    or one without a pair; the gold sets pair organisations too (NATO and Sweden in BALTOPS)."""
     out = []
     for cand in candidates:
-        pairs = cand.state_pairs()
+        pairs = cand.pairs()
         out += [Prediction(cand.activity, pair, cand.status) for pair in pairs] or [
             Prediction(cand.activity, None, cand.status)]
     return out
