@@ -6,10 +6,10 @@ countries, about 2.5% have a MIL actor type, event codes concentrate on the verb
 Synthetic files are for benchmarks only, never for tests.
 
 Stages, each in its own process (peak memory = that process's maximum RSS):
-  read       defdip's reader: raw files -> the common events table (parquet)
-  engine     the defdip pipeline on DuckDB (events table -> dyad-day -> dyad-year layers)
-  baseline   one hand-written DuckDB SQL query doing the same filter-map-aggregate on the same table
-  raw_sql    DuckDB reading the raw files straight into that query (the floor for the whole path)
+  read       defdip's reader: raw files -> the common events table (parquet files, written chunk by chunk)
+  engine     the defdip pipeline on DuckDB over those files (dyad-day, dyad-year, dyad-month, coverage)
+  baseline   hand-written DuckDB SQL computing the same four outputs from the same files
+  raw_sql    the same hand-written SQL reading the raw files straight away (the floor for the whole path)
   spark      (with --spark) the same pipeline on PySpark, checked equal to DuckDB's result
 
 Targets (issue 12): engine within 1.3x of the baseline, >= 5M rows/s per core from the events table,
@@ -79,67 +79,74 @@ def generate(folder: Path, rows: int, files: int, seed: int = 12) -> list[Path]:
 
 CHILD = r"""
 import json, resource, sys, time
-stage, raw, parquet = sys.argv[1], sys.argv[2], sys.argv[3]
-import duckdb, pyarrow as pa, pyarrow.parquet as pq
+from pathlib import Path
+stage, raw, parquet = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+import duckdb, pyarrow as pa
 from defdip.events import pipeline
-from defdip.events.mapping import mapping
-from defdip.events.actors import resolve
+from defdip.events.mapping import mapping, LAYERS
+from defdip.events.actors import resolve_parquet
+from defdip.events.read import parquet_glob
 maps = pa.Table.from_pandas(mapping(), preserve_index=False)
 def done(t, rows, extra=None):
     secs = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"stage": stage, "seconds": secs, "rows": rows, "peak_mb": peak, **(extra or {})}))
 if stage == "read":
-    from defdip.events.read import read_events
+    from defdip.events.read import write_events
     t = time.perf_counter()
-    events, report = read_events(raw)
-    pq.write_table(events, parquet)
+    report = write_events(raw, parquet)
     done(t, report.rows_read)
 else:
-    events = pq.read_table(parquet)
-    actors = resolve(events).table
+    actors = resolve_parquet(parquet).table
+    rows = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet({parquet_glob(parquet)})").fetchone()[0]
     t = time.perf_counter()
     if stage == "engine":
-        out = pipeline.run_duckdb(events, maps, actors)
+        out = pipeline.run_duckdb(parquet, maps, actors)
     elif stage == "spark":
         out = pipeline.run_spark(parquet, maps, actors)
     else:
         con = duckdb.connect()
-        con.register("events", events); con.register("mapping", maps); con.register("actors", actors)
-        src = "events" if stage == "baseline" else (
-            "(SELECT * FROM read_csv('" + raw + "/*.export.CSV', delim='\t', header=false, all_varchar=true))")
+        con.register("mapping", maps); con.register("actors", actors)
+        src = f"read_parquet({parquet_glob(parquet)})"
         if stage == "raw_sql":
-            src = ("(SELECT 'gdelt' AS source, strptime(column01, '%Y%m%d')::DATE AS event_date, "
+            src = ("(SELECT 'gdelt' AS source, 'f' AS file, strptime(column01, '%Y%m%d')::DATE AS event_date, "
                    "column01[1:4]::INT AS year, column01[5:6]::INT AS month, 'cameo' AS scheme, column26 AS code, "
                    "'' AS mode, coalesce(column07, '') AS a1, coalesce(column17, '') AS a2, "
                    "'MIL' IN (column12, column13, column14, column22, column23, column24) IS TRUE AS defence, "
                    "column32::BIGINT AS sources FROM read_csv('" + raw + "/*.export.CSV', delim='\t', header=false, "
                    "all_varchar=true, quote=''))")
-        sql = f'''
-            WITH q AS (SELECT e.event_date, e.year, a.ccode AS c1, b.ccode AS c2, m.layer, e.sources
-                       FROM {src} e JOIN mapping m ON m.scheme = e.scheme AND m.code = e.code AND m.mode = ''
-                       JOIN actors a ON a.source = e.source AND a.code = e.a1 AND a.year = e.year
-                       JOIN actors b ON b.source = e.source AND b.code = e.a2 AND b.year = e.year
-                       WHERE e.defence AND a.ccode <> b.ccode),
-                 d AS (SELECT layer, c1, c2, event_date, year, count(*) AS events FROM q GROUP BY ALL)
-            SELECT c1, c2, year, layer, count(*) AS days, sum(events) AS events FROM d GROUP BY ALL'''
-        out = {"dyad_year": con.execute(sql).df()}
-    rows = events.num_rows
+        # the engine's four outputs (dyad-days; dyad-years and dyad-months by layer; file coverage), written
+        # by hand in DuckDB's own dialect (GROUP BY ALL, FILTER)
+        con.execute(f"CREATE TEMP VIEW ev AS SELECT * FROM {src}")
+        con.execute(
+            "CREATE TEMP TABLE d AS SELECT m.layer, a.ccode AS c1, b.ccode AS c2, e.event_date, e.year, e.month, "
+            "count(*) AS events, sum(e.sources) AS sources FROM ev e "
+            "JOIN mapping m ON m.scheme = e.scheme AND m.code = e.code AND m.mode = '' "
+            "JOIN actors a ON a.source = e.source AND a.code = e.a1 AND a.year = e.year "
+            "JOIN actors b ON b.source = e.source AND b.code = e.a2 AND b.year = e.year "
+            "WHERE e.defence AND a.ccode <> b.ccode GROUP BY ALL")
+        days = ", ".join(f"count(*) FILTER (layer = '{n}') AS {n}" for n in LAYERS)
+        raws = ", ".join(f"coalesce(sum(events) FILTER (layer = '{n}'), 0) AS {n}_events" for n in LAYERS)
+        out = {"dyad_day": con.execute("SELECT * FROM d").df(),
+               "dyad_year": con.execute(f"SELECT c1, c2, year, {days}, {raws} FROM d GROUP BY ALL").df(),
+               "dyad_month": con.execute(f"SELECT c1, c2, year, month, {days} FROM d GROUP BY ALL").df(),
+               "coverage": con.execute(
+                   "WITH f AS (SELECT source, file, year, count(*) AS n FROM ev GROUP BY ALL) "
+                   "SELECT year, source, sum(n) AS events, count(*) AS files FROM f "
+                   "JOIN (SELECT file, sum(n) AS total FROM f GROUP BY ALL) USING (file) "
+                   "WHERE n * 10 >= total GROUP BY ALL").df()}
     summary = out["dyad_year"]
-    extra = {"dyad_years": len(summary)}
-    if stage in ("engine", "spark"):
-        layers = [c for c in summary.columns if c.startswith("ev_") and not c.endswith("_events")]
-        extra["event_days"] = int(summary[layers].to_numpy().sum())
-    else:
-        extra["event_days"] = int(summary["days"].sum())
-    done(t, rows, extra)
+    layers = [c for c in summary.columns if c.startswith("ev_") and not c.endswith("_events")]
+    done(t, rows, {"dyad_years": len(summary), "event_days": int(summary[layers].to_numpy().sum())})
 """
 
 
 def stage(name: str, raw: Path, parquet: Path) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", CHILD, name, str(raw), str(parquet)], check=True,
+    out = subprocess.run([sys.executable, "-c", CHILD, name, str(raw), str(parquet)],
                          capture_output=True, text=True, env=env)
+    if out.returncode:
+        sys.exit(f"stage {name} failed:\n{out.stderr.strip()}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -154,7 +161,7 @@ def main() -> None:
         raw = Path(tmp) / "raw"
         raw.mkdir()
         generate(raw, args.rows, args.files)
-        parquet = Path(tmp) / "events.parquet"
+        parquet = Path(tmp) / "events"  # the folder write_events fills, one parquet file per input file
         names = ["read", "engine", "baseline", "raw_sql"] + (["spark"] if args.spark else [])
         results = [stage(name, raw, parquet) for name in names]
     print(f"{args.rows:,} GDELT 2.0 rows in {args.files} files, {cores} core(s) available")
