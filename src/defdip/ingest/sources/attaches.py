@@ -158,10 +158,12 @@ class AttachePostings(Source):
     version = "template 1"
     files = ("*.csv",)
     downloads = ()
-    homepage = ""
-    terms = ("No official download: no dataset of attaché postings exists. The researcher compiles the list in "
-             "defdip's template (docs/attaches.md) and each posting cites its own source, under that "
-             "source's terms.")
+    homepage = "https://legal.un.org/ilc/texts/instruments/english/conventions/9_1_1961.pdf"
+    """The list has no home of its own; this is the text that defines the posts it records (VCDR art. 7)."""
+    terms = ("No official download (a manual source): no dataset of attaché postings exists. The researcher "
+             "compiles the list in defdip's template (docs/attaches.md) and each posting cites its own source, "
+             "under that source's terms. The homepage is the Vienna Convention on Diplomatic Relations, whose "
+             "article 7 defines the service attaché posts the list records.")
     adds = ("Defence, military, naval and air attachés and defence advisers posted by one state to another, with "
             "the further states each covers from the post, as attaches engagements dated to the day where known.")
     citation = ("Defence attaché postings compiled by the user in the defdip template; each posting cites its own "
