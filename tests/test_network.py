@@ -72,6 +72,35 @@ def test_bad_input(synthetic_store):
         network(1889, "contacts", synthetic_store)
 
 
+def test_layers_are_the_engagement_layers_and_the_registry_ties(synthetic_store):
+    from defdip.analysis import panels
+    from defdip.analysis.network import LAYERS, layers, network
+
+    names = list(layers())
+    ties = [lay.name for lay in panels.LAYERS.values() if lay.role == "tie"]
+    assert names == [*LAYERS, *[n for n in panels.LAYERS if n in ties or n == "dd_index"]]
+    assert {"atop_defense", "dca_any", "exercises", "visits", "dd_index"} <= set(names)
+    assert not {"capdist", "conttype", "cowmaj", "region", "gml_mid", "peace_years"} & set(names)
+    assert "[panel, 1980-2010]" in layers()["dca_any"]
+    # a registered layer that is no tie says what it is and lists what would do
+    with pytest.raises(DefdipError, match=r"layer 'capdist' is a control layer.*dd_index.*engagements: all, agr"):
+        network(1995, "capdist", synthetic_store)
+
+
+@pytest.mark.shared
+def test_real_dd_index_network(full_store):
+    from defdip.analysis import panels
+    from defdip.analysis.network import network
+
+    r = network(2000, "dd_index", full_store)
+    index = panels.dyad_year(full_store, from_year=2000, to_year=2000, layers=["dd_index"])
+    tied = index[index["dd_index"].fillna(0) > 0]
+    assert r.summary["edges"] == len(tied) and r.summary["description"] == panels.LAYERS["dd_index"].description
+    # weight: the dyad's index value in the year (1 to 5 components present)
+    usa_ukg = tied[(tied["ccode1"] == 2) & (tied["ccode2"] == 200)]["dd_index"].item()
+    assert r.graph["UKG"]["USA"]["weight"] == usa_ukg >= 2
+
+
 @pytest.mark.shared
 def test_real_nato_core_central_in_1980(full_store):
     from defdip.analysis.network import network

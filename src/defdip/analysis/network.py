@@ -3,9 +3,10 @@
 A tie joins two polities (organisations and the ``unknown`` actor are not nodes) that take part in the same
 engagement of the chosen layer while both are in it, in at least one year of the window ``year..to_year``
 (an engagement is in force as defined in :mod:`defdip.analysis.evolution`). The graph holds only polities with a tie.
-Edge ``weight`` is the number of distinct engagements tying the pair. Layers the dyad-year panel provides
-(``atop_defense``, ``dca_any``, ``exercises``, ``arms_tiv``, ``pko_codeployed``, ``visits``, ``dd_index``...) come
-from :func:`defdip.analysis.panels.dyad_year` instead: a tie when the layer is above 0 in a year of the window,
+Edge ``weight`` is the number of distinct engagements tying the pair. The tie layers of the layer registry
+(:func:`defdip.analysis.panels.layers`: ``atop_defense``, ``dca_any``, ``exercises``, ``arms_tiv``,
+``pko_codeployed``, ``visits``, the events' ``ev_*`` ...) and the derived ``dd_index`` come from
+:func:`defdip.analysis.panels.dyad_year` instead: a tie when the layer is above 0 in a year of the window,
 weight the sum of its values; nodes are states (COW codes mapped to polity ids). ``all`` and the activity layers use
 every engagement, from antiquity on; a peacekeeping deployment ties its contributors to its hosts only (co-deployed
 contributors are the ``pko_codeployed`` layer). Node names are the registry's names as of the window's first
@@ -42,15 +43,6 @@ SEED = 42
 
 Mask = Callable[[pd.DataFrame], pd.Series]
 
-
-def _has_sub(sub: str) -> Mask:
-    return lambda f: f["sub_activities"].map(lambda s: sub in list(s) if s is not None else False)
-
-
-def _from(dataset: str) -> Mask:
-    return lambda f: f["datasets"].map(lambda d: dataset in list(d) if d is not None else False)
-
-
 LAYERS: dict[str, tuple[str, Mask]] = {
     "all": ("any engagement", lambda f: pd.Series(True, index=f.index)),
     "agreements": ("any agreement (alliances, DCAs, MoUs, equipment, training)",
@@ -60,32 +52,24 @@ LAYERS: dict[str, tuple[str, Mask]] = {
     "attaches": ("attaches and envoy missions", lambda f: f["activity"] == "attaches"),
     "alliances": ("alliance treaties of any obligation", lambda f: f["instrument"] == "alliance_treaty"),
     "defence_pacts": ("alliance treaties with a defence obligation (any source)", lambda f: f["defence_pact"]),
-    "atop_defense": ("ATOP alliances with a defence obligation",
-                     lambda f: f["defence_pact"] & _from("atop")(f)),
-    "dca_any": ("defence cooperation agreements (framework or sector)",
-                lambda f: f["instrument"] == "defence_cooperation_agreement"),
-    "exercises": ("joint military exercises", lambda f: f["instrument"] == "exercise"),
-    "arms_tiv": ("arms transfers (supplier-recipient)", lambda f: f["instrument"] == "equipment_transfer"),
-    "pko_codeployed": ("contributors deployed together on a peacekeeping operation",
-                       lambda f: _has_sub("peacekeeping")(f) & (f["instrument"] == "deployment")),
-    "visits": ("visits by defence officials", lambda f: f["instrument"] == "visit"),
     "presence": ("military presence (troops or bases abroad)", lambda f: f["instrument"] == "military_presence"),
 }
-"""Layers built from the engagements: name -> (description, selection of engagements). Where the dyad-year
-panel (:mod:`defdip.analysis.panels`) has a layer of the same name (atop_defense, dca_any, exercises, arms_tiv,
-pko_codeployed, visits, dd_index, ...), the panel is used instead, so that who is tied to whom has one home."""
+"""Layers built from the engagements, for what the dyad-year panel has no layer of (antiquity on, any source):
+name -> (description, selection of engagements). Who is tied by an ATOP pact, a DCA, an exercise, arms, a
+peacekeeping co-deployment or a visit has one home, the panel's layer of that name (:func:`panel_layers`)."""
 
-NOT_TIES = ("cowmaj", "conttype")
-"""Panel layers that are not defence-diplomacy ties (major-power status, contiguity)."""
+PANEL_ROLES = ("tie", "derived")
+"""The roles of the registry's layers that make networks: defence-diplomacy ties and the index built from them
+(contiguity, disputes, distance and node attributes are no ties)."""
 
 
 def panel_layers() -> dict[str, panels.Layer]:
-    """The dyad-year panel's layers usable as networks (from the layer registry)."""
-    return {k: v for k, v in panels.LAYERS.items() if k not in NOT_TIES}
+    """The registry's layers usable as networks, by name, in the registry's order."""
+    return {lay.name: lay for lay in panels.layers(role=PANEL_ROLES, unit="dyad_year")}
 
 
 def layers() -> dict[str, str]:
-    """Every network layer with its description (engagement layers, then panel-only layers)."""
+    """Every network layer with its description (engagement layers, then the panel's)."""
     out = {k: v[0] for k, v in LAYERS.items()}
     for name, layer in panel_layers().items():
         out[name] = f"{layer.description} [panel, {layer.first_year}-{layer.last_year}]"
@@ -100,9 +84,16 @@ class NetworkResult:
 
 
 def _check_layer(layer: str) -> str:
-    if layer not in LAYERS and layer not in panel_layers():
-        raise DefdipError(f"unknown network layer {layer!r}; known layers: {', '.join(layers())}")
-    return layer
+    """The layer, if it makes a network; else one line: an unknown name gets every network layer, a registry
+    layer that is no tie the registry's word on what it is."""
+    if layer in LAYERS or layer in panel_layers():
+        return layer
+    if layer in panels.LAYERS:
+        try:
+            panels.resolve([layer], role=PANEL_ROLES)
+        except DefdipError as exc:
+            raise DefdipError(f"{exc}; or one built from the engagements: {', '.join(LAYERS)}") from None
+    raise DefdipError(f"unknown network layer {layer!r}; known layers: {', '.join(layers())}")
 
 
 @dataclass(frozen=True)
