@@ -17,7 +17,7 @@ limit each) of two kinds, each with ``--clients`` concurrent clients (one httpx 
 Per round: p50 and p99 latency, requests per second, errors (any status other than 200, or a failed request)
 and the server's resident memory (VmRSS) after the round. The baseline is the same requests answered in the
 same run by the library in this process, one at a time, without HTTP (network.network, panels.dyad_year,
-profiles.profile and the engagements query on a direct DuckDB connection).
+profiles.profile and the read layer's engagements page on one read-only store handle).
 
 With ``--warm-up`` every distinct network, slice and profile of the mix is requested once first (timed and
 reported as a round of its own), so the rounds measure a warm server; without it round 1 meets the working set
@@ -222,12 +222,10 @@ def quantile(values: list[float], q: float) -> float:
 
 def baseline(store: Path, requests: list[tuple[str, str, dict]], seconds: float) -> dict:
     """The same requests answered by the library in this process, one at a time, without HTTP."""
-    import duckdb
-
     from defdip.analysis import network, panels, profiles
-    from defdip.present.web import data as D
+    from defdip.store import queries
 
-    con = duckdb.connect(str(store), read_only=True)
+    db = queries.open_store(store)
     results = []
     deadline = time.monotonic() + seconds
     t_start = time.perf_counter()
@@ -239,26 +237,25 @@ def baseline(store: Path, requests: list[tuple[str, str, dict]], seconds: float)
             status = 200
             try:
                 if kind == "network":
-                    network.network(params["year"], layer=params["layer"], store=con, to_year=params.get("to_year"))
+                    network.network(params["year"], layer=params["layer"], store=db.con,
+                                    to_year=params.get("to_year"))
                 elif kind == "panel":
                     countries = [params["country"]] if "country" in params else None
                     panels.dyad_year(store, from_year=params["from_year"], to_year=params["to_year"],
                                      layers=params["layers"].split(","), countries=countries).head(params["limit"])
                 elif kind == "profile":
-                    profiles.profile(path.rsplit("/", 1)[1], store=con)
+                    profiles.profile(path.rsplit("/", 1)[1], store=db)
                 else:
-                    ids = {k: D.resolve_polity(params[k]).id for k in ("country", "partner") if k in params}
-                    where, args = D.engagement_filters(
+                    ids = {k: queries.polity_id(params[k]) for k in ("country", "partner") if k in params}
+                    f = queries.EngagementFilter(
                         country=ids.get("country"), partner=ids.get("partner"), activity=params.get("activity"),
                         source=params.get("source"), from_year=params["from_year"], to_year=params["to_year"])
-                    con.execute(f"SELECT count(*) FROM engagements e WHERE {where}", args).fetchone()
-                    con.execute(f"SELECT e.id, e.title FROM engagements e WHERE {where} "
-                                "ORDER BY e.start_year, e.id LIMIT 50", args).fetchall()
+                    queries.engagement_page(f, db, page_size=50)
             except Exception:  # noqa: BLE001 - a library error counts as an error, like a non-200 answer
                 status = 500
             results.append((kind, time.perf_counter() - t0, status))
     finally:
-        con.close()
+        db.close()
     return summarise(results, time.perf_counter() - t_start)
 
 

@@ -1,8 +1,9 @@
 """Country and dyad profiles: a polity's engagements over time across every activity.
 
 COW alliance dyad spells (see :mod:`defdip.analysis.evolution`) are left out: they repeat ATOP's treaties pair by pair.
-Names resolve through ``actors.registry().resolve`` (a polity id such as ``USA`` or ``athens`` works too);
-an unknown name raises :class:`defdip.core.actors.UnknownPolityError` with suggestions. Years follow
+Names resolve through the read layer's one resolver, :func:`defdip.store.queries.resolve_polity` (a polity id
+such as ``USA`` or ``athens`` works too); an unknown name raises :class:`defdip.core.actors.UnknownPolityError`
+with suggestions. Every read of the store goes through :mod:`defdip.store.queries`. Years follow
 :mod:`defdip.analysis.evolution` (``last_year`` is the last year an engagement was in force).
 
 Peacekeeping is not a bilateral partnership: a UN deployment ties a contributor to its mission and host, not
@@ -18,9 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from defdip.analysis.evolution import StoreArg, connection, load_engagements
+from defdip.analysis.evolution import load_engagements
 from defdip.core import dates
+from defdip.core.actors import Polity, registry
 from defdip.core.codebook import codebook
+from defdip.core.errors import DefdipError
+from defdip.store import queries
+from defdip.store.queries import StoreLike, StoreReader, reading
 
 TIMELINE_COLUMNS = ["date", "id", "title", "activity", "instrument", "start_year", "end_year", "ongoing", "role",
                     "n_participants", "datasets", "sources"]
@@ -28,30 +33,18 @@ TIMELINE_COLUMNS = ["date", "id", "title", "activity", "instrument", "start_year
 there, not ended: its ``end_year`` is NA)."""
 
 
-def resolve(name: str):
-    """The polity ``name`` refers to (id, name, variant, alias, COW abbreviation or ISO3)."""
-    from defdip.core.actors import registry
-
-    reg = registry()
-    if isinstance(name, str) and name in reg:
-        return reg.get(name)
-    return reg.resolve(name)
-
-
-def _polity_dict(p, name: str | None = None) -> dict[str, Any]:
+def _polity_dict(p: Polity, name: str | None = None) -> dict[str, Any]:
     return {"id": p.id, "name": name or p.name, "kind": p.kind, "ccode": p.ccode, "years": p.years()}
 
 
 def name_window(name: str) -> tuple[int, int, str, str] | None:
     """When ``name`` is a dated name of a polity (``USSR``: Russia in 1922-1991), the years it covers, the
     name to show and a note; a profile asked for by such a name covers those years only."""
-    from defdip.core.actors import registry
-
     reg = registry()
     if not isinstance(name, str) or name in reg:
         return None
     dated = reg.dated_name(name)
-    if dated is None or dated[0].id != resolve(name).id:
+    if dated is None or dated[0].id != queries.polity_id(name):
         return None
     polity, lo, hi, _ = dated
     shown = reg.display_name(polity.id, lo)
@@ -61,9 +54,7 @@ def name_window(name: str) -> tuple[int, int, str, str] | None:
 
 
 def _notes(name: str) -> list[str]:
-    from defdip.core.actors import registry
-
-    note = registry().ambiguity_note(name) if isinstance(name, str) else None
+    note = queries.resolve_polity(name).note
     window = name_window(name)
     return [n for n in (note, window[3] if window else None) if n]
 
@@ -78,33 +69,24 @@ def _in_window(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _clipped(span: tuple[int | None, int | None], name: str) -> tuple[int | None, int | None]:
     window = name_window(name)
-    if window is None or span[0] is None:
+    first, last = span
+    if window is None or first is None or last is None:
         return span
-    return max(span[0], window[0]), min(span[1], window[1])
+    return max(first, window[0]), min(last, window[1])
 
 
-def _shown_name(name: str, polity) -> str:
+def _shown_name(name: str, polity: Polity) -> str:
     window = name_window(name)
     return window[2] if window else polity.name
 
 
-def _engagements_of(con, polity_ids: list[str], frame: pd.DataFrame | None = None) -> pd.DataFrame:
+def _engagements_of(db: StoreReader, polity_ids: list[str], frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Engagements in which every polity of ``polity_ids`` takes part, with the first one's role (from
     ``frame``, the store's :func:`defdip.analysis.evolution.load_engagements`, when one is given)."""
     if frame is None:
-        frame = load_engagements(con)
-    sets = []
-    roles = None
-    for pid in polity_ids:
-        rows = con.execute("SELECT engagement_id AS id, string_agg(DISTINCT role, ', ' ORDER BY role) AS role "
-                           "FROM participants "
-                           "WHERE polity_id = ? GROUP BY 1", [pid]).df()
-        sets.append(set(rows["id"]))
-        if roles is None:
-            roles = rows
-    ids = set.intersection(*sets) if sets else set()
-    out = frame[frame["id"].isin(ids) & ~frame["dyad_spell"]].merge(roles, on="id", how="left")
-    return out
+        frame = load_engagements(db.con)
+    roles = queries.shared_engagements(polity_ids, db)
+    return frame[frame["id"].isin(set(roles["id"])) & ~frame["dyad_spell"]].merge(roles, on="id", how="left")
 
 
 def _per_year(frame: pd.DataFrame) -> pd.DataFrame:
@@ -154,7 +136,7 @@ def _span(frame: pd.DataFrame) -> tuple[int | None, int | None]:
     return int(frame["start_year"].min()), int(frame["in_force_to"].max())
 
 
-def profile(country: str, store: StoreArg = None, *, peacekeeping: bool = False,
+def profile(country: str, store: StoreLike = None, *, peacekeeping: bool = False,
             frame: pd.DataFrame | None = None) -> dict[str, Any]:
     """A polity's engagements over time: ``polity`` (named as ``country`` names it: ``USSR`` gives the Soviet
     Union's years only, :func:`name_window`), ``notes`` (an ambiguous name: which polity was chosen and the
@@ -167,10 +149,10 @@ def profile(country: str, store: StoreArg = None, *, peacekeeping: bool = False,
 
     ``frame``: the store's :func:`defdip.analysis.evolution.load_engagements`, already loaded (a server keeps one per
     store version), so that a profile does not read every engagement again; the result is the same."""
-    polity = resolve(country)
-    with connection(store) as con:
-        frame = _in_window(_engagements_of(con, [polity.id], frame), country)
-        partners = _partners(con, polity.id, frame, peacekeeping)
+    polity = queries.resolve_polity(country).polity
+    with reading(store) as db:
+        frame = _in_window(_engagements_of(db, [polity.id], frame), country)
+        partners = _partners(db, polity.id, frame, peacekeeping)
     first, last = _clipped(_span(frame), country)
     return {
         "polity": _polity_dict(polity, _shown_name(country, polity)), "notes": _notes(country),
@@ -181,25 +163,14 @@ def profile(country: str, store: StoreArg = None, *, peacekeeping: bool = False,
     }
 
 
-def _partners(con, polity_id: str, frame: pd.DataFrame, peacekeeping: bool) -> pd.DataFrame:
+def _partners(db: StoreReader, polity_id: str, frame: pd.DataFrame, peacekeeping: bool) -> pd.DataFrame:
     activities = codebook().activity_ids
     columns = ["id", "name", "kind", "engagements", *activities, "peacekeeping", "first_year", "last_year"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     eng = frame[["id", "activity", "start_year", "in_force_to"]].copy()
     eng.loc[frame["peacekeeping"].to_numpy(), "activity"] = "_peacekeeping"  # counted apart
-    con.register("_profile_eng", eng)
-    try:
-        rows = con.execute("""
-            SELECT p.polity_id AS id, any_value(coalesce(pol.name, p.name)) AS name, any_value(pol.kind) AS kind,
-                   e.activity, count(DISTINCT e.id) AS n, min(e.start_year) AS first_year,
-                   max(e.in_force_to) AS last_year
-            FROM _profile_eng e JOIN participants p ON p.engagement_id = e.id
-            LEFT JOIN polities pol ON pol.id = p.polity_id
-            WHERE p.polity_id <> ? AND p.polity_id <> 'unknown'
-            GROUP BY p.polity_id, e.activity""", [polity_id]).df()
-    finally:
-        con.unregister("_profile_eng")
+    rows = queries.partner_activity(polity_id, eng, db)
     if rows.empty:
         return pd.DataFrame(columns=columns)
     wide = rows.pivot_table(index="id", columns="activity", values="n", aggfunc="sum", fill_value=0)
@@ -219,19 +190,17 @@ def _partners(con, polity_id: str, frame: pd.DataFrame, peacekeeping: bool) -> p
     return out[columns]
 
 
-def dyad_profile(a: str, b: str, store: StoreArg = None, *, peacekeeping: bool = False,
+def dyad_profile(a: str, b: str, store: StoreLike = None, *, peacekeeping: bool = False,
                  frame: pd.DataFrame | None = None) -> dict[str, Any]:
     """The engagements two polities share: ``polities`` (two dicts), ``engagements``, ``first_year``,
     ``last_year``, ``per_activity``, ``per_instrument``, ``per_year`` and ``timeline`` (roles are ``a``'s);
     ``peacekeeping``: the peacekeeping deployments they share, left out of the rest unless ``peacekeeping``;
     ``frame`` as in :func:`profile`."""
-    pa, pb = resolve(a), resolve(b)
+    pa, pb = queries.resolve_polity(a).polity, queries.resolve_polity(b).polity
     if pa.id == pb.id:
-        from defdip.core.errors import DefdipError
-
         raise DefdipError(f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
-    with connection(store) as con:
-        frame = _in_window(_in_window(_engagements_of(con, [pa.id, pb.id], frame), a), b)
+    with reading(store) as db:
+        frame = _in_window(_in_window(_engagements_of(db, [pa.id, pb.id], frame), a), b)
     shared_pko = int(frame["peacekeeping"].sum()) if len(frame) else 0
     if not peacekeeping and len(frame):
         frame = frame[~frame["peacekeeping"]].reset_index(drop=True)

@@ -5,8 +5,9 @@
 vega-embed JavaScript is inlined (bundled by vl-convert), every chart's data is inlined in its
 spec, and a Content-Security-Policy forbids any connection.
 
-Each section is built on its own: a section whose analysis module is not in this build, or that
-fails, says so in the page and the others are still written.
+Each section is built on its own: a section whose data the store lacks (no Natural Earth shapes, no
+genealogy), or that fails, says so in the page and the others are still written. Every read of the store goes
+through the read layer (:mod:`defdip.store.queries`, :mod:`defdip.store.series`) on one handle per report.
 """
 
 from __future__ import annotations
@@ -22,15 +23,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import pandas as pd
+import vl_convert as vlc
 
 from defdip import __version__
+from defdip.analysis import conflict, network
+from defdip.analysis import evolution as evo
 from defdip.core import citations as cit
-from defdip.core import config
+from defdip.core.actors import registry
 from defdip.core.codebook import codebook
-from defdip.core.dates import ERAS, format_year
+from defdip.core.dates import ERAS, era_of, format_year
 from defdip.core.errors import DefdipError, StoreError
 from defdip.present import charts
+from defdip.store import queries, series
+from defdip.store.queries import StoreReader
 
 Progress = Callable[[str, int, int], None]
 """Callback(step, done, total), as for `store.build`."""
@@ -42,8 +49,6 @@ PAPER_KEY = "khalid_ahmed_2024"
 PAPER = ("Khalid, F. H. & Ahmed, N. (2024). From Alliance Building to Strategic Partnerships: a Historical Analysis "
          "of Defence Diplomacy. JANUS.NET e-journal of International Relations 15(1), 3-20.")
 ERA_LABELS = {era: label for era, _, _, label in ERAS}
-NOT_PEACEKEEPING = "NOT (e.instrument = 'deployment' AND list_contains(e.sub_activities, 'peacekeeping'))"
-"""Partner maps leave peacekeeping deployments out: a mission ties contributors to hosts, not to each other."""
 
 h = html.escape
 
@@ -63,7 +68,7 @@ class Section:
 
 @dataclass
 class _Ctx:
-    store: Path
+    db: StoreReader
     out: Path
     country: str
     years: tuple[int, ...]
@@ -71,24 +76,9 @@ class _Ctx:
     cite_keys: list[str] = field(default_factory=list)
     genealogy: pd.DataFrame | None = None
 
-    # -- data ---------------------------------------------------------------------------------------------------
-    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
-        from defdip.store.build import connect
-
-        con = connect(self.store)
-        try:
-            return con.execute(sql, params or []).df()
-        finally:
-            con.close()
-
-    def has_table(self, name: str) -> bool:
-        from defdip.store.build import connect, has_table
-
-        con = connect(self.store)
-        try:
-            return has_table(con, name)
-        finally:
-            con.close()
+    @property
+    def store(self) -> Path:
+        return self.db.path
 
     def cite(self, keys: Iterable[str]) -> str:
         """Links to bibliography entries, remembering the keys for the bibliography."""
@@ -214,25 +204,20 @@ def _kv(items: dict[str, Any]) -> str:
 def _genealogy(ctx: _Ctx) -> pd.DataFrame:
     """The curated genealogy records in the store, with participants' names."""
     if ctx.genealogy is None:
-        ctx.genealogy = ctx.query("""
-            SELECT e.id, e.title, e.summary, e.activity, e.sub_activities, e.instrument, e.start_year, e.end_year,
-                   e.circa, e.citations,
-                   (SELECT list(coalesce(p.name, p.polity_id) ORDER BY p.name) FROM participants p
-                     WHERE p.engagement_id = e.id) AS participants
-            FROM engagements e
-            WHERE e.id IN (SELECT engagement_id FROM provenance WHERE source = 'genealogy')
-            ORDER BY e.start_year, e.id""")
+        frame = queries.genealogy(ctx.db)
+        frame["participants"] = [[p["name"] for p in ps] if ps is not None else None for ps in frame["participants"]]
+        ctx.genealogy = frame
     return ctx.genealogy
 
 
 def _sec_question(ctx: _Ctx) -> str:
-    total, first, last = ctx.query(
-        "SELECT count(*), min(start_year), max(coalesce(end_year, start_year)) FROM engagements").iloc[0]
+    total, first, last = queries.span(ctx.db)
+    if first is None or last is None:
+        raise Unavailable("the store holds no engagements")
     gen = _genealogy(ctx)
-    src = ctx.query("SELECT count(*) AS n FROM sources WHERE status = 'loaded' AND kind = 'engagements'").iloc[0, 0]
-    per_era = ctx.query("SELECT start_year FROM engagements")["start_year"]
-    from defdip.core.dates import era_of
-
+    known = queries.sources(ctx.db)
+    src = int(((known["status"] == "loaded") & (known["kind"] == "engagements")).sum())
+    per_era = queries.start_years(ctx.db)
     era_counts = per_era.map(era_of).value_counts()
     roots = []
     for act in codebook().activity_ids:
@@ -247,7 +232,7 @@ def _sec_question(ctx: _Ctx) -> str:
 <p class="lead">Khalid and Ahmed ask: <em>{h(QUESTION)}</em> ({ctx.cite([PAPER_KEY])}). They answer that
 military exchanges, exercises and cooperation have roots in antiquity and adapted, from alliance building to
 strategic partnerships. This report puts numbers and records behind that answer: the defdip store holds
-<strong>{int(total):,}</strong> engagements from {format_year(int(first))} to {format_year(int(last))}:
+<strong>{int(total):,}</strong> engagements from {format_year(first)} to {format_year(last)}:
 {len(gen):,} curated, cited historical records and the rest from {int(src)} datasets.</p>
 <p>Read it in order: the codebook (the paper's Table 1), the genealogy (roots in antiquity), the evolution of each
 activity and the alliance-to-partnership shift, the networks these ties form, where in the world defence diplomacy
@@ -263,11 +248,10 @@ counts describe the record, not the whole of history.</p>"""
 
 def _sec_codebook(ctx: _Ctx) -> str:
     cb = codebook()
-    per_act = ctx.query("SELECT activity, count(*) AS n FROM engagements GROUP BY 1").set_index("activity")["n"]
+    per_act = queries.activity_counts(ctx.db)
     gen = _genealogy(ctx)
     gen_act = gen["activity"].value_counts()
-    per_sub = ctx.query("SELECT s, count(*) AS n FROM (SELECT unnest(sub_activities) AS s FROM engagements) GROUP BY 1"
-                        ).set_index("s")["n"]
+    per_sub = queries.sub_activity_counts(ctx.db)
     gen_sub = pd.Series([s for subs in gen["sub_activities"] for s in (subs if subs is not None else [])],
                         dtype=object).value_counts()
     rows = []
@@ -282,8 +266,7 @@ def _sec_codebook(ctx: _Ctx) -> str:
                      "sources": ctx.cite(s.get("citations", []))})
     cf = [{"Cottey & Forster's activity": h(c["label"]), "placed under": _swatch(c["activity"]),
            "sub-activity": h(c.get("sub_activity", "") or "")} for c in cb.cottey_forster]
-    src_act = ctx.query("""SELECT p.source, e.activity, count(DISTINCT e.id) AS n FROM provenance p
-                           JOIN engagements e ON e.id = p.engagement_id GROUP BY 1, 2""")
+    src_act = queries.source_activity_counts(ctx.db)
     pivot = src_act.pivot_table(index="source", columns="activity", values="n", fill_value=0, aggfunc="sum")
     pivot = pivot[[a for a in cb.activity_ids if a in pivot.columns]].reset_index()
     bars = pd.DataFrame([{"activity": charts.activity_label(a), "activity_key": a,
@@ -328,8 +311,6 @@ zoom.</p>
 
 
 def _sec_evolution(ctx: _Ctx) -> str:
-    from defdip.analysis import evolution as evo
-
     decade = evo.evolution(ctx.store, by="decade")
     era = evo.evolution(ctx.store, by="era")
     coverage = evo.coverage_windows(ctx.store)
@@ -377,8 +358,6 @@ def _coverage_table(coverage: pd.DataFrame) -> str:
 
 
 def _sec_partnership(ctx: _Ctx) -> str:
-    from defdip.analysis import evolution as evo
-
     frame = evo.partnership_index(ctx.store, by="decade")
     coverage = evo.coverage_windows(ctx.store)
     frame = frame[pd.to_numeric(frame["period"], errors="coerce") >= 1815].copy()
@@ -417,8 +396,6 @@ counts once, as the dataset's record.</p>
 
 
 def _sec_networks(ctx: _Ctx) -> str:
-    from defdip.analysis import network as net
-
     parts = ["<p>Snapshots of the network of defence-diplomacy ties (all activities in force in the year) at four "
              "moments: the eve of the First World War, the start of the Cold War, its late phase, and the "
              "post-Cold War world. Nodes are sized by degree and coloured by community (community 1 is the largest, "
@@ -427,7 +404,7 @@ def _sec_networks(ctx: _Ctx) -> str:
              "communities pulls weakly, so each community gathers in its own area.</p>"]
     summaries = []
     for year in ctx.years:
-        result = net.network(year, layer="all", store=ctx.store)
+        result = network.network(year, layer="all", store=ctx.store)
         nodes = result.nodes
         summary = dict(result.summary or {})
         keep = ("nodes", "edges", "density", "components", "largest_component_share", "communities", "modularity",
@@ -452,29 +429,13 @@ def _sec_networks(ctx: _Ctx) -> str:
 
 
 def _sec_maps(ctx: _Ctx) -> str:
-    from defdip.core.actors import registry
-
-    if not ctx.has_table("ne_countries"):
+    countries = queries.country_shapes(ctx.db)
+    if countries is None:
         raise Unavailable("The store has no Natural Earth country shapes (table ne_countries), so the maps are "
                           "left out. Put ne_110m_admin_0_countries.geojson in the natural_earth folder of the "
                           "sources (`defdip fetch natural_earth`) and rebuild the store.")
-    countries = ctx.query("SELECT iso3, name, geometry FROM ne_countries ORDER BY iso3")
-    lo, hi = charts.map_window(ctx.query)
-    per = ctx.query(f"""
-        WITH act AS (
-          SELECT DISTINCT pa.engagement_id, pa.polity_id, e.n_participants FROM participants pa
-          JOIN engagements e ON e.id = pa.engagement_id
-          JOIN polities p ON p.id = pa.polity_id AND p.kind = 'state'
-          WHERE e.start_year <= $hi
-            AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= $lo
-            AND {NOT_PEACEKEEPING}
-            -- a member that left (or a state that ended) before the window is not active in it
-            AND coalesce(pa.end_year, 9999) >= $lo AND coalesce(p.end_year, 9999) >= $lo)
-        SELECT a.polity_id, count(DISTINCT b.polity_id) AS partners,
-               count(DISTINCT CASE WHEN a.n_participants = 2 THEN b.polity_id END) AS bilateral_partners,
-               count(DISTINCT a.engagement_id) AS engagements
-        FROM act a JOIN act b ON a.engagement_id = b.engagement_id AND a.polity_id <> b.polity_id
-        GROUP BY 1""", {"hi": hi, "lo": lo})
+    lo, hi = series.map_window(ctx.db.con)
+    per = queries.partner_counts(lo, hi, ctx.db)
     values, missing = charts.iso3_values(per, countries, {"partners": "max", "bilateral_partners": "max",
                                                           "engagements": "sum"}, hi)
     values = values.merge(countries[["iso3", "name"]], on="iso3", how="left")
@@ -486,15 +447,9 @@ def _sec_maps(ctx: _Ctx) -> str:
     top = values.sort_values("partners", ascending=False).head(15)
 
     reg = registry()
-    focus = reg.resolve(ctx.country)
-    focus_iso = focus.iso3 or next((c for c in countries["iso3"] if _safe_iso(reg, c) == focus.id), None)
-    mine = ctx.query(f"""
-        WITH mine AS (SELECT DISTINCT engagement_id FROM participants WHERE polity_id = ?)
-        SELECT pa.polity_id, count(DISTINCT pa.engagement_id) AS engagements,
-               min(e.start_year) AS first_year, max(e.start_year) AS last_year, mode(e.activity) AS main_activity
-        FROM participants pa JOIN mine USING (engagement_id) JOIN engagements e ON e.id = pa.engagement_id
-        JOIN polities pp ON pp.id = pa.polity_id AND pp.kind = 'state'
-        WHERE pa.polity_id <> ? AND {NOT_PEACEKEEPING} GROUP BY 1""", [focus.id, focus.id])
+    focus = queries.resolve_polity(ctx.country).polity
+    focus_iso = focus.iso3 or next((c for c in countries["iso3"] if _safe_iso(c) == focus.id), None)
+    mine = queries.state_partners(focus.id, ctx.db)
     if not len(mine):
         partners_html = f'<p class="note">{h(focus.name)} has no engagement with another state in this store.</p>'
     else:
@@ -535,16 +490,14 @@ code through the actor registry.</p>
 {partners_html}"""
 
 
-def _safe_iso(reg: Any, code: str) -> str | None:
+def _safe_iso(code: str) -> str | None:
     try:
-        return reg.by_iso3(code).id
+        return registry().by_iso3(code).id
     except DefdipError:
         return None
 
 
 def _sec_conflict(ctx: _Ctx) -> str:
-    from defdip.analysis import conflict
-
     result = conflict.mid_model(ctx.store)
     table = result.table.copy()
     cols = {c: c.replace("_", " ") for c in ("term", "coef", "se", "z", "p", "odds_ratio") if c in table.columns}
@@ -565,19 +518,16 @@ coefficient says how often disputes begin where ties exist, not what ties do.</p
 
 
 def _sec_methods(ctx: _Ctx) -> str:
-    sources = ctx.query("SELECT * FROM sources ORDER BY kind, id")
-    meta = dict(ctx.query("SELECT key, value FROM meta").itertuples(index=False, name=None))
-    ingest = ctx.query("SELECT * FROM ingest_report ORDER BY source")
-    quarantine = ctx.query("SELECT source, count(*) AS rejected FROM quarantine GROUP BY 1 ORDER BY 1")
-    unresolved = ctx.query("SELECT source, sum(count) AS mentions, count(*) AS names FROM unresolved GROUP BY 1")
+    sources = queries.sources(ctx.db)
+    meta = queries.meta(ctx.db)
+    ingest = queries.ingest_report(ctx.db)
+    quarantine = queries.quarantine_counts(ctx.db)
+    unresolved = queries.unresolved_counts(ctx.db)
     src = sources.copy()
     src["cite"] = [ctx.cite(cit.keys_in(b)) if isinstance(b, str) and b.strip() else "" for b in src["bibtex"]]
     versions = {"defdip": __version__, **{k.replace("_version", ""): v for k, v in meta.items()},
                 "report built": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "store": str(ctx.store.name)}
     try:
-        import altair as alt
-        import vl_convert as vlc
-
         versions["Vega-Lite (charts)"] = charts.vl_version() or alt.SCHEMA_VERSION
         versions["Vega"] = vlc.get_vega_version()
         versions["vega-embed"] = vlc.get_vega_embed_version()
@@ -644,16 +594,8 @@ def _sec_records(ctx: _Ctx) -> str:
 
 # --- bibliography ----------------------------------------------------------------------------------------------
 
-def _source_bibtex(ctx: _Ctx) -> list[str]:
-    """The BibTeX of every source loaded into the store (none for a store without a sources table)."""
-    try:
-        return [b for b in ctx.query("SELECT bibtex FROM sources WHERE status = 'loaded'")["bibtex"] if b]
-    except Exception:  # noqa: BLE001 - a store without the sources table still gets the references
-        return []
-
-
 def _sec_bibliography(ctx: _Ctx) -> str:
-    source_bibtex = _source_bibtex(ctx)
+    source_bibtex = queries.source_bibtex(ctx.db)
     entries = cit.all_entries(source_bibtex)
     for b in source_bibtex:  # every source loaded into the store is cited, used in a chart or not
         for key in cit.keys_in(b):
@@ -705,10 +647,6 @@ def _build_section(ctx: _Ctx, sid: str, title: str, fn: Callable[[_Ctx], str]) -
         return Section(sid, title, fn(ctx))
     except Unavailable as exc:
         return Section(sid, title, status="unavailable", note=str(exc))
-    except ImportError as exc:
-        name = getattr(exc, "name", None) or str(exc)
-        return Section(sid, title, status="unavailable",
-                       note=f"Not available in this build: the module {name} is missing ({exc}).")
     except StoreError as exc:
         return Section(sid, title, status="unavailable", note=str(exc))
     except Exception as exc:  # noqa: BLE001 - one failing section must not stop the report
@@ -766,24 +704,21 @@ def build_report(out_dir: str | Path, store: str | Path | None = None, progress:
     ``country`` (a name, COW abbreviation or ISO3 code) is the country whose partners are mapped;
     ``years`` are the network snapshots. Raises StoreError when there is no store.
     """
-    from defdip.store.build import connect
-
-    path = config.store_path(store)
-    connect(path).close()  # a clear error now when there is no store
-    out = Path(out_dir)
-    (out / "charts").mkdir(parents=True, exist_ok=True)
-    ctx = _Ctx(store=path, out=out, country=country, years=tuple(int(y) for y in years))
-    tick = progress or (lambda *_: None)
-    total = len(SECTIONS) + 1
-    sections = []
-    for i, (sid, title, fn) in enumerate(SECTIONS):
-        tick(title, i, total)
-        sections.append(_build_section(ctx, sid, title, fn))
-    tick("writing index.html", total - 1, total)
-    index = out / "index.html"
-    tmp = index.with_name("index.html.tmp")
-    tmp.write_text(_render(sections, ctx), encoding="utf-8")
-    tmp.replace(index)
+    with queries.open_store(store) as db:  # a clear error now when there is no store
+        out = Path(out_dir)
+        (out / "charts").mkdir(parents=True, exist_ok=True)
+        ctx = _Ctx(db=db, out=out, country=country, years=tuple(int(y) for y in years))
+        tick = progress or (lambda *_: None)
+        total = len(SECTIONS) + 1
+        sections = []
+        for i, (sid, title, fn) in enumerate(SECTIONS):
+            tick(title, i, total)
+            sections.append(_build_section(ctx, sid, title, fn))
+        tick("writing index.html", total - 1, total)
+        index = out / "index.html"
+        tmp = index.with_name("index.html.tmp")
+        tmp.write_text(_render(sections, ctx), encoding="utf-8")
+        tmp.replace(index)
     (out / "sections.json").write_text(json.dumps(
         [{"id": s.id, "title": s.title, "status": s.status, "note": s.note} for s in sections]
         + [], indent=1), encoding="utf-8")
@@ -793,4 +728,5 @@ def build_report(out_dir: str | Path, store: str | Path | None = None, progress:
 
 def sections_status(out_dir: str | Path) -> list[dict[str, str]]:
     """The status of each section of a written report (from its sections.json)."""
-    return json.loads((Path(out_dir) / "sections.json").read_text(encoding="utf-8"))
+    rows: list[dict[str, str]] = json.loads((Path(out_dir) / "sections.json").read_text(encoding="utf-8"))
+    return rows

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from defdip import __version__
-from defdip.analysis.network import layers as network_layers
+from defdip.analysis import network as net
+from defdip.analysis import panels
 from defdip.core import citations as cit
 from defdip.core import dates
 from defdip.core.actors import KINDS, registry
 from defdip.core.codebook import codebook
 from defdip.present.web import data as D
-from defdip.present.web.data import ApiError, WebStore, jsonable
+from defdip.present.web.data import YEAR_MAX, YEAR_MIN, ApiError, WebStore, jsonable
+from defdip.store import queries
+from defdip.store.queries import EngagementFilter
 
 
 class FieldError(BaseModel):
@@ -45,7 +48,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
-YEAR_MIN, YEAR_MAX = -5000, 2200
 PANEL_MAX_SPAN = 10
 PANEL_MAX_ROWS = 20_000
 
@@ -71,8 +73,8 @@ class System(str, Enum):
     gw = "gw"
 
 
-NetLayer = _enum("NetworkLayer", list(network_layers()))
-ALL_LAYER = NetLayer("all")  # type: ignore[call-arg]
+NETWORK_LAYERS = list(net.layers())
+"""Every layer the CLI's network command accepts: the engagement layers and the registry's panel ties."""
 
 NO_YEAR_ZERO = {"not": {"const": 0}}
 """JSON Schema for a signed historical year: there is no year 0."""
@@ -88,7 +90,8 @@ Name = Annotated[str | None, Query(min_length=1, max_length=120,
 
 
 def ws_of(request: Request) -> WebStore:
-    return request.app.state.store
+    store: WebStore = request.app.state.store
+    return store
 
 
 def _value(e: Enum | None) -> str | None:
@@ -103,9 +106,9 @@ def engagements(
     country: Name = None,
     partner: Annotated[str | None, Query(min_length=1, max_length=120,
                                          description="A second polity taking part in the same engagements.")] = None,
-    activity: Annotated[Activity | None, Query(description="Core activity (codebook).")] = None,
-    sub_activity: Annotated[SubActivity | None, Query(description="Sub-activity (codebook).")] = None,
-    instrument: Annotated[Instrument | None, Query(description="Instrument (codebook).")] = None,
+    activity: Annotated[Activity | None, Query(description="Core activity (codebook).")] = None,  # type: ignore[valid-type]
+    sub_activity: Annotated[SubActivity | None, Query(description="Sub-activity (codebook).")] = None,  # type: ignore[valid-type]
+    instrument: Annotated[Instrument | None, Query(description="Instrument (codebook).")] = None,  # type: ignore[valid-type]
     source: Annotated[str | None, Query(min_length=1, max_length=60,
                                         description="A source id, e.g. atop, dcad, genealogy.")] = None,
     from_year: FromYear = None,
@@ -124,11 +127,10 @@ def engagements(
     D.check_years(from_year, to_year)
     cid = D.resolve_polity(country).id if country else None
     pid = D.resolve_polity(partner).id if partner else None
-    if source is not None and source not in D.known_sources(ws):
-        raise ApiError(422, f"unknown source {source!r}; the store holds: {', '.join(D.known_sources(ws))}")
-    out = D.find_engagements(ws, country=cid, partner=pid, activity=_value(activity),
-                             sub_activity=_value(sub_activity), instrument=_value(instrument), source=source,
-                             from_year=from_year, to_year=to_year, text=q, page=page, page_size=page_size)
+    D.check_source(ws, source)
+    f = EngagementFilter(country=cid, partner=pid, activity=_value(activity), sub_activity=_value(sub_activity),
+                         instrument=_value(instrument), source=source, from_year=from_year, to_year=to_year, text=q)
+    out = D.find_engagements(ws, f, page=page, page_size=page_size)
     out["filters"] = {"country": cid, "partner": pid, "activity": _value(activity),
                       "sub_activity": _value(sub_activity), "instrument": _value(instrument), "source": source,
                       "from_year": from_year, "to_year": to_year, "q": q}
@@ -143,16 +145,11 @@ def engagement(request: Request,
 
 # ----------------------------------------------------------------------------------------------- polities
 
-def _engagement_counts(ws: WebStore) -> dict[str, int]:
-    return ws.cached(("polity_counts",), lambda: {r["polity_id"]: int(r["n"]) for r in ws.rows(
-        "SELECT polity_id, count(DISTINCT engagement_id) AS n FROM participants GROUP BY 1")})
-
-
 @router.get("/polities", summary="Search polities (states, historical polities, organisations)")
 def polities(request: Request,
              q: Annotated[str | None, Query(min_length=1, max_length=120,
                                             description="Search text: name, variant, code.")] = None,
-             kind: Annotated[Kind | None, Query(description="Only polities of this kind.")] = None,
+             kind: Annotated[Kind | None, Query(description="Only polities of this kind.")] = None,  # type: ignore[valid-type]
              limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
     ws = ws_of(request)
     reg = registry()
@@ -162,7 +159,7 @@ def polities(request: Request,
         found = reg.polities()
     if kind is not None:
         found = [p for p in found if p.kind == kind.value]
-    counts = _engagement_counts(ws)
+    counts = D.polity_counts(ws)
     total = len(found)
     items = [{**D.polity_json(p), "engagements": counts.get(p.id, 0)} for p in found[:limit]]
     return {"q": q, "total": total, "items": items}
@@ -172,55 +169,26 @@ def polities(request: Request,
 def polity(request: Request, polity_id: Annotated[str, Path(min_length=1, max_length=120)]) -> dict[str, Any]:
     ws = ws_of(request)
     p = D.resolve_polity(polity_id)
-    per_activity = {a: 0 for a in codebook().activity_ids}
-    for r in ws.rows("""SELECT e.activity, count(*) AS n, min(e.start_year) AS first,
-                               max(coalesce(e.end_year, e.start_year)) AS last
-                        FROM engagements e WHERE e.id IN (SELECT engagement_id FROM participants WHERE polity_id = ?)
-                        GROUP BY 1""", [p.id]):
-        per_activity[r["activity"]] = int(r["n"])
-    span = ws.rows("""SELECT min(e.start_year) AS first_year, max(coalesce(e.end_year, e.start_year)) AS last_year
-                      FROM engagements e WHERE e.id IN (SELECT engagement_id FROM participants WHERE polity_id = ?)""",
-                   [p.id])[0]
-    return jsonable({**D.polity_json(p), "engagements": sum(per_activity.values()), "per_activity": per_activity,
-                     **span, "links": {"profile": f"/api/profile/{p.id}", "page": f"/country/{p.id}",
-                                       "engagements": f"/api/engagements?country={p.id}"}})
+    per_activity, first_year, last_year = queries.polity_activity(p.id, ws.db())
+    links = {"profile": f"/api/profile/{p.id}", "page": f"/country/{p.id}",
+             "engagements": f"/api/engagements?country={p.id}"}
+    answer: dict[str, Any] = jsonable({**D.polity_json(p), "engagements": sum(per_activity.values()),
+                                       "per_activity": per_activity, "first_year": first_year,
+                                       "last_year": last_year, "links": links})
+    return answer
 
 
 # ----------------------------------------------------------------------------------------------- genealogy
 
-def genealogy_frame(ws: WebStore) -> pd.DataFrame:
-    return ws.cached(("genealogy",), lambda: ws.query("""
-        SELECT e.id, e.title, e.summary, e.activity, e.sub_activities, e.instrument, e.start_year, e.end_year,
-               e.circa, e.citations,
-               (SELECT list(struct_pack(id := p.polity_id, name := coalesce(p.name, p.polity_id), role := p.role)
-                            ORDER BY p.name) FROM participants p WHERE p.engagement_id = e.id) AS participants
-        FROM engagements e
-        WHERE e.id IN (SELECT engagement_id FROM provenance WHERE source = 'genealogy')
-        ORDER BY e.start_year, e.id"""))
-
-
-def select_genealogy(ws: WebStore, activity: str | None, from_year: int | None,
-                     to_year: int | None) -> pd.DataFrame:
-    frame = genealogy_frame(ws)
-    if activity:
-        frame = frame[frame["activity"] == activity]
-    if from_year is not None:
-        ends = frame["end_year"].fillna(frame["start_year"])
-        frame = frame[ends >= from_year]
-    if to_year is not None:
-        frame = frame[frame["start_year"] <= to_year]
-    return frame
-
-
 @router.get("/genealogy", summary="The curated historical record, with its sources")
 def genealogy(request: Request,
-              activity: Annotated[Activity | None, Query()] = None,
+              activity: Annotated[Activity | None, Query()] = None,  # type: ignore[valid-type]
               from_year: FromYear = None, to_year: ToYear = None,
               references: Annotated[bool, Query(description="Include formatted references.")] = True,
               ) -> dict[str, Any]:
     ws = ws_of(request)
     D.check_years(from_year, to_year)
-    frame = select_genealogy(ws, _value(activity), from_year, to_year)
+    frame = D.select_genealogy(ws, _value(activity), from_year, to_year)
     items = jsonable(frame)
     keys = sorted({k for ks in frame["citations"] if ks is not None for k in ks})
     out: dict[str, Any] = {"total": len(items), "items": items}
@@ -233,18 +201,15 @@ def genealogy(request: Request,
 
 def _panel(request: Request, kind: str, country: str | None, from_year: int | None, to_year: int | None,
            layers: str | None, system: System, limit: int, directed: bool = False) -> dict[str, Any]:
-    from defdip.analysis import panels
-
     ws = ws_of(request)
     ws.version()
     D.check_years(from_year, to_year, max_span=None if country else PANEL_MAX_SPAN)
     names = None
     if layers is not None:
         names = [s.strip() for s in layers.split(",") if s.strip()]
-        unknown = [n for n in names if n not in panels.LAYERS]
-        if not names or unknown:
-            raise ApiError(422, f"unknown layer(s) {', '.join(unknown) or repr(layers)}; "
-                                f"valid layers: {', '.join(panels.LAYERS)}")
+        if not names:
+            raise ApiError(422, f"unknown layer(s) {layers!r}; valid layers: {', '.join(panels.LAYERS)}")
+        panels.resolve_layers(names)  # the registry's one message for an unknown layer (422)
     if country:
         D.resolve_polity(country)  # unknown names get a 404 with suggestions
     key = ("panel", kind, country, from_year, to_year, tuple(names or ()), system.value, directed, limit)
@@ -254,8 +219,6 @@ def _panel(request: Request, kind: str, country: str | None, from_year: int | No
 
 def _panel_answer(ws: WebStore, kind: str, country: str | None, from_year: int | None, to_year: int | None,
                   names: list[str] | None, system: System, limit: int, directed: bool) -> dict[str, Any]:
-    from defdip.analysis import panels
-
     countries = [country] if country else None
     if kind == "dyad":
         frame = panels.dyad_year(ws.path, directed=directed, from_year=from_year, to_year=to_year,
@@ -293,29 +256,17 @@ def panel_state_year(request: Request, country: Name = None, from_year: FromYear
 
 @router.get("/panel/layers", summary="Panel layers with columns, coverage and citations")
 def panel_layers() -> list[dict[str, Any]]:
-    from defdip.analysis import panels
-
-    return jsonable(panels.layers_table())
+    rows: list[dict[str, Any]] = jsonable(panels.layers_table())
+    return rows
 
 
 # ----------------------------------------------------------------------------------------------- analyses
 
-def evolution_frame(ws: WebStore, by: str) -> pd.DataFrame:
-    from defdip.analysis import evolution as evo
-
-    return ws.cached(("evolution", by), lambda: evo.evolution(ws.path, by=by))
-
-
-def partnership_frame(ws: WebStore, by: str) -> pd.DataFrame:
-    from defdip.analysis import evolution as evo
-
-    return ws.cached(("partnership", by), lambda: evo.partnership_index(ws.path, by=by))
-
-
 @router.get("/evolution", summary="Engagements started and in force per period, activity and instrument")
 def evolution(request: Request, by: By = By.decade,
-              activity: Annotated[Activity | None, Query()] = None) -> dict[str, Any]:
-    frame = evolution_frame(ws_of(request), by.value)
+              activity: Annotated[Activity | None, Query()] = None,  # type: ignore[valid-type]
+              ) -> dict[str, Any]:
+    frame = D.evolution_frame(ws_of(request), by.value)
     if activity is not None:
         frame = frame[frame["activity"] == activity.value]
     return {"by": by.value, "rows": jsonable(frame)}
@@ -323,7 +274,7 @@ def evolution(request: Request, by: By = By.decade,
 
 @router.get("/partnership-index", summary="The alliance-to-partnership index per period")
 def partnership_index(request: Request, by: By = By.decade) -> dict[str, Any]:
-    return {"by": by.value, "rows": jsonable(partnership_frame(ws_of(request), by.value))}
+    return {"by": by.value, "rows": jsonable(D.partnership_frame(ws_of(request), by.value))}
 
 
 NETWORK_MAX_SPAN = 200
@@ -341,8 +292,6 @@ class NetworkAnswer:
 
 
 def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> NetworkAnswer:
-    from defdip.analysis import network as net
-
     def compute() -> NetworkAnswer:
         data = None if layer in net.panel_layers() else D.network_data(ws)  # panel layers read the panel
         result = net.network(year, layer=layer, store=ws.path, to_year=to_year, data=data)
@@ -359,7 +308,9 @@ def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> 
 def network(request: Request,
             year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
                                        description="The year, or the first year of a window.")],
-            layer: NetLayer = ALL_LAYER,  # type: ignore[valid-type]
+            layer: Annotated[str, Query(min_length=1, max_length=60, json_schema_extra={"enum": NETWORK_LAYERS},
+                                        description="A network layer, as `defdip network --list` lists them: "
+                                                    "the engagement layers and the panel's ties.")] = "all",
             to_year: Annotated[int | None, Query(
                 ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
                 description=f"Last year of the window: not before year, and at most {NETWORK_MAX_SPAN} years "
@@ -372,21 +323,11 @@ def network(request: Request,
     D.check_years(year, to_year)
     if to_year is not None and to_year - year + 1 > NETWORK_MAX_SPAN:
         raise ApiError(422, f"the year range of a network is at most {NETWORK_MAX_SPAN} years")
-    answer = network_answer(ws, year, layer.value, to_year)
+    if layer not in NETWORK_LAYERS:
+        raise ApiError(422, f"unknown network layer {layer!r}; known layers: {', '.join(NETWORK_LAYERS)}")
+    answer = network_answer(ws, year, layer, to_year)
     return {"summary": answer.summary, "nodes_total": len(answer.nodes), "edges_total": len(answer.edges),
             "nodes": answer.nodes[:max_nodes], "edges": answer.edges[:max_edges]}
-
-
-def profile_data(ws: WebStore, polity_id: str) -> dict[str, Any]:
-    from defdip.analysis import profiles
-
-    return ws.cached(("profile", polity_id), lambda: profiles.profile(
-        polity_id, store=ws.path, frame=D.engagement_frame(ws)))
-
-
-def profile_answer(ws: WebStore, polity_id: str) -> dict[str, Any]:
-    """The profile as JSON values, converted once per store version (the timeline is sliced per request)."""
-    return ws.cached(("profile_json", polity_id), lambda: jsonable(profile_data(ws, polity_id)))
 
 
 @router.get("/profile/{country}", summary="A polity's engagements over time, partners and timeline")
@@ -394,7 +335,7 @@ def profile(request: Request, country: Annotated[str, Path(min_length=1, max_len
             timeline_limit: Annotated[int, Query(ge=0, le=20_000)] = 1000) -> dict[str, Any]:
     """The profile's ``timeline`` holds its last ``timeline_limit`` engagements (``timeline_total`` counts all)."""
     p = D.resolve_polity(country)
-    out = dict(profile_answer(ws_of(request), p.id))
+    out = dict(D.profile_answer(ws_of(request), p.id))
     timeline = out["timeline"]
     out["timeline_total"] = len(timeline)
     out["timeline"] = timeline[-timeline_limit:] if timeline_limit else []
@@ -404,17 +345,10 @@ def profile(request: Request, country: Annotated[str, Path(min_length=1, max_len
 @router.get("/dyad/{a}/{b}", summary="The engagements two polities share")
 def dyad(request: Request, a: Annotated[str, Path(min_length=1, max_length=120)],
          b: Annotated[str, Path(min_length=1, max_length=120)]) -> dict[str, Any]:
-    from defdip.analysis import profiles
-
-    ws = ws_of(request)
     pa, pb = D.resolve_polity(a), D.resolve_polity(b)
     if pa.id == pb.id:
         raise ApiError(422, f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
-    def raw() -> dict[str, Any]:  # the key the dyad page caches the same profile under
-        return ws.cached(("dyad", pa.id, pb.id), lambda: profiles.dyad_profile(
-            pa.id, pb.id, store=ws.path, frame=D.engagement_frame(ws)))
-
-    return ws.cached(("dyad_json", pa.id, pb.id), lambda: jsonable(raw()))
+    return D.dyad_answer(ws_of(request), pa.id, pb.id)
 
 
 # ----------------------------------------------------------------------------------------------- sources
@@ -428,55 +362,35 @@ def citations(request: Request,
         raise ApiError(422, "keys: give one or more comma-separated BibTeX keys")
     if len(wanted) > 200:
         raise ApiError(422, "keys: at most 200 keys per request")
-    source_bibtex = _source_bibtex(ws_of(request))
+    source_bibtex = D.all_source_bibtex(ws_of(request))
     refs = cit.references(wanted, source_bibtex)
-    missing = [r["key"] for r in refs if not r["found"]]
+    missing = [str(r["key"]) for r in refs if not r["found"]]
     if len(missing) == len(refs):
-        import difflib
-
         known = list(cit.all_entries(source_bibtex))
         close = sorted({k for m in missing for k in difflib.get_close_matches(m, known, n=3, cutoff=0.6)})
         raise ApiError(404, f"unknown citation key(s) {', '.join(missing)}"
                             + (f"; did you mean {', '.join(close)}?" if close else ""), suggestions=close)
     return {"references": refs, "missing": missing,
-            "bibtex": "\n\n".join(r["bibtex"] for r in refs if r["bibtex"])}
-
-
-def _source_bibtex(ws: WebStore) -> list[str]:
-    try:
-        return ws.cached(("source_bibtex",), lambda: [b for b in ws.query(
-            "SELECT bibtex FROM sources")["bibtex"] if isinstance(b, str) and b])
-    except Exception:  # noqa: BLE001 - a store without a sources table still answers from the bibliography
-        return []
+            "bibtex": "\n\n".join(str(r["bibtex"]) for r in refs if r["bibtex"])}
 
 
 @router.get("/sources", summary="Datasets in the store: versions, terms, citations and BibTeX")
 def sources(request: Request) -> dict[str, Any]:
-    ws = ws_of(request)
-    rows = ws.rows("SELECT * FROM sources ORDER BY id")
-    counts = {r["source"]: int(r["n"]) for r in ws.rows(
-        "SELECT source, count(DISTINCT engagement_id) AS n FROM provenance GROUP BY 1")}
-    meta = {r["key"]: r["value"] for r in ws.rows("SELECT key, value FROM meta")}
-    for r in rows:
-        r["engagements"] = counts.get(r["id"], 0)
-    genealogy_n = counts.get("genealogy", 0)
-    return jsonable({"meta": meta, "genealogy": {"engagements": genealogy_n, "version": meta.get(
-        "genealogy_version")}, "sources": rows,
-        "bibtex": "\n\n".join(r["bibtex"] for r in rows if r.get("bibtex") and r.get("status") == "loaded")})
+    return D.sources_answer(ws_of(request))
 
 
 @router.get("/codebook", summary="Activities, sub-activities, Cottey & Forster's ten, instruments, roles")
 def codebook_json() -> dict[str, Any]:
     cb = codebook()
-    return jsonable({"version": cb.version, "activities": cb.activities, "sub_activities": cb.sub_activities,
-                     "cottey_forster": cb.cottey_forster, "instruments": cb.instruments, "roles": cb.roles})
+    answer: dict[str, Any] = jsonable({"version": cb.version, "activities": cb.activities,
+                                       "sub_activities": cb.sub_activities, "cottey_forster": cb.cottey_forster,
+                                       "instruments": cb.instruments, "roles": cb.roles})
+    return answer
 
 
 @router.get("/status", summary="Store summary: counts per source and activity, span, versions")
 def status(request: Request) -> dict[str, Any]:
-    from defdip.store import build as store_mod
-
-    ws = ws_of(request)
-    data = ws.cached(("status",), lambda: store_mod.status(ws.path))
+    data = D.store_status(ws_of(request))
     span = f"{dates.format_year(data.get('first_year'))} - {dates.format_year(data.get('last_year'))}"
-    return jsonable({**data, "defdip_version": __version__, "span": span})
+    answer: dict[str, Any] = jsonable({**data, "defdip_version": __version__, "span": span})
+    return answer

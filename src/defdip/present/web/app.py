@@ -10,11 +10,12 @@ a small self-contained page that renders ``/openapi.json``; the Vega runtime is 
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 from fastapi import FastAPI, Request
@@ -27,8 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from defdip import __version__
 from defdip.core.actors import UnknownPolityError, registry
 from defdip.core.errors import DefdipError, StoreError
+from defdip.present import charts
 from defdip.present.web import api, pages
-from defdip.present.web.data import ApiError, WebStore, engagement_index, network_data
+from defdip.present.web.data import ApiError, WebStore, engagement_index, network_data, profile_answer
 from defdip.present.web.render import fill, h, new_nonce, page, template
 
 DESCRIPTION = """Read-only access to the defdip store: engagements with their participants, provenance and
@@ -84,8 +86,6 @@ def _error(request: Request, status: int, detail: str, **extra: Any) -> Response
 
 
 def _q(text: str) -> str:
-    from urllib.parse import quote
-
     name = text.split(" (")[0]
     return quote(name, safe="")
 
@@ -124,7 +124,7 @@ def warm_up(ws: WebStore) -> None:
         ranked = sorted((p for p in index.by_polity if p != "unknown" and p in known),
                         key=lambda p: (-len(index.by_polity[p]), p))
         for polity_id in ranked[:WARM_PROFILES]:
-            api.profile_answer(ws, polity_id)
+            profile_answer(ws, polity_id)
     except (DefdipError, duckdb.Error):
         pass
 
@@ -144,7 +144,7 @@ def create_app(store: str | Path | None = None) -> FastAPI:
     app.state.store = web_store
 
     @app.middleware("http")
-    async def headers(request: Request, call_next):
+    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -209,8 +209,6 @@ def create_app(store: str | Path | None = None) -> FastAPI:
 
     @app.get("/static/vega-bundle.js", include_in_schema=False)
     def vega_bundle() -> Response:
-        from defdip.present import charts
-
         return Response(charts.vega_bundle(), media_type="application/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
 

@@ -1,10 +1,10 @@
-"""Read-only access to the store for the web app, shared by the API and the HTML pages.
+"""The web app's view of the store, shared by the API and the HTML pages: one read-only handle per store file
+version, small per-version caches of costly results, and the answers both the API and the pages show.
 
-Every query here is parameterised (``?`` placeholders): user input never becomes SQL text. The store is opened
-read-only once per store file version and each query runs on a cursor of its own, so requests served on
-different threads never share one. Results that are costly and depend only on the store (networks, profiles,
-panel slices, headline charts, the polity table) are cached per store file version (its modification time),
-so a rebuilt store is picked up without a restart.
+Every read of the record tables goes through :mod:`defdip.store.queries` (parameterised: user input never
+becomes SQL text). Results that are costly and depend only on the store (networks, profiles, panel slices,
+headline charts, the polity table) are cached per store file version (its modification time), so a rebuilt
+store is picked up without a restart.
 """
 
 from __future__ import annotations
@@ -13,26 +13,31 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from defdip.analysis import evolution, profiles
 from defdip.analysis.network import NetworkData
 from defdip.analysis.network import network_data as load_network_data
 from defdip.core import citations, config
-from defdip.core.actors import Polity, UnknownPolityError, registry
+from defdip.core.actors import Polity, registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError, StoreError
 from defdip.present import charts
-from defdip.store import build as store_mod
+from defdip.store import build as store_build
+from defdip.store import queries, series
+from defdip.store.queries import EngagementFilter, StoreReader
 
 MAX_PAGE_SIZE = 500
 """Largest page of engagements one request may ask for."""
+
+YEAR_MIN, YEAR_MAX = -5000, 2200
+"""The years a request may name."""
 
 
 class ApiError(DefdipError):
@@ -99,7 +104,11 @@ class Failed:
     error: DefdipError
 
 
-def _answer(value: Any) -> Any:
+T = TypeVar("T")
+Key = tuple[Any, ...]
+
+
+def _answer(value: T | Failed) -> T:
     if isinstance(value, Failed):
         raise value.error.with_traceback(None)
     return value
@@ -107,18 +116,19 @@ def _answer(value: Any) -> Any:
 
 @dataclass
 class WebStore:
-    """The store one app serves: its path, one read-only database handle per store version (a cursor per
-    query, so threads never share one) and small per-version caches of costly results."""
+    """The store one app serves: its path, one read-only handle per store version (each thread queries on a
+    connection of its own: :class:`defdip.store.queries.StoreReader`) and small per-version caches of costly
+    results."""
 
     path: Path
 
     def __post_init__(self) -> None:
-        self._cache: dict[str, OrderedDict[tuple, tuple[int, Any]]] = {}
+        self._cache: dict[str, OrderedDict[Key, tuple[int, Any]]] = {}
         self._lock = threading.Lock()
-        self._key_locks: dict[tuple, threading.Lock] = {}
+        self._key_locks: dict[Key, threading.Lock] = {}
         self._slots = threading.BoundedSemaphore(COMPUTE_SLOTS)
         self._holding = threading.local()  # a computation that needs another cached value keeps its slot
-        self._db: tuple[int, duckdb.DuckDBPyConnection] | None = None
+        self._db: tuple[int, StoreReader] | None = None
 
     @classmethod
     def at(cls, store: str | Path | None = None) -> WebStore:
@@ -132,51 +142,16 @@ class WebStore:
             raise StoreError(f"no store at {self.path}; run `defdip build` first "
                              "(or pass --store / set DEFDIP_STORE)") from None
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A cursor of its own on the store (close it when done).
-
-        The store file is attached read-only to a private in-memory database, opened once per store version:
-        a rebuilt store (a new file swapped in) gets a new handle, while queries running on the old one finish
-        on the old file.
-        """
+    def db(self) -> StoreReader:
+        """The read-only handle on the current store file, opened once per store version: a rebuilt store (a new
+        file swapped in) gets a new handle, while queries running on the old one finish on the old file."""
         version = self.version()
         with self._lock:
             if self._db is None or self._db[0] != version:
-                con = duckdb.connect(":memory:")
-                try:
-                    con.execute(f"ATTACH '{str(self.path).replace(chr(39), chr(39) * 2)}' AS store (READ_ONLY)")
-                except duckdb.Error as exc:
-                    con.close()
-                    raise StoreError(f"cannot open the store {self.path}: {exc}") from None
-                self._db = (version, con)
-            cursor = self._db[1].cursor()
-        cursor.execute("USE store")
-        return cursor
+                self._db = (version, queries.open_store(self.path))
+            return self._db[1]
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        con = self.connect()
-        try:
-            return con.execute(sql, list(params or [])).df()
-        finally:
-            con.close()
-
-    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        con = self.connect()
-        try:
-            cur = con.execute(sql, list(params or []))
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
-        finally:
-            con.close()
-
-    def has_table(self, name: str) -> bool:
-        con = self.connect()
-        try:
-            return store_mod.has_table(con, name)
-        finally:
-            con.close()
-
-    def cached(self, key: tuple, compute: Callable[[], Any], size: int | None = None) -> Any:
+    def cached(self, key: Key, compute: Callable[[], T], size: int | None = None) -> T:
         """``compute()`` once per store version and key; ``key[0]`` names the kind, which keeps ``size`` entries
         (default: ``CACHE_SIZES``).
 
@@ -188,13 +163,16 @@ class WebStore:
         with self._lock:
             hit = self._lookup(kind, key, version)
             if hit is not None:
-                return _answer(hit[1])
+                found: T = _answer(hit[1])
+                return found
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
                 hit = self._lookup(kind, key, version)
                 if hit is not None:
-                    return _answer(hit[1])
+                    waited: T = _answer(hit[1])
+                    return waited
+            value: T | Failed
             try:
                 value = self._compute(compute)
             except DefdipError as exc:  # an answer too (no data in a window, a missing table): kept, not redone
@@ -207,7 +185,7 @@ class WebStore:
                     self._key_locks.pop(old, None)
             return _answer(value)
 
-    def _compute(self, compute: Callable[[], Any]) -> Any:
+    def _compute(self, compute: Callable[[], T]) -> T:
         if getattr(self._holding, "slot", False):
             return compute()
         with self._slots:
@@ -217,34 +195,23 @@ class WebStore:
             finally:
                 self._holding.slot = False
 
-    def _lookup(self, kind: str, key: tuple, version: int) -> tuple[int, Any] | None:
+    def _lookup(self, kind: str, key: Key, version: int) -> tuple[int, Any] | None:
         entries = self._cache.get(kind)
-        hit = entries.get(key) if entries is not None else None
+        if entries is None:
+            return None
+        hit = entries.get(key)
         if hit is None or hit[0] != version:
             return None
-        entries.move_to_end(key)  # type: ignore[union-attr]
+        entries.move_to_end(key)
         return hit
 
 
 # ----------------------------------------------------------------------------------------------- validation
 
 def resolve_polity(name: str) -> Polity:
-    """A polity from an id, name, variant, COW abbreviation or ISO3 code; 404 with suggestions otherwise."""
-    text = (name or "").strip()
-    if not text:
-        raise ApiError(422, "empty polity name")
-    if len(text) > 120:
-        raise ApiError(422, "polity name too long (at most 120 characters)")
-    reg = registry()
-    try:
-        if text in reg:
-            return reg.get(text)
-        return reg.resolve(text)
-    except UnknownPolityError as exc:
-        suggestions = list(exc.suggestions)
-        if not suggestions:
-            suggestions = [f"{p.name} ({p.id})" for p in reg.search(text, limit=5)]
-        raise ApiError(404, str(exc), suggestions=suggestions) from None
+    """The polity a request names (:func:`defdip.store.queries.resolve_polity`): an unknown name is answered
+    404 with suggestions, an empty or overlong one 422."""
+    return queries.resolve_polity(name).polity
 
 
 def check_years(from_year: int | None, to_year: int | None, *, max_span: int | None = None,
@@ -269,94 +236,21 @@ def check_activity(activity: str | None, *, sub: bool = False) -> None:
         raise ApiError(422, f"unknown {kind} {activity!r}; expected one of {', '.join(ids)}")
 
 
-def known_sources(ws: WebStore) -> list[str]:
-    return ws.cached(("known_sources",), lambda: [r["source"] for r in ws.rows(
-        "SELECT DISTINCT source FROM provenance ORDER BY source")])
+def check_source(ws: WebStore, source: str | None) -> None:
+    """422 naming the store's sources when ``source`` gave it no engagement."""
+    if source is not None and source not in queries.known_sources(ws.db()):
+        raise ApiError(422, f"unknown source {source!r}; the store holds: {', '.join(queries.known_sources(ws.db()))}")
 
 
 # ----------------------------------------------------------------------------------------------- engagements
-
-ONGOING_END = 9999
-"""The end year an ongoing engagement is given when selecting by years: it has not ended."""
-
-_PARTS = """(SELECT list(struct_pack(id := p.polity_id, name := p.name, role := p.role)
-                        ORDER BY p.polity_id, p.role)
-             FROM participants p WHERE p.engagement_id = e.id)"""
-
-
-def engagement_filters(*, country: str | None = None, partner: str | None = None, activity: str | None = None,
-                       sub_activity: str | None = None, instrument: str | None = None, source: str | None = None,
-                       from_year: int | None = None, to_year: int | None = None,
-                       text: str | None = None) -> tuple[str, list[Any]]:
-    """A WHERE clause (placeholders only) and its parameters; names must already be resolved to ids.
-
-    Years select engagements in force at some time in the range: started by ``to_year`` and not ended before
-    ``from_year`` (an engagement without an end year is taken to end in its start year).
-    """
-    where, params = ["TRUE"], []
-    for pid in (country, partner):
-        if pid is not None:
-            where.append("EXISTS (SELECT 1 FROM participants x WHERE x.engagement_id = e.id AND x.polity_id = ?)")
-            params.append(pid)
-    if activity is not None:
-        where.append("e.activity = ?")
-        params.append(activity)
-    if sub_activity is not None:
-        where.append("list_contains(e.sub_activities, ?)")
-        params.append(sub_activity)
-    if instrument is not None:
-        where.append("e.instrument = ?")
-        params.append(instrument)
-    if source is not None:
-        where.append("list_contains(e.datasets, ?)")
-        params.append(source)
-    if from_year is not None:
-        where.append(f"(CASE WHEN e.ongoing THEN {ONGOING_END} ELSE coalesce(e.end_year, e.start_year) END) >= ?")
-        params.append(from_year)
-    if to_year is not None:
-        where.append("e.start_year <= ?")
-        params.append(to_year)
-    if text:
-        where.append("(e.title ILIKE ? ESCAPE '\\' OR e.id = ?)")
-        params.extend([f"%{_like_escape(text)}%", text])
-    return " AND ".join(where), params
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def list_engagements(ws: WebStore, where: str, params: list[Any], *, page: int = 1,
-                     page_size: int = 50) -> dict[str, Any]:
-    con = ws.connect()
-    try:
-        total = con.execute(f"SELECT count(*) FROM engagements e WHERE {where}", params).fetchone()[0]
-        cur = con.execute(
-            f"""SELECT e.id, e.title, e.activity, e.sub_activities, e.instrument, e.start_year, e.end_year,
-                       e.ongoing, e.circa, {_PARTS} AS participants, e.datasets, e.citations
-                FROM engagements e WHERE {where}
-                ORDER BY e.start_year, e.id LIMIT ? OFFSET ?""",
-            [*params, page_size, (page - 1) * page_size])
-        names = [d[0] for d in cur.description]
-        items = [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
-    return _page(total, page, page_size, jsonable(items))
-
-
-ITEM_SQL = f"""SELECT e.id, e.title, e.activity, e.sub_activities, e.instrument, e.start_year, e.end_year,
-                       e.ongoing, e.circa, {_PARTS} AS participants, e.datasets, e.citations,
-                       CASE WHEN e.ongoing THEN {ONGOING_END} ELSE coalesce(e.end_year, e.start_year) END AS in_force_to
-                FROM engagements e ORDER BY e.start_year, e.id"""
-
 
 @dataclass(frozen=True)
 class EngagementIndex:
     """Every engagement's list item in the API's order (start year, id), with arrays to filter them in memory.
 
     Built once per store version: a filtered page then costs array operations instead of a query, so that
-    ``/api/engagements`` keeps up with many clients. It selects exactly what :func:`engagement_filters` selects
-    (tested against it); free-text search (``q``) goes to the query.
+    ``/api/engagements`` keeps up with many clients. It selects what an :class:`EngagementFilter` selects in the
+    store (:func:`defdip.store.queries.engagement_page`, tested against it); free-text search goes to the query.
     """
 
     items: list[dict[str, Any]]
@@ -369,13 +263,13 @@ class EngagementIndex:
     by_source: dict[str, np.ndarray]
 
     @classmethod
-    def build(cls, ws: WebStore) -> EngagementIndex:
-        items = jsonable(ws.rows(ITEM_SQL))
+    def build(cls, db: StoreReader) -> EngagementIndex:
+        items = jsonable(queries.engagement_items(db))
         n = len(items)
         position = {item["id"]: i for i, item in enumerate(items)}
         polity_rows: dict[str, list[int]] = {}
-        for r in ws.rows("SELECT DISTINCT engagement_id, polity_id FROM participants"):
-            polity_rows.setdefault(r["polity_id"], []).append(position[r["engagement_id"]])
+        for engagement_id, polity_id in queries.engagement_polities(db):
+            polity_rows.setdefault(polity_id, []).append(position[engagement_id])
 
         def flags(column: str) -> dict[str, np.ndarray]:
             out: dict[str, np.ndarray] = {}
@@ -391,38 +285,39 @@ class EngagementIndex:
                    by_polity={k: np.array(sorted(v), dtype=np.int64) for k, v in polity_rows.items()},
                    by_sub_activity=flags("sub_activities"), by_source=flags("datasets"))
 
-    def select(self, *, country: str | None = None, partner: str | None = None, activity: str | None = None,
-               sub_activity: str | None = None, instrument: str | None = None, source: str | None = None,
-               from_year: int | None = None, to_year: int | None = None) -> np.ndarray:
-        """Positions of the matching items, in order (the filters of :func:`engagement_filters`)."""
+    def select(self, f: EngagementFilter) -> np.ndarray:
+        """Positions of the items ``f`` selects, in order (every field but ``text``, which needs the query)."""
         n = len(self.items)
         mask = np.ones(n, dtype=bool)
-        for pid in (country, partner):
+        for pid in (f.country, f.partner):
             if pid is not None:
                 member = np.zeros(n, dtype=bool)
                 member[self.by_polity.get(pid, np.empty(0, dtype=np.int64))] = True
                 mask &= member
-        if activity is not None:
-            mask &= self.activity == activity
-        if instrument is not None:
-            mask &= self.instrument == instrument
-        for value, table in ((sub_activity, self.by_sub_activity), (source, self.by_source)):
+        if f.activity is not None:
+            mask &= self.activity == f.activity
+        if f.instrument is not None:
+            mask &= self.instrument == f.instrument
+        for value, table in ((f.sub_activity, self.by_sub_activity), (f.source, self.by_source)):
             if value is not None:
                 mask &= table.get(value, np.zeros(n, dtype=bool))
-        if from_year is not None:
-            mask &= self.in_force_to >= from_year
-        if to_year is not None:
-            mask &= self.start_year <= to_year
+        for value in f.exclude_sub_activities:
+            mask &= ~self.by_sub_activity.get(value, np.zeros(n, dtype=bool))
+        if f.from_year is not None:
+            mask &= self.in_force_to >= f.from_year
+        if f.to_year is not None:
+            mask &= self.start_year <= f.to_year
         return np.flatnonzero(mask)
 
 
 def engagement_index(ws: WebStore) -> EngagementIndex:
-    return ws.cached(("engagement_index",), lambda: EngagementIndex.build(ws))
+    return ws.cached(("engagement_index",), lambda: EngagementIndex.build(ws.db()))
 
 
 def network_data(ws: WebStore) -> NetworkData:
     """The store's engagements, their pairs of polities and the polities, read once per store version: every
-    network and profile is cut from them (:func:`defdip.analysis.network.network_data`) instead of reading the store."""
+    network and profile is cut from them (:func:`defdip.analysis.network.network_data`) instead of reading the
+    store."""
     return ws.cached(("network_data",), lambda: load_network_data(ws.path))
 
 
@@ -431,15 +326,14 @@ def engagement_frame(ws: WebStore) -> pd.DataFrame:
     return network_data(ws).frame
 
 
-def find_engagements(ws: WebStore, *, page: int = 1, page_size: int = 50, text: str | None = None,
-                     **filters: Any) -> dict[str, Any]:
-    """A page of engagements matching ``filters`` (the keywords of :func:`engagement_filters`, polities as
-    ids), in the order start year, id; from the in-memory index, or the query when ``text`` is given."""
-    if text:
-        where, params = engagement_filters(text=text, **filters)
-        return list_engagements(ws, where, params, page=page, page_size=page_size)
+def find_engagements(ws: WebStore, f: EngagementFilter, *, page: int = 1, page_size: int = 50) -> dict[str, Any]:
+    """A page of the engagements ``f`` selects (polities as ids), in the order start year, id: from the
+    in-memory index, or the query when ``f`` has a text to search."""
+    if f.text:
+        total, items = queries.engagement_page(f, ws.db(), page=page, page_size=page_size)
+        return _page(total, page, page_size, jsonable(items))
     index = engagement_index(ws)
-    found = index.select(**filters)
+    found = index.select(f)
     start = (page - 1) * page_size
     return _page(len(found), page, page_size, [index.items[i] for i in found[start:start + page_size]])
 
@@ -451,35 +345,20 @@ def _page(total: int, page: int, page_size: int, items: list[dict[str, Any]]) ->
 
 def engagement(ws: WebStore, engagement_id: str) -> dict[str, Any]:
     """One engagement with its participants, provenance and formatted citations; 404 when absent."""
-    con = ws.connect()
-    try:
-        cur = con.execute("SELECT * FROM engagements WHERE id = ?", [engagement_id])
-        row = cur.fetchone()
-        if row is None:
-            raise ApiError(404, f"no engagement with id {engagement_id!r}")
-        rec = dict(zip([d[0] for d in cur.description], row))
-        cur = con.execute("SELECT polity_id AS id, name, role, ccode, start_year, end_year, attributes "
-                          "FROM participants WHERE engagement_id = ? ORDER BY role, polity_id", [engagement_id])
-        parts = [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
-        cur = con.execute("SELECT source, version, record_id, citations FROM provenance WHERE engagement_id = ? "
-                          "ORDER BY source, record_id", [engagement_id])
-        prov = [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
-    finally:
-        con.close()
-    for key in ("attributes",):
-        rec[key] = _json_field(rec.get(key))
-    for p in parts:
-        p["attributes"] = _json_field(p.get("attributes"))
+    rec = queries.engagement_record(engagement_id, ws.db())
+    if rec is None:
+        raise ApiError(404, f"no engagement with id {engagement_id!r}")
+    rec["attributes"] = _json_field(rec.get("attributes"))
     reg = registry()
-    for p in parts:
+    for p in rec["participants"]:
+        p["attributes"] = _json_field(p.get("attributes"))
         p["kind"] = reg.get(p["id"]).kind if p["id"] in reg else None
     keys = list(rec.get("citations") or [])
-    for pv in prov:
+    for pv in rec["provenance"]:
         keys += [k for k in (pv.get("citations") or []) if k not in keys]
-    rec["participants"] = parts
-    rec["provenance"] = prov
     rec["references"] = citations.references(keys)
-    return jsonable(rec)
+    answer: dict[str, Any] = jsonable(rec)
+    return answer
 
 
 def _json_field(value: Any) -> Any:
@@ -491,15 +370,121 @@ def _json_field(value: Any) -> Any:
     return value
 
 
+def search_engagements(ws: WebStore, ids: list[str]) -> list[dict[str, Any]]:
+    """The list items of the engagements ``ids``, in that order."""
+    return jsonable(queries.engagements_by_id(ids, ws.db())) if ids else []
+
+
+def engagement_titles(ws: WebStore) -> pd.DataFrame:
+    return ws.cached(("engagement_titles",), lambda: queries.engagement_titles(ws.db()), size=1)
+
+
+# ----------------------------------------------------------------------------------------------- polities, genealogy
+
+def polity_counts(ws: WebStore) -> dict[str, int]:
+    """Polity id -> engagements it takes part in, once per store version."""
+    return ws.cached(("polity_counts",), lambda: queries.polity_engagement_counts(ws.db()))
+
+
+def top_states(ws: WebStore, limit: int = 24) -> list[tuple[str, int]]:
+    """The ``limit`` states with the most engagements (ties by id)."""
+    return ws.cached(("top_states", limit), lambda: list(
+        queries.polity_engagement_counts(ws.db(), states_only=True).items())[:limit])
+
+
+def genealogy_frame(ws: WebStore) -> pd.DataFrame:
+    return ws.cached(("genealogy",), lambda: queries.genealogy(ws.db()))
+
+
+def select_genealogy(ws: WebStore, activity: str | None, from_year: int | None,
+                     to_year: int | None) -> pd.DataFrame:
+    """Genealogy records of ``activity`` that began by ``to_year`` and ended (else began) from ``from_year``."""
+    frame = genealogy_frame(ws)
+    if activity:
+        frame = frame[frame["activity"] == activity]
+    if from_year is not None:
+        ends = frame["end_year"].fillna(frame["start_year"])
+        frame = frame[ends >= from_year]
+    if to_year is not None:
+        frame = frame[frame["start_year"] <= to_year]
+    return frame
+
+
+# ----------------------------------------------------------------------------------------------- analyses
+
+def evolution_frame(ws: WebStore, by: str) -> pd.DataFrame:
+    return ws.cached(("evolution", by), lambda: evolution.evolution(ws.path, by=by))
+
+
+def partnership_frame(ws: WebStore, by: str) -> pd.DataFrame:
+    return ws.cached(("partnership", by), lambda: evolution.partnership_index(ws.path, by=by))
+
+
+def coverage(ws: WebStore) -> pd.DataFrame:
+    """Each dataset's coverage window (drawn under every time-series chart)."""
+    return ws.cached(("coverage_windows",), lambda: evolution.coverage_windows(ws.path))
+
+
+def profile_data(ws: WebStore, polity_id: str) -> dict[str, Any]:
+    return ws.cached(("profile", polity_id), lambda: profiles.profile(
+        polity_id, store=ws.db(), frame=engagement_frame(ws)))
+
+
+def profile_answer(ws: WebStore, polity_id: str) -> dict[str, Any]:
+    """The profile as JSON values, converted once per store version (the timeline is sliced per request)."""
+    return ws.cached(("profile_json", polity_id), lambda: jsonable(profile_data(ws, polity_id)))
+
+
+def dyad_data(ws: WebStore, a: str, b: str) -> dict[str, Any]:
+    """The dyad profile of two polity ids, once per store version (the API and the dyad page share it)."""
+    return ws.cached(("dyad", a, b), lambda: profiles.dyad_profile(a, b, store=ws.db(), frame=engagement_frame(ws)))
+
+
+def dyad_answer(ws: WebStore, a: str, b: str) -> dict[str, Any]:
+    return ws.cached(("dyad_json", a, b), lambda: jsonable(dyad_data(ws, a, b)))
+
+
+def store_status(ws: WebStore) -> dict[str, Any]:
+    return ws.cached(("status",), lambda: store_build.status(ws.path))
+
+
+def sources_answer(ws: WebStore) -> dict[str, Any]:
+    """The store's sources (id order) with their engagements, its versions and the loaded sources' BibTeX."""
+    def build() -> Any:
+        frame = queries.sources(ws.db()).sort_values("id")
+        rows = frame.to_dict(orient="records")
+        counts = queries.source_engagement_counts(ws.db())
+        store_meta = queries.meta(ws.db())
+        for r in rows:
+            r["engagements"] = counts.get(r["id"], 0)
+        return jsonable({"meta": store_meta, "genealogy": {"engagements": counts.get("genealogy", 0),
+                                                            "version": store_meta.get("genealogy_version")},
+                         "sources": rows, "bibtex": "\n\n".join(
+                             r["bibtex"] for r in rows if r.get("bibtex") and r.get("status") == "loaded")})
+    answer: dict[str, Any] = ws.cached(("sources",), build)
+    return answer
+
+
+def all_source_bibtex(ws: WebStore) -> list[str]:
+    """The BibTeX of every source the store knows, loaded or not (citation keys resolve against it)."""
+    return ws.cached(("source_bibtex",), lambda: queries.source_bibtex(ws.db(), loaded_only=False))
+
+
 # ----------------------------------------------------------------------------------------------- maps
 
 def countries(ws: WebStore) -> pd.DataFrame | None:
     """Natural Earth shapes (iso3, name, geometry), or None when the store has none."""
-    def load() -> pd.DataFrame | None:
-        if not ws.has_table("ne_countries"):
-            return None
-        return ws.query("SELECT iso3, name, geometry FROM ne_countries ORDER BY iso3")
-    return ws.cached(("ne_countries",), load)
+    return ws.cached(("ne_countries",), lambda: queries.country_shapes(ws.db()))
+
+
+def map_window(ws: WebStore) -> tuple[int, int]:
+    """The maps' default window (the latest ten years that at least half the activity datasets reach)."""
+    return ws.cached(("map_window",), lambda: series.map_window(ws.db().con))
+
+
+def partner_counts(ws: WebStore, from_year: int, to_year: int) -> pd.DataFrame:
+    return ws.cached(("partner_counts", from_year, to_year), lambda: queries.partner_counts(
+        from_year, to_year, ws.db()))
 
 
 def iso3_of(p: Polity, shapes: pd.DataFrame | None) -> str | None:

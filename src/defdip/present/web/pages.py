@@ -20,9 +20,8 @@ from defdip.core.actors import normalize_name, registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError, StoreError
 from defdip.present import charts
-from defdip.present.web import api
 from defdip.present.web import data as D
-from defdip.present.web.data import ApiError, WebStore
+from defdip.present.web.data import YEAR_MAX, YEAR_MIN, ApiError, WebStore
 from defdip.present.web.render import (
     chart_block,
     cite_links,
@@ -47,7 +46,8 @@ TIMELINE_MAX = 1200
 
 
 def _ws(request: Request) -> WebStore:
-    return request.app.state.store
+    store: WebStore = request.app.state.store
+    return store
 
 
 def _aslist(value: Any) -> list[Any]:
@@ -86,7 +86,7 @@ def _section(title: str, build: Callable[[], str], sid: str = "") -> str:
     return f'<section class="card"{ident}><h2>{h(title)}</h2>{body}</section>'
 
 
-def _spec(ws: WebStore, key: tuple, build: Callable[[], Any]) -> dict[str, Any]:
+def _spec(ws: WebStore, key: tuple[Any, ...], build: Callable[[], Any]) -> dict[str, Any]:
     """A chart's Vega-Lite spec, cached per store version."""
     return ws.cached(("spec", *key), lambda: charts.spec(build()), size=128)
 
@@ -114,7 +114,7 @@ def _genealogy_chart_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _home_timeline(ws: WebStore) -> str:
-    frame = api.genealogy_frame(ws)
+    frame = D.genealogy_frame(ws)
     if not len(frame):
         return notice("The store holds no genealogy records.")
     spec = _spec(ws, ("home_timeline",), lambda: charts.timeline(_genealogy_chart_frame(frame)))
@@ -123,13 +123,6 @@ def _home_timeline(ws: WebStore) -> str:
             f"{h(dates.format_year(last))}. Hover a point for its sources, click it for the record; "
             f'the <a href="/genealogy">genealogy explorer</a> filters them.</p>'
             + chart_block("genealogy_timeline", spec))
-
-
-def _coverage(ws: WebStore) -> pd.DataFrame:
-    """Each dataset's coverage window (drawn under every time-series chart)."""
-    from defdip.analysis import evolution as evo
-
-    return ws.cached(("coverage_windows",), lambda: evo.coverage_windows(ws.path))
 
 
 def _coverage_table(coverage: pd.DataFrame) -> str:
@@ -141,9 +134,9 @@ def _coverage_table(coverage: pd.DataFrame) -> str:
 
 
 def _home_evolution(ws: WebStore) -> str:
-    decade = api.evolution_frame(ws, "decade")
-    era = api.evolution_frame(ws, "era")
-    coverage = _coverage(ws)
+    decade = D.evolution_frame(ws, "decade")
+    era = D.evolution_frame(ws, "era")
+    coverage = D.coverage(ws)
     modern = _filters(decade, "period", 1800)
     parts = ["<p>Engagements of each activity begun per decade since 1800 (each on its own scale), and the mix "
              "of activities in each era. Each dataset's coverage is drawn beneath: a jump where a dataset starts "
@@ -160,10 +153,10 @@ def _home_evolution(ws: WebStore) -> str:
 
 
 def _home_partnership(ws: WebStore) -> str:
-    frame = _filters(api.partnership_frame(ws, "decade"), "period", 1815)
+    frame = _filters(D.partnership_frame(ws, "decade"), "period", 1815)
     if not len(frame):
         return notice("The partnership index has no periods since 1815 in this store.")
-    coverage = _coverage(ws)
+    coverage = D.coverage(ws)
     spec = _spec(ws, ("partnership",), lambda: charts.partnership_shift(frame, coverage=coverage))
     return ("<p>From alliance building to strategic partnerships: new defence pacts against defence cooperation "
             "agreements and joint exercises per decade, and the dyads each ties; no series runs past the end of "
@@ -176,34 +169,23 @@ def _home_map(ws: WebStore) -> str:
     if shapes is None:
         return notice("The store has no Natural Earth country shapes (table ne_countries): run "
                       "<span class=\"mono\">defdip fetch natural_earth</span> and rebuild the store for the maps.")
-    lo, hi = ws.cached(("map_window",), lambda: charts.map_window(ws.query))
+    lo, hi = D.map_window(ws)
 
     def build() -> Any:
-        per = ws.query("""
-            WITH act AS (
-              SELECT DISTINCT pa.engagement_id, pa.polity_id FROM participants pa
-              JOIN engagements e ON e.id = pa.engagement_id
-              WHERE e.start_year <= ?
-                AND (CASE WHEN e.ongoing THEN 9999 ELSE coalesce(e.end_year, e.start_year) END) >= ?
-                AND NOT (e.instrument = 'deployment' AND list_contains(e.sub_activities, 'peacekeeping')))
-            SELECT a.polity_id, count(DISTINCT b.polity_id) AS partners, count(DISTINCT a.engagement_id) AS engagements
-            FROM act a JOIN act b ON a.engagement_id = b.engagement_id AND a.polity_id <> b.polity_id
-            JOIN polities pb ON pb.id = b.polity_id AND pb.kind = 'state'
-            GROUP BY 1""", [hi, lo])
+        per = D.partner_counts(ws, lo, hi)[["polity_id", "partners", "engagements"]]
         values, _ = charts.iso3_values(per, shapes, {"partners": "max", "engagements": "sum"}, year=hi)
         return charts.world_map(shapes, values, value="partners", legend="state partners", tooltip=("engagements",),
                                 title=f"State partners per country, engagements in force {lo}-{hi}")
 
     spec = _spec(ws, ("world_map",), build)
     return (f"<p>For each country, the number of different states it shared an engagement with (any activity in "
-            f"force at some time in {lo}-{hi}; peacekeeping deployments left out: a mission ties contributors to "
-            f"hosts, not to each other). Shapes: Natural Earth 1:110m.</p>" + chart_block("world_map", spec))
+            f"force at some time in {lo}-{hi}, each member counted for the years it took part; peacekeeping "
+            f"deployments left out: a mission ties contributors to hosts, not to each other). Shapes: Natural Earth "
+            f"1:110m.</p>" + chart_block("world_map", spec))
 
 
 def _home_stats(ws: WebStore) -> str:
-    from defdip.store import build as store_mod
-
-    st = ws.cached(("status",), lambda: store_mod.status(ws.path))
+    st = D.store_status(ws)
     loaded = len(st.get("per_source", {}))
     cells = [(number(st["engagements"]), "engagements"),
              (h(f"{dates.format_year(st['first_year'])} – {dates.format_year(st['last_year'])}"), "years covered"),
@@ -214,13 +196,10 @@ def _home_stats(ws: WebStore) -> str:
 
 
 def _top_countries(ws: WebStore) -> str:
-    rows = ws.cached(("top_countries",), lambda: ws.rows("""
-        SELECT p.polity_id, count(DISTINCT p.engagement_id) AS n FROM participants p
-        JOIN polities pol ON pol.id = p.polity_id AND pol.kind = 'state' GROUP BY 1 ORDER BY n DESC, 1 LIMIT 24"""))
+    rows = D.top_states(ws)
     reg = registry()
-    names = {r["polity_id"]: reg.get(r["polity_id"]).name if r["polity_id"] in reg else r["polity_id"] for r in rows}
-    items = [f'<li>{link(country_href(r["polity_id"]), names[r["polity_id"]])}'
-             f' <span class="note">{number(r["n"])}</span></li>' for r in rows]
+    items = [f'<li>{link(country_href(pid), reg.get(pid).name if pid in reg else pid)}'
+             f' <span class="note">{number(n)}</span></li>' for pid, n in rows]
     return ("<p>The states with the most engagements in the store; search any other above.</p>"
             f'<ul class="results columns">{"".join(items)}</ul>')
 
@@ -274,7 +253,7 @@ def _country_charts(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
     if not len(per_year):
         return notice(f"{h(p.name)} takes part in no engagement in this store.")
     long = _per_year_long(per_year)
-    coverage = _coverage(ws)
+    coverage = D.coverage(ws)
     spec = _spec(ws, ("country_activity", p.id), lambda: charts.activity_evolution(long, coverage=coverage))
     return ("<p>Engagements begun per period, by activity (each activity on its own scale).</p>"
             + chart_block("country_activity", spec))
@@ -350,7 +329,7 @@ def country(request: Request, name: str) -> Any:
     p = D.resolve_polity(name)
     if p.id != name:
         return RedirectResponse(country_href(p.id), status_code=307)
-    prof = api.profile_data(ws, p.id)
+    prof = D.profile_data(ws, p.id)
     per = prof["per_activity"]
     facts = {"id": h(p.id), "kind": h(p.kind), "existed": h(p.years()),
              "COW code": h(str(p.ccode or "")), "ISO3": h(p.iso3 or ""),
@@ -373,8 +352,6 @@ def country(request: Request, name: str) -> Any:
 
 @router.get("/dyad/{a}/{b}", response_class=HTMLResponse)
 def dyad(request: Request, a: str, b: str) -> Any:
-    from defdip.analysis import profiles
-
     ws = _ws(request)
     ws.version()
     pa, pb = D.resolve_polity(a), D.resolve_polity(b)
@@ -382,7 +359,7 @@ def dyad(request: Request, a: str, b: str) -> Any:
         raise ApiError(422, f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
     if (pa.id, pb.id) != (a, b):
         return RedirectResponse(f"/dyad/{path_part(pa.id)}/{path_part(pb.id)}", status_code=307)
-    prof = ws.cached(("dyad", pa.id, pb.id), lambda: profiles.dyad_profile(pa.id, pb.id, store=ws.path))
+    prof = D.dyad_data(ws, pa.id, pb.id)
     title = f"{pa.name} and {pb.name}"
 
     def summary() -> str:
@@ -399,7 +376,7 @@ def dyad(request: Request, a: str, b: str) -> Any:
         if not len(prof["per_year"]):
             return notice("No shared engagements.")
         long = _per_year_long(prof["per_year"])
-        coverage = _coverage(ws)
+        coverage = D.coverage(ws)
         return chart_block("dyad_activity", _spec(ws, ("dyad_activity", pa.id, pb.id),
                                                    lambda: charts.activity_evolution(long, coverage=coverage)))
 
@@ -429,8 +406,8 @@ def _int_param(request: Request, name: str) -> int | None:
         value = int(raw)
     except ValueError:
         raise ApiError(422, f"{name}: {raw[:40]!r} is not a whole year (use negative numbers for BCE)") from None
-    if not api.YEAR_MIN <= value <= api.YEAR_MAX:
-        raise ApiError(422, f"{name}: {value} is outside {api.YEAR_MIN}..{api.YEAR_MAX}")
+    if not YEAR_MIN <= value <= YEAR_MAX:
+        raise ApiError(422, f"{name}: {value} is outside {YEAR_MIN}..{YEAR_MAX}")
     return value
 
 
@@ -442,7 +419,7 @@ def genealogy(request: Request) -> HTMLResponse:
     D.check_activity(activity)
     lo, hi = _int_param(request, "from_year"), _int_param(request, "to_year")
     D.check_years(lo, hi)
-    frame = api.select_genealogy(ws, activity, lo, hi)
+    frame = D.select_genealogy(ws, activity, lo, hi)
     options = ['<option value="">all activities</option>'] + [
         f'<option value="{h(a)}"{" selected" if a == activity else ""}>{h(charts.activity_label(a))}</option>'
         for a in codebook().activity_ids]
@@ -524,7 +501,7 @@ SEARCH_ROWS = 50
 def _title_keys(ws: WebStore) -> pd.DataFrame:
     """Every engagement's id, start year and title search key (Latin letters, spellings folded), per store."""
     def build() -> pd.DataFrame:
-        frame = ws.query("SELECT id, title, start_year FROM engagements")
+        frame = D.engagement_titles(ws).copy()
         frame["key"] = [translit.search_key(t or "") for t in frame["title"]]
         return frame[["id", "start_year", "key"]]
 
@@ -580,14 +557,11 @@ def search(request: Request) -> HTMLResponse:
         body.append(notice("Type a country, polity or organisation, or words of an engagement title, "
                            "in the box above."))
         return page("Search", "\n".join(body))
-    counts = api._engagement_counts(ws)
+    counts = D.polity_counts(ws)
     polities, close = polity_matches(q)
     ids = title_matches(ws, q)
-    res = D.list_engagements(ws, "e.id IN (SELECT unnest(?::VARCHAR[]))", [ids[:SEARCH_ROWS]],
-                             page_size=SEARCH_ROWS) if ids else {"items": []}
-    order = {i: n for n, i in enumerate(ids)}
     rows = []
-    for r in sorted(res["items"], key=lambda r: order[r["id"]]):
+    for r in D.search_engagements(ws, ids[:SEARCH_ROWS]):
         spelled = translit.latin(r["title"])
         title = link(record_href(r["id"]), r["title"]) + (
             f' <span class="note">({h(spelled)})</span>' if spelled != r["title"] else "")
@@ -618,11 +592,11 @@ def search(request: Request) -> HTMLResponse:
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources(request: Request) -> HTMLResponse:
-    data = api.sources(request)
+    data = D.sources_answer(_ws(request))
     rows = [{"id": h(s["id"]), "title": h(s.get("title") or ""), "version": h(str(s.get("version") or "")),
              "status": h(s.get("status") or ""), "engagements": number(s.get("engagements")),
              "terms": h(s.get("terms") or ""), "citation": h(s.get("citation") or "")} for s in data["sources"]]
-    keys = sorted({k for ks in api.genealogy_frame(_ws(request))["citations"] if ks is not None for k in ks})
+    keys = sorted({k for ks in D.genealogy_frame(_ws(request))["citations"] if ks is not None for k in ks})
     body = ["<h1>Sources</h1>",
             f'<p class="lead">The datasets in this store with their versions, terms and citations. Store versions: '
             f'{h(", ".join(f"{k} {v}" for k, v in data["meta"].items()))}. '

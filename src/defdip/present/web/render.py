@@ -31,11 +31,6 @@ def template(name: str) -> str:
     return resources.files("defdip.present.web").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-@cache
-def static_text(name: str) -> str:
-    return resources.files("defdip.present.web").joinpath("static", name).read_text(encoding="utf-8")
-
-
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
 
 
