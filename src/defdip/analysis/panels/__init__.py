@@ -20,9 +20,9 @@ from defdip.analysis.panels import atop, cow_alliance, dca, exercises, arms, pea
 from defdip.analysis.panels import index, controls, events, mids, distance, derived
 # isort: on
 from defdip.analysis.panels.assembly import (
-    PanelStore,
     available_layers,
     dyad_year,
+    layer_available,
     source_records,
     state_year,
 )
@@ -49,8 +49,8 @@ DERIVED = tuple(name for name, lay in LAYERS.items() if lay.derive is not None)
 
 __all__ = [
     "ATOP_DERIVED_SQL", "ATOP_END", "ATOP_TIE_SQL", "COW_END", "DERIVED", "LAYERS", "REGIONS", "ROLES", "UNITS",
-    "Layer", "PanelStore", "Tie", "arms", "atop", "available_layers", "controls", "cow_alliance", "dca", "derived",
-    "distance", "dyad_year", "events", "exercises", "families", "index", "layers", "layers_table", "mids",
-    "peace_years",
-    "peacekeeping", "region_of", "register", "resolve", "resolve_layers", "source_records", "state_year", "visits",
+    "Layer", "Tie", "arms", "atop", "available_layers", "controls", "cow_alliance", "dca", "derived", "distance",
+    "dyad_year", "events", "exercises", "families", "index", "layer_available", "layers", "layers_table", "mids",
+    "peace_years", "peacekeeping", "region_of", "register", "resolve", "resolve_layers", "source_records",
+    "state_year", "visits",
 ]

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import duckdb
@@ -47,113 +45,85 @@ from defdip.analysis.panels.registry import (
     Tie,
     resolve,
 )
-from defdip.core import config
 from defdip.core.actors import registry
 from defdip.core.errors import DefdipError, StoreError
+from defdip.store.queries import StoreLike, StoreReader, reading
 
 SYSTEMS = ("cow", "gw")
 
 
-class PanelStore:
-    """A read-only connection to the store for one panel, with the store's table names read once."""
-
-    def __init__(self, store: str | Path | None) -> None:
-        path = config.store_path(store)
-        if not path.is_file():
-            raise StoreError(f"no store at {path}; run `defdip build` first (or pass --store / set DEFDIP_STORE)")
-        self.path = path
-        self.con = duckdb.connect()
-        self.con.execute("ATTACH '" + str(path).replace("'", "''") + "' AS store (READ_ONLY)")
-        self.con.execute("USE store")
-        self._tables: set[str] | None = None
-
-    def __enter__(self) -> PanelStore:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.con.close()
-
-    def has(self, table: str) -> bool:
-        """Whether the store has ``table``."""
-        if self._tables is None:
-            self._tables = {r[0] for r in self.con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'").fetchall()}
-        return table in self._tables
-
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        """The first value of the first row of a query."""
-        row = self.con.execute(sql, params or []).fetchone()
-        return None if row is None else row[0]
-
-    def tie_available(self, tie: Tie) -> bool:
-        """Whether the store has the tie's tables and, for ties read from the records, records of its sources."""
-        if not all(self.has(t) for t in tie.tables):
-            return False
-        if tie.record_sources:
-            marks = ", ".join("?" for _ in tie.record_sources)
-            return bool(self.scalar(f"SELECT count(*) FROM provenance WHERE source IN ({marks})",
-                                    list(tie.record_sources)))
-        return True
-
-    def available(self, lay: Layer) -> bool:
-        """Whether the store can supply the layer (an index: any of its components)."""
-        if lay.components:
-            return any(self.tie_available(t) for _, parts in lay.components for t, _ in parts)
-        if not all(self.has(t) for t in lay.tables):
-            return False
-        return lay.tie is None or self.tie_available(lay.tie)
-
-    def source_records(self, source: str) -> int:
-        """How many distinct records of ``source`` the store holds (0 without provenance)."""
-        if not self.has("provenance"):
-            return 0
-        return int(self.scalar("SELECT count(DISTINCT record_id) FROM provenance WHERE source = ?", [source]))
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first value of the first row of a query."""
+    row = con.execute(sql, params or []).fetchone()
+    return None if row is None else row[0]
 
 
-def available_layers(store: str | Path | None = None, names: Iterable[str] | None = None) -> list[str]:
+def tie_available(db: StoreReader, tie: Tie) -> bool:
+    """Whether the store has the tie's tables and, for ties read from the records, records of its sources."""
+    if not all(db.has_table(t) for t in tie.tables):
+        return False
+    if tie.record_sources:
+        marks = ", ".join("?" for _ in tie.record_sources)
+        return bool(_scalar(db.con, f"SELECT count(*) FROM provenance WHERE source IN ({marks})",
+                            list(tie.record_sources)))
+    return True
+
+
+def layer_available(db: StoreReader, lay: Layer) -> bool:
+    """Whether the store can supply the layer (an index: any of its components)."""
+    if lay.components:
+        return any(tie_available(db, t) for _, parts in lay.components for t, _ in parts)
+    if not all(db.has_table(t) for t in lay.tables):
+        return False
+    return lay.tie is None or tie_available(db, lay.tie)
+
+
+def available_layers(store: StoreLike = None, names: Iterable[str] | None = None) -> list[str]:
     """The layers (of ``names``, default every layer) that the store can supply, in the order given."""
     wanted = list(LAYERS) if names is None else [lay.name for lay in resolve(list(names))]
-    with PanelStore(store) as ps:
-        return [n for n in wanted if ps.available(LAYERS[n])]
+    with reading(store) as db:
+        return [n for n in wanted if layer_available(db, LAYERS[n])]
 
 
-def source_records(store: str | Path | None, source: str) -> int:
+def source_records(store: StoreLike, source: str) -> int:
     """How many distinct records of ``source`` the store holds (the model asks how much of SIPRI it has)."""
-    with PanelStore(store) as ps:
-        return ps.source_records(source)
+    with reading(store) as db:
+        if not db.has_table("provenance"):
+            return 0
+        return int(_scalar(db.con, "SELECT count(DISTINCT record_id) FROM provenance WHERE source = ?", [source]))
 
 
-def _select_layers(layers: str | Iterable[str] | None, ps: PanelStore, unit: str) -> list[Layer]:
+def _select_layers(layers: str | Iterable[str] | None, db: StoreReader, unit: str) -> list[Layer]:
     """The requested layers (None: every layer the store can supply, except those computed from the rows),
     each checked against the store."""
     if layers is None:
-        return [lay for lay in LAYERS.values() if lay.derive is None and unit in lay.units and ps.available(lay)]
+        return [lay for lay in LAYERS.values()
+                if lay.derive is None and unit in lay.units and layer_available(db, lay)]
     chosen = resolve(layers, unit=unit)
     for lay in chosen:
         for table in lay.tables:
-            if not ps.has(table):
+            if not db.has_table(table):
                 raise StoreError(f"layer {lay.name!r} needs the {table!r} table: build the store with the "
                                  f"{lay.source!r} source available (`defdip build --sources DIR`)")
-        if lay.tie is not None and not ps.tie_available(lay.tie):
+        if lay.tie is not None and not tie_available(db, lay.tie):
             raise StoreError(f"layer {lay.name!r} has no data: the store holds no records of the {lay.source!r} "
                              "source; build it with that source available")
     return chosen
 
 
-def _system_years(ps: PanelStore, system: str) -> tuple[int, int]:
+def _system_years(db: StoreReader, system: str) -> tuple[int, int]:
     if system == "cow":
-        if not ps.has("cow_system"):
+        if not db.has_table("cow_system"):
             raise StoreError("the store has no 'cow_system' table: build it with the 'state_system' source")
         return 1816, ATOP_END
-    if not ps.has("gw_states"):
+    if not db.has_table("gw_states"):
         raise StoreError("the store has no 'gw_states' table: build it with the 'state_system' source")
-    lo, hi = ps.con.execute("SELECT min(start_year), max(end_year) FROM gw_states").fetchall()[0]
+    lo, hi = db.con.execute("SELECT min(start_year), max(end_year) FROM gw_states").fetchall()[0]
     return int(lo), int(hi)
 
 
-def _years(ps: PanelStore, system: str, from_year: int | None, to_year: int | None) -> tuple[int, int]:
-    lo, hi = _system_years(ps, system)
+def _years(db: StoreReader, system: str, from_year: int | None, to_year: int | None) -> tuple[int, int]:
+    lo, hi = _system_years(db, system)
     first = lo if from_year is None else int(from_year)
     last = hi if to_year is None else int(to_year)
     if first > last:
@@ -163,12 +133,12 @@ def _years(ps: PanelStore, system: str, from_year: int | None, to_year: int | No
     return max(first, lo), min(last, hi)
 
 
-def _make_nodes(ps: PanelStore, system: str, lo: int, hi: int) -> None:
+def _make_nodes(db: StoreReader, system: str, lo: int, hi: int) -> None:
     """TEMP table _nodes(code, ccode, year): the state-years, with the COW code layers join on."""
-    con = ps.con
+    con = db.con
     if system == "cow":
         extra = ""
-        if ps.has("atop_sy"):
+        if db.has_table("atop_sy"):
             extra = f"UNION SELECT state, year FROM atop_sy WHERE year > {COW_END} AND year <= {ATOP_END}"
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _nodes AS
@@ -191,24 +161,24 @@ def _make_nodes(ps: PanelStore, system: str, lo: int, hi: int) -> None:
                     [[int(c) for c, _ in years], [int(c if cc is None else cc) for (c, _), cc in zip(years, ccodes,
                                                                                                    strict=True)],
                      [int(y) for _, y in years]])
-    if not ps.scalar("SELECT count(*) FROM _nodes"):
+    if not _scalar(db.con, "SELECT count(*) FROM _nodes"):
         raise DefdipError(f"empty selection: no states in the {system.upper()} system in {lo}-{hi}")
 
 
-def _make_ties(ps: PanelStore, ties: list[Tie], lo: int, hi: int, undirected: list[Tie]) -> None:
+def _make_ties(db: StoreReader, ties: list[Tie], lo: int, hi: int, undirected: list[Tie]) -> None:
     """TEMP tables _t_<tie> (directed values) and _u_<tie> (the two directions combined, c1 < c2; only for the
     ties in ``undirected``)."""
     wanted = {t.name for t in undirected}
     for tie in ties:
         # keys as INTEGER, the type of _nodes, so joins compare without casts (a code no INTEGER holds
         # matched no state before either)
-        ps.con.execute(f"CREATE OR REPLACE TEMP TABLE _t_{tie.name} AS SELECT * REPLACE (TRY_CAST(c1 AS INTEGER) "
+        db.con.execute(f"CREATE OR REPLACE TEMP TABLE _t_{tie.name} AS SELECT * REPLACE (TRY_CAST(c1 AS INTEGER) "
                        f"AS c1, TRY_CAST(c2 AS INTEGER) AS c2, TRY_CAST(year AS INTEGER) AS year) FROM ({tie.sql}) "
                        f"WHERE year BETWEEN {lo} AND {hi}")
         if tie.name not in wanted:
             continue
         aggs = ", ".join(f"{how}({col}) AS {col}" for col, how in tie.combine.items())
-        ps.con.execute(f"CREATE OR REPLACE TEMP TABLE _u_{tie.name} AS SELECT least(c1, c2) AS c1, "
+        db.con.execute(f"CREATE OR REPLACE TEMP TABLE _u_{tie.name} AS SELECT least(c1, c2) AS c1, "
                        f"greatest(c1, c2) AS c2, year, {aggs} FROM _t_{tie.name} GROUP BY ALL")
 
 
@@ -252,14 +222,14 @@ def _index_expr(lay: Layer, ties: list[Tie], prefix: str) -> str:
             + " + ".join(f"coalesce({c}, 0)" for c in comps) + " END")
 
 
-def _node_table(ps: PanelStore, lay: Layer) -> str:
+def _node_table(db: StoreReader, lay: Layer) -> str:
     """TEMP table of the state-years that have a node attribute; returns its name."""
     table = f"_node_{lay.name}"
-    ps.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {lay.node_sql}")
+    db.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {lay.node_sql}")
     return table
 
 
-def _panel_sql(ps: PanelStore, chosen: list[Layer], *, directed: bool, symmetric: bool) -> str:
+def _panel_sql(db: StoreReader, chosen: list[Layer], *, directed: bool, symmetric: bool) -> str:
     """SELECT for the dyad-year panel over _nodes. symmetric: directed rows carrying non-directed values.
 
     The sparse tie tables of every requested layer (each one row per dyad-year with a tie) are combined
@@ -272,12 +242,12 @@ def _panel_sql(ps: PanelStore, chosen: list[Layer], *, directed: bool, symmetric
     """
     ties = _unique(lay.tie for lay in chosen if lay.tie is not None)
     indexes = [lay for lay in chosen if lay.components]
-    index_ties = {lay.name: [t for _, parts in lay.components for t, _ in parts if ps.tie_available(t)]
+    index_ties = {lay.name: [t for _, parts in lay.components for t, _ in parts if tie_available(db, t)]
                   for lay in indexes}
     every_index_tie = _unique(t for ts in index_ties.values() for t in ts)
-    lo, hi = ps.con.execute("SELECT min(year), max(year) FROM _nodes").fetchall()[0]
+    lo, hi = db.con.execute("SELECT min(year), max(year) FROM _nodes").fetchall()[0]
     use_directed = directed and not symmetric
-    _make_ties(ps, _unique(ties + every_index_tie), lo, hi,
+    _make_ties(db, _unique(ties + every_index_tie), lo, hi,
                undirected=every_index_tie + ([] if use_directed else ties))
     keys: list[str] = []
     tie_joins: list[str] = []
@@ -293,7 +263,7 @@ def _panel_sql(ps: PanelStore, chosen: list[Layer], *, directed: bool, symmetric
         flags, flag_cols = _index_flags(lay, index_ties[lay.name])
         aggs = ", ".join(f"max({c}) AS {c}" for c in flag_cols)
         table = f"_ix_{lay.name}"
-        ps.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT c1, c2, year, {aggs} FROM ({flags}) "
+        db.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT c1, c2, year, {aggs} FROM ({flags}) "
                        "GROUP BY c1, c2, year")
         keys.append(f"SELECT c1, c2, year FROM {table}")
         if use_directed:  # the index is a property of the pair: the same in both directions
@@ -327,7 +297,7 @@ def _panel_sql(ps: PanelStore, chosen: list[Layer], *, directed: bool, symmetric
     if flagged:
         node_joins = []
         for j, lay in flagged:
-            table = _node_table(ps, lay)
+            table = _node_table(db, lay)
             node_joins.append((f"m{j}.ccode IS NOT NULL AS n{j}",
                                f"LEFT JOIN {table} m{j} ON m{j}.ccode = _nodes.ccode AND m{j}.year = _nodes.year"))
         ctes.insert(0, f"n AS (SELECT _nodes.*, {', '.join(f for f, _ in node_joins)} FROM _nodes "
@@ -381,18 +351,18 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------------------- API
 
 @contextmanager
-def _session(store: str | Path | None, system: str, layers: str | Iterable[str] | None, unit: str,
+def _session(store: StoreLike, system: str, layers: str | Iterable[str] | None, unit: str,
              from_year: int | None, to_year: int | None,
-             countries: str | Iterable[str] | None) -> Iterator[tuple[PanelStore, list[Layer], bool]]:
+             countries: str | Iterable[str] | None) -> Iterator[tuple[StoreReader, list[Layer], bool]]:
     """An open store with the selected layers, the state-years (_nodes) and the chosen countries (_pick)."""
-    with PanelStore(store) as ps:
-        chosen = _select_layers(layers, ps, unit)
-        lo, hi = _years(ps, system, from_year, to_year)
-        _make_nodes(ps, system, lo, hi)
-        yield ps, chosen, _pick_countries(ps, system, countries, lo, hi)
+    with reading(store) as db:
+        chosen = _select_layers(layers, db, unit)
+        lo, hi = _years(db, system, from_year, to_year)
+        _make_nodes(db, system, lo, hi)
+        yield db, chosen, _pick_countries(db, system, countries, lo, hi)
 
 
-def _pick_countries(ps: PanelStore, system: str, countries: str | Iterable[str] | None, lo: int, hi: int) -> bool:
+def _pick_countries(db: StoreReader, system: str, countries: str | Iterable[str] | None, lo: int, hi: int) -> bool:
     """TEMP table _pick(code) of the requested states; False when no selection was asked for.
 
     Each name goes through the actor registry; a state with no code in the system, or not in the
@@ -409,15 +379,15 @@ def _pick_countries(ps: PanelStore, system: str, countries: str | Iterable[str] 
         code = polity.ccode if system == "cow" else polity.gwcode
         if code is None:
             raise DefdipError(f"{polity.name} ({polity.id}) has no {system.upper()} code: panels cover states only")
-        if ps.scalar("SELECT min(year) FROM _nodes WHERE code = ?", [code]) is None:
+        if _scalar(db.con, "SELECT min(year) FROM _nodes WHERE code = ?", [code]) is None:
             raise DefdipError(f"{polity.name} ({system.upper()} {code}) was not in the {system.upper()} state "
                               f"system in {lo}-{hi}")
         codes.append(int(code))
-    ps.con.execute("CREATE OR REPLACE TEMP TABLE _pick AS SELECT unnest(?::INTEGER[]) AS code", [codes])
+    db.con.execute("CREATE OR REPLACE TEMP TABLE _pick AS SELECT unnest(?::INTEGER[]) AS code", [codes])
     return True
 
 
-def _derive(frame: pd.DataFrame, chosen: list[Layer], store: str | Path | None, system: str,
+def _derive(frame: pd.DataFrame, chosen: list[Layer], store: StoreLike, system: str,
             directed: bool | None) -> pd.DataFrame:
     """Add the columns of the layers computed from a fetched panel's rows (``directed`` None: state-years)."""
     prefix = "ccode" if system == "cow" else "gwcode"
@@ -431,18 +401,18 @@ def _derive(frame: pd.DataFrame, chosen: list[Layer], store: str | Path | None, 
             continue
 
         def read(table: str, sql: str, lay: Layer = lay) -> pd.DataFrame:
-            with PanelStore(store) as ps:
-                if not ps.has(table):
+            with reading(store) as db:
+                if not db.has_table(table):
                     raise StoreError(f"layer {lay.name!r} needs the {table!r} table: build the store with the "
                                      f"{lay.source!r} source available (`defdip build --sources DIR`)")
-                return ps.con.execute(sql).df()
+                return db.con.execute(sql).df()
 
         frame = lay.derive(frame, DeriveContext(system=system, ids=ids, directed=directed, read=read,
                                                 history=history))
     return frame
 
 
-def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_year: int | None = None,
+def dyad_year(store: StoreLike = None, *, directed: bool = False, from_year: int | None = None,
               to_year: int | None = None, system: str = "cow",
               layers: str | Iterable[str] | None = None,
               countries: str | Iterable[str] | None = None) -> pd.DataFrame:
@@ -455,18 +425,18 @@ def dyad_year(store: str | Path | None = None, *, directed: bool = False, from_y
     years outside the state system or a country not in the system in those years.
     """
     system = _check_system(system)
-    with _session(store, system, layers, "dyad_year", from_year, to_year, countries) as (ps, chosen, picked):
-        sql = _panel_sql(ps, [lay for lay in chosen if lay.derive is None], directed=directed, symmetric=False)
+    with _session(store, system, layers, "dyad_year", from_year, to_year, countries) as (db, chosen, picked):
+        sql = _panel_sql(db, [lay for lay in chosen if lay.derive is None], directed=directed, symmetric=False)
         if picked:
             sql = (f"SELECT * FROM ({sql}) d WHERE d.code1 IN (SELECT code FROM _pick) "
                    f"OR d.code2 IN (SELECT code FROM _pick)")
-        frame = _fetch(ps.con, sql + " ORDER BY d.year, d.code1, d.code2")
+        frame = _fetch(db.con, sql + " ORDER BY d.year, d.code1, d.code2")
     prefix = "ccode" if system == "cow" else "gwcode"
     frame = frame.rename(columns={"code1": f"{prefix}1", "code2": f"{prefix}2"})
     return _derive(frame, chosen, store, system, directed)
 
 
-def state_year(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
+def state_year(store: StoreLike = None, *, from_year: int | None = None, to_year: int | None = None,
                system: str = "cow", layers: str | Iterable[str] | None = None,
                countries: str | Iterable[str] | None = None) -> pd.DataFrame:
     """State-years with each layer aggregated over the state's partners (see the module docstring).
@@ -475,7 +445,7 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
     tie that year (``cowmaj``: the state's own major-power indicator; ``conttype``: ``land_contig``).
     """
     system = _check_system(system)
-    with _session(store, system, layers, "state_year", from_year, to_year, countries) as (ps, chosen, picked):
+    with _session(store, system, layers, "state_year", from_year, to_year, countries) as (db, chosen, picked):
         in_sql = [lay for lay in chosen if lay.derive is None]
         dyadic = [lay for lay in in_sql if not lay.node_sql]
         aggs = []
@@ -489,19 +459,19 @@ def state_year(store: str | Path | None = None, *, from_year: int | None = None,
         for lay in in_sql:
             if lay.node_sql:
                 j = len(node_joins)
-                node_joins.append(f"LEFT JOIN {_node_table(ps, lay)} m{j} ON m{j}.ccode = n.ccode "
+                node_joins.append(f"LEFT JOIN {_node_table(db, lay)} m{j} ON m{j}.ccode = n.ccode "
                                   f"AND m{j}.year = n.year")
                 select.append(f"CASE WHEN n.year BETWEEN {lay.first_year} AND {lay.last_year} "
                               f"THEN (m{j}.ccode IS NOT NULL)::INTEGER END AS {lay.state_cols[0]}")
             else:
                 select.extend(f"s.{c}" for c in lay.state_cols)
         if dyadic:
-            inner = _panel_sql(ps, dyadic, directed=True, symmetric=True)
-            ps.con.execute(f"CREATE OR REPLACE TEMP TABLE _sy AS SELECT p.code1 AS code, p.year, {', '.join(aggs)} "
+            inner = _panel_sql(db, dyadic, directed=True, symmetric=True)
+            db.con.execute(f"CREATE OR REPLACE TEMP TABLE _sy AS SELECT p.code1 AS code, p.year, {', '.join(aggs)} "
                            f"FROM ({inner}) p GROUP BY ALL")
         else:
-            ps.con.execute("CREATE OR REPLACE TEMP TABLE _sy AS SELECT code, year FROM _nodes")
-        frame = _fetch(ps.con, f"""SELECT {', '.join(select)} FROM _nodes n
+            db.con.execute("CREATE OR REPLACE TEMP TABLE _sy AS SELECT code, year FROM _nodes")
+        frame = _fetch(db.con, f"""SELECT {', '.join(select)} FROM _nodes n
                                    LEFT JOIN _sy s ON s.code = n.code AND s.year = n.year {' '.join(node_joins)}
                                    {"WHERE n.code IN (SELECT code FROM _pick)" if picked else ""}
                                    ORDER BY n.year, n.code""")
