@@ -280,7 +280,8 @@ def test_unknown_participant_adds_no_dyad(tmp_path, monkeypatch):
     from defdip.store.build import build
 
     monkeypatch.setattr(MMESource, "min_rows", 1)  # the fixtures are no full copies
-    monkeypatch.setattr("defdip.store.build.load_genealogy", list)  # this test is about the sources alone
+    # this test is about the sources alone: the build loads neither the genealogy nor user records
+    monkeypatch.setattr("defdip.store.build.build_sources", lambda datasets, records: dict(datasets))
     for source in STATE_SOURCES:
         monkeypatch.setattr(type(source), "min_rows", 1)
     (tmp_path / "military_exercises").mkdir()

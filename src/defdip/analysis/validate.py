@@ -25,28 +25,22 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from defdip.core import config
-from defdip.core.actors import registry
+from defdip.analysis.panels import COW_END, dyad_year
+from defdip.core.actors import Polity, registry
 from defdip.core.citations import unresolved_keys, used_keys
-from defdip.core.errors import StoreError
 from defdip.ingest.sources import all_sources
 from defdip.ingest.sources.base import Check
-from defdip.store.build import has_table
+from defdip.store import checks
+from defdip.store.queries import open_store
 
 KINDS = ("accounting", "parity", "invariant")
 
 
 def validate(store: str | Path | None = None) -> list[Check]:
     """Every check of the store at ``store`` (accounting, then parity, then invariants)."""
-    path = config.store_path(store)
-    if not path.is_file():
-        raise StoreError(f"no store at {path}; run `defdip build` first (or pass --store / set DEFDIP_STORE)")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        checks = accounting(con) + parity(con) + invariants(con)
-    finally:
-        con.close()
-    return sorted(checks, key=lambda c: KINDS.index(c.kind) if c.kind in KINDS else len(KINDS))
+    with open_store(store) as reader:
+        found = accounting(reader.con) + parity(reader.con) + invariants(reader.con)
+    return sorted(found, key=lambda c: KINDS.index(c.kind) if c.kind in KINDS else len(KINDS))
 
 
 def as_frame(checks: Iterable[Check], *, pretty: bool = False) -> pd.DataFrame:
@@ -72,60 +66,48 @@ def failures(checks: Iterable[Check]) -> list[Check]:
 
 def accounting(con: duckdb.DuckDBPyConnection) -> list[Check]:
     """rows read = rows accounted for (kept, or set aside for a stated reason) + rows quarantined."""
-    quarantined = dict(con.execute(
-        "SELECT source, count(DISTINCT file || '#' || row) FROM quarantine GROUP BY 1").fetchall())
-    report = con.execute("SELECT * FROM ingest_report ORDER BY source").df()
-    checks: list[Check] = []
-    for row in report.to_dict("records"):
+    quarantined = checks.quarantined_per_source(con)
+    out: list[Check] = []
+    for row in checks.ingest_report(con):
         if row["status"] != "loaded":
             continue
-        sid = row["source"]
+        sid = str(row["source"])
         accounted = json.loads(row.get("accounted") or "{}")
         rejected = int(quarantined.get(sid, 0))
         total = sum(int(v) for v in accounted.values()) + rejected
         parts = " + ".join(f"{v:,} {k}" for k, v in sorted(accounted.items())) or "nothing"
-        checks.append(Check(sid, "rows read = accounted + quarantined", int(row["rows_read"]), total,
-                            total == int(row["rows_read"]), kind="accounting",
-                            note=f"{parts} + {rejected:,} quarantined"))
-    merged = con.execute("""
-        SELECT source, count(*) FROM provenance
-        WHERE engagement_id IN (SELECT engagement_id FROM provenance GROUP BY 1 HAVING count(DISTINCT source) > 1)
-        GROUP BY 1 ORDER BY 1""").fetchall()
-    for sid, n in merged:  # a report line: records of this source merged with another source's record
-        checks.append(Check(sid, "records merged with another source's", None, int(n), True, kind="accounting"))
-    return checks
+        out.append(Check(sid, "rows read = accounted + quarantined", int(row["rows_read"]), total,
+                         total == int(row["rows_read"]), kind="accounting",
+                         note=f"{parts} + {rejected:,} quarantined"))
+    for sid, n in checks.merged_per_source(con):  # a report line: records of this source merged with another's
+        out.append(Check(sid, "records merged with another source's", None, n, True, kind="accounting"))
+    return out
 
 
 # ----------------------------------------------------------------------------- parity
 
 def parity(con: duckdb.DuckDBPyConnection) -> list[Check]:
     """Each loaded source's own checks, and the COW dyad-year base against the system file."""
-    loaded = {sid for (sid,) in con.execute("SELECT source FROM ingest_report WHERE status = 'loaded'").fetchall()}
-    checks: list[Check] = []
+    loaded = checks.loaded_sources(con)
+    out: list[Check] = []
     for sid, source in all_sources().items():
         if sid in loaded:
-            checks += source.checks(con)
-    if has_table(con, "cow_system") and has_table(con, "cow_majors"):
-        checks.append(_cow_base(con))
-    return checks
+            out += source.checks(con)
+    base = _cow_base(con)
+    if base is not None:
+        out.append(base)
+    return out
 
 
-def _cow_base(con: duckdb.DuckDBPyConnection) -> Check:
+def _cow_base(con: duckdb.DuckDBPyConnection) -> Check | None:
     """The panel's non-directed COW dyad-years against pairs counted straight from system2016."""
-    from defdip.analysis.panels import COW_END, dyad_year
-
-    expected = int(con.execute(
-        f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT year, count(DISTINCT ccode) AS n FROM cow_system "
-        f"WHERE year <= {COW_END} GROUP BY year)").fetchone()[0])
-    first = con.execute("SELECT min(year) FROM cow_system").fetchone()[0]
-    actual = len(dyad_year(_store_file(con), from_year=int(first), to_year=COW_END, layers=["cowmaj"]))
+    counted = checks.cow_system_pairs(con, COW_END)
+    if counted is None:
+        return None
+    expected, first = counted
+    actual = len(dyad_year(checks.store_file(con), from_year=first, to_year=COW_END, layers=["cowmaj"]))
     return Check("state_system", f"non-directed dyad-years {first}-{COW_END} vs system2016 pairs", expected,
                  actual, expected == actual)
-
-
-def _store_file(con: duckdb.DuckDBPyConnection) -> str:
-    return str(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
-               .fetchone()[0])
 
 
 # ----------------------------------------------------------------------------- invariants
@@ -143,21 +125,13 @@ def _no_state_twice(con: duckdb.DuckDBPyConnection) -> Check:
     """The same state twice in one role, or a two-party record whose parties are one state.
 
     (A state may hold two roles in one record: Kenya both hosted and contributed to UNMIS in 2006.)"""
-    rows = con.execute("""
-        SELECT engagement_id, polity_id FROM participants WHERE polity_id <> 'unknown'
-        GROUP BY engagement_id, polity_id, role HAVING count(*) > 1
-        UNION
-        SELECT engagement_id, min(polity_id) FROM participants WHERE polity_id <> 'unknown' GROUP BY 1
-        HAVING count(*) = 2 AND count(DISTINCT polity_id) = 1
-        ORDER BY 1""").fetchall()
+    rows = checks.states_twice(con)
     return Check("store", "no record lists a state twice in one role (no self-dyads)", 0, len(rows), not rows,
                  kind="invariant", note=_examples(rows))
 
 
 def _codes_agree(con: duckdb.DuckDBPyConnection) -> Check:
-    rows = con.execute("""
-        SELECT p.engagement_id, p.polity_id, p.ccode, q.ccode FROM participants p JOIN polities q ON q.id = p.polity_id
-        WHERE p.ccode IS NOT NULL AND q.ccode IS NOT NULL AND p.ccode <> q.ccode ORDER BY 1""").fetchall()
+    rows = checks.code_mismatches(con)
     return Check("store", "participants' COW codes agree with the registry", 0, len(rows), not rows,
                  kind="invariant", note=_examples(rows))
 
@@ -169,18 +143,11 @@ def _participants_exist(con: duckdb.DuckDBPyConnection) -> Check:
     recipient's independence, troops in a colony) is kept with a flag saying so; those are counted apart.
     """
     reg = registry()
-    flags = ("resolved_outside_existence", "outside_existence", "resolved_as_of")
-    flagged = " OR ".join(f"json_extract(p.attributes, '$.{f}') IS NOT NULL" for f in flags)
-    pairs = con.execute(f"""
-        SELECT p.polity_id, coalesce(p.start_year, e.start_year) AS s,
-               coalesce(p.end_year, e.end_year, p.start_year, e.start_year) AS t,
-               coalesce({flagged}, false) AS flagged, min(e.id)
-        FROM participants p JOIN engagements e ON e.id = p.engagement_id
-        WHERE p.polity_id <> 'unknown' GROUP BY 1, 2, 3, 4""").fetchall()
-    bad, documented = [], 0
-    for polity_id, start, end, is_flagged, example in pairs:
+    bad: list[tuple[Any, ...]] = []
+    documented = 0
+    for polity_id, start, end, is_flagged, example in checks.participant_spans(con):
         polity = reg.get(polity_id) if polity_id in reg else None
-        if polity is not None and _overlaps(polity, int(start), int(max(start, end))):
+        if polity is not None and _overlaps(polity, start, max(start, end)):
             continue
         if is_flagged:
             documented += 1
@@ -192,26 +159,20 @@ def _participants_exist(con: duckdb.DuckDBPyConnection) -> Check:
                  kind="invariant", note=note + _examples(bad))
 
 
-def _overlaps(polity: Any, start: int, end: int) -> bool:
+def _overlaps(polity: Polity, start: int, end: int) -> bool:
     spells = polity.spells or ((polity.start_year, polity.end_year),)
     return any((a is None or a <= end) and (b is None or start <= b) for a, b in spells)
 
 
 def _years_possible(con: duckdb.DuckDBPyConnection) -> Check:
     this_year = _dt.date.today().year
-    rows = con.execute(f"""
-        SELECT id, start_year, end_year FROM engagements
-        WHERE start_year = 0 OR end_year = 0 OR start_year > {this_year + 1} OR end_year > {this_year + 1}
-           OR end_year < start_year ORDER BY id""").fetchall()
+    rows = checks.impossible_years(con, this_year + 1)
     return Check("store", f"no year 0, none after {this_year + 1}, no end before its start", 0, len(rows), not rows,
                  kind="invariant", note=_examples(rows))
 
 
 def _participant_counts(con: duckdb.DuckDBPyConnection) -> Check:
-    rows = con.execute("""
-        SELECT e.id, e.n_participants, count(p.polity_id) FROM engagements e
-        LEFT JOIN participants p ON p.engagement_id = e.id GROUP BY 1, 2
-        HAVING e.n_participants <> count(p.polity_id) ORDER BY 1""").fetchall()
+    rows = checks.participant_count_mismatches(con)
     return Check("store", "each record's participant count matches its participants", 0, len(rows), not rows,
                  kind="invariant", note=_examples(rows))
 
@@ -220,10 +181,7 @@ def _citations_resolve(con: duckdb.DuckDBPyConnection) -> Check:
     """Every key on a record or provenance entry, and every key the package uses (sources, layers, genealogy,
     codebook), has a BibTeX entry, so `defdip cite KEY` prints it."""
     keys: set[str] = set().union(*used_keys().values())
-    for sql in ("SELECT DISTINCT unnest(citations) FROM engagements",
-                "SELECT DISTINCT unnest(citations) FROM provenance"):
-        keys.update(str(k) for (k,) in con.execute(sql).fetchall() if k)
-    extra = [t for (t,) in con.execute("SELECT bibtex FROM sources").fetchall() if t]
-    missing = unresolved_keys(keys, extra)
+    keys |= checks.stored_citation_keys(con)
+    missing = unresolved_keys(keys, checks.stored_bibtex(con))
     return Check("store", "every citation key resolves", 0, len(missing), not missing, kind="invariant",
                  note=", ".join(missing[:10]))

@@ -34,7 +34,8 @@ from defdip.ingest.matching import Match, match_and_merge, matches_frame
 from defdip.ingest.records import Chunk, assemble, chunk
 from defdip.ingest.sources import all_sources
 from defdip.ingest.sources.base import Source
-from defdip.store import guard
+from defdip.store import checks, guard
+from defdip.store.queries import open_store
 
 Progress = Callable[[str, int, int], None]
 """Callback(step description, done, total) used to drive progress bars."""
@@ -324,46 +325,9 @@ def connect(store: str | Path | None = None, read_only: bool = True) -> duckdb.D
     return duckdb.connect(str(path), read_only=read_only)
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
-
-
-def require_table(con: duckdb.DuckDBPyConnection, name: str, source: str) -> None:
-    """Raise StoreError naming the source to load when a reference table is absent."""
-    if not has_table(con, name):
-        raise StoreError(f"the store has no {name!r} table: build it with the {source!r} source available "
-                         f"(`defdip build --sources DIR`)")
-
-
 def status(store: str | Path | None = None) -> dict[str, Any]:
     """Counts per source and per activity, with the last build's ingest report and any temporary files
     builds left beside the store (``debris``: a running build's, or a dead one's the next build removes)."""
-    con = connect(store)
-    try:
-        total = con.execute("SELECT count(*) FROM engagements").fetchone()[0]
-        per_activity = dict(con.execute(
-            "SELECT activity, count(*) FROM engagements GROUP BY 1 ORDER BY 1").fetchall())
-        per_source = dict(con.execute(
-            "SELECT source, count(DISTINCT engagement_id) FROM provenance GROUP BY 1 ORDER BY 1").fetchall())
-        per_source_activity: dict[str, dict[str, int]] = {}
-        for src, act, n in con.execute(
-                "SELECT p.source, e.activity, count(DISTINCT e.id) FROM provenance p JOIN engagements e "
-                "ON e.id = p.engagement_id GROUP BY 1, 2 ORDER BY 1, 2").fetchall():
-            per_source_activity.setdefault(src, {})[act] = n
-        per_sub = dict(con.execute(
-            "SELECT s, count(*) FROM (SELECT unnest(sub_activities) AS s FROM engagements) GROUP BY 1 ORDER BY 1"
-        ).fetchall())
-        span = con.execute("SELECT min(start_year), max(coalesce(end_year, start_year)) FROM engagements").fetchone()
-        report = con.execute("SELECT * FROM ingest_report ORDER BY source").df().to_dict(orient="records")
-        unresolved = con.execute(
-            "SELECT source, name, count FROM unresolved ORDER BY count DESC, source, name").df().to_dict("records")
-        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-    finally:
-        con.close()
-    return {
-        "store": str(config.store_path(store)), "engagements": total, "first_year": span[0], "last_year": span[1],
-        "per_activity": per_activity, "per_sub_activity": per_sub, "per_source": per_source,
-        "per_source_activity": per_source_activity, "ingest": report, "unresolved": unresolved, "meta": meta,
-        "debris": guard.debris(config.store_path(store)),
-    }
+    with open_store(store) as reader:
+        summary = checks.store_summary(reader.con)
+    return {"store": str(reader.path), **summary, "debris": guard.debris(reader.path)}

@@ -81,6 +81,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -99,6 +100,7 @@ from defdip.ingest.sources.base import (
     read_date,
     resolve_in_spell,
 )
+from defdip.store import checks
 
 ALLIANCE_FILE = "atop5_1a.csv"
 PHASE_FILE = "atop5_1aph.csv"
@@ -276,26 +278,15 @@ class ATOP(Source):
     min_rows = 700
     """ATOP 5.1 has 789 alliances (and 16,920 rows over its five files)."""
 
-    def checks(self, con: Any) -> list[Check]:
+    def checks(self, con: duckdb.DuckDBPyConnection) -> list[Check]:
         """Alliances stored against ATOP's count; the derived directed layers against ATOP's own ddyr file."""
-        stored = con.execute("SELECT count(DISTINCT engagement_id) FROM provenance WHERE source = 'atop'"
-                             ).fetchone()[0]
-        out = [Check(self.id, f"alliances stored vs {ALLIANCE_FILE}", ALLIANCES, int(stored), stored == ALLIANCES)]
-        has_ddyr = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'atop_ddyr'"
-                               ).fetchone()[0]
-        if has_ddyr and con.execute("SELECT count(*) FROM atop_ddyr").fetchone()[0]:
-            from defdip.analysis.panels import ATOP_DERIVED_SQL
-
-            total, differ = con.execute(f"""
-                WITH ours AS ({ATOP_DERIVED_SQL}),
-                theirs AS (SELECT statea AS c1, stateb AS c2, year, defense, offense, neutral, nonagg, consul
-                           FROM atop_ddyr)
-                SELECT count(t.c1), count(*) FILTER (WHERE o.c1 IS NULL OR t.c1 IS NULL
-                    OR (o.atop_defense, o.atop_offense, o.atop_neutral, o.atop_nonagg, o.atop_consul)
-                       <> (t.defense, t.offense, t.neutral, t.nonagg, t.consul))
-                FROM ours o FULL JOIN theirs t ON o.c1 = t.c1 AND o.c2 = t.c2 AND o.year = t.year""").fetchone()
+        stored = checks.records_of_source(con, self.id)
+        out = [Check(self.id, f"alliances stored vs {ALLIANCE_FILE}", ALLIANCES, stored, stored == ALLIANCES)]
+        directed = checks.atop_directed_differences(con)
+        if directed is not None:
+            total, differ = directed
             out.append(Check(self.id, f"directed ATOP layers vs {DDYR_FILE} (dyad-years that differ)", 0,
-                             int(differ), differ == 0, note=f"{int(total):,} allied directed dyad-years in the file"))
+                             differ, differ == 0, note=f"{total:,} allied directed dyad-years in the file"))
         return out
 
     # -- load

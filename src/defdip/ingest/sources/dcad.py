@@ -70,6 +70,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from defdip.core.actors import Polity
@@ -89,6 +90,7 @@ from defdip.ingest.sources.base import (
     read_date,
     resolve_in_spell,
 )
+from defdip.store import checks
 
 MAIN_FILE = "DCAD-v1.0-main.csv"
 
@@ -152,19 +154,17 @@ class DCAD(Source):
     coverage = (FIRST_YEAR, END_OF_DATA)
     min_rows = 1500
 
-    def checks(self, con: Any) -> list[Check]:
+    def checks(self, con: duckdb.DuckDBPyConnection) -> list[Check]:
         """Rows in the file against the released file's count; no agreement of one state with itself."""
         out = []
-        read = con.execute("SELECT rows_read FROM ingest_report WHERE source = 'dcad'").fetchone()
+        read = checks.rows_read(con, self.id)
         if read is not None:
-            out.append(Check(self.id, "agreements in DCAD-v1.0-main.csv", FILE_ROWS, int(read[0]),
-                             int(read[0]) == FILE_ROWS,
+            out.append(Check(self.id, "agreements in DCAD-v1.0-main.csv", FILE_ROWS, read, read == FILE_ROWS,
                              note="Kinne (2020) reports 1,872 agreements; the released file has 1,871 rows"))
-        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dcad_agreement'"
-                       ).fetchone()[0]:
-            rows = con.execute("SELECT dcaid FROM dcad_agreement WHERE ccode1 = ccode2 ORDER BY 1").fetchall()
-            out.append(Check(self.id, "no bilateral self-dyads in dcad_agreement", 0, len(rows), not rows,
-                             kind="invariant", note=", ".join(r[0] for r in rows[:5])))
+        selves = checks.dcad_self_dyads(con)
+        if selves is not None:
+            out.append(Check(self.id, "no bilateral self-dyads in dcad_agreement", 0, len(selves), not selves,
+                             kind="invariant", note=", ".join(selves[:5])))
         return out
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from defdip.core import dates
@@ -80,6 +81,7 @@ from defdip.ingest.sources.base import (
     quarantine_short_rows,
     require_columns,
 )
+from defdip.store import checks
 
 MISSING = {"", "-9", "-9.0", "nan", "none", "n/a", "na", "xx", "xxxx", "#n/a"}
 """Cell values meaning "not known" in these datasets."""
@@ -891,80 +893,56 @@ def jme_batches(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["batch", "first_row", "last_row", "rows"])
 
 
-def _has_table(con: Any, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                            [name]).fetchone()[0])
-
-
-def mme_checks(con: Any) -> list[Check]:
+def mme_checks(con: duckdb.DuckDBPyConnection) -> list[Check]:
     """MME's exercises against the paper's total and the file's per-year counts (by MME's own dates)."""
-    own = con.execute("""
-        SELECT json_extract_string(attributes, '$.mme.mmeid') AS mmeid,
-               TRY_CAST(left(json_extract_string(attributes, '$.mme.start'), 4) AS INTEGER) AS year
-        FROM engagements WHERE json_extract(attributes, '$.mme') IS NOT NULL""").df()
-    checks = [Check("mme", "exercises (distinct MMEIDs) vs the MME paper", MME_PUBLISHED,
-                    int(own["mmeid"].nunique()), int(own["mmeid"].nunique()) == MME_PUBLISHED,
-                    note=f"{len(own):,} records: three MMEIDs each name two different exercises in v7")]
-    if _has_table(con, "mme_file_years"):
-        file_years = dict(con.execute("SELECT year, rows FROM mme_file_years").fetchall())
+    own = checks.mme_exercises(con)
+    n_ids = int(own["mmeid"].nunique())
+    out = [Check("mme", "exercises (distinct MMEIDs) vs the MME paper", MME_PUBLISHED, n_ids, n_ids == MME_PUBLISHED,
+                 note=f"{len(own):,} records: three MMEIDs each name two different exercises in v7")]
+    file_years = checks.mme_file_years(con)
+    if file_years is not None:
         stored = own["year"].value_counts().to_dict()
-        quarantined = dict(con.execute("""
-            SELECT TRY_CAST(value AS INTEGER), count(*) FROM quarantine
-            WHERE source = 'mme' AND field = 's.year' GROUP BY 1""").fetchall())
+        quarantined = checks.quarantined_by_value(con, "mme", "s.year")
         off = sorted(y for y in set(file_years) | set(stored)
                      if file_years.get(y, 0) != stored.get(y, 0) + quarantined.get(y, 0))
-        checks.append(Check("mme", "per-year exercises (MME dates) vs the file's rows per year", 0, len(off),
-                            not off, note=", ".join(f"{y}: file {file_years.get(y, 0)}, store {stored.get(y, 0)}"
-                                                    for y in off[:5])))
-    return checks + _kept_attribute_checks(con, "mme") + _match_checks(con)
+        out.append(Check("mme", "per-year exercises (MME dates) vs the file's rows per year", 0, len(off),
+                         not off, note=", ".join(f"{y}: file {file_years.get(y, 0)}, store {stored.get(y, 0)}"
+                                                 for y in off[:5])))
+    return out + _kept_attribute_checks(con, "mme") + _match_checks(con)
 
 
-def jme_checks(con: Any) -> list[Check]:
+def jme_checks(con: duckdb.DuckDBPyConnection) -> list[Check]:
     """JME's 2012 release against the published count, kept apart from the supplement by its batch tag."""
-    checks = []
-    if _has_table(con, "jme_batches"):
-        batches = {b: (first, last, n) for b, first, last, n in con.execute(
-            "SELECT batch, first_row, last_row, rows FROM jme_batches").fetchall()}
-        stored = dict(con.execute(f"""
-            SELECT b, sum(n)::INTEGER FROM (
-              SELECT '{RELEASE}' AS b, TRY_CAST(json_extract(attributes, '$.jme.batches.{RELEASE}') AS INTEGER) AS n
-              FROM engagements
-              UNION ALL
-              SELECT '{SUPPLEMENT}', TRY_CAST(json_extract(attributes, '$.jme.batches.{SUPPLEMENT}') AS INTEGER)
-              FROM engagements) WHERE n IS NOT NULL GROUP BY 1""").fetchall())
-        rejected = [int(str(r).split(";")[0]) for (r,) in con.execute(
-            "SELECT DISTINCT row FROM quarantine WHERE source = 'jme'").fetchall()]
+    out = []
+    batches = checks.jme_batches(con)
+    if batches is not None:
+        stored = checks.jme_rows_stored(con, [RELEASE, SUPPLEMENT])
+        rejected = [int(r.split(";")[0]) for r in checks.quarantined_rows(con, "jme")]
         if RELEASE in batches:
             first, last, n = batches[RELEASE]
-            checks.append(Check(
+            out.append(Check(
                 "jme", "2012 release: report rows vs the JMEs D'Orazio (2012) records", JME_PUBLISHED, n,
                 abs(n - JME_PUBLISHED) <= 1,
                 note=f"sheet rows {first}-{last}, before the first row stamped 2015; one row more than the "
                      "chapter's count, which the file does not explain (tolerance: one row)"))
         for batch, (first, last, n) in sorted(batches.items()):
             held = stored.get(batch, 0) + sum(first <= r <= last for r in rejected)
-            checks.append(Check("jme", f"{batch}: report rows stored or quarantined vs the sheet's", n, held,
-                                held == n, kind="invariant"))
-    return checks + _kept_attribute_checks(con, "jme")
+            out.append(Check("jme", f"{batch}: report rows stored or quarantined vs the sheet's", n, held,
+                             held == n, kind="invariant"))
+    return out + _kept_attribute_checks(con, "jme")
 
 
-def _kept_attribute_checks(con: Any, source: str) -> list[Check]:
+def _kept_attribute_checks(con: duckdb.DuckDBPyConnection, source: str) -> list[Check]:
     """Every record this source contributed to keeps the source's own attributes (merged or not)."""
-    missing = [r[0] for r in con.execute(f"""
-        SELECT DISTINCT p.engagement_id FROM provenance p JOIN engagements e ON e.id = p.engagement_id
-        WHERE p.source = '{source}' AND json_extract(e.attributes, '$.{source}') IS NULL
-        ORDER BY 1""").fetchall()]
+    missing = checks.records_lacking_own_attributes(con, source)
     return [Check(source, "records keep this source's attributes (merged records too)", 0, len(missing),
                   not missing, kind="invariant", note="; ".join(missing[:5]))]
 
 
-def _match_checks(con: Any) -> list[Check]:
+def _match_checks(con: duckdb.DuckDBPyConnection) -> list[Check]:
     """How many MME/JME pairs each matching tier merged (a report figure, no published counterpart)."""
-    if not _has_table(con, "exercise_matches"):
-        return []
-    rows = con.execute("SELECT tier, count(*) FROM exercise_matches GROUP BY 1 ORDER BY 1").fetchall()
-    return [Check("mme", f"MME/JME pairs merged, tier {tier}", None, int(n), True,
-                  note="see defdip.ingest.matching for the tier's rule") for tier, n in rows]
+    return [Check("mme", f"MME/JME pairs merged, tier {tier}", None, n, True,
+                  note="see defdip.ingest.matching for the tier's rule") for tier, n in checks.match_tiers(con)]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1034,7 +1012,7 @@ class MMESource(Source):
         result.tables["mme_file_years"] = mme_file_years(frame)
         return result
 
-    def checks(self, con: Any) -> list[Check]:
+    def checks(self, con: duckdb.DuckDBPyConnection) -> list[Check]:
         return mme_checks(con)
 
 
@@ -1068,7 +1046,7 @@ class JMESource(Source):
         result.tables["jme_batches"] = jme_batches(frame)
         return result
 
-    def checks(self, con: Any) -> list[Check]:
+    def checks(self, con: duckdb.DuckDBPyConnection) -> list[Check]:
         return jme_checks(con)
 
 

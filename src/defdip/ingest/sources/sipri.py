@@ -73,15 +73,17 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 import math
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from defdip.core.errors import SourceFormatError
 from defdip.ingest.sources.base import Check, IngestContext, LoadResult, Source, decode_text, missing_one_of
+from defdip.store import checks
 
 REGISTER_FILE = "trade-register.csv"
 """The official export, as SIPRI names it."""
@@ -289,22 +291,18 @@ class SIPRIArmsTransfers(Source):
             result.accounted["line breaks joined"] = joined
         return result
 
-    def checks(self, con: Any) -> list[Check]:
+    def checks(self, con: duckdb.DuckDBPyConnection) -> list[Check]:
         """Deals in the file (rows less joined line breaks) against deals stored plus quarantined."""
-        row = con.execute("SELECT rows_read, accounted FROM ingest_report WHERE source = 'sipri'").fetchone()
-        if row is None:
+        figures = checks.ingest_figures(con, self.id)
+        if figures is None:
             return []
-        accounted = json.loads(row[1] or "{}")
-        deals = int(row[0]) - int(accounted.get("line breaks joined", 0))
-        stored = con.execute("SELECT count(DISTINCT engagement_id) FROM provenance WHERE source = 'sipri'"
-                             ).fetchone()[0]
-        rejected = con.execute("SELECT count(DISTINCT row) FROM quarantine WHERE source = 'sipri'").fetchone()[0]
-        sample = "the 8% development sample; " if con.execute(
-            "SELECT count(*) FROM provenance p JOIN engagements e ON e.id = p.engagement_id "
-            f"WHERE p.source = 'sipri' AND json_extract_string(e.attributes, '$.file') = '{SAMPLE_FILE}'"
-        ).fetchone()[0] else ""
-        return [Check(self.id, "deals in the register vs deals stored", deals, int(stored), stored == deals - rejected,
-                      note=f"{sample}{int(rejected):,} quarantined; identical-looking deals kept apart")]
+        rows_read, accounted = figures
+        deals = rows_read - accounted.get("line breaks joined", 0)
+        stored = checks.records_of_source(con, self.id)
+        rejected = len(checks.quarantined_rows(con, self.id))
+        sample = "the 8% development sample; " if checks.records_from_file(con, self.id, SAMPLE_FILE) else ""
+        return [Check(self.id, "deals in the register vs deals stored", deals, stored, stored == deals - rejected,
+                      note=f"{sample}{rejected:,} quarantined; identical-looking deals kept apart")]
 
     def _engagement(self, row: dict[str, str], line: int, file: str, ctx: IngestContext, *, copy: int = 1,
                     copies: int = 1, first_line: int | None = None):
