@@ -7,9 +7,7 @@ import pytest
 from defdip.core.citations import (
     all_entries,
     bibliography,
-    bibtex_for_store,
     cite,
-    cite_sources,
     entry_fields,
     format_reference,
     keys_in,
@@ -18,6 +16,7 @@ from defdip.core.citations import (
 )
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError
+from defdip.present.export import bibtex_for_store, cite_sources
 
 SAMPLE = r"""
 % a comment line with an @ sign: @misc{not_an_entry, is ignored because it closes below}

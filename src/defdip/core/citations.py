@@ -14,14 +14,12 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from defdip.core.errors import DefdipError
 
 __all__ = [
     "all_entries",
     "bibliography",
-    "bibtex_for_store",
     "bibtex_text",
     "cite",
     "cite_sources",
@@ -312,54 +310,3 @@ def cite_sources(source_ids: Iterable[str]) -> str:
         else:
             parts.append(get_source(sid).bibtex.strip())
     return "\n\n".join(parts) + ("\n" if parts else "")
-
-
-def bibtex_for_store(datasets: Iterable[str], keys: Iterable[str], store: str | Path | None = None) -> str:
-    """One BibTeX file for an export: each dataset's entry and each citation key, without duplicates.
-
-    Dataset entries come from the store's ``sources`` table when ``store`` has one, else from the source
-    modules. Keys that neither the bibliography nor a dataset entry define are listed in a comment.
-    """
-    entries: dict[str, str] = {}
-    stored: dict[str, str] = {}
-    if store is not None:
-        try:
-            from defdip.store import build as store_mod
-
-            con = store_mod.connect(store)
-            try:
-                stored = {sid: bib for sid, bib in con.execute("SELECT id, bibtex FROM sources").fetchall() if bib}
-            finally:
-                con.close()
-        except Exception:  # noqa: BLE001 - a store without a sources table falls back to the modules
-            stored = {}
-    for sid in datasets:
-        sid = str(sid).strip()
-        if not sid:
-            continue
-        if sid == "genealogy":
-            text = _bibliography()["khalid_ahmed_2024"]
-        elif sid in stored:
-            text = stored[sid]
-        else:
-            try:
-                text = cite_sources([sid])
-            except DefdipError:
-                continue
-        for key, entry in parse_bibtex(text, source=f"dataset {sid}").items():
-            entries.setdefault(key, entry)
-    bib = _bibliography()
-    missing: list[str] = []
-    for key in keys:
-        key = str(key).strip()
-        if key in entries:
-            continue
-        if key in bib:
-            entries[key] = bib[key]
-        else:
-            missing.append(key)
-    text = "\n\n".join(entries.values())
-    if missing:
-        text += (("\n\n" if text else "") + "% citation keys not found in the bibliography: "
-                 + ", ".join(sorted(set(missing))))
-    return text + "\n" if text else ""

@@ -1,11 +1,16 @@
 """Files researchers' tools read — engagements and panels — each with a ``CITATION.bib`` of exactly the
 datasets behind it, and panels with a ``CODEBOOK.md`` and, in Stata files, variable, value and data labels.
+
+The dataset BibTeX of an export is assembled here (:func:`bibtex_for_store`, :func:`cite_sources`,
+:func:`dataset_texts`): the datasets' entries come from the store's ``sources`` table or the source modules,
+and :mod:`defdip.core.citations` only parses, formats and resolves the texts it is given.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +21,14 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from defdip import __version__
-from defdip.analysis.panels import REGIONS
+from defdip.analysis.panels import LAYERS, REGIONS, Layer
 from defdip.core import config
-from defdip.core.citations import bibtex_for_store
+from defdip.core.citations import bibliography, parse_bibtex
 from defdip.core.codebook import codebook
-from defdip.core.errors import DefdipError
+from defdip.core.errors import DefdipError, StoreError
+from defdip.ingest.sources import all_sources, get_source
 from defdip.store.queries import EngagementFilter, engagements, participants_text
+from defdip.store.queries import sources as stored_sources
 
 FORMATS = ("csv", "parquet", "json")
 PANEL_FORMATS = ("csv", "parquet", "dta", "feather")
@@ -43,6 +50,75 @@ def _prepare(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DefdipError(f"cannot create the folder {path.parent}: {exc.strerror or exc}") from None
+
+
+GENEALOGY_KEY = "khalid_ahmed_2024"
+"""The paper that seeds the curated genealogy: the genealogy's dataset entry."""
+
+
+def dataset_texts() -> list[str]:
+    """Each dataset module's own BibTeX (``Source.bibtex``), for resolving keys that only a dataset defines."""
+    return [source.bibtex for source in all_sources().values() if source.bibtex]
+
+
+def cite_sources(source_ids: Iterable[str]) -> str:
+    """BibTeX for datasets: ``genealogy`` (the curated record and its seed paper) or a source id (an unknown
+    one is a DefdipError naming it)."""
+    parts: list[str] = []
+    for sid in source_ids:
+        sid = str(sid).strip()
+        parts.append(bibliography()[GENEALOGY_KEY] if sid == "genealogy" else get_source(sid).bibtex.strip())
+    return "\n\n".join(parts) + ("\n" if parts else "")
+
+
+def _stored_bibtex(store: str | Path | None) -> dict[str, str]:
+    """Source id -> the BibTeX the store recorded for it (empty without a store or a sources table)."""
+    if store is None:
+        return {}
+    try:
+        frame = stored_sources(store)
+    except StoreError:  # no store file: the source modules' entries stand in
+        return {}
+    return {str(sid): str(bib) for sid, bib in zip(frame["id"], frame["bibtex"], strict=True)
+            if isinstance(bib, str) and bib}
+
+
+def bibtex_for_store(datasets: Iterable[str], keys: Iterable[str], store: str | Path | None = None) -> str:
+    """One BibTeX file for an export: each dataset's entry and each citation key, without duplicates.
+
+    Dataset entries come from the store's ``sources`` table when ``store`` has one, else from the source
+    modules. Keys that neither the bibliography nor a dataset entry define are listed in a comment.
+    """
+    entries: dict[str, str] = {}
+    stored = _stored_bibtex(store)
+    for sid in datasets:
+        sid = str(sid).strip()
+        if not sid:
+            continue
+        if sid in stored and sid != "genealogy":
+            text = stored[sid]
+        else:
+            try:
+                text = cite_sources([sid])
+            except DefdipError:
+                continue
+        for key, entry in parse_bibtex(text, source=f"dataset {sid}").items():
+            entries.setdefault(key, entry)
+    bib = bibliography()
+    missing: list[str] = []
+    for key in keys:
+        key = str(key).strip()
+        if key in entries:
+            continue
+        if key in bib:
+            entries[key] = bib[key]
+        else:
+            missing.append(key)
+    text = "\n\n".join(entries.values())
+    if missing:
+        text += (("\n\n" if text else "") + "% citation keys not found in the bibliography: "
+                 + ", ".join(sorted(set(missing))))
+    return text + "\n" if text else ""
 
 
 def _write_bib(folder: Path, datasets: set[str], keys: set[str], store: str | Path | None) -> Path:
@@ -152,20 +228,18 @@ class PanelColumn:
 
 def panel_columns(columns: list[str], *, state_year: bool = False) -> list[PanelColumn]:
     """Each column's meaning, layer, source, coverage and citation keys (from the layer registry)."""
-    from defdip.analysis.panels import LAYERS
-
-    by_column: dict[str, Any] = {}
+    by_column: dict[str, Layer] = {}
     for layer in LAYERS.values():
         for col in (layer.state_cols if state_year else layer.columns):
             by_column.setdefault(col, layer)
     out = []
     for col in columns:
-        layer = by_column.get(col)
-        if layer is None:
+        found = by_column.get(col)
+        if found is None:
             out.append(PanelColumn(col, _KEYS.get(col, col)))
         else:
-            out.append(PanelColumn(col, layer.description, layer.name, layer.source,
-                                   f"{layer.first_year}-{layer.last_year}", tuple(layer.citation_keys)))
+            out.append(PanelColumn(col, found.description, found.name, found.source,
+                                   f"{found.first_year}-{found.last_year}", tuple(found.citation_keys)))
     return out
 
 
