@@ -167,6 +167,22 @@ def synthetic_store(tmp_path_factory) -> Path:
     return write_store(tmp_path_factory.mktemp("synthetic") / "s.duckdb", synthetic_engagements())
 
 
+@pytest.fixture(scope="session")
+def records_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The genealogy and the synthetic records of tests/synthetic.py, built by the real build (no dataset)."""
+    from synthetic import build_store
+
+    return build_store(tmp_path_factory.mktemp("records"))
+
+
+@pytest.fixture(scope="session")
+def records_only_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic records of tests/synthetic.py alone, for exact answers (no genealogy, no build tables)."""
+    from synthetic import records_only_store as write
+
+    return write(tmp_path_factory.mktemp("records-only"))
+
+
 # --- the browser (tests marked `browser`) ------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")

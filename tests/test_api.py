@@ -1,4 +1,6 @@
-"""The web app (defdip.present.web) against the full store: every API endpoint, bad parameters, SQL injection, pages."""
+"""The web app (defdip.present.web): every API endpoint, bad parameters, SQL injection and the pages against the
+full store (integration tests, marked ``shared``), and the same kinds of questions with known answers on a small
+synthetic store the real build makes from a researcher's records (tests/synthetic.py; no real data needed)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
+from synthetic import PARTNERS_2000S, records
 
 from defdip.present.web import create_app
 
-pytestmark = pytest.mark.shared
+shared = pytest.mark.shared
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +39,7 @@ def _err(client: TestClient, url: str, status: int) -> dict:
 
 # ----------------------------------------------------------------------------------------------- endpoints
 
+@shared
 def test_engagements_list_and_pagination(client: TestClient, full_store: Path) -> None:
     con = duckdb.connect(str(full_store), read_only=True)
     try:
@@ -55,6 +59,7 @@ def test_engagements_list_and_pagination(client: TestClient, full_store: Path) -
     assert last["items"] == [] and last["total"] == n
 
 
+@shared
 def test_engagement_filters(client: TestClient) -> None:
     fr = _ok(client, "/api/engagements?country=France&page_size=100")
     assert fr["filters"]["country"] == "FRN" and fr["total"] > 100
@@ -78,6 +83,7 @@ def test_engagement_filters(client: TestClient) -> None:
     assert bce["total"] > 0 and all(i["start_year"] < 0 for i in bce["items"])
 
 
+@shared
 def test_engagement_detail(client: TestClient) -> None:
     item = _ok(client, "/api/engagements?source=genealogy&page_size=1")["items"][0]
     rec = _ok(client, f"/api/engagements/{item['id']}")
@@ -87,6 +93,7 @@ def test_engagement_detail(client: TestClient) -> None:
     _err(client, "/api/engagements/no-such-record", 404)
 
 
+@shared
 def test_polities(client: TestClient) -> None:
     found = _ok(client, "/api/polities?q=germany")
     ids = [p["id"] for p in found["items"]]
@@ -101,6 +108,7 @@ def test_polities(client: TestClient) -> None:
     assert "France" in body["suggestions"]
 
 
+@shared
 def test_genealogy(client: TestClient) -> None:
     everything = _ok(client, "/api/genealogy")
     assert everything["total"] > 100 and everything["references"]
@@ -110,6 +118,7 @@ def test_genealogy(client: TestClient) -> None:
     assert all(i["citations"] for i in everything["items"]), "every genealogy record is cited"
 
 
+@shared
 def test_panels(client: TestClient) -> None:
     dy = _ok(client, "/api/panel/dyad-year?from_year=2000&to_year=2001&layers=atop_defense,dca_any&limit=100")
     assert dy["columns"][:3] == ["ccode1", "ccode2", "year"] and "atop_defense" in dy["columns"]
@@ -125,6 +134,7 @@ def test_panels(client: TestClient) -> None:
     assert any(lay["layer"] == "atop_defense" for lay in layers)
 
 
+@shared
 def test_analyses(client: TestClient) -> None:
     evo = _ok(client, "/api/evolution?by=era")
     assert evo["by"] == "era" and {"period", "activity", "started"} <= set(evo["rows"][0])
@@ -143,6 +153,7 @@ def test_analyses(client: TestClient) -> None:
     assert [p["id"] for p in dy["polities"]] == ["USA", "FRN"] and dy["engagements"] > 0
 
 
+@shared
 def test_citations_sources_codebook_status(client: TestClient) -> None:
     cit = _ok(client, "/api/citations?keys=khalid_ahmed_2024,not_a_key")
     assert cit["references"][0]["found"] and cit["missing"] == ["not_a_key"]
@@ -161,6 +172,7 @@ def test_citations_sources_codebook_status(client: TestClient) -> None:
     assert st["engagements"] > 1000
 
 
+@shared
 def test_openapi_and_offline_docs(client: TestClient) -> None:
     schema = _ok(client, "/openapi.json")
     paths = set(schema["paths"])
@@ -178,6 +190,7 @@ def test_openapi_and_offline_docs(client: TestClient) -> None:
 
 # ----------------------------------------------------------------------------------------------- bad input
 
+@shared
 @pytest.mark.parametrize("url, status", [
     ("/api/engagements?page_size=501", 422),
     ("/api/engagements?page_size=100000", 422),
@@ -222,6 +235,7 @@ def test_bad_parameters(client: TestClient, url: str, status: int) -> None:
     _err(client, url, status)
 
 
+@shared
 def test_error_messages_are_clear(client: TestClient) -> None:
     assert "500" in _err(client, "/api/engagements?page_size=10000", 422)["detail"]
     assert "reversed" in _err(client, "/api/engagements?from_year=2000&to_year=1990", 422)["detail"]
@@ -231,6 +245,7 @@ def test_error_messages_are_clear(client: TestClient) -> None:
     assert "valid layers" in _err(client, "/api/panel/dyad-year?from_year=2000&to_year=2001&layers=x", 422)["detail"]
 
 
+@shared
 def test_read_only(client: TestClient) -> None:
     for method in ("post", "put", "patch", "delete"):
         r = getattr(client, method)("/api/engagements")
@@ -265,6 +280,7 @@ def _fingerprint(store: Path) -> tuple[str, dict[str, int]]:
     return digest, counts
 
 
+@shared
 def test_sql_injection_through_every_filter(client: TestClient, full_store: Path) -> None:
     before = _fingerprint(full_store)
     total = _ok(client, "/api/engagements?page_size=1")["total"]
@@ -292,6 +308,7 @@ def test_sql_injection_through_every_filter(client: TestClient, full_store: Path
     assert not Path("/tmp/leak.csv").exists() or Path("/tmp/leak.csv").stat().st_size == 0
 
 
+@shared
 def test_quote_in_search_text_is_literal(client: TestClient) -> None:
     r = client.get("/api/engagements", params={"q": "' OR '1'='1"})
     assert r.status_code == 200 and r.json()["total"] == 0
@@ -311,6 +328,7 @@ def _assert_no_external_assets(text: str) -> None:
         assert url.startswith("/") and not url.startswith("//") or url.startswith("data:"), url
 
 
+@shared
 @pytest.mark.parametrize("url", ["/", "/country/FRN", "/dyad/USA/FRN", "/genealogy",
                                  "/genealogy?activity=attaches&from_year=-500&to_year=1500", "/search?q=France",
                                  "/sources", "/record/atop-1005"])
@@ -323,6 +341,7 @@ def test_pages(client: TestClient, url: str) -> None:
     assert "default-src 'self'" in r.headers["content-security-policy"]
 
 
+@shared
 def test_page_redirects_and_errors(client: TestClient) -> None:
     r = client.get("/country/France", follow_redirects=False)
     assert r.status_code == 307 and r.headers["location"] == "/country/FRN"
@@ -340,9 +359,166 @@ def test_page_redirects_and_errors(client: TestClient) -> None:
     assert xss.status_code == 200 and "<script>alert(1)" not in xss.text and "&lt;script&gt;" in xss.text
 
 
+@shared
 def test_static_assets_are_local(client: TestClient) -> None:
     bundle = client.get("/static/vega-bundle.js")
     assert bundle.status_code == 200 and "vegaEmbed" in bundle.text
     assert client.get("/static/embed.js").status_code == 200
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/../app.py").status_code == 404
+
+
+# ----------------------------------------------------------------------------------------------- synthetic store
+
+@pytest.fixture(scope="module")
+def records_client(records_store: Path) -> TestClient:
+    """The genealogy and the synthetic records, built by the real build: sources, meta and ingest tables too."""
+    return TestClient(create_app(records_store))
+
+
+@pytest.fixture(scope="module")
+def exact_client(records_only_store: Path) -> TestClient:
+    """The synthetic records alone: every count below is worked out from tests/synthetic.py by hand."""
+    return TestClient(create_app(records_only_store))
+
+
+def _ids(answer: dict) -> list[str]:
+    return [i["id"] for i in answer["items"]]
+
+
+def test_synthetic_engagements_filters_and_pages(records_client: TestClient) -> None:
+    mine = _ok(records_client, "/api/engagements?source=user&page_size=500")
+    assert mine["total"] == len(records()) == len(mine["items"])
+    assert _ids(mine) == sorted(_ids(mine), key=lambda i: ({r["id"]: r["start_year"] for r in records()}[i], i))
+    france = _ok(records_client, "/api/engagements?country=France&source=user")
+    assert _ids(france) == ["syn-north-pact-1949", "syn-ind-frn-dca-2006"] and france["filters"]["country"] == "FRN"
+    pair = _ok(records_client, "/api/engagements?country=USA&partner=Japan&source=user")
+    assert _ids(pair) == ["syn-usa-jpn-dca-1992", "syn-usa-jpn-exercise-2001", "syn-usa-jpn-exercise-2005",
+                          "syn-rim-exercise-2006"]
+    in_force = _ok(records_client, "/api/engagements?source=user&activity=agreements&from_year=2000&to_year=2009")
+    assert _ids(in_force) == ["syn-north-pact-1949", "syn-ind-frn-dca-2006"], "an ongoing pact is in force"
+    pko = _ok(records_client, "/api/engagements?sub_activity=peacekeeping&source=user")
+    assert _ids(pko) == ["syn-congo-mission-2005"]
+    text = _ok(records_client, "/api/engagements?q=Keen%20Sword&source=user")
+    assert _ids(text) == ["syn-usa-jpn-exercise-2001", "syn-usa-jpn-exercise-2005"]
+    pages = [_ids(_ok(records_client, f"/api/engagements?source=user&page_size=7&page={n}")) for n in (1, 2, 3, 4)]
+    assert [len(p) for p in pages] == [7, 7, 5, 0] and sum(pages, []) == _ids(mine)
+    bce = _ok(records_client, "/api/engagements?to_year=-1&source=user")
+    assert _ids(bce) == ["syn-athens-sparta-446bce"]
+    _err(records_client, "/api/engagements?source=atop", 422)  # a dataset this store does not hold
+
+
+def test_synthetic_record_cites_the_researchers_bibliography(records_client: TestClient) -> None:
+    rec = _ok(records_client, "/api/engagements/syn-usa-ind-visit-2004")
+    assert [(p["id"], p["role"]) for p in rec["participants"]] == [("IND", "receiver"), ("USA", "sender")]
+    assert rec["provenance"] == [{"source": "user", "version": "local", "record_id": "syn-usa-ind-visit-2004",
+                                  "citations": ["synthetic_ledger_2024"]}]
+    assert rec["references"][0]["found"] and "Ledger of Made-up" in rec["references"][0]["text"]
+    page = records_client.get("/record/syn-usa-ind-visit-2004")
+    assert page.status_code == 200 and "US defence secretary in New Delhi" in page.text
+    assert "no BibTeX entry" not in page.text
+
+
+def test_synthetic_polity_profile_and_dyads(exact_client: TestClient) -> None:
+    india = _ok(exact_client, "/api/polities/India")
+    assert india["id"] == "IND" and india["engagements"] == 5
+    assert india["per_activity"] == {"contacts": 2, "attaches": 1, "exercises": 1, "agreements": 1}
+    assert (india["first_year"], india["last_year"]) == (2003, 2016)
+    prof = _ok(exact_client, "/api/profile/India")
+    assert prof["engagements"] == 5 and prof["peacekeeping"] == 1 and prof["timeline_total"] == 5
+    ranked = [(p["id"], p["engagements"], p["peacekeeping"]) for p in prof["partners"]]
+    assert ranked == [("USA", 2, 0), ("PAK", 1, 1), ("FRN", 1, 0), ("UKG", 1, 0), ("DRC", 0, 1)]
+    dyad = _ok(exact_client, "/api/dyad/USA/Japan")
+    assert dyad["engagements"] == 4 and (dyad["first_year"], dyad["last_year"]) == (1992, 2006)
+    assert dyad["per_instrument"] == {"defence_cooperation_agreement": 1, "exercise": 3}
+    rivals = _ok(exact_client, "/api/dyad/India/Pakistan")
+    assert rivals["engagements"] == 1 and rivals["peacekeeping"] == 1, "a shared mission is counted apart"
+    assert [t["id"] for t in rivals["timeline"]] == ["syn-staff-course-2010"]
+    counts = {p["id"]: p["engagements"] for p in _ok(exact_client, "/api/polities?q=united&limit=50")["items"]}
+    assert counts["USA"] == 13 and counts["UKG"] == 5
+
+
+def test_synthetic_network_layers_are_the_clis(exact_client: TestClient) -> None:
+    from defdip.analysis import network as net
+
+    schema = _ok(exact_client, "/openapi.json")
+    layer = next(p for p in schema["paths"]["/api/network"]["get"]["parameters"] if p["name"] == "layer")
+    assert layer["schema"]["enum"] == list(net.layers()) and "dd_index" in layer["schema"]["enum"]
+    ties = _ok(exact_client, "/api/network?year=2006&layer=all")
+    assert {tuple(sorted((e["source"], e["target"]))) for e in ties["edges"]} == {
+        ("AUL", "CAN"), ("AUL", "JPN"), ("AUL", "USA"), ("CAN", "JPN"), ("CAN", "USA"), ("JPN", "USA"),  # the rim
+        ("UKG", "USA"), ("CAN", "UKG"),  # the pact (with CAN-USA), which France left in 1966
+        ("FRN", "IND"), ("CHN", "UKG"), ("ROK", "UKG"), ("CHN", "ROK"),  # the DCA; the forum's members of 2006
+        ("DRC", "IND"), ("DRC", "PAK")}  # a mission ties contributors to the host only
+    pact = _ok(exact_client, "/api/network?year=1980&layer=alliances")
+    assert {tuple(sorted((e["source"], e["target"]))) for e in pact["edges"]} == {
+        ("UKG", "USA"), ("CAN", "UKG"), ("CAN", "USA")}
+    unknown = _err(exact_client, "/api/network?year=2006&layer=friendship", 422)["detail"]
+    assert "unknown network layer 'friendship'" in unknown and "dd_index" in unknown
+    # a panel layer is a network layer here as in the CLI: without the panel's tables it is a missing dataset
+    panel = exact_client.get("/api/network?year=2006&layer=dd_index")
+    assert panel.status_code == 503 and "defdip build" in panel.json()["detail"]
+
+
+def test_synthetic_partner_counts_count_members_in_their_years(records_only_store: Path) -> None:
+    from defdip.store import queries
+
+    frame = queries.partner_counts(2000, 2009, records_only_store)
+    got = {r.polity_id: (r.partners, r.bilateral_partners, r.engagements) for r in frame.itertuples()}
+    assert got == PARTNERS_2000S
+    later = queries.partner_counts(2010, 2010, records_only_store)
+    assert set(later["polity_id"]) == {"UKG", "IND", "PAK", "USA", "CAN", "FRN"}, "the pact, the course, the DCA"
+
+
+def test_synthetic_polity_resolver_is_one() -> None:
+    from defdip.analysis.profiles import profile  # noqa: F401 - profiles resolve through the same function
+    from defdip.core.actors import UnknownPolityError
+    from defdip.core.errors import DefdipError
+    from defdip.store import queries
+
+    assert queries.polity_id("USSR", 1980) == "RUS" and queries.polity_id("athens") == "athens"
+    congo = queries.resolve_polity("Congo")
+    assert congo.note and "Congo" in congo.note
+    assert queries.resolve_polity("DRC").note is None, "a code is unambiguous"
+    with pytest.raises(UnknownPolityError) as info:
+        queries.resolve_polity("Atlantis Republic")
+    assert str(info.value).startswith("unknown polity 'Atlantis Republic'")
+    for bad in ("", "   ", "x" * 121):
+        with pytest.raises(DefdipError):
+            queries.resolve_polity(bad)
+
+
+def test_synthetic_bad_requests(records_client: TestClient) -> None:
+    assert "France" in _err(records_client, "/api/polities/Frnace", 404)["suggestions"]
+    assert "empty polity name" in _err(records_client, "/api/profile/%20", 422)["detail"]
+    assert "reversed" in _err(records_client, "/api/engagements?from_year=2000&to_year=1990", 422)["detail"]
+    assert "valid layers" in _err(records_client, "/api/panel/dyad-year?from_year=2000&to_year=2001&layers=x",
+                                  422)["detail"]
+    _err(records_client, "/api/dyad/USA/United%20States", 422)
+    _err(records_client, "/api/engagements/no-such-record", 404)
+
+
+def test_synthetic_genealogy_sources_status(records_client: TestClient, records_store: Path) -> None:
+    everything = _ok(records_client, "/api/genealogy?references=false")
+    assert everything["total"] > 100 and all(i["citations"] for i in everything["items"])
+    assert not {i["id"] for i in everything["items"]} & {r["id"] for r in records()}, "user records stay apart"
+    src = _ok(records_client, "/api/sources")
+    user = next(s for s in src["sources"] if s["id"] == "user")
+    assert user["engagements"] == len(records()) and "synthetic_ledger_2024" in user["bibtex"]
+    assert src["genealogy"]["engagements"] == everything["total"]
+    status = _ok(records_client, "/api/status")
+    assert status["engagements"] == everything["total"] + len(records())
+    cit = _ok(records_client, "/api/citations?keys=synthetic_ledger_2024")
+    assert cit["references"][0]["found"] and cit["missing"] == []
+
+
+@pytest.mark.parametrize("url, text", [
+    ("/", "Country profiles"), ("/country/IND", "Peacekeeping in the Congo"), ("/dyad/USA/JPN", "Keen Sword"),
+    ("/genealogy?activity=attaches&to_year=1900", "Genealogy explorer"), ("/search?q=keen%20sword", "Keen Sword"),
+    ("/sources", '<td class="id">user</td>'), ("/record/syn-rim-exercise-2006", "Rim of the Ocean")])
+def test_synthetic_pages(records_client: TestClient, url: str, text: str) -> None:
+    r = records_client.get(url)
+    assert r.status_code == 200, (url, r.text[:500])
+    assert text in r.text and 'id="search-box"' in r.text
+    assert 'class="error"' not in r.text, f"{url}: {re.findall(r'class=.error.>([^<]*)', r.text)}"
+    _assert_no_external_assets(r.text)

@@ -356,7 +356,7 @@ def engagement(ws: WebStore, engagement_id: str) -> dict[str, Any]:
     keys = list(rec.get("citations") or [])
     for pv in rec["provenance"]:
         keys += [k for k in (pv.get("citations") or []) if k not in keys]
-    rec["references"] = citations.references(keys)
+    rec["references"] = citations.references(keys, all_source_bibtex(ws))  # a user's own .bib keys resolve too
     answer: dict[str, Any] = jsonable(rec)
     return answer
 
