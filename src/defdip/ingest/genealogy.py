@@ -125,7 +125,7 @@ def _participants(raw: dict[str, Any], file: str, rid: str | int) -> list[dict[s
             "end_year": part.get("end_year"),
             "attributes": part.get("attributes") or {},
         })
-    seen: set[tuple[str, Any]] = set()
+    seen: set[tuple[Any, Any]] = set()
     for i, p in enumerate(out):
         if (p["id"], p["role"]) in seen:
             raise RecordError(file, rid, f"participants.{i}.id", f"{p['id']} is listed twice as {p['role']}")
@@ -290,8 +290,8 @@ def load_user_records(path: Path | str) -> list[Engagement]:
     with provenance source ``user``.
     """
     bib = bibliography()
-    for file in _bib_files(path):  # each file parsed alone, so an error names it
-        bib.update(parse_bibtex(read_text(file), source=file.name))
+    for bib_file in _bib_files(path):  # each file parsed alone, so an error names it
+        bib.update(parse_bibtex(read_text(bib_file), source=bib_file.name))
     loaded = _load(path, USER_SOURCE_ID, "local", bib)
     bundled = _bundled_files()
     for eng, file in loaded:

@@ -89,7 +89,8 @@ def _segments(counts: np.ndarray, order: list[int]) -> np.ndarray:
     starts = (np.cumsum(n) - n)[order]
     picked = n[order]
     out_starts = np.cumsum(picked) - picked
-    return np.arange(int(picked.sum()), dtype=np.int64) + np.repeat(starts - out_starts, picked)
+    rows: np.ndarray = np.arange(int(picked.sum()), dtype=np.int64) + np.repeat(starts - out_starts, picked)
+    return rows
 
 
 _STR, _STRS = pa.string(), pa.list_(pa.string())
@@ -118,21 +119,26 @@ class Chunk(NamedTuple):
 
     @property
     def ids(self) -> list[str]:
-        return self.engagements.column("id").to_pylist()
+        ids: list[str] = self.engagements.column("id").to_pylist()
+        return ids
 
 
 def chunk(engagements: Iterable[Engagement]) -> Chunk:
     """Flatten engagements, in the order given, into a chunk of the record tables."""
-    *flat, n_prov = _flatten(engagements)
-    return Chunk(*(pa.table({c: pa.array(cols[c], type=t) for c, t in _TYPES[name].items()})
-                    for name, cols in zip(RECORD_TABLES, flat)), np.asarray(n_prov, dtype=np.int64))
+    eng, part, prov, n_prov = _flatten(engagements)
+    engagements_t, participants_t, provenance_t = (
+        pa.table({c: pa.array(cols[c], type=t) for c, t in _TYPES[name].items()})
+        for name, cols in zip(RECORD_TABLES, (eng, part, prov)))
+    return Chunk(engagements_t, participants_t, provenance_t, np.asarray(n_prov, dtype=np.int64))
 
 
 def assemble(chunks: list[Chunk], *, by_id: bool) -> dict[str, pa.Table]:
     """The store's three record tables from chunks, in chunk order or (``by_id``) sorted by engagement id
     (each engagement's participants and provenance in their own order, as the engagement lists them)."""
-    tables = {name: chunks[0][k] if len(chunks) == 1 else pa.concat_tables([ch[k] for ch in chunks])
-              for k, name in enumerate(RECORD_TABLES)}
+    tables: dict[str, pa.Table] = {}
+    for name in RECORD_TABLES:  # (the chunk's fields are named as the tables)
+        parts: list[pa.Table] = [getattr(ch, name) for ch in chunks]
+        tables[name] = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
     if by_id:
         ids = tables["engagements"].column("id").to_pylist()
         order = sorted(range(len(ids)), key=ids.__getitem__)

@@ -75,8 +75,8 @@ _BOOKKEEPING = frozenset({"sources", "ingest_report", "quarantine", "unresolved"
 
 def _write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame | pa.Table) -> None:
     con.register("_frame", frame)
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]
-    if exists:
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
+    if found and found[0]:
         con.execute(f'INSERT INTO "{name}" SELECT * FROM _frame')
     else:
         con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')

@@ -85,6 +85,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from defdip.core.model import Engagement
 from defdip.ingest.sources.base import (
     Check,
     Download,
@@ -400,8 +401,10 @@ class ATOP(Source):
             return str(value)
         return phase_id(aid, int(round((number - aid) * 10)))
 
-    def _engagement(self, row: dict[str, Any], line: int, members_by_alliance: dict[int, list],
-                    phases_by_alliance: dict[int, list], inst_by_phase: dict[str, dict], ctx: IngestContext):
+    def _engagement(self, row: dict[str, Any], line: int,
+                    members_by_alliance: dict[int, list[tuple[int, dict[str, Any]]]],
+                    phases_by_alliance: dict[int, list[dict[str, Any]]], inst_by_phase: dict[str, dict[str, Any]],
+                    ctx: IngestContext) -> Engagement | None:
         atopid = as_int(row["atopid"])
         if atopid is None:
             ctx.reject(ALLIANCE_FILE, line, "atopid", row["atopid"], "row without an atopid (truncated file?)")
@@ -489,8 +492,8 @@ class ATOP(Source):
                 still = as_int(row["ineffect"]) == 1 or as_int(row["yrexit"]) in (None, 0)
                 ext = (None, None, None) if still else read_date(row["yrexit"], row["moexit"], row["dayexit"],
                                                                  "exit", notes)
-                spell = {"phase": as_int(row["phase"]), "entry": iso(*ent), "exit": iso(*ext), "ineffect": int(still),
-                         **{k: as_int(row[k]) for k in OBLIGATIONS}}
+                spell: dict[str, Any] = {"phase": as_int(row["phase"]), "entry": iso(*ent), "exit": iso(*ext),
+                                         "ineffect": int(still), **{k: as_int(row[k]) for k in OBLIGATIONS}}
                 if notes:
                     spell["date_notes"] = notes
                 spells.append((ent[0], None if still else ext[0], spell))
@@ -520,7 +523,8 @@ class ATOP(Source):
         return participants, unresolved
 
     @staticmethod
-    def _phases(atopid: int, rows: list[dict[str, Any]], inst_by_phase: dict[str, dict]) -> list[dict[str, Any]]:
+    def _phases(atopid: int, rows: list[dict[str, Any]], inst_by_phase: dict[str, dict[str, Any]]
+                ) -> list[dict[str, Any]]:
         out = []
         for row in sorted(rows, key=lambda r: as_int(r["phase"]) or 0):
             notes: list[str] = []

@@ -14,6 +14,7 @@ import io
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -91,7 +92,9 @@ def find_code(reg: Registry, kind: str, code: Any, year: int | None = None, *, s
     """
     if kind not in CODE_KINDS:
         raise ValueError(f"unknown code kind {kind!r}; expected one of {', '.join(CODE_KINDS)}")
-    lookup = {"ccode": reg.by_ccode, "gwcode": reg.by_gwcode, "iso3": reg.by_iso3}[kind]
+    lookups: dict[str, Callable[[Any, int | None], Polity]] = {
+        "ccode": reg.by_ccode, "gwcode": reg.by_gwcode, "iso3": reg.by_iso3}
+    lookup = lookups[kind]
     try:
         value = str(code).strip() if kind == "iso3" else int(float(code))
     except (ValueError, TypeError, OverflowError):
@@ -307,7 +310,7 @@ def missing_one_of(folder: Path, official: str, alternative: str) -> list[str]:
     return [f"{official} (or {alternative})"]
 
 
-def frame_rows(frame: pd.DataFrame, columns: list[str] | tuple[str, ...] | None = None) -> list[tuple]:
+def frame_rows(frame: pd.DataFrame, columns: list[str] | tuple[str, ...] | None = None) -> list[tuple[Any, ...]]:
     """Rows as tuples of plain Python values: what ``itertuples(index=False)`` yields, much faster.
 
     Each column is converted once (``to_numpy(dtype=object)``) instead of iterating pandas' Arrow-backed
@@ -359,10 +362,10 @@ def quarantine_duplicates(frame: pd.DataFrame, key: list[str], file: str, ctx: I
     exact = frame.duplicated(keep="first")
     show = show or key
 
-    def values(row: tuple) -> tuple:
+    def values(row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(None if _isna(v) else v for v in row)
 
-    first: dict[tuple, int] = {}
+    first: dict[tuple[Any, ...], int] = {}
     for idx, row in zip(frame.index, frame[key].itertuples(index=False, name=None)):
         first.setdefault(values(row), _line(idx))
     for idx in frame.index[dup]:
@@ -432,7 +435,8 @@ def as_int(value: Any) -> int | None:
     if cls is float:  # the general path below gives the same, slower
         return int(value) if value.is_integer() else None
     if cls is int and -_EXACT_INT <= value <= _EXACT_INT:  # (beyond 2**53 the float round trip changes ints)
-        return value
+        exact: int = value
+        return exact
     if isinstance(value, str):
         value = value.strip()
         if not value:

@@ -47,6 +47,7 @@ from typing import Any
 
 import pandas as pd
 
+from defdip.core.model import Engagement
 from defdip.ingest.sources.base import (
     Download,
     IngestContext,
@@ -94,6 +95,16 @@ MEMBER_REQUIRED = ("version4id", "ccode", "all_st_day", "all_st_month", "all_st_
                    "mem_end_month", "mem_end_year", *TYPES)
 DYAD_YEARLY_REQUIRED = ("ccode1", "ccode2", "year", *TYPES)
 SUMMARY_REQUIRED = ("ccode1", "ccode2", "year", *SUMMARY_COLUMNS.values())
+
+
+MemberSpell = tuple[int, int, int, int | None, dict[str, int]]
+"""(alliance, ccode, first year, last year or None while in force, the alliance-type flags) of one membership."""
+
+
+def _not_a_year(value: Any) -> bool:
+    """COW's blank, 0 or negative year codes: no date (an end year coded so means the membership runs on)."""
+    year = as_int(value)
+    return year is None or year <= 0
 
 
 def _names(participants: list[dict[str, Any]]) -> str:
@@ -162,7 +173,7 @@ class COWAlliance(Source):
                 field = "version4id" if aid is None else "ccode"
                 ctx.reject(MEMBER_FILE, line, field, row[field], f"row without a usable {field} (truncated file?)")
                 continue
-            if as_int(row["mem_st_year"]) in (None, 0) or as_int(row["mem_st_year"]) < 0:
+            if _not_a_year(row["mem_st_year"]):
                 ctx.reject(MEMBER_FILE, line, "mem_st_year", row["mem_st_year"],
                            f"alliance {aid}, ccode {code}: no usable membership start year")
                 continue
@@ -191,15 +202,16 @@ class COWAlliance(Source):
         result.tables = {"cow_alliance_dyad_year": table}
         return result
 
-    def _alliance(self, aid: int, rows: list[tuple[int, dict[str, Any]]], ctx: IngestContext):
+    def _alliance(self, aid: int, rows: list[tuple[int, dict[str, Any]]], ctx: IngestContext
+                  ) -> tuple[Engagement | None, list[MemberSpell]]:
         first_line, first = rows[0]
         notes: list[str] = []
         sy, sm, sd = read_date(first["all_st_year"], first["all_st_month"], first["all_st_day"], "start", notes)
         if sy is None:  # fall back on the earliest membership
-            sy = min(as_int(r["mem_st_year"]) for _, r in rows)
+            sy = min(y for _, r in rows if (y := as_int(r["mem_st_year"])) is not None)
             sm = sd = None
             notes.append("start: all_st_year missing; used the earliest mem_st_year")
-        open_end = as_int(first["all_end_year"]) in (None, 0) or as_int(first["all_end_year"]) < 0
+        open_end = _not_a_year(first["all_end_year"])
         ey, em, ed = (None, None, None) if open_end else read_date(
             first["all_end_year"], first["all_end_month"], first["all_end_day"], "end", notes)
 
@@ -207,29 +219,34 @@ class COWAlliance(Source):
         member_rows: dict[int, list[tuple[int, dict[str, Any]]]] = {}
         for line, row in rows:
             code = as_int(row["ccode"])
+            assert code is not None  # (rows without a code were quarantined before)
             if code not in member_rows:
                 order.append(code)
             member_rows.setdefault(code, []).append((line, row))
-        participants, unresolved, kept_spells = [], [], []
+        participants: list[dict[str, Any]] = []
+        unresolved: list[int] = []
+        kept_spells: list[MemberSpell] = []
         for code in order:
-            spells = []
+            spells: list[tuple[int, int | None, dict[str, Any]]] = []
             for _line, row in member_rows[code]:
                 s_notes: list[str] = []
                 start = read_date(row["mem_st_year"], row["mem_st_month"], row["mem_st_day"], "member start", s_notes)
-                still = as_int(row["mem_end_year"]) in (None, 0) or as_int(row["mem_end_year"]) < 0
+                begun = start[0]
+                assert begun is not None  # (rows without a start year were quarantined before)
+                still = _not_a_year(row["mem_end_year"])
                 end = (None, None, None) if still else read_date(row["mem_end_year"], row["mem_end_month"],
                                                                  row["mem_end_day"], "member end", s_notes)
                 flags = {t: int(as_int(row[t]) == 1) for t in TYPES}
-                spell = {"start": iso(*start), "end": iso(*end), **flags}
+                spell: dict[str, Any] = {"start": iso(*start), "end": iso(*end), **flags}
                 if "ss_type" in row and isinstance(row["ss_type"], str):
                     spell["ss_type"] = row["ss_type"]
                 if s_notes:
                     spell["date_notes"] = s_notes
-                spells.append((start[0], None if still else end[0], spell))
-                kept_spells.append((aid, code, start[0], None if still else end[0], flags))
+                spells.append((begun, None if still else end[0], spell))
+                kept_spells.append((aid, code, begun, None if still else end[0], flags))
             m_start = min(s[0] for s in spells)
             m_open = any(s[1] is None for s in spells)
-            m_end = None if m_open else max(s[1] for s in spells)
+            m_end = None if m_open else max(s[1] for s in spells if s[1] is not None)
             polity, year = resolve_in_spell(ctx, code, m_start, m_end, ongoing_until=LAST_YEAR)
             if polity is None:
                 unresolved.append(code)
@@ -260,7 +277,7 @@ class COWAlliance(Source):
             attributes["unresolved_members"] = unresolved
         if notes:
             attributes["date_notes"] = notes
-        label = TYPE_LABELS.get(kind, "alliance")
+        label = TYPE_LABELS.get(kind, "alliance") if kind else "alliance"
         data = {
             "id": f"cow_alliance-{aid}",
             "title": f"COW alliance {aid} ({label}): {_names(participants)}",
@@ -332,9 +349,9 @@ class COWAlliance(Source):
         return frame.loc[check.index]
 
     @classmethod
-    def _dyads_from_members(cls, spells: list[tuple[int, int, int, int | None, dict[str, int]]]) -> pd.DataFrame:
-        rows = []
-        by_alliance: dict[int, list] = {}
+    def _dyads_from_members(cls, spells: list[MemberSpell]) -> pd.DataFrame:
+        rows: list[dict[str, Any]] = []
+        by_alliance: dict[int, list[MemberSpell]] = {}
         for spell in spells:
             by_alliance.setdefault(spell[0], []).append(spell)
         for members in by_alliance.values():
@@ -399,15 +416,16 @@ class COWAlliance(Source):
         return result
 
     def _dyad_spell(self, kind: str, low: int, high: int, first: int, last: int, last_year: int,
-                    ctx: IngestContext):
+                    ctx: IngestContext) -> Engagement | None:
         ongoing = last >= last_year
-        participants, unresolved = [], []
+        participants: list[dict[str, Any]] = []
+        unresolved: list[int] = []
         for code in (low, high):
             polity, year = resolve_in_spell(ctx, code, first, None if ongoing else last, ongoing_until=last_year)
             if polity is None:
                 unresolved.append(code)
                 continue
-            participant = {"id": polity.id, "name": polity.name, "role": "member", "ccode": code,
+            participant: dict[str, Any] = {"id": polity.id, "name": polity.name, "role": "member", "ccode": code,
                            "start_year": first, "end_year": None if ongoing else last}
             if year != first:
                 participant["attributes"] = {"resolved_as_of": year}

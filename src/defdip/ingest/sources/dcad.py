@@ -74,6 +74,7 @@ import duckdb
 import pandas as pd
 
 from defdip.core.actors import Polity
+from defdip.core.model import Engagement
 from defdip.ingest.sources.base import (
     Check,
     Download,
@@ -171,10 +172,10 @@ class DCAD(Source):
         frame = read_csv_checked(Path(folder) / MAIN_FILE, REQUIRED, lowercase=True)
         result = LoadResult(rows_read=len(frame))
         frame = quarantine_duplicates(frame, ["dcaid"], MAIN_FILE, ctx)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for idx, row in zip(frame.index, frame_records(frame)):
             eng, table_row = self._engagement(row, int(idx) + 2, ctx)
-            if eng is not None:
+            if eng is not None and table_row is not None:
                 result.engagements.append(eng)
                 rows.append(table_row)
         result.tables = {"dcad_agreement": self._table(rows)}
@@ -193,7 +194,8 @@ class DCAD(Source):
         table["in_force_2010"] = table["in_force_2010"].astype(bool)
         return table
 
-    def _engagement(self, row: dict[str, Any], line: int, ctx: IngestContext):
+    def _engagement(self, row: dict[str, Any], line: int, ctx: IngestContext
+                    ) -> tuple[Engagement | None, dict[str, Any] | None]:
         dcaid = as_text(row["dcaid"])
         if dcaid is None:
             ctx.reject(MAIN_FILE, line, "DCAid", "", "row without a DCAid (truncated file?)")
@@ -226,7 +228,10 @@ class DCAD(Source):
         terminated = code(row["terminated"])
         in_force = end_year is not None and end_year >= END_OF_DATA and terminated != 1
 
-        participants, unresolved, corrections, codes = [], [], [], {}
+        participants: list[dict[str, Any]] = []
+        unresolved: list[Any] = []
+        corrections: list[str] = []
+        codes: dict[str, int | None] = {}
         for key in ("ccode1", "ccode2"):
             ccode = code(row[key])
             polity, year = resolve_in_spell(ctx, row[key], sy, end_year)
@@ -257,11 +262,11 @@ class DCAD(Source):
                        "the partner is unknown, and a bilateral agreement needs two states")
             return None, None
 
-        categories = []
+        categories: list[str] = []
         for key in ("category1", "category2", "category3"):
-            value = as_text(row[key])
-            if value and value.lower() not in categories:
-                categories.append(value.lower())
+            category = as_text(row[key])
+            if category and category.lower() not in categories:
+                categories.append(category.lower())
         subs = sorted({SUB_ACTIVITIES[c] for c in categories if c in SUB_ACTIVITIES})
         kind = (as_text(row["type"]) or "").lower() or None
 
