@@ -1,9 +1,16 @@
 """The project bibliography: BibTeX entries for every citation key, read from ``data/references.bib``
-and from each dataset's own entry (``Source.bibtex``), and their rendering as HTML references.
+and from the BibTeX texts a caller gives (a store's recorded source entries, the dataset modules' own), and
+their rendering as HTML references.
 
 This module is the one home of BibTeX handling: the report and the web app parse, look up and format
 entries only through it. The parser is deliberately small: an entry starts at ``@type{key,`` and ends at
 the brace that closes the one after ``type``; ``@comment``, ``@preamble`` and ``@string`` blocks are skipped.
+
+It belongs to the core and imports only the core at module level. The dataset BibTeX of an export is put
+together in :mod:`defdip.present.export` (``bibtex_for_store``, ``cite_sources``, ``dataset_texts``). The
+functions in the last section ("dataset entries") still look up the dataset modules, the layer registry and
+the genealogy when called, for callers that do not yet pass those texts in (issue 10: they go once the CLI's
+``cite``, the web pages and ``defdip validate`` pass ``dataset_texts()`` and gather the keys they check).
 """
 
 from __future__ import annotations
@@ -114,22 +121,6 @@ def keys_in(text: str) -> list[str]:
     return list(parse_bibtex(text or "", source="BibTeX text"))
 
 
-@lru_cache(maxsize=1)
-def _dataset_bibliography() -> dict[str, str]:
-    from defdip.ingest.sources import all_sources
-
-    entries: dict[str, str] = {}
-    for sid, source in all_sources().items():
-        for key, entry in parse_bibtex(source.bibtex or "", source=f"dataset {sid}").items():
-            entries.setdefault(key, entry)
-    return entries
-
-
-def dataset_bibliography() -> dict[str, str]:
-    """Citation key -> BibTeX entry text for every dataset's own entry (each source module's ``bibtex``)."""
-    return dict(_dataset_bibliography())
-
-
 def all_entries(extra_texts: Iterable[str] = ()) -> dict[str, str]:
     """Every entry known to this build: ``references.bib``, then ``extra_texts`` (e.g. the BibTeX a store
     recorded for its sources), then the dataset modules' entries; the first definition of a key wins."""
@@ -181,8 +172,9 @@ def entry_fields(entry: str) -> dict[str, str]:
             end = rest.index('"', i + 1)
             value, i = rest[i + 1:end], end + 1
         else:
-            m2 = re.compile(r"[^,]*").match(rest, i)
-            value, i = m2.group(0).strip(), m2.end()
+            end = rest.find(",", i)
+            end = len(rest) if end < 0 else end
+            value, i = rest[i:end].strip(), end
         fields[name] = value.strip()
         comma = rest.find(",", i)
         i = len(rest) if comma < 0 else comma + 1
@@ -215,7 +207,7 @@ def format_reference(entry: str) -> str:
     venue = f.get("journal") or f.get("booktitle") or f.get("publisher") or f.get("howpublished") or ""
     extra = []
     if f.get("volume"):
-        extra.append(f.get("volume") + (f"({f['number']})" if f.get("number") else ""))
+        extra.append(f["volume"] + (f"({f['number']})" if f.get("number") else ""))
     if f.get("pages"):
         extra.append(f"pp. {f['pages']}")
     if f.get("version"):
@@ -272,6 +264,24 @@ def unresolved_keys(keys: Iterable[str], extra_texts: Iterable[str] = ()) -> lis
     """The keys (sorted, each once) that no entry defines: what `defdip cite` would refuse."""
     known = all_entries(extra_texts)
     return sorted({str(k).strip() for k in keys} - set(known))
+
+
+# ----------------------------------------------------------------------------- dataset entries
+
+@lru_cache(maxsize=1)
+def _dataset_bibliography() -> dict[str, str]:
+    from defdip.ingest.sources import all_sources
+
+    entries: dict[str, str] = {}
+    for sid, source in all_sources().items():
+        for key, entry in parse_bibtex(source.bibtex or "", source=f"dataset {sid}").items():
+            entries.setdefault(key, entry)
+    return entries
+
+
+def dataset_bibliography() -> dict[str, str]:
+    """Citation key -> BibTeX entry text for every dataset's own entry (each source module's ``bibtex``)."""
+    return dict(_dataset_bibliography())
 
 
 def used_keys() -> dict[str, set[str]]:
