@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def run(*args, env_store=None, check=True):
     import os
@@ -43,3 +45,79 @@ def test_status_json_and_missing_store(genealogy_store, tmp_path):
     assert info["engagements"] >= 150
     missing = run("status", env_store=tmp_path / "none.duckdb", check=False)
     assert missing.returncode == 1 and "defdip build" in missing.stderr and "Traceback" not in missing.stderr
+
+
+# --- the CLI mirrors the library: same layers, same rows, same figures ------------------------------------------
+
+def invoke(*args):
+    from typer.testing import CliRunner
+
+    from defdip.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_layer_lists_come_from_the_registry():
+    from defdip.analysis import network as net
+    from defdip.analysis import panels
+
+    listed = json.loads(invoke("panel", "layers", "--format", "json").stdout)
+    assert [r["layer"] for r in listed] == list(panels.LAYERS) and len(listed) > 20
+    ties = json.loads(invoke("network", "--year", "1950", "--list", "-f", "json").stdout)
+    assert {r["layer"]: r["description"] for r in ties} == net.layers()
+    assert "dd_index" in net.layers() and "dca_any" in net.layers()
+
+
+def test_cite_layers_and_unknown_layer_message_match_the_registry():
+    from defdip.analysis import panels
+    from defdip.core.errors import DefdipError
+
+    out = invoke("cite", "--layers", "atop_defense").stdout
+    for key in panels.LAYERS["atop_defense"].citation_keys:
+        assert f"{{{key}," in out
+    bad = run("cite", "--layers", "atop_defence", check=False)
+    try:
+        panels.resolve("atop_defence")
+    except DefdipError as exc:
+        expected = str(exc)
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [f"error: {expected}"]
+
+
+def test_evolution_table_and_chart_are_the_library_s(genealogy_store, tmp_path):
+    import pandas as pd
+
+    from defdip.analysis import evolution as ev
+
+    table, chart = tmp_path / "out" / "evolution.csv", tmp_path / "out" / "evolution.svg"
+    invoke("evolution", "--by", "era", "-o", str(table), "--chart", str(chart), "--store", str(genealogy_store))
+    written = pd.read_csv(table)
+    expected = ev.evolution(genealogy_store, by="era")
+    assert len(written) == len(expected) > 0
+    assert written["started"].sum() == expected["started"].sum() >= 150
+    assert chart.read_text(encoding="utf-8").lstrip().startswith("<svg")
+
+
+def test_profile_json_is_the_library_s(genealogy_store):
+    from defdip.analysis.profiles import profile
+
+    data = json.loads(invoke("profile", "athens", "-f", "json", "--store", str(genealogy_store)).stdout)
+    info = profile("athens", genealogy_store)
+    assert data["polity"]["id"] == info["polity"]["id"] == "athens"
+    assert data["engagements"] == info["engagements"] > 0
+    assert len(data["timeline"]) == len(info["timeline"])
+
+
+@pytest.mark.shared
+def test_network_summary_on_the_real_store(full_store, tmp_path):
+    from defdip.analysis import network as net
+
+    graph = tmp_path / "dca.graphml"
+    data = json.loads(invoke("network", "--year", "2010", "--layer", "dca_any", "-o", str(graph), "-f", "json",
+                             "--store", str(full_store)).stdout)
+    result = net.network(2010, layer="dca_any", store=full_store)
+    assert data["summary"]["nodes"] == result.summary["nodes"] > 50
+    assert data["summary"]["edges"] == result.summary["edges"]
+    assert [n["id"] for n in data["nodes"]] == list(result.nodes.head(10)["id"])
+    assert graph.read_text(encoding="utf-8").startswith("<?xml")

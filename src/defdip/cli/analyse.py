@@ -63,11 +63,6 @@ def working(description: str, quiet: bool = False) -> Iterator[None]:
         yield
 
 
-def layer_names(value: str | None) -> list[str] | None:
-    """A comma-separated --layers value as the list the library takes (None: its default)."""
-    return None if value is None else [s.strip() for s in value.split(",")]
-
-
 def write(frame: pd.DataFrame, output: Path, fmt: str | None, kind: str, store: Path | None) -> None:
     """Write a panel with its CITATION.bib and CODEBOOK.md, and say what was written (NA counts too)."""
     with working(f"writing {output}"):
@@ -95,7 +90,7 @@ def dyad_year_cmd(
     """Write a dyad-year panel: one row per dyad and year with one column per layer column."""
     with working("building the dyad-year panel"):
         frame = panels.dyad_year(store, directed=directed, from_year=from_year, to_year=to_year, system=system,
-                                 layers=layer_names(layers), countries=country or None)
+                                 layers=layers, countries=country or None)
     write(frame, output, fmt, "directed dyad-year" if directed else "dyad-year", store)
 
 
@@ -113,7 +108,7 @@ def state_year_cmd(
     """Write a state-year panel: each layer as the number of partners with that tie."""
     with working("building the state-year panel"):
         frame = panels.state_year(store, from_year=from_year, to_year=to_year, system=system,
-                                  layers=layer_names(layers), countries=country or None)
+                                  layers=layers, countries=country or None)
     write(frame, output, fmt, "state-year", store)
 
 
@@ -205,7 +200,7 @@ def model(
 ) -> None:
     """Logit of GML MID onset on defence-diplomacy ties with controls: associations, not causal effects."""
     with working("fitting the MID onset model", quiet=fmt is not Fmt.table):
-        result = mid_model(store, from_year=from_year, to_year=to_year, layers=layer_names(layers))
+        result = mid_model(store, from_year=from_year, to_year=to_year, layers=layers)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         result.table.to_csv(output, index=False)

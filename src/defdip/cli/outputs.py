@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from defdip.analysis.panels import resolve_layers
+from defdip.analysis import panels
 from defdip.cli.app import (
     PANEL_OUTPUTS,
     STORE_OPT,
@@ -123,7 +123,7 @@ def cite(
                                  "(e.g. defdip cite --layers dca_any)")
     parts = []
     if layers:
-        keys = [*(keys or []), *dict.fromkeys(k for lay in resolve_layers(layers) for k in lay.citation_keys)]
+        keys = [*(keys or []), *dict.fromkeys(k for lay in panels.resolve(layers) for k in lay.citation_keys)]
     if keys:
         parts.append(cite_keys(keys))
     if source:
