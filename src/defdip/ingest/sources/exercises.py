@@ -127,8 +127,8 @@ def _blank(value: Any) -> bool:
     if value.__class__ is str:  # the common case (cells read as text), without as_text's checks
         text = value.strip()
         return not text or text.lower() in MISSING
-    text = as_text(value)
-    return text is None or text.lower() in MISSING
+    cell = as_text(value)
+    return cell is None or cell.lower() in MISSING
 
 
 def _text(value: Any) -> str | None:
@@ -317,6 +317,7 @@ def dated_fields(start: DateParts, end: DateParts) -> tuple[dict[str, Any], list
     fields: dict[str, Any] = {"start_year": start.year, "start_month": start.month, "start_day": start.day,
                               "precision": start.precision}
     if end.year is not None:
+        assert start.year is not None  # (a record without a start year is quarantined before its dates are set)
         # compare at the precision both dates share ("1996-05-14" to "1996-05-xx" is in order)
         s_key = dates.sort_key(start.year, start.month if end.month else None, start.day if end.day else None)
         e_key = dates.sort_key(end.year, end.month if start.month else None, end.day if start.day else None)
@@ -482,7 +483,7 @@ def parse_mme(frame: pd.DataFrame, file: str,
     outside 1980-2010 (MME's coverage) rejects the row; an end year outside it is dropped with a note.
     """
     states = _state_columns(frame, "State")
-    seen_rows: dict[tuple, int] = {}
+    seen_rows: dict[tuple[Any, ...], int] = {}
     id_count: dict[str, int] = {}
     out: list[ExerciseRecord] = []
     blank = 0
@@ -522,6 +523,7 @@ def parse_mme(frame: pd.DataFrame, file: str,
             subs.add("hadr")
         if focus and INTEROPERABILITY.search(focus):
             subs.add("interoperability")
+        extra = _text(rec.get("AdditionalParticipantInfo"))
         attrs = {
             "name": _text(rec["Ex_Name"]),
             "series": _text(rec.get("Series_Name")),
@@ -531,7 +533,7 @@ def parse_mme(frame: pd.DataFrame, file: str,
             "domains": [c for c in MME_DOMAINS if flags[c]],
             "purposes": [c for c in MME_PURPOSES if flags[c]],
             "focus": focus,
-            "additional_participants": _text(rec.get("AdditionalParticipantInfo")),
+            "additional_participants": extra,
             "mmeid": raw_id,
         }
         if id_count[number] > 1:
@@ -539,7 +541,7 @@ def parse_mme(frame: pd.DataFrame, file: str,
         out.append(ExerciseRecord(
             id=eid, rows=[pos], name=_text(rec["Ex_Name"]), start=start, end=end, participants=names,
             unknown_slots=unknown, attributes={k: v for k, v in attrs.items() if v not in (None, [], "")},
-            sub_activities=subs, record_id=raw_id, participants_text=attrs["additional_participants"]))
+            sub_activities=subs, record_id=raw_id, participants_text=extra))
     return out, blank
 
 
@@ -607,8 +609,8 @@ def parse_jme(frame: pd.DataFrame, file: str,
     """
     require_columns(frame, JME_REQUIRED, file)
     states = _state_columns(frame, "State ")
-    seen_rows: dict[tuple, int] = {}
-    groups: dict[tuple, ExerciseRecord] = {}
+    seen_rows: dict[tuple[Any, ...], int] = {}
+    groups: dict[tuple[Any, ...], ExerciseRecord] = {}
     order: list[ExerciseRecord] = []
     years = coverage(*JME_YEARS)
     end_years = coverage(JME_YEARS[0], JME_YEARS[1] + 1)
@@ -646,7 +648,7 @@ def parse_jme(frame: pd.DataFrame, file: str,
         unknown = sum(1 for c in states if str(rec[c]).strip() in ("-9", "-9.0"))
         key_name = normalise_name(name, start.year)
         if key_name:
-            gkey: tuple = ("named", key_name, start.year, start.month)
+            gkey: tuple[Any, ...] = ("named", key_name, start.year, start.month)
         else:
             # without a known day two unnamed reports cannot be told apart from two exercises: keep both
             gkey = ("unnamed", start.year, start.month, start.day, frozenset(c.upper() for c in codes),
@@ -721,7 +723,7 @@ def parse_ru(frame: pd.DataFrame, file: str, rejects: list[tuple[int, str, str, 
     """Rows of the Russian list to exercises; entirely blank rows (the file pads itself with ~900) are skipped."""
     parts = [c for c in frame.columns if re.fullmatch(r"part\d+", c)]
     parts.sort(key=lambda c: int(c[4:]))
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[Any, ...], int] = {}
     out: list[ExerciseRecord] = []
     blank = 0
     columns = list(frame.columns)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -23,7 +24,7 @@ MISSING = {"", "-99", "-099", None}
 COLUMNS = ["iso3", "name", "admin", "continent", "subregion", "iso_a3", "adm0_a3", "geometry"]
 
 
-def iso3_of(props: dict) -> str | None:
+def iso3_of(props: dict[str, Any]) -> str | None:
     """The ISO3 code of one feature: ISO_A3, else ISO_A3_EH, else ADM0_A3 (skipping "-99")."""
     for key in ("ISO_A3", "ISO_A3_EH", "ADM0_A3"):
         value = props.get(key)

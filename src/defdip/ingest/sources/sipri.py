@@ -82,6 +82,7 @@ from typing import Any
 import duckdb
 
 from defdip.core.errors import SourceFormatError
+from defdip.core.model import Engagement
 from defdip.ingest.sources.base import Check, IngestContext, LoadResult, Source, decode_text, missing_one_of
 from defdip.store import checks
 
@@ -305,10 +306,10 @@ class SIPRIArmsTransfers(Source):
                       note=f"{sample}{rejected:,} quarantined; identical-looking deals kept apart")]
 
     def _engagement(self, row: dict[str, str], line: int, file: str, ctx: IngestContext, *, copy: int = 1,
-                    copies: int = 1, first_line: int | None = None):
+                    copies: int = 1, first_line: int | None = None) -> Engagement | None:
         supplier_raw, recipient_raw = row["Supplier"], row["Recipient"]
-        for field, value in (("Supplier", supplier_raw), ("Recipient", recipient_raw)):
-            if not value:
+        for field, cell in (("Supplier", supplier_raw), ("Recipient", recipient_raw)):
+            if not cell:
                 ctx.reject(file, line, field, "", f"deal without a {field.lower()}")
                 return None
         year, order_flag = parse_year(row["Year of order"])

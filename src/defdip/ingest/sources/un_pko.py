@@ -71,6 +71,7 @@ from typing import Any
 import pandas as pd
 
 from defdip.core.dates import present_year
+from defdip.core.model import Engagement
 from defdip.ingest.sources.base import (
     IngestContext,
     LoadResult,
@@ -242,7 +243,7 @@ class UNPeacekeepingContributions(Source):
                 ctx.reject(PKO_FILE, line, field, "", f"row without a {field.lower()}")
                 continue
             figures = {k: number_of[row[k]] for k in ("Total", "Female", "Male")}
-            bad = next((k for k in ("Total", "Female", "Male") if figures[k] is None or figures[k] < 0), None)
+            bad = next((k for k, v in figures.items() if v is None or v < 0), None)
             if bad:
                 ctx.reject(PKO_FILE, line, bad, row[bad],
                            f"{bad} is {'missing' if figures[bad] is None else 'negative'} (truncated row?)")
@@ -451,7 +452,7 @@ class GeoPKO(Source):
         """
         keys = ["mission", "year", "country", "location", "latitude", "longitude"]
         flag_cols = [f for f in FRONT_FLAGS if f in front.columns]
-        groups: dict[tuple, list[list[Any]]] = {}
+        groups: dict[tuple[Any, ...], list[list[Any]]] = {}
         for row in frame_rows(front, [*keys, "ave.no.troops", "NoTroops", "hq", *flag_cols]):
             key = row[:6]
             cells = groups.get(key)
@@ -475,7 +476,7 @@ class GeoPKO(Source):
         return out
 
     def _engagement(self, key: tuple[str, int], locations: list[dict[str, Any]], tcc_rows: list[dict[str, Any]],
-                    where: tuple[str, int], ctx: IngestContext):
+                    where: tuple[str, int], ctx: IngestContext) -> Engagement | None:
         mission, year = key
         file, line = where
         participants = organisers(ctx, mission)

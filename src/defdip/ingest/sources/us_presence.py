@@ -61,6 +61,7 @@ from typing import Any
 import pandas as pd
 
 from defdip.core.dates import present_year
+from defdip.core.model import Engagement
 from defdip.ingest.sources.base import (
     IngestContext,
     LoadResult,
@@ -94,7 +95,7 @@ NAME_CODES = {6}
 """Codes below 1000 that troopdata uses for a territory (6 = Puerto Rico): resolved by name."""
 NOT_A_HOST = {"afloat": "personnel afloat are not in a host country"}
 UNIDENTIFIED_ID = "unknown"
-NA_CELLS = {"dtype": str, "keep_default_na": False, "na_values": ["NA", ""]}
+NA_CELLS: dict[str, Any] = {"dtype": str, "keep_default_na": False, "na_values": ["NA", ""]}
 """How troopdata's CSVs are read: text cells, ``NA`` and blanks as missing."""
 
 ALLEN_BIB = """@article{allen_flynn_machain_2022,
@@ -135,8 +136,9 @@ class _HostFinder:
         Malta in 1951), and the place is what a presence is about.
         """
         reg = self.ctx.registry
-        code = CCODE_FIXES.get(code, code)
-        routes = [("name", name)] if self.by_name(code) else [("ccode", code), ("name", name)]
+        if code is not None:
+            code = CCODE_FIXES.get(code, code)
+        routes: list[tuple[str, Any]] = [("name", name)] if self.by_name(code) else [("ccode", code), ("name", name)]
         for strict in (True, False):
             for kind, key in routes:
                 polity = (reg.try_resolve(key, year, strict=strict) if kind == "name"
@@ -211,7 +213,7 @@ class USMilitaryPresence(Source):
 
     # ------------------------------------------------------------------ troops
     def _troop_rows(self, frame: pd.DataFrame, finder: _HostFinder, usa: Any, ctx: IngestContext,
-                    fates: Counter[str]):
+                    fates: Counter[str]) -> tuple[dict[str, dict[int, dict[str, Any]]], int | None, pd.DataFrame]:
         """Yearly troops per host, the last year of the file, and the us_troops table."""
         series: dict[str, dict[int, dict[str, Any]]] = {}
         state_rows: dict[tuple[int, int], dict[str, Any]] = {}
@@ -268,7 +270,8 @@ class USMilitaryPresence(Source):
 
     @staticmethod
     def _spells(years: dict[int, dict[str, Any]]) -> list[list[int]]:
-        spells, current = [], []
+        spells: list[list[int]] = []
+        current: list[int] = []
         for year in sorted(years):
             if years[year]["troops"] and years[year]["troops"] > 0:
                 if current and year == current[-1] + 1:
@@ -286,7 +289,8 @@ class USMilitaryPresence(Source):
         return spells
 
     def _spell_engagement(self, host_key: str, spell: list[int], years: dict[int, dict[str, Any]],
-                          last_year: int | None, finder: _HostFinder, usa: Any, ctx: IngestContext):
+                          last_year: int | None, finder: _HostFinder, usa: Any, ctx: IngestContext
+                          ) -> Engagement | None:
         first, last = spell[0], spell[-1]
         entry = years[first]
         line = entry["lines"][0]
@@ -343,7 +347,7 @@ class USMilitaryPresence(Source):
 
     # ------------------------------------------------------------------ bases
     def _base_engagements(self, frame: pd.DataFrame, finder: _HostFinder, usa: Any, ctx: IngestContext,
-                          fates: Counter[str]):
+                          fates: Counter[str]) -> list[Engagement]:
         groups: dict[str, dict[str, Any]] = {}
         for idx, row in zip(frame.index, frame_records(frame)):
             line = int(idx) + 2

@@ -37,6 +37,7 @@ import pandas as pd
 
 from defdip.core.dates import present_year
 from defdip.core.errors import SourceFormatError
+from defdip.core.model import Engagement
 from defdip.ingest.sources.base import (
     IngestContext,
     LoadResult,
@@ -136,7 +137,7 @@ class USDefenseVisits(Source):
                 result.engagements.append(eng)
         return result
 
-    def _engagement(self, row: dict[str, Any], line: int, usa: Any, ctx: IngestContext):
+    def _engagement(self, row: dict[str, Any], line: int, usa: Any, ctx: IngestContext) -> Engagement | None:
         years = {}
         for field in ("Start Year", "End Year"):
             value = whole_year(row[field], FIRST_YEAR, min(LAST_YEAR, present_year()))
