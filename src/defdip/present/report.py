@@ -476,8 +476,10 @@ def _sec_maps(ctx: _Ctx) -> str:
     return f"""
 <p>Where defence diplomacy is dense: for each country, the number of different states it shared an engagement with
 (any activity in force at some time in {lo}-{hi}, the latest ten years that at least half the activity datasets
-reach). Peacekeeping deployments are left out: a UN mission ties a contributor to its mission and host, not to
-every other contributor. The menu under the map switches to partners in bilateral engagements only or to the
+reach). Two states count as partners when both took part in the engagement in a common year of the window: a
+member that left an alliance before the window is nobody's partner in it. Peacekeeping deployments are left out:
+a UN mission ties a contributor to its mission and host, not to every other contributor. The menu under the map
+switches to partners in bilateral engagements only or to the
 number of engagements. Shapes: Natural Earth 1:110m ({ctx.cite(["natural_earth"])}), joined to polities by ISO3
 code through the actor registry.</p>
 {ctx.chart("map_intensity", intensity)}
