@@ -58,6 +58,10 @@ CASES = [
     (["events", "fetch", "--from", "2015-02-30", "--to", "2015-03-01"], ["--from in 'defdip events fetch'",
                                                                          "give it as YYYY-MM-DD"]),
     (["engagements", "-f", "parquet"], ["--format parquet needs -o FILE"]),
+    (["panel", "state-year", "-o", "s.csv", "--system", "ccode"], ["--system in 'defdip panel state-year'",
+                                                                   "'ccode' is not one of cow, gw"]),
+    (["events", "fetch", "--from", "2015-02-01", "--to", "2015-02-02", "--gdelt", "3"],
+     ["--gdelt in 'defdip events fetch'", "less than or equal to 2"]),
     (["export", "panels", "-o", "x.csv"], ["WHAT in 'defdip export'", "cannot export 'panels'", "defdip panel"]),
 ]
 
@@ -106,6 +110,8 @@ def test_version_and_short_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     for args in (["-h"], ["panel", "state-year", "-h"], ["events", "fetch", "-h"], ["cite", "--help"]):
         code, out, err = run_main(monkeypatch, capsys, *args)
         assert code == 0 and "Usage: defdip" in out and err == "", args
+    code, out, _ = run_main(monkeypatch, capsys)  # bare: the help, as for a group without its command
+    assert code == 2 and "Usage: defdip [OPTIONS] COMMAND" in out
     _, out, _ = run_main(monkeypatch, capsys, "-h")
     panels = ["Build and check", "Explore", "Analyse", "Outputs", "Events"]
     assert [out.index(p) for p in panels] == sorted(out.index(p) for p in panels)

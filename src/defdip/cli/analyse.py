@@ -15,6 +15,7 @@ from defdip.analysis import evolution as ev
 from defdip.analysis import network as net
 from defdip.analysis import panels
 from defdip.analysis.conflict import DEFAULT_LAYERS, mid_model
+from defdip.analysis.panels.assembly import SYSTEMS
 from defdip.cli.app import (
     PANEL_ANALYSE,
     STORE_OPT,
@@ -24,6 +25,7 @@ from defdip.cli.app import (
     emit,
     file_format_option,
     format_option,
+    one_of,
     output_option,
     print_json,
     records,
@@ -36,7 +38,8 @@ from defdip.present.export import PANEL_FORMATS, write_panel
 LAYERS_OPT = typer.Option(None, "--layers", "-l",
                           help="Comma-separated layers (default: every layer the store can supply); "
                                "see `defdip panel layers`.")
-SYSTEM_OPT = typer.Option("cow", "--system", help="State system: cow (ccode, 1816-2018) or gw (gwcode).")
+SYSTEM_OPT = typer.Option("cow", "--system", callback=one_of(SYSTEMS),
+                          help="State system: cow (ccode, 1816-2018) or gw (gwcode).")
 COUNTRY_OPT = typer.Option(None, "--country", "-c", help="Only this state's rows (name or code; repeatable).")
 PANEL_OUT_OPT = output_option("The panel file to write (.csv, .parquet, .dta or .feather).", required=True)
 PANEL_FMT_OPT = file_format_option(PANEL_FORMATS, f"{', '.join(PANEL_FORMATS)} (default: from the suffix).")

@@ -91,16 +91,21 @@ class QueryFmt(str, Enum):
     parquet = "parquet"
 
 
+def one_of(choices: tuple[str, ...], note: str = "") -> Callable[[str | None], str | None]:
+    """A callback accepting one of the library's own ``choices`` (any case), so the CLI repeats no list."""
+    def check(value: str | None) -> str | None:
+        if value is None or value.lower() in choices:
+            return value
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}{note}")
+
+    return check
+
+
 def file_format_option(formats: tuple[str, ...], help: str) -> Any:
     """The --format/-f option of a command that writes a file: one of the writer's formats, else from the
     file's suffix (None)."""
-    def check(value: str | None) -> str | None:
-        if value is None or value.lower() in formats:
-            return value
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(formats)} "
-                                 "(or leave -f out and the file's suffix decides)")
-
-    return typer.Option(None, "--format", "-f", help=help, metavar="FORMAT", callback=check)
+    return typer.Option(None, "--format", "-f", help=help, metavar="FORMAT",
+                        callback=one_of(formats, " (or leave -f out and the file's suffix decides)"))
 
 
 def check_year_text(text: str) -> int:

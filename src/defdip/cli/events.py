@@ -53,7 +53,7 @@ def fetch_cmd(first: date = typer.Option(..., "--from", parser=check_day_text, m
                                          help="The first day, YYYY-MM-DD."),
               last: date = typer.Option(..., "--to", parser=check_day_text, metavar="DAY",
                                         help="The last day, YYYY-MM-DD."),
-              gdelt: int = typer.Option(2, "--gdelt", help="GDELT version: 1 or 2."),
+              gdelt: int = typer.Option(2, "--gdelt", min=1, max=2, help="GDELT version: 1 or 2."),
               folder: Path = typer.Option(Path("gdelt"), "--dir", help="Download folder.")) -> None:
     """Download GDELT event files from GDELT's own lists, checking size and MD5; reruns resume."""
     with download_progress() as tick:
