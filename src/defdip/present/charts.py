@@ -336,7 +336,7 @@ def partnership_shift(frame: pd.DataFrame, *, width: int = WIDTH,
         data["period"] = data["period"].astype(str)
         data["label"] = [ERA_LABELS.get(p, p) for p in data["period"]]
         x = alt.X("label:N", title=None, sort=list(dict.fromkeys(data["label"])),
-                  axis=alt.Axis(labelAngle=0, labelLimit=160))
+                  axis=alt.Axis(labelAngle=-30, labelLimit=220))
     else:
         data = data[numeric].copy()
         data["period"] = data["period"].astype(int)
