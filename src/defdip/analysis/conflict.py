@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from defdip.analysis import panels
 from defdip.core.errors import DefdipError
@@ -171,6 +170,8 @@ def model_frame(store: str | Path | None = None, *, from_year: int | None = None
 def mid_model(store: str | Path | None = None, *, from_year: int | None = None, to_year: int | None = None,
               layers: str | Iterable[str] | None = None) -> ModelResult:
     """Logit of GML MID onset on defence-diplomacy layers with controls (see the module docstring)."""
+    import statsmodels.api as sm  # here, not at the top: it takes seconds to import and every CLI command would wait
+
     _, notes = model_layers(store, layers)
     frame, terms, (lo, hi) = model_frame(store, from_year=from_year, to_year=to_year, layers=layers)
     if frame.empty or frame["onset"].sum() == 0:
