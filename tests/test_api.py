@@ -522,3 +522,26 @@ def test_synthetic_pages(records_client: TestClient, url: str, text: str) -> Non
     assert text in r.text and 'id="search-box"' in r.text
     assert 'class="error"' not in r.text, f"{url}: {re.findall(r'class=.error.>([^<]*)', r.text)}"
     _assert_no_external_assets(r.text)
+
+
+def test_one_store_handle_serves_many_threads(records_only_store: Path) -> None:
+    """Each thread reads through a connection of its own on the one handle (as the server's request threads do);
+    the handle's lookups are kept, and closing it closes every thread's connection."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from defdip.store import queries
+
+    def count(db: queries.StoreReader, country: str) -> tuple[int, int]:
+        total, _ = queries.engagement_page(queries.EngagementFilter(country=country), db, page_size=1)
+        return total, id(db.con)
+
+    with queries.open_store(records_only_store) as db:
+        assert db.has_table("engagements") and not db.has_table("ne_countries")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(lambda c: count(db, c), ["USA", "IND", "UKG", "JPN"] * 10))
+        assert [a[0] for a in answers] == [13, 5, 5, 5] * 10
+        assert len({a[1] for a in answers}) <= 4, "one connection per thread, reused"
+        assert queries.known_sources(db) == ["user"] and db.cached("known_sources", lambda: None) == ["user"]
+        cursors = [db.con]
+    with pytest.raises(Exception, match="closed"):
+        cursors[0].execute("SELECT 1")

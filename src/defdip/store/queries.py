@@ -30,11 +30,11 @@ class StoreReader:
     """The store file opened read-only once, with :meth:`has_table` and :meth:`cached` lookups kept as long as
     the handle is open.
 
-    ``con`` is the calling thread's connection: the thread that opened the handle gets the handle's own, any
-    other thread a cursor of its own (DuckDB connections are not shared between threads), so one handle serves
-    a threaded server. The file is attached read-only to a private in-memory database, so a store rebuilt
-    meanwhile (a new file swapped in by the atomic build) does not disturb the queries on this handle, and a new
-    handle reads the new file. Temporary tables and registered frames live in that private database.
+    ``con`` is the calling thread's connection: each thread gets a cursor of its own on the one database (DuckDB
+    connections are not shared between threads), so one handle serves a threaded server. The file is attached
+    read-only to a private in-memory database, so a store rebuilt meanwhile (a new file swapped in by the atomic
+    build) does not disturb the queries on this handle, and a new handle reads the new file. Temporary tables
+    and registered frames live in that private database (per cursor: register and query on the same ``con``).
     """
 
     def __init__(self, path: Path) -> None:
@@ -49,7 +49,6 @@ class StoreReader:
             con.close()
             raise StoreError(f"cannot open the store {path}: {exc}") from None
         self._main = con
-        self._owner = threading.get_ident()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._tables = frozenset(str(r[0]) for r in con.execute(
@@ -60,8 +59,6 @@ class StoreReader:
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         """This thread's connection to the store (kept until the handle is closed)."""
-        if threading.get_ident() == self._owner:
-            return self._main
         cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
         if cur is None:
             cur = self.cursor()
@@ -72,7 +69,8 @@ class StoreReader:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new connection of its own on the same store (close it when done)."""
-        cur = self._main.cursor()
+        with self._lock:  # the handle's own connection only makes cursors, one at a time
+            cur = self._main.cursor()
         cur.execute("USE store")
         return cur
 
