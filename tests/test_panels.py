@@ -75,6 +75,46 @@ def test_gw_codes(tiny_store):
     assert set(zip(g.gwcode1, g.gwcode2)) == {(2, 260)} and sorted(g.year) == [1990, 1991, 1992]
 
 
+def test_gw_nodes_join_cow_codes_through_the_actor_registry(tmp_path):
+    """G-W 260 is West Germany (COW 260) to 1990 and unified Germany (COW 255) from 1991: a DCA of COW 255
+    shows on the G-W dyad (2, 260) from 1991 only; G-W 340, Serbia from 2006, is COW 345."""
+    tables = tiny_panel_tables()
+    tables["dcad_agreement"] = pd.DataFrame({"dcaid": ["d1", "d2"], "ccode1": [255, 345], "ccode2": [2, 2],
+                                             "sign_year": [1989, 2007], "end_year_estimate": [2010, 2010],
+                                             "type": ["general", "sector"]})
+    tables["gw_states"] = pd.DataFrame({"gwcode": [2, 260, 340], "start_year": [1816, 1949, 2006],
+                                        "end_year": [2017, 2017, 2017]})
+    store = write_tables(tmp_path / "gw.duckdb", tables)
+    g = panels.dyad_year(store, system="gw", from_year=1989, to_year=1992, layers=["dca_any"])
+    dca = g.set_index(["gwcode1", "gwcode2", "year"])["dca_any"]
+    assert [dca[(2, 260, y)] for y in (1989, 1990, 1991, 1992)] == [0, 0, 1, 1]
+    g = panels.dyad_year(store, system="gw", from_year=2006, to_year=2007, layers=["dca_any"])
+    serbia = g.set_index(["gwcode1", "gwcode2", "year"])["dca_any"]
+    assert [serbia[(2, 340, 2006)], serbia[(2, 340, 2007)]] == [0, 1]
+    s = panels.state_year(store, system="gw", from_year=2007, to_year=2007, layers=["dca_any"]).set_index("gwcode")
+    assert s.loc[2, "dca_any"] == 2 and s.loc[260, "dca_any"] == 1 and s.loc[340, "dca_any"] == 1
+
+
+def test_the_store_says_which_layers_it_can_supply(tiny_store):
+    have = panels.available_layers(tiny_store)
+    assert {"atop_defense", "dca_any", "cowmaj", "dd_index"} <= set(have)
+    assert not {"exercises", "arms_tiv", "conttype", "visits"} & set(have)  # no such tables or records
+    assert panels.available_layers(tiny_store, ["exercises", "dca_any"]) == ["dca_any"]
+    assert panels.source_records(tiny_store, "sipri") == 0  # no provenance table at all
+    default = panels.dyad_year(tiny_store, from_year=1990, to_year=1990)
+    every = [c for name in have if name not in panels.DERIVED for c in panels.LAYERS[name].columns]
+    assert list(default.columns) == ["ccode1", "ccode2", "year", *every]  # registry order
+
+
+def test_layers_by_role_and_unit():
+    ties = panels.layers(role="tie")
+    assert ties and all(lay.role == "tie" for lay in ties) and panels.LAYERS["atop_defense"] in ties
+    network = [lay.name for lay in panels.layers(role=("tie", "derived"), unit="dyad_year")]
+    assert "dd_index" in network and "conttype" not in network and "cowmaj" not in network
+    assert "peace_years" not in [lay.name for lay in panels.layers(unit="state_year")]
+    assert panels.families()["dca"] == ("dca_general", "dca_sector", "dca_any")
+
+
 def test_layers_table():
     table = panels.layers_table()
     assert {"atop_defense", "dca_any", "exercises", "arms_tiv", "pko_codeployed", "visits", "dd_index",
