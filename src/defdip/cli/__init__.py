@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.markup import escape
 
-# typer 0.29 ships its own copy of click: the usage errors it raises are these classes, not the click package's
+# typer (0.26 on) ships its own copy of click: the usage errors it raises are these classes, not the click package's
 from typer._click.exceptions import BadParameter, MissingParameter, NoArgsIsHelpError, NoSuchOption, UsageError
 from typer.main import get_command
 

@@ -53,6 +53,22 @@ class Fmt(str, Enum):
     csv = "csv"
 
 
+class ProfileFmt(str, Enum):
+    """Profiles print as tables or JSON (their parts are of different shapes, so no single CSV)."""
+
+    table = "table"
+    json = "json"
+
+
+class QueryFmt(str, Enum):
+    """Engagement queries print as a table, CSV or JSON, or are written as parquet with -o."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
 def show_version(value: bool) -> None:
     """Print the version and stop before any command runs (an eager option)."""
     if value:
@@ -73,22 +89,6 @@ def format_option(default: Enum | None = Fmt.table, choices: type[Enum] = Fmt, h
     """The --format/-f option; the choices come from the parameter's Enum annotation, named here in the help."""
     listed = ", ".join(str(c.value) for c in choices)
     return typer.Option(default, "--format", "-f", help=help or f"Output format: {listed}.")
-
-
-class ProfileFmt(str, Enum):
-    """Profiles print as tables or JSON (their parts are of different shapes, so no single CSV)."""
-
-    table = "table"
-    json = "json"
-
-
-class QueryFmt(str, Enum):
-    """Engagement queries print as a table, CSV or JSON, or are written as parquet with -o."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    parquet = "parquet"
 
 
 def one_of(choices: tuple[str, ...], note: str = "") -> Callable[[str | None], str | None]:
