@@ -55,6 +55,7 @@ CASES = [
     (["genealogy", "--from", "0"], ["--from in 'defdip genealogy'", "there is no year 0: 1 BCE is -1"]),
     (["report", "-o", "rep", "--year", "1950s"], ["-y/--year in 'defdip report'", "'1950s' is not a year"]),
     (["network", "--year"], ["defdip network: option '--year' requires an argument", "see 'defdip network -h'"]),
+    (["network", "--layer", "dca_any"], ["defdip network: give the year with -y/--year YEAR", "or --list"]),
     (["events", "fetch", "--from", "2015-02-30", "--to", "2015-03-01"], ["--from in 'defdip events fetch'",
                                                                          "give it as YYYY-MM-DD"]),
     (["engagements", "-f", "parquet"], ["--format parquet needs -o FILE"]),

@@ -157,7 +157,7 @@ def evolution(
 
 @app.command(rich_help_panel=PANEL_ANALYSE)
 def network(
-    year: int = year_option("--year", "-y", help="The year (negative = BCE).", required=True),
+    year: int | None = year_option("--year", "-y", help="The year (negative = BCE); needed unless --list."),
     to_year: int | None = year_option("--to", help="Last year of a range."),
     layer: str = typer.Option("all", "--layer", "-l", help="Network layer (see --list)."),
     top: int = typer.Option(10, "--top", help="How many nodes the table shows."),
@@ -170,6 +170,8 @@ def network(
     if list_layers:
         emit([{"layer": k, "description": v} for k, v in net.layers().items()], fmt, title="network layers")
         return
+    if year is None:
+        raise typer.BadParameter("give the year with -y/--year YEAR (negative = BCE), or --list for the layers")
     result = net.network(year, layer=layer, store=store, to_year=to_year)
     if output is not None:
         net.export_network(result, output)
