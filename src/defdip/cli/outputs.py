@@ -23,9 +23,8 @@ from defdip.cli.app import (
 )
 from defdip.core import config
 from defdip.core.citations import cite as cite_keys
-from defdip.core.citations import cite_sources
 from defdip.core.errors import DefdipError
-from defdip.present.export import FORMATS, export_engagements
+from defdip.present.export import FORMATS, cite_sources, dataset_texts, export_engagements
 from defdip.present.report import NETWORK_YEARS, build_report, sections_status
 from defdip.present.web import create_app
 from defdip.store.queries import open_store
@@ -125,7 +124,7 @@ def cite(
     if layers:
         keys = [*(keys or []), *dict.fromkeys(k for lay in panels.resolve(layers) for k in lay.citation_keys)]
     if keys:
-        parts.append(cite_keys(keys))
+        parts.append(cite_keys(keys, dataset_texts()))  # a layer's keys may be defined by its dataset only
     if source:
         parts.append(cite_sources(source))
     typer.echo("\n\n".join(parts))
