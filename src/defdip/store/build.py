@@ -317,14 +317,6 @@ def _write_store(con: duckdb.DuckDBPyConnection, frames: dict[str, pa.Table], go
         _write(con, name, frame)
 
 
-def connect(store: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the store; a clear error when it has not been built yet."""
-    path = config.store_path(store)
-    if not path.is_file():
-        raise StoreError(f"no store at {path}; run `defdip build` first (or pass --store / set DEFDIP_STORE)")
-    return duckdb.connect(str(path), read_only=read_only)
-
-
 def status(store: str | Path | None = None) -> dict[str, Any]:
     """Counts per source and per activity, with the last build's ingest report and any temporary files
     builds left beside the store (``debris``: a running build's, or a dead one's the next build removes)."""
