@@ -1,13 +1,16 @@
 """Builds are complete, repeatable and atomic; status reports what is in the store."""
 
 import hashlib
+from pathlib import Path
 
 import pytest
 from conftest import table_dump
 
-from defdip.core.errors import SourceFormatError
+from defdip.core.errors import DefdipError, SourceFormatError
 from defdip.ingest import loading
+from defdip.ingest.genealogy import GenealogySource
 from defdip.ingest.matching import merge_duplicates
+from defdip.ingest.sources import all_sources
 from defdip.ingest.sources.base import LoadResult, Source
 from defdip.store import build as store_mod
 
@@ -112,3 +115,27 @@ def test_cli_progress_bar_does_not_stop_parallel_loading(monkeypatch):
     monkeypatch.setenv("DEFDIP_BUILD_WORKERS", "2")
     with step_progress("build", 10, disable=False):
         assert loading.worker_count(3) == 2
+
+
+def test_a_dataset_may_not_take_an_id_of_the_builds_own_sources(tmp_path, monkeypatch):
+    class Impostor(Fine):
+        id = "genealogy"
+
+    monkeypatch.setattr(store_mod, "all_sources", lambda: {"genealogy": Impostor()})
+    with pytest.raises(DefdipError, match="source id 'genealogy' is the build's own"):
+        store_mod.build(tmp_path / "s.duckdb", tmp_path)
+    assert not list(tmp_path.glob("s.duckdb*"))
+
+
+def test_the_build_loads_the_genealogy_and_user_records_as_sources(tmp_path):
+    """The genealogy comes first (its records keep their ids when an event merges), then the user's, then datasets;
+    the sources table lists the user's records but not the bundled genealogy."""
+    records = [Path(__file__).parent / "fixtures" / "user_records"]
+    order = list(store_mod.build_sources(all_sources(), records))
+    assert order[:2] == ["genealogy", "user"] and order[2:] == sorted(all_sources())
+    assert list(store_mod.build_sources(all_sources(), [])) == ["genealogy", *sorted(all_sources())]
+    report = store_mod.build(tmp_path / "s.duckdb", tmp_path / "none", records=records)
+    assert [r.source for r in report.sources][:2] == ["genealogy", "user"]
+    assert GenealogySource().catalogue_row("loaded", "") is None
+    info = store_mod.status(tmp_path / "s.duckdb")
+    assert info["per_source"]["user"] == 2 and info["per_source"]["genealogy"] > 250

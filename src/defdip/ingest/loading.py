@@ -1,8 +1,8 @@
 """Loading sources for a build: in this process, or in forked workers on the machine's cores.
 
 Each source's loader turns its files into engagements and tables; this module runs the loaders
-and hands their results back to the build in source-id order, so a parallel build reports, fails
-and writes exactly as a sequential one.
+and hands their results back in the order the build asks for them (the genealogy, user records, then
+the datasets by id), so a parallel build reports, fails and writes exactly as a sequential one.
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def _files_cost(source: Source, folder: Path) -> int:
 
 
 class Loader:
-    """Loads sources in source-id order for the build: in this process, or in forked workers.
+    """Loads sources for the build, in the order it asks for them: in this process, or in forked workers.
 
     Each source with files to read is one task; the largest are handed out first and each worker takes
     the next when it is free (sources that read no folder load in this process). Results are taken in
