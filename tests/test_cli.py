@@ -1,15 +1,25 @@
-"""The CLI mirrors the library; output is checked on the genealogy store."""
+"""The CLI mirrors the library: its layers, rows and figures are the library's (on the genealogy store, and on
+the real store for the network)."""
 
 import json
+import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
+from typer.testing import CliRunner
+
+from defdip.analysis import evolution as ev
+from defdip.analysis import network as net
+from defdip.analysis import panels
+from defdip.analysis.profiles import profile
+from defdip.cli import app
+from defdip.core.errors import DefdipError
 
 
 def run(*args, env_store=None, check=True):
-    import os
-
+    """`python -m defdip ARGS` in a fresh process (the real entry point)."""
     env = dict(os.environ)
     if env_store:
         env["DEFDIP_STORE"] = str(env_store)
@@ -50,19 +60,13 @@ def test_status_json_and_missing_store(genealogy_store, tmp_path):
 # --- the CLI mirrors the library: same layers, same rows, same figures ------------------------------------------
 
 def invoke(*args):
-    from typer.testing import CliRunner
-
-    from defdip.cli import app
-
+    """The command in this process; it must succeed."""
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return result
 
 
 def test_layer_lists_come_from_the_registry():
-    from defdip.analysis import network as net
-    from defdip.analysis import panels
-
     listed = json.loads(invoke("panel", "layers", "--format", "json").stdout)
     assert [r["layer"] for r in listed] == list(panels.LAYERS) and len(listed) > 20
     ties = json.loads(invoke("network", "--list", "-f", "json").stdout)
@@ -71,25 +75,16 @@ def test_layer_lists_come_from_the_registry():
 
 
 def test_cite_layers_and_unknown_layer_message_match_the_registry():
-    from defdip.analysis import panels
-    from defdip.core.errors import DefdipError
-
     out = invoke("cite", "--layers", "atop_defense").stdout
     for key in panels.LAYERS["atop_defense"].citation_keys:
         assert f"{{{key}," in out
     bad = run("cite", "--layers", "atop_defence", check=False)
-    try:
+    with pytest.raises(DefdipError) as expected:
         panels.resolve("atop_defence")
-    except DefdipError as exc:
-        expected = str(exc)
-    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [f"error: {expected}"]
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [f"error: {expected.value}"]
 
 
 def test_evolution_table_and_chart_are_the_library_s(genealogy_store, tmp_path):
-    import pandas as pd
-
-    from defdip.analysis import evolution as ev
-
     table, chart = tmp_path / "out" / "evolution.csv", tmp_path / "out" / "evolution.svg"
     invoke("evolution", "--by", "era", "-o", str(table), "--chart", str(chart), "--store", str(genealogy_store))
     written = pd.read_csv(table)
@@ -100,8 +95,6 @@ def test_evolution_table_and_chart_are_the_library_s(genealogy_store, tmp_path):
 
 
 def test_profile_json_is_the_library_s(genealogy_store):
-    from defdip.analysis.profiles import profile
-
     data = json.loads(invoke("profile", "athens", "-f", "json", "--store", str(genealogy_store)).stdout)
     info = profile("athens", genealogy_store)
     assert data["polity"]["id"] == info["polity"]["id"] == "athens"
@@ -111,8 +104,6 @@ def test_profile_json_is_the_library_s(genealogy_store):
 
 @pytest.mark.shared
 def test_network_summary_on_the_real_store(full_store, tmp_path):
-    from defdip.analysis import network as net
-
     graph = tmp_path / "dca.graphml"
     data = json.loads(invoke("network", "--year", "2010", "--layer", "dca_any", "-o", str(graph), "-f", "json",
                              "--store", str(full_store)).stdout)
