@@ -100,3 +100,14 @@ def test_route_is_in_the_reference(path: str, route: APIRoute) -> None:
             assert (route.summary or route.description or "").strip(), f"{path} has no summary or description"
             for param in route.dependant.query_params + route.dependant.path_params:
                 assert f"`{param.alias}`" in row, f"{path}: parameter {param.alias} missing in docs/reference.md"
+
+
+def test_the_reference_names_nothing_that_is_gone() -> None:
+    """Every command and route row of docs/reference.md still exists (a renamed one leaves no stale row)."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    leaves = {path for path, _ in LEAVES}
+    for row in re.findall(r"^\| `(defdip [a-z][a-z -]*?)(?: [A-Z\[]|`)", text, re.M):
+        assert row in leaves, f"docs/reference.md lists {row!r}, which is no command"
+    paths = {f"GET {path}" for path, _ in ROUTES} | {"GET /openapi.json"}
+    for row in re.findall(r"^\| `(GET /[^`]*)`", text, re.M):
+        assert row in paths, f"docs/reference.md lists {row!r}, which is no route"
