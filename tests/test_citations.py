@@ -16,7 +16,7 @@ from defdip.core.citations import (
 )
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError
-from defdip.present.export import bibtex_for_store, cite_sources
+from defdip.present.export import bibtex_for_store, cite_sources, dataset_texts
 
 SAMPLE = r"""
 % a comment line with an @ sign: @misc{not_an_entry, is ignored because it closes below}
@@ -134,8 +134,9 @@ def test_parse_and_format_bibtex() -> None:
 
 
 def test_references_from_the_bibliography_datasets_and_extra_texts() -> None:
-    entries = all_entries()
+    entries = all_entries(dataset_texts())
     assert "khalid_ahmed_2024" in entries and "leeds_atop_2002" in entries  # a reference and a dataset
+    assert "leeds_atop_2002" not in all_entries()  # the core resolves against the texts it is given only
     extra = "@misc{only_here, author = {A, B}, title = {<Extra>}, year = 2020}"
     refs = references(["khalid_ahmed_2024", "only_here", "khalid_ahmed_2024", "no_such_key"], [extra])
     assert [r["key"] for r in refs] == ["khalid_ahmed_2024", "only_here", "no_such_key"]
@@ -153,8 +154,8 @@ def test_every_key_the_package_uses_resolves_and_cites() -> None:
     assert any(name.startswith("layer:") for name in used)
     keys = set().union(*used.values())
     assert {"leeds_atop_2002", "dorazio_2013_jme", "cil_geopko_2020", "khalid_ahmed_2024"} <= keys
-    assert unresolved_keys(keys) == []
-    entries = parse_bibtex(cite(sorted(keys)))
+    assert unresolved_keys(keys, dataset_texts()) == []
+    entries = parse_bibtex(cite(sorted(keys), dataset_texts()))
     assert set(entries) == keys
 
 
@@ -168,10 +169,12 @@ def test_each_source_bibtex_defines_its_own_citation_keys() -> None:
 def test_cite_finds_dataset_entries_and_unresolved_keys_lists_the_rest() -> None:
     from defdip.core.citations import unresolved_keys
 
-    out = cite(["leeds_atop_2002", "khalid_ahmed_2024"])
+    out = cite(["leeds_atop_2002", "khalid_ahmed_2024"], dataset_texts())
     assert list(parse_bibtex(out)) == ["leeds_atop_2002", "khalid_ahmed_2024"]
     extra = "@misc{stored_only, author = {A, B}, title = {T}, year = 2020}"
     assert "stored_only" in cite(["stored_only"], [extra])
-    assert unresolved_keys(["leeds_atop_2002", "zz_missing", "stored_only", "zz_missing"], [extra]) == ["zz_missing"]
+    keys = ["leeds_atop_2002", "zz_missing", "stored_only", "zz_missing"]
+    assert unresolved_keys(keys, [extra, *dataset_texts()]) == ["zz_missing"]
+    assert unresolved_keys(keys, [extra]) == ["leeds_atop_2002", "zz_missing"]  # a dataset's key needs its text
     with pytest.raises(DefdipError, match="unknown citation key 'stored_only'"):
         cite(["stored_only"])

@@ -6,11 +6,12 @@ This module is the one home of BibTeX handling: the report and the web app parse
 entries only through it. The parser is deliberately small: an entry starts at ``@type{key,`` and ends at
 the brace that closes the one after ``type``; ``@comment``, ``@preamble`` and ``@string`` blocks are skipped.
 
-It belongs to the core and imports only the core at module level. The dataset BibTeX of an export is put
-together in :mod:`defdip.present.export` (``bibtex_for_store``, ``cite_sources``, ``dataset_texts``). The
-functions in the last section ("dataset entries") still look up the dataset modules, the layer registry and
-the genealogy when called, for callers that do not yet pass those texts in (issue 10: they go once the CLI's
-``cite``, the web pages and ``defdip validate`` pass ``dataset_texts()`` and gather the keys they check).
+It belongs to the core and imports only the core: the texts it resolves keys against are given to it. A
+dataset's own entry (a source module's ``bibtex``) resolves when the caller passes it -- the store's recorded
+BibTeX (:func:`defdip.store.queries.source_bibtex`) or every source module's
+(:func:`defdip.present.export.dataset_texts`); the dataset BibTeX of an export is put together in
+:mod:`defdip.present.export`. :func:`used_keys` is the one function left that looks further (issue 10): it
+moves to ``defdip validate``, its one caller.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ __all__ = [
     "bibliography",
     "bibtex_text",
     "cite",
-    "cite_sources",
-    "dataset_bibliography",
     "entry_fields",
     "format_reference",
     "keys_in",
@@ -122,14 +121,12 @@ def keys_in(text: str) -> list[str]:
 
 
 def all_entries(extra_texts: Iterable[str] = ()) -> dict[str, str]:
-    """Every entry known to this build: ``references.bib``, then ``extra_texts`` (e.g. the BibTeX a store
-    recorded for its sources), then the dataset modules' entries; the first definition of a key wins."""
+    """Every entry of ``references.bib``, then of ``extra_texts`` (a store's recorded BibTeX, the datasets'
+    own); the first definition of a key wins."""
     entries = bibliography()
     for text in extra_texts:
         for key, entry in parse_bibtex(text or "", source="dataset BibTeX").items():
             entries.setdefault(key, entry)
-    for key, entry in _dataset_bibliography().items():
-        entries.setdefault(key, entry)
     return entries
 
 
@@ -243,8 +240,9 @@ def _unknown_key(key: str, known: Iterable[str]) -> DefdipError:
 def cite(keys: Iterable[str], extra_texts: Iterable[str] = ()) -> str:
     """BibTeX for ``keys`` (each once, in the order given); an unknown key raises DefdipError.
 
-    A key resolves in ``references.bib``, in ``extra_texts`` (e.g. a store's recorded BibTeX) or in any
-    dataset module's own entries, so every key a record, a layer or the report shows can be cited.
+    A key resolves in ``references.bib`` or in ``extra_texts``: pass the datasets' BibTeX (a store's recorded
+    entries, or :func:`defdip.present.export.dataset_texts`) so that every key a record or a layer shows can
+    be cited.
     """
     bib = all_entries(extra_texts)
     out: list[str] = []
@@ -266,30 +264,16 @@ def unresolved_keys(keys: Iterable[str], extra_texts: Iterable[str] = ()) -> lis
     return sorted({str(k).strip() for k in keys} - set(known))
 
 
-# ----------------------------------------------------------------------------- dataset entries
-
-@lru_cache(maxsize=1)
-def _dataset_bibliography() -> dict[str, str]:
-    from defdip.ingest.sources import all_sources
-
-    entries: dict[str, str] = {}
-    for sid, source in all_sources().items():
-        for key, entry in parse_bibtex(source.bibtex or "", source=f"dataset {sid}").items():
-            entries.setdefault(key, entry)
-    return entries
-
-
-def dataset_bibliography() -> dict[str, str]:
-    """Citation key -> BibTeX entry text for every dataset's own entry (each source module's ``bibtex``)."""
-    return dict(_dataset_bibliography())
-
+# ----------------------------------------------------------------------------- the package's keys
 
 def used_keys() -> dict[str, set[str]]:
     """Every citation key the package itself uses, by where it is used.
 
     ``source:ID`` (a dataset module's ``citation_keys`` and the keys its ``bibtex`` defines),
     ``layer:NAME`` (a panel layer's ``citation_keys``), ``genealogy`` (the records' sources) and
-    ``codebook`` (the activities' citations); the report cites only these and the paper's key.
+    ``codebook`` (the activities' citations); the report cites only these and the paper's key. It still
+    imports the dataset modules, the layer registry and the genealogy when called, for ``defdip validate``,
+    where it belongs (issue 10).
     """
     from defdip.analysis.panels import LAYERS
     from defdip.core.codebook import codebook
@@ -306,17 +290,3 @@ def used_keys() -> dict[str, set[str]]:
     out["codebook"] = {key for entry in cb.activities + cb.sub_activities + cb.cottey_forster
                        for key in entry.get("citations", [])}
     return out
-
-
-def cite_sources(source_ids: Iterable[str]) -> str:
-    """BibTeX for datasets: ``genealogy`` (the curated record and its seed paper) or a source id."""
-    from defdip.ingest.sources import get_source
-
-    parts: list[str] = []
-    for sid in source_ids:
-        sid = str(sid).strip()
-        if sid == "genealogy":
-            parts.append(cite(["khalid_ahmed_2024"]).strip())
-        else:
-            parts.append(get_source(sid).bibtex.strip())
-    return "\n\n".join(parts) + ("\n" if parts else "")
