@@ -30,13 +30,15 @@ from spacy.tokens import Doc, Span
 
 from defdip.core.actors import registry
 from defdip.text.documents import Document
-from defdip.text.lexicon import STATUSES, ActorName, Lexicon, Trigger, lexicon
+from defdip.text.lexicon import STATUSES, WORD, ActorName, Lexicon, Trigger, lexicon
 
 __all__ = ["Candidate", "CodedDate", "CodedParticipant", "Coder", "CodingResult", "Evidence", "Uncoded",
            "code_documents", "coder", "CHUNK_CHARS", "MAX_SENTENCE_TOKENS"]
 
 CHUNK_CHARS = 100_000
-"""Longest piece of a document handed to spaCy at once; longer documents are cut at line or sentence ends."""
+"""Longest document handed to spaCy whole. A longer one is read line by line (lines longer than this cut at a
+full stop or a space) and only lines holding a trigger word are segmented, so a 50 MB file costs time in
+proportion to its news, not its bulk; its sentence numbers then count the sentences of the lines read."""
 
 MAX_SENTENCE_TOKENS = 250
 """A 'sentence' longer than this (a table, a run of text without full stops) is listed uncoded, not guessed at."""
@@ -170,19 +172,43 @@ def _unit_precision(phrase: str) -> str:
 # ------------------------------------------------------------------------------------------- coder
 
 
-def _pieces(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, piece) of ``text`` in pieces of at most CHUNK_CHARS, cut at a line end, a full stop or a space."""
-    start = 0
-    while len(text) - start > CHUNK_CHARS:
+@Language.component("defdip_paragraphs")
+def paragraph_breaks(doc: Doc) -> Doc:
+    """A blank line ends a sentence: headlines, list items and table cells carry no full stop."""
+    for token in doc[:-1]:
+        if token.is_space and token.text.count("\n") >= 2:
+            if token.is_sent_start:  # the break opens the next sentence rather than being one
+                doc[token.i + 1].is_sent_start = False
+            else:
+                doc[token.i + 1].is_sent_start = True
+    return doc
+
+
+def _cut(text: str, start: int, stop: int) -> Iterator[tuple[int, str]]:
+    """(offset, piece) of ``text[start:stop]`` in pieces of at most CHUNK_CHARS, cut at a full stop or a space."""
+    while stop - start > CHUNK_CHARS:
         window = text[start:start + CHUNK_CHARS]
-        cut = max(window.rfind("\n"), window.rfind(". ") + 1)
+        cut = window.rfind(". ") + 1
         if cut <= CHUNK_CHARS // 2:
             cut = window.rfind(" ")
         if cut <= 0:
             cut = CHUNK_CHARS
         yield start, text[start:start + cut]
         start += cut
-    yield start, text[start:]
+    yield start, text[start:stop]
+
+
+def _pieces(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, piece): the whole text when short, else its lines (each cut to CHUNK_CHARS at most)."""
+    if len(text) <= CHUNK_CHARS:
+        yield 0, text
+        return
+    start = 0
+    while start < len(text):
+        stop = text.find("\n", start)
+        stop = len(text) if stop < 0 else stop + 1
+        yield from _cut(text, start, stop)
+        start = stop
 
 
 class Coder:
@@ -214,8 +240,7 @@ class Coder:
         self.exercise_lower = {n.lower(): n for n in self.lex.exercise_names}
         named = [t for t in self.lex.triggers if t.exercise_name]
         self.exercise_trigger = named[0] if named else None
-        words = sorted(self.lex.keywords(), key=len, reverse=True)
-        self.prefilter = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
+        self.keywords = self.lex.keywords()
         states = registry().polities("state")
         self.state_names = {p.name: p.name for p in states if len(p.name) >= 5}
 
@@ -230,6 +255,7 @@ class Coder:
             patterns.append({"label": "ACTOR", "pattern": actor.phrase, "id": key})
         ruler.add_patterns(patterns)  # type: ignore[attr-defined]
         nlp.add_pipe("sentencizer", first=True)
+        nlp.add_pipe("defdip_paragraphs", after="sentencizer")
         lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": True})
         tables = Lookups()
         tables.add_table("lemma_lookup", self.lex.lemmas)
@@ -247,7 +273,7 @@ class Coder:
         def pieces() -> Iterator[tuple[str, tuple[Document, int]]]:
             for document in docs:
                 for offset, piece in _pieces(document.text):
-                    if self.prefilter.search(piece):
+                    if not self.keywords.isdisjoint(WORD.findall(piece.lower())):
                         yield piece, (document, offset)
 
         for sdoc, (document, offset) in self.nlp.pipe(pieces(), as_tuples=True, batch_size=64):
@@ -476,9 +502,9 @@ class Coder:
 
     def _fuzzy_exercise(self, text: str) -> str:
         """The known exercise name ``text`` misspells (rapidfuzz ratio over the cut-off), or ''."""
-        hit = process.extractOne(text.lower(), self.exercise_lower, scorer=fuzz.ratio,
+        hit = process.extractOne(text.lower(), list(self.exercise_lower), scorer=fuzz.ratio,
                                  score_cutoff=self.lex.exercise_name_cutoff)
-        return str(hit[0]) if hit is not None else ""
+        return self.exercise_lower[hit[0]] if hit is not None else ""
 
     def _known_or_own(self, text: str) -> str:
         return self._fuzzy_exercise(text) or text
@@ -514,7 +540,7 @@ def _with_role(p: CodedParticipant, role: str) -> CodedParticipant:
 
 TAKING = {"buy", "purchase", "receive", "take"}
 VENUE_WORDS = {"in", "at", "near", "off", "over", "around", "outside", "inside"}
-HOSTED_AT_VENUE = {"visit", "hosted"}
+HOSTED_AT_VENUE = {"visit", "hosted", "deploy"}
 """Rule directions whose venue is the host (a visit to a capital); elsewhere a venue is no participant."""
 
 
@@ -533,7 +559,9 @@ def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Spa
     if participant.kind == "organisation":
         return ORGANISATION_ROLE.get(trig.activity, "organiser")
     if trig.activity == "attaches":
-        near = (span.start <= trigger.start and trigger.start - span.end <= 2) or (
+        gap = trigger.start - span.end  # 0: "Russian military attaché"; 1: "Russia's defence attaché"
+        near = (span.start <= trigger.start and (gap <= 0 or (gap == 1 and sent.doc[span.end].text in
+                                                             ("'s", "\u2019s")))) or (
             span.start - trigger.end in (1, 2) and sent.doc[trigger.end].lower_ in ("of", "from"))
         return "sender" if near else "receiver"
     if trig.activity == "agreements" and trig.instrument == "equipment_transfer":
@@ -545,6 +573,8 @@ def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Spa
         return "sender" if before else "host"
     if trig.direction == "hosted":
         return "host" if before else "sender"
+    if trig.direction == "deploy":
+        return "contributor" if before or not _is_venue(span) else "host"
     after = sent.doc[span.end].lemma_ if span.end < len(sent.doc) else ""
     previous = sent.doc[span.start - 1].lower_ if span.start > 0 else ""
     if after == "host" or (previous == "by" and span.start >= 2 and sent.doc[span.start - 2].lemma_ == "host"):
@@ -554,8 +584,8 @@ def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Spa
 
 ATTACHE_EVENTS = (("expulsion", {"expel", "persona", "expulsion", "oust"}),
                   ("recall", {"recall", "withdraw"}),
-                  ("accreditation", {"accredit", "accreditation", "credentials"}),
                   ("appointment", {"appoint", "name", "post", "nominate", "appointment"}),
+                  ("accreditation", {"accredit", "accreditation", "credentials"}),
                   ("arrival", {"arrive", "arrival", "assume"}))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -113,21 +114,41 @@ class Lexicon:
     actors: tuple[ActorName, ...] = field(default=())
 
     def keywords(self) -> frozenset[str]:
-        """Lowercase words of which a text must hold one for any trigger to fire (a fast pre-filter)."""
-        words: set[str] = set()
+        """Lowercase words of which a text must hold one for any trigger to fire (a fast pre-filter).
+
+        Each pattern gives the words of one token it cannot match without (its required token with the fewest
+        words), split at hyphens and apostrophes the way the pre-filter splits text.
+        """
         forms: dict[str, set[str]] = {}
         for form, lemma in self.lemmas.items():
-            forms.setdefault(lemma, {lemma}).add(form)
+            forms.setdefault(lemma, {lemma}).add(form.lower())
+        words: set[str] = set()
         for trig in self.triggers:
+            options = []
             for tok in trig.pattern:
+                if tok.get("OP") in ("?", "*") or str(tok.get("OP", "")).startswith("{0"):
+                    continue
                 for key in ("LOWER", "LEMMA", "ORTH"):
                     spec = tok.get(key)
-                    values = spec.get("IN", []) if isinstance(spec, dict) else [spec] if spec else []
-                    for value in values:
-                        value = str(value).lower()
-                        words |= forms.get(value, {value}) if key == "LEMMA" else {value}
-        words |= {w for name in self.exercise_names for w in name.lower().split()}
-        return frozenset(words)
+                    values = spec.get("IN") if isinstance(spec, dict) else [spec] if spec is not None else None
+                    if values:
+                        found = set()
+                        for value in map(str, values):
+                            found |= forms.get(value.lower(), {value.lower()}) if key == "LEMMA" else {value.lower()}
+                        options.append(found)
+            plain = [o for o in options if o.isdisjoint(FILLER)] or options
+            if plain:
+                words |= min(plain, key=len)
+        words |= {max(name.lower().split(), key=len) for name in self.exercise_names}
+        return frozenset(part for w in words for part in WORD.findall(w))
+
+
+FILLER = frozenset({"the", "'s", "of", "on", "with", "between", "together", "alongside", "jointly", "involving",
+                    "to", "a", "an", "in", "and", "off", "from", "out"})
+"""Words too common to pre-filter on: a pattern is keyed on another of its tokens instead."""
+
+WORD = re.compile(r"\w+")
+"""How the pre-filter splits text into words."""
 
 
 def _data(name: str) -> str:
