@@ -13,7 +13,6 @@ event at all (``negated``, ``hypothetical``, ``cancelled``); only the first two 
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
