@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from defdip.analysis.validate import atop_file_parity
 from defdip.core.errors import SourceFormatError
 from defdip.ingest.sources.atop import ATOP, SOURCES
 from defdip.ingest.sources.base import IngestContext, read_csv_checked
@@ -359,8 +360,10 @@ def store_of(result) -> duckdb.DuckDBPyConnection:
 
 def test_checks_alliances_and_ddyr_parity(folder):
     result, _, _ = load(folder)
-    [count] = SOURCES[0].checks(store_of(result))
+    con = store_of(result)
+    [count] = SOURCES[0].checks(con)
     assert (count.expected, count.actual, count.ok) == (789, 4, False)
+    assert atop_file_parity(con) is None  # no ddyr file in the folder
     ties = directed(folder).reset_index()
     ddyr = ties.rename(columns={"c1": "stateA", "c2": "stateB", "atop_defense": "defense",
                                 "atop_offense": "offense", "atop_neutral": "neutral", "atop_nonagg": "nonagg",
@@ -372,7 +375,10 @@ def test_checks_alliances_and_ddyr_parity(folder):
     result, ctx, _ = load(folder)
     assert len(result.tables["atop_ddyr"]) == len(ties)
     assert result.rows_read == sum(result.accounted.values()) + len({(r.file, r.row) for r in ctx.rejections})
-    count, parity = SOURCES[0].checks(store_of(result))
+    con = store_of(result)
+    [count] = SOURCES[0].checks(con)
+    parity = atop_file_parity(con)
+    assert parity is not None and parity.source == "atop"
     assert (parity.expected, parity.actual, parity.ok) == (0, 1, False)
     assert f"{len(ties)} allied" in parity.note
     official = directed(folder)  # with the file, the layers read ATOP's own coding

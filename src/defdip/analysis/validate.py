@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from defdip.analysis.panels import COW_END, dyad_year
+from defdip.analysis.panels import ATOP_DERIVED_SQL, COW_END, dyad_year
 from defdip.core.actors import Polity, registry
 from defdip.core.citations import unresolved_keys, used_keys
 from defdip.ingest.sources import all_sources
+from defdip.ingest.sources.atop import DDYR_FILE
 from defdip.ingest.sources.base import Check
 from defdip.store import checks
 from defdip.store.queries import open_store
@@ -93,10 +94,28 @@ def parity(con: duckdb.DuckDBPyConnection) -> list[Check]:
     for sid, source in all_sources().items():
         if sid in loaded:
             out += source.checks(con)
+            out += [c for c in (more(con) for more in REGISTRY_CHECKS.get(sid, ())) if c is not None]
     base = _cow_base(con)
     if base is not None:
         out.append(base)
     return out
+
+
+def atop_file_parity(con: duckdb.DuckDBPyConnection) -> Check | None:
+    """The directed ATOP layers the registry derives from the member file against ATOP's own ddyr file (when
+    the store holds it): how many directed dyad-years the derivation codes differently."""
+    if not checks.has_atop_directed_file(con):
+        return None
+    total, differ = checks.atop_directed_differences(con, con.execute(ATOP_DERIVED_SQL).df())
+    return Check("atop", f"directed ATOP layers vs {DDYR_FILE} (dyad-years that differ)", 0, differ, differ == 0,
+                 note=f"{total:,} allied directed dyad-years in the file")
+
+
+REGISTRY_CHECKS: dict[str, tuple[Callable[[duckdb.DuckDBPyConnection], Check | None], ...]] = {
+    "atop": (atop_file_parity,),
+}
+"""Parity checks of a source that need the layer registry (which a source module may not import), run right
+after the source's own checks."""
 
 
 def _cow_base(con: duckdb.DuckDBPyConnection) -> Check | None:

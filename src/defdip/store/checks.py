@@ -15,20 +15,17 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from defdip.analysis.panels.atop import ATOP_DERIVED_SQL
-
 OUTSIDE_EXISTENCE_FLAGS = ("resolved_outside_existence", "outside_existence", "resolved_as_of")
 """Participant attributes with which a source says it named a polity outside the polity's existence."""
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
-    return bool(row and row[0])
+    return bool(_scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
-    row = con.execute(sql, params or []).fetchone()
-    return None if row is None else row[0]
+    rows = con.execute(sql, params or []).fetchall()  # (fetched whole, so no result is left pending)
+    return rows[0][0] if rows else None
 
 
 # ----------------------------------------------------------------------------- the build's bookkeeping
@@ -52,9 +49,10 @@ def rows_read(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
 
 def ingest_figures(con: duckdb.DuckDBPyConnection, source: str) -> tuple[int, dict[str, int]] | None:
     """A source's rows read and where they went (``accounted``); None when the build did not report it."""
-    row = con.execute("SELECT rows_read, accounted FROM ingest_report WHERE source = ?", [source]).fetchone()
-    if row is None:
+    rows = con.execute("SELECT rows_read, accounted FROM ingest_report WHERE source = ?", [source]).fetchall()
+    if not rows:
         return None
+    row = rows[0]
     return int(row[0]), {str(k): int(v) for k, v in json.loads(row[1] or "{}").items()}
 
 
@@ -215,19 +213,28 @@ def cow_system_pairs(con: duckdb.DuckDBPyConnection, last_year: int) -> tuple[in
     return int(pairs), int(_scalar(con, "SELECT min(year) FROM cow_system"))
 
 
-def atop_directed_differences(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
-    """ATOP's own directed dyad-year file against the layers defdip derives from the member file: (allied
-    directed dyad-years in the file, dyad-years that differ); None without the file's table or its rows."""
-    if not _has_table(con, "atop_ddyr") or not _scalar(con, "SELECT count(*) FROM atop_ddyr"):
-        return None
-    total, differ = con.execute(f"""
-        WITH ours AS ({ATOP_DERIVED_SQL}),
+def has_atop_directed_file(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store holds rows of ATOP's own directed dyad-year file (``atop_ddyr``)."""
+    return _has_table(con, "atop_ddyr") and bool(_scalar(con, "SELECT count(*) FROM atop_ddyr"))
+
+
+def atop_directed_differences(con: duckdb.DuckDBPyConnection, derived: pd.DataFrame) -> tuple[int, int]:
+    """ATOP's own directed dyad-year file against ``derived``, the directed layers the layer registry derives
+    from the member file (``c1``, ``c2``, ``year``, ``atop_defense`` ... ``atop_consul``): (allied directed
+    dyad-years in the file, dyad-years that differ)."""
+    con.register("_atop_derived", derived)
+    try:
+        row = con.execute("""
+        WITH ours AS (SELECT * FROM _atop_derived),
         theirs AS (SELECT statea AS c1, stateb AS c2, year, defense, offense, neutral, nonagg, consul
                    FROM atop_ddyr)
         SELECT count(t.c1), count(*) FILTER (WHERE o.c1 IS NULL OR t.c1 IS NULL
             OR (o.atop_defense, o.atop_offense, o.atop_neutral, o.atop_nonagg, o.atop_consul)
                <> (t.defense, t.offense, t.neutral, t.nonagg, t.consul))
-        FROM ours o FULL JOIN theirs t ON o.c1 = t.c1 AND o.c2 = t.c2 AND o.year = t.year""").fetchone() or (0, 0)
+        FROM ours o FULL JOIN theirs t ON o.c1 = t.c1 AND o.c2 = t.c2 AND o.year = t.year""").fetchall()
+    finally:
+        con.unregister("_atop_derived")
+    total, differ = row[0]
     return int(total), int(differ)
 
 
