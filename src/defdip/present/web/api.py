@@ -125,8 +125,8 @@ def engagements(
     """
     ws = ws_of(request)
     D.check_years(from_year, to_year)
-    cid = D.resolve_polity(country).id if country else None
-    pid = D.resolve_polity(partner).id if partner else None
+    cid = queries.resolve_polity(country).polity.id if country else None
+    pid = queries.resolve_polity(partner).polity.id if partner else None
     D.check_source(ws, source)
     f = EngagementFilter(country=cid, partner=pid, activity=_value(activity), sub_activity=_value(sub_activity),
                          instrument=_value(instrument), source=source, from_year=from_year, to_year=to_year, text=q)
@@ -168,7 +168,7 @@ def polities(request: Request,
 @router.get("/polities/{polity_id}", summary="One polity with its engagement counts")
 def polity(request: Request, polity_id: Annotated[str, Path(min_length=1, max_length=120)]) -> dict[str, Any]:
     ws = ws_of(request)
-    p = D.resolve_polity(polity_id)
+    p = queries.resolve_polity(polity_id).polity
     per_activity, first_year, last_year = queries.polity_activity(p.id, ws.db())
     links = {"profile": f"/api/profile/{p.id}", "page": f"/country/{p.id}",
              "engagements": f"/api/engagements?country={p.id}"}
@@ -211,7 +211,7 @@ def _panel(request: Request, kind: str, country: str | None, from_year: int | No
             raise ApiError(422, f"unknown layer(s) {layers!r}; valid layers: {', '.join(panels.LAYERS)}")
         panels.resolve_layers(names)  # the registry's one message for an unknown layer (422)
     if country:
-        D.resolve_polity(country)  # unknown names get a 404 with suggestions
+        queries.resolve_polity(country)  # unknown names get a 404 with suggestions
     key = ("panel", kind, country, from_year, to_year, tuple(names or ()), system.value, directed, limit)
     return ws.cached(key, lambda: _panel_answer(ws, kind, country, from_year, to_year, names, system, limit,
                                                 directed))
@@ -334,7 +334,7 @@ def network(request: Request,
 def profile(request: Request, country: Annotated[str, Path(min_length=1, max_length=120)],
             timeline_limit: Annotated[int, Query(ge=0, le=20_000)] = 1000) -> dict[str, Any]:
     """The profile's ``timeline`` holds its last ``timeline_limit`` engagements (``timeline_total`` counts all)."""
-    p = D.resolve_polity(country)
+    p = queries.resolve_polity(country).polity
     out = dict(D.profile_answer(ws_of(request), p.id))
     timeline = out["timeline"]
     out["timeline_total"] = len(timeline)
@@ -345,7 +345,7 @@ def profile(request: Request, country: Annotated[str, Path(min_length=1, max_len
 @router.get("/dyad/{a}/{b}", summary="The engagements two polities share")
 def dyad(request: Request, a: Annotated[str, Path(min_length=1, max_length=120)],
          b: Annotated[str, Path(min_length=1, max_length=120)]) -> dict[str, Any]:
-    pa, pb = D.resolve_polity(a), D.resolve_polity(b)
+    pa, pb = queries.resolve_polity(a).polity, queries.resolve_polity(b).polity
     if pa.id == pb.id:
         raise ApiError(422, f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
     return D.dyad_answer(ws_of(request), pa.id, pb.id)

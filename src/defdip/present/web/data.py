@@ -208,12 +208,6 @@ class WebStore:
 
 # ----------------------------------------------------------------------------------------------- validation
 
-def resolve_polity(name: str) -> Polity:
-    """The polity a request names (:func:`defdip.store.queries.resolve_polity`): an unknown name is answered
-    404 with suggestions, an empty or overlong one 422."""
-    return queries.resolve_polity(name).polity
-
-
 def check_years(from_year: int | None, to_year: int | None, *, max_span: int | None = None,
                 what: str = "year range") -> None:
     """422 for year 0 and reversed ranges (and ranges longer than ``max_span`` years)."""

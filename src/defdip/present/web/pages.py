@@ -38,6 +38,7 @@ from defdip.present.web.render import (
     table,
     year,
 )
+from defdip.store import queries
 
 router = APIRouter(include_in_schema=False)
 
@@ -326,7 +327,7 @@ def _country_timeline(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
 def country(request: Request, name: str) -> Any:
     ws = _ws(request)
     ws.version()
-    p = D.resolve_polity(name)
+    p = queries.resolve_polity(name).polity
     if p.id != name:
         return RedirectResponse(country_href(p.id), status_code=307)
     prof = D.profile_data(ws, p.id)
@@ -354,7 +355,7 @@ def country(request: Request, name: str) -> Any:
 def dyad(request: Request, a: str, b: str) -> Any:
     ws = _ws(request)
     ws.version()
-    pa, pb = D.resolve_polity(a), D.resolve_polity(b)
+    pa, pb = queries.resolve_polity(a).polity, queries.resolve_polity(b).polity
     if pa.id == pb.id:
         raise ApiError(422, f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
     if (pa.id, pb.id) != (a, b):
