@@ -158,7 +158,8 @@ class IngestContext:
 
 
 class Source:
-    """Base class of dataset modules; subclasses set the class attributes and `load`."""
+    """What the build loads: each dataset module's sources, the bundled genealogy and a researcher's records
+    (:mod:`defdip.ingest.genealogy`); subclasses set the class attributes and `load`."""
 
     id: ClassVar[str]
     title: ClassVar[str]
@@ -184,7 +185,8 @@ class Source:
     header-only, padded or truncated file) fails the build instead of silently emptying the source."""
     coverage: tuple[int, int | None] | None
     """First and last year the dataset covers (last None: up to the present year), as its documentation
-    states; None only for a source whose years are those of the records it is handed (the user's own)."""
+    states; None for a source whose years are those of the records it is handed (a researcher's own records),
+    never for a published dataset."""
     reads_folder: ClassVar[bool] = True
     """False for a source that reads nothing in the sources folder (its records ship with the package or are
     named on the command line): the build loads it in its own process, never in a worker."""
