@@ -156,14 +156,15 @@ def build_sources(datasets: dict[str, Source], records: list[str | Path]) -> dic
 
 
 @dataclass
-class _Loaded:
-    """Every source loaded: what the build writes besides the merged records."""
+class _Gathered:
+    """Every source's results, gathered for the merge and the write."""
 
     objects: list[Engagement] = field(default_factory=list)
     """Records that may merge across sources (a ``match_key``), in the build's order."""
     chunks: list[Chunk] = field(default_factory=list)
     """The other records, flattened, one chunk per source."""
     order: list[tuple[list[Engagement], list[int], Chunk]] = field(default_factory=list)
+    """Per source: its mergeable records, their positions and its chunk (rebuilds the id order for errors)."""
     reports: list[SourceReport] = field(default_factory=list)
     source_rows: list[dict[str, str]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
@@ -253,9 +254,9 @@ _OWNED = frozenset({"engagements", "participants", "provenance", "polities"})
 
 
 def _load_all(sources: dict[str, Source], loader: Loader, db: Callable[[], duckdb.DuckDBPyConnection],
-              tick: Progress, total: int) -> _Loaded:
+              tick: Progress, total: int) -> _Gathered:
     """Every source loaded in the build's order; each source's tables written as soon as it is loaded."""
-    got = _Loaded()
+    got = _Gathered()
     tables: set[str] = set()
     written: dict[str, str] = {}  # tables written as soon as their source was loaded, and by which source
 
@@ -293,7 +294,7 @@ def _load_all(sources: dict[str, Source], loader: Loader, db: Callable[[], duckd
     return got
 
 
-def _write_store(con: duckdb.DuckDBPyConnection, frames: dict[str, pa.Table], got: _Loaded,
+def _write_store(con: duckdb.DuckDBPyConnection, frames: dict[str, pa.Table], got: _Gathered,
                  matches: list[Match]) -> None:
     """The merged records and the build's bookkeeping, into the open transaction of the new store."""
     con.execute("RESET threads")
