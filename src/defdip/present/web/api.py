@@ -127,7 +127,7 @@ def engagements(
     D.check_years(from_year, to_year)
     cid = queries.resolve_polity(country).polity.id if country else None
     pid = queries.resolve_polity(partner).polity.id if partner else None
-    D.check_source(ws, source)
+    queries.check_source(source, ws.db())  # a DefdipError: 422
     f = EngagementFilter(country=cid, partner=pid, activity=_value(activity), sub_activity=_value(sub_activity),
                          instrument=_value(instrument), source=source, from_year=from_year, to_year=to_year, text=q)
     out = D.find_engagements(ws, f, page=page, page_size=page_size)

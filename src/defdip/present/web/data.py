@@ -230,12 +230,6 @@ def check_activity(activity: str | None, *, sub: bool = False) -> None:
         raise ApiError(422, f"unknown {kind} {activity!r}; expected one of {', '.join(ids)}")
 
 
-def check_source(ws: WebStore, source: str | None) -> None:
-    """422 naming the store's sources when ``source`` gave it no engagement."""
-    if source is not None and source not in queries.known_sources(ws.db()):
-        raise ApiError(422, f"unknown source {source!r}; the store holds: {', '.join(queries.known_sources(ws.db()))}")
-
-
 # ----------------------------------------------------------------------------------------------- engagements
 
 @dataclass(frozen=True)
