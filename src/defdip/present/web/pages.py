@@ -78,8 +78,6 @@ def _section(title: str, build: Callable[[], str], sid: str = "") -> str:
         body = build()
     except (StoreError, DefdipError) as exc:
         body = notice(h(str(exc)))
-    except ImportError as exc:
-        body = notice(h(f"Not available in this build: {exc}"))
     except Exception as exc:  # noqa: BLE001 - one failing chart must not take the page down
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         body = notice(h(f"This section could not be built: {detail}"), "error")
