@@ -89,6 +89,11 @@ def test_unknown_layer_is_one_message_naming_the_valid_ones() -> None:
         panels.layers(role="ties")
 
 
+def test_layers_are_hashable_values() -> None:
+    """Callers keep layers in sets and as dict keys, as they could before the registry."""
+    assert len(set(LAYERS)) == len(LAYERS) and {lay: lay.name for lay in LAYERS}[panels.LAYERS["dd_index"]]
+
+
 def test_a_name_registered_twice_is_refused() -> None:
     with pytest.raises(DefdipError, match="layer 'dca_any' is registered twice"):
         panels.register(panels.LAYERS["dca_any"])

@@ -31,9 +31,10 @@ SCALES = ("indicator", "count", "value", "index", "code", "label")
 """What a layer's values are: 0/1, a count, a quantity (TIV, km), the 0-5 index, a category code, text."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Tie:
-    """A directed tie table computed once per panel and shared by the layers that read it."""
+    """A directed tie table computed once per panel and shared by the layers that read it (compared and hashed
+    by identity: one object per tie, so layers that hold one stay hashable)."""
 
     name: str
     tables: tuple[str, ...]
