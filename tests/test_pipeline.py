@@ -77,6 +77,19 @@ def test_pipeline_equals_one_call(tiny_store):
     assert sy.set_index(["ccode", "year"]).loc[(2, 1988), "dca_any"] == 1
 
 
+def test_families_come_from_the_registry(tiny_store):
+    """Every layer is in exactly one family; add_dd_index counts the DCA as the agreements component (no ATOP
+    in this store), in both units."""
+    names = [n for layers in dp.FAMILIES.values() for n in layers]
+    assert sorted(names) == sorted(panels.LAYERS)
+    df = dp.add_dd_index(dp.create_dyadyears(tiny_store, directed=False, from_year=1987, to_year=1988))
+    idx = df.set_index(["ccode1", "ccode2", "year"])["dd_index"]
+    assert idx[(2, 220, 1987)] == 0 and idx[(2, 220, 1988)] == 1
+    sy = dp.add_dd_index(dp.create_stateyears(tiny_store, from_year=1988, to_year=1988)).set_index("ccode")
+    assert sy.loc[2, "dd_index"] == 1 and sy.loc[200, "dd_index"] == 0
+    assert dp.add_events.__doc__ and "ev_contacts" in dp.add_events.__doc__
+
+
 def test_filtered_frame_keeps_its_rows(tiny_store):
     df = dp.create_dyadyears(tiny_store, from_year=1979, to_year=1991)
     df = df[df.ccode1 == 2]
