@@ -64,8 +64,9 @@ def tie_available(db: StoreReader, tie: Tie) -> bool:
         return False
     if tie.record_sources:
         marks = ", ".join("?" for _ in tie.record_sources)
-        return bool(_scalar(db.con, f"SELECT count(*) FROM provenance WHERE source IN ({marks})",
-                            list(tie.record_sources)))
+        sql = f"SELECT count(*) > 0 FROM provenance WHERE source IN ({marks})"
+        return bool(db.cached(("panels.tie_records", tie.record_sources),
+                              lambda: _scalar(db.con, sql, list(tie.record_sources))))
     return True
 
 
