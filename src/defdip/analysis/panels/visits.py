@@ -23,5 +23,4 @@ register(Layer(
     description="Number of visits by US defence officials to the other state that year (directed from the US; only "
     "dyads with the US are covered, others NA).",
     citation_keys=("flynn_troopdata_visits",),
-    role="tie", scale="count", tables=TIE.tables, tie=TIE,
-    general_coverage=(1992, 2012)))
+    role="tie", scale="count", tables=TIE.tables, tie=TIE))
