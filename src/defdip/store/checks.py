@@ -336,3 +336,17 @@ def dca_signed_dyad_years(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None
     return con.execute("""
         SELECT DISTINCT least(ccode1, ccode2) AS c1, greatest(ccode1, ccode2) AS c2, sign_year AS year
         FROM dcad_agreement WHERE ccode1 IS NOT NULL AND ccode2 IS NOT NULL AND ccode1 <> ccode2""").df()
+
+
+def attache_figures(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """Attaché postings: (postings whose citation has no row in attache_references, receiving states of the
+    postings, rows of the attache_postings table)."""
+    missing = _scalar(con, """
+        SELECT count(*) FROM engagements e JOIN provenance p ON p.engagement_id = e.id
+        WHERE p.source = 'attache_postings' AND json_extract_string(e.attributes, '$.citation')
+              NOT IN (SELECT key FROM attache_references)""")
+    receivers = _scalar(con, """
+        SELECT count(*) FROM participants p JOIN provenance v ON v.engagement_id = p.engagement_id
+        WHERE v.source = 'attache_postings' AND p.role = 'receiver'""")
+    rows = _scalar(con, "SELECT count(*) FROM attache_postings")
+    return int(missing), int(receivers), int(rows)

@@ -69,6 +69,7 @@ from defdip.ingest.sources.base import (
     read_csv_checked,
     slug,
 )
+from defdip.store import checks
 
 FOLDER = "attache_postings"
 COLUMNS = ("sending_state", "receiving_state", "service", "rank", "post", "accredited_from", "start_date",
@@ -170,6 +171,8 @@ class AttachePostings(Source):
                 "source.")
     bibtex = TEMPLATE_BIB
     citation_keys = ("defdip_attache_postings",)
+    coverage = (FIRST_YEAR, None)
+    """Postings from 1800 (the first permanent military attachés) to the present; other years are quarantined."""
     min_rows = 1
     """A researcher's list may be short, but a header-only file holds no postings and fails the build."""
 
@@ -370,14 +373,7 @@ class AttachePostings(Source):
 
     def checks(self, con: Any) -> list[Check]:
         """Every posting's citation has its BibTeX in the store; the table has a row per receiving state."""
-        missing = con.execute("""
-            SELECT count(*) FROM engagements e JOIN provenance p ON p.engagement_id = e.id
-            WHERE p.source = 'attache_postings' AND json_extract_string(e.attributes, '$.citation')
-                  NOT IN (SELECT key FROM attache_references)""").fetchone()[0]
-        pairs = con.execute("""
-            SELECT count(*) FROM participants p JOIN provenance v ON v.engagement_id = p.engagement_id
-            WHERE v.source = 'attache_postings' AND p.role = 'receiver'""").fetchone()[0]
-        rows = con.execute("SELECT count(*) FROM attache_postings").fetchone()[0]
+        missing, pairs, rows = checks.attache_figures(con)
         return [
             Check(self.id, "every posting's citation is in attache_references", 0, int(missing), missing == 0,
                   kind="invariant"),
