@@ -58,6 +58,7 @@ CSV_TARGETS = [
     Target("gml_mid", "reference/mid_conflict", "gml_mid_disps.csv", "styear"),
     Target("cow_mid", "reference/mid_conflict", "cow_mid_ddydisps.csv", "year"),
     Target("cow_contiguity", "reference/cow_contiguity", "cow_contdir_v3.2.csv", "stdate", ("stdate", "enddate")),
+    Target("attache_postings", "attaches/attache_postings", "postings.csv", "start_date", ("start_date", "end_date")),
 ]
 
 
