@@ -154,6 +154,15 @@ def test_analyses(client: TestClient) -> None:
 
 
 @shared
+def test_every_cli_network_layer_is_an_api_layer(client: TestClient) -> None:
+    """`defdip network --layer dd_index` works, so /api/network?layer=dd_index does (issue 10)."""
+    index = _ok(client, "/api/network?year=2000&layer=dd_index&max_edges=5&max_nodes=5")
+    assert index["summary"]["nodes"] > 100 and index["edges"][0]["weight"] >= index["edges"][-1]["weight"]
+    pacts = _ok(client, "/api/network?year=2000&layer=atop_defense&max_edges=5")
+    assert pacts["summary"]["edges"] > 100
+
+
+@shared
 def test_citations_sources_codebook_status(client: TestClient) -> None:
     cit = _ok(client, "/api/citations?keys=khalid_ahmed_2024,not_a_key")
     assert cit["references"][0]["found"] and cit["missing"] == ["not_a_key"]
