@@ -147,7 +147,8 @@ def test_references_from_the_bibliography_datasets_and_extra_texts() -> None:
 
 def test_every_key_the_package_uses_resolves_and_cites() -> None:
     """Sources' and layers' keys, the genealogy's and the codebook's: `defdip cite KEY` works for each."""
-    from defdip.core.citations import unresolved_keys, used_keys
+    from defdip.analysis.validate import used_keys
+    from defdip.core.citations import unresolved_keys
 
     used = used_keys()
     assert {"source:atop", "source:geopko", "genealogy", "codebook"} <= set(used)

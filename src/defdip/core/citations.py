@@ -10,8 +10,8 @@ It belongs to the core and imports only the core: the texts it resolves keys aga
 dataset's own entry (a source module's ``bibtex``) resolves when the caller passes it -- the store's recorded
 BibTeX (:func:`defdip.store.queries.source_bibtex`) or every source module's
 (:func:`defdip.present.export.dataset_texts`); the dataset BibTeX of an export is put together in
-:mod:`defdip.present.export`. :func:`used_keys` is the one function left that looks further (issue 10): it
-moves to ``defdip validate``, its one caller.
+:mod:`defdip.present.export`, and the keys the package itself uses are gathered by ``defdip validate``
+(:func:`defdip.analysis.validate.used_keys`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ __all__ = [
     "references",
     "sort_key",
     "unresolved_keys",
-    "used_keys",
 ]
 
 _SKIP_TYPES = {"comment", "preamble", "string"}
@@ -262,31 +261,3 @@ def unresolved_keys(keys: Iterable[str], extra_texts: Iterable[str] = ()) -> lis
     """The keys (sorted, each once) that no entry defines: what `defdip cite` would refuse."""
     known = all_entries(extra_texts)
     return sorted({str(k).strip() for k in keys} - set(known))
-
-
-# ----------------------------------------------------------------------------- the package's keys
-
-def used_keys() -> dict[str, set[str]]:
-    """Every citation key the package itself uses, by where it is used.
-
-    ``source:ID`` (a dataset module's ``citation_keys`` and the keys its ``bibtex`` defines),
-    ``layer:NAME`` (a panel layer's ``citation_keys``), ``genealogy`` (the records' sources) and
-    ``codebook`` (the activities' citations); the report cites only these and the paper's key. It still
-    imports the dataset modules, the layer registry and the genealogy when called, for ``defdip validate``,
-    where it belongs (issue 10).
-    """
-    from defdip.analysis.panels import LAYERS
-    from defdip.core.codebook import codebook
-    from defdip.ingest.genealogy import load_genealogy
-    from defdip.ingest.sources import all_sources
-
-    out: dict[str, set[str]] = {}
-    for sid, source in all_sources().items():
-        out[f"source:{sid}"] = set(source.citation_keys) | set(keys_in(source.bibtex or ""))
-    for name, layer in LAYERS.items():
-        out[f"layer:{name}"] = set(layer.citation_keys)
-    out["genealogy"] = {key for eng in load_genealogy() for key in eng.citations} | {"khalid_ahmed_2024"}
-    cb = codebook()
-    out["codebook"] = {key for entry in cb.activities + cb.sub_activities + cb.cottey_forster
-                       for key in entry.get("citations", [])}
-    return out
