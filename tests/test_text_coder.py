@@ -190,7 +190,7 @@ def test_every_field_points_into_the_document_text():
             assert ev.sentence == cand.sentence_index
         assert cand.sentence in " ".join(text.split())
     exercise = next(c for c in result.candidates if c.activity == "exercises")
-    assert exercise.sentence_index == 1 and exercise.name == "Malabar"
+    assert exercise.sentence_index == 1 and exercise.name == "Malabar" == exercise.name_evidence.text
     assert (exercise.date.year, exercise.date.month, exercise.date.day) == (2023, 11, 8)
 
 

@@ -20,10 +20,12 @@ from itertools import combinations
 from typing import Any
 
 import dateparser
+import numpy
 import spacy
 from rapidfuzz import fuzz, process
 from spacy.language import Language
-from spacy.lookups import Lookups
+from spacy.attrs import LEMMA, ORTH
+from spacy.strings import StringStore
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
@@ -159,6 +161,37 @@ def _parse_date(phrase: str, base: datetime.date | None) -> datetime.datetime | 
     return parsed if isinstance(parsed, datetime.datetime) else None
 
 
+MONTHS = {name: number for number, names in enumerate(
+    (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+     ("december", "dec")), start=1) for name in names}
+ABSOLUTE = {"date.day_month_year", "date.month_day_year", "date.month_year", "date.in_year", "date.day_month",
+            "date.month_day"}
+"""Date rules read without dateparser: their words are a day, a month and a year in a known order."""
+
+
+def _absolute_date(rule: str, span: Span, base: datetime.date | None) -> datetime.date | None:
+    """The date an absolute phrase names (None when it names none, as 31 February does); years come from the
+    phrase or, for '4 June', from the document date."""
+    words = [t.lower_ for t in span if not t.is_punct]
+    if rule == "date.in_year":
+        words = words[1:]
+    numbers = [int(w) for w in words if w.isdigit()]
+    month = next((MONTHS[w] for w in words if w in MONTHS), 1)
+    if rule in ("date.day_month", "date.month_day"):
+        if base is None:
+            return None
+        numbers.append(base.year)
+    try:
+        if rule == "date.in_year":
+            return datetime.date(numbers[0], 1, 1)
+        if rule == "date.month_year":
+            return datetime.date(numbers[0], month, 1)
+        return datetime.date(numbers[-1], month, numbers[0])
+    except (ValueError, IndexError):
+        return None
+
+
 def _unit_precision(phrase: str) -> str:
     words = set(phrase.lower().split())
     if words & YEAR_UNITS:
@@ -181,6 +214,25 @@ def paragraph_breaks(doc: Doc) -> Doc:
             else:
                 doc[token.i + 1].is_sent_start = True
     return doc
+
+
+@Language.factory("defdip_lemmas", default_config={"table": {}})
+def make_lemmas(nlp: Language, name: str, table: dict[str, str]) -> LookupLemmas:
+    """The coder's lookup lemmas as a pipeline component (spaCy's own lemmatizer needs its lookups package)."""
+    return LookupLemmas(nlp.vocab.strings, table)
+
+
+class LookupLemmas:
+    """Sets every token's lemma from a form -> lemma table (the form itself when absent), as one array write."""
+
+    def __init__(self, strings: StringStore, table: dict[str, str]) -> None:
+        self.table = {strings.add(form): strings.add(lemma) for form, lemma in table.items()}
+
+    def __call__(self, doc: Doc) -> Doc:
+        orth = doc.to_array([ORTH])
+        get = self.table.get
+        doc.from_array([LEMMA], numpy.array([get(h, h) for h in orth.tolist()], dtype="uint64"))
+        return doc
 
 
 def _cut(text: str, start: int, stop: int) -> Iterator[tuple[int, str]]:
@@ -255,10 +307,7 @@ class Coder:
         ruler.add_patterns(patterns)  # type: ignore[attr-defined]
         nlp.add_pipe("sentencizer", first=True)
         nlp.add_pipe("defdip_paragraphs", after="sentencizer")
-        lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup", "overwrite": True})
-        tables = Lookups()
-        tables.add_table("lemma_lookup", self.lex.lemmas)
-        lemmatizer.initialize(lookups=tables)  # type: ignore[attr-defined]
+        nlp.add_pipe("defdip_lemmas", config={"table": self.lex.lemmas})
         return nlp
 
     # --------------------------------------------------------------------- running
@@ -284,38 +333,29 @@ class Coder:
                   candidates: list[Candidate], uncoded: list[Uncoded]) -> int:
         """Code one piece; returns how many sentences it held (sentence indexes run on across pieces)."""
         sents = list(sdoc.sents)
-        sent_of = [0] * len(sdoc)
-        for index, sent in enumerate(sents):
-            for i in range(sent.start, sent.end):
-                sent_of[i] = index
+        strings = self.nlp.vocab.strings
         by_sentence: dict[int, list[tuple[str, int, int]]] = {}
-        for match_id, start, end in self.trigger_matcher(sdoc):
-            by_sentence.setdefault(sent_of[start], []).append((self.nlp.vocab.strings[match_id], start, end))
-        if self.exercise_trigger is not None:
-            for _, start, end in self.exercise_matcher(sdoc):
-                by_sentence.setdefault(sent_of[start], []).append((self.exercise_trigger.id, start, end))
-            for token in sdoc:  # a misspelt exercise name (Malabr) still names the exercise
-                if token.is_title and len(token) >= 5 and not token.ent_type_ and \
-                        token.lower_ not in self.exercise_lower and self._fuzzy_exercise(token.text):
-                    by_sentence.setdefault(sent_of[token.i], []).append((self.exercise_trigger.id, token.i,
-                                                                          token.i + 1))
-        if not by_sentence:
-            return len(sents)
-        extras: dict[int, dict[str, list[tuple[str, int, int]]]] = {}
-        for kind, matcher in (("cue", self.cue_matcher), ("sub", self.sub_matcher), ("date", self.date_matcher)):
-            for match_id, start, end in matcher(sdoc):
-                index = sent_of[start]
-                if index in by_sentence and sent_of[end - 1] == index:
-                    extras.setdefault(index, {}).setdefault(kind, []).append(
-                        (self.nlp.vocab.strings[match_id], start, end))
+        for index, sent in enumerate(sents):  # matchers run only on sentences holding a trigger word
+            if self.keywords.isdisjoint(WORD.findall(sent.text.lower())):
+                continue
+            hits = [(strings[m], sent.start + s, sent.start + e) for m, s, e in self.trigger_matcher(sent)]
+            if self.exercise_trigger is not None:
+                hits += [(self.exercise_trigger.id, s, e)  # the PhraseMatcher gives a span's matches in doc offsets
+                         for _, s, e in self.exercise_matcher(sent)]
+            if hits:
+                by_sentence[index] = hits
         for index, hits in sorted(by_sentence.items()):
             sent = sents[index]
+            found: dict[str, list[tuple[str, int, int]]] = {}
+            for kind, matcher in (("cue", self.cue_matcher), ("sub", self.sub_matcher), ("date", self.date_matcher)):
+                found[kind] = [(self.nlp.vocab.strings[m], sent.start + s, sent.start + e) for m, s, e in
+                               matcher(sent)]  # on the span: offsets are the sentence's own
             where = (document, first_sentence + index, offset)
             if len(sent) > MAX_SENTENCE_TOKENS:
                 uncoded.append(self._uncoded(sent, where, hits[0][0],
                                              f"sentence longer than {MAX_SENTENCE_TOKENS} tokens; not coded"))
                 continue
-            self._code_sentence(sent, hits, extras.get(index, {}), where, candidates, uncoded)
+            self._code_sentence(sent, hits, found, where, candidates, uncoded)
         return len(sents)
 
     def _evidence(self, span: Span, where: tuple[Document, int, int]) -> Evidence:
@@ -409,7 +449,8 @@ class Coder:
                 continue
             if rule.id == "date.in_year" and not 1000 <= int(phrase) <= datetime.date.today().year + 10:
                 continue
-            parsed = _parse_date(phrase, document.date)
+            parsed = (_absolute_date(rule.id, span, document.date) if rule.id in ABSOLUTE
+                      else _parse_date(phrase, document.date))
             if parsed is None:
                 notes.append(f"date {span.text!r} cannot be resolved")
                 continue
@@ -473,9 +514,9 @@ class Coder:
 
     def _exercise_name(self, sent: Span) -> tuple[str, Span | None]:
         """A stated exercise name: a known one (or a misspelling of one), or 'Exercise X Y' in title case."""
-        sub = sent.as_doc()
-        for _, start, end in self.exercise_matcher(sub):
-            return self.exercise_lower[sub[start:end].text.lower()], sent[start:end]
+        for _, start, end in self.exercise_matcher(sent):  # doc offsets, unlike the token Matcher's
+            span = sent.doc[start:end]
+            return self.exercise_lower[span.text.lower()], span
         for token in sent:
             if token.lemma_ in ("exercise", "drill") and token.i > sent.start and sent.doc[token.i - 1].is_title \
                     and not sent.doc[token.i - 1].ent_type_ and token.i - 1 > sent.start:
