@@ -23,10 +23,10 @@ import dateparser
 import numpy
 import spacy
 from rapidfuzz import fuzz, process
-from spacy.language import Language
 from spacy.attrs import LEMMA, ORTH
-from spacy.strings import StringStore
+from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.strings import StringStore
 from spacy.tokens import Doc, Span
 
 from defdip.core.actors import registry
@@ -231,7 +231,8 @@ class LookupLemmas:
     def __call__(self, doc: Doc) -> Doc:
         orth = doc.to_array([ORTH])
         get = self.table.get
-        doc.from_array([LEMMA], numpy.array([get(h, h) for h in orth.tolist()], dtype="uint64"))
+        lemmas = numpy.array([[get(h, h)] for h in orth.tolist()], dtype="uint64").reshape(len(doc), 1)
+        doc.from_array([LEMMA], lemmas)  # type: ignore[arg-type]
         return doc
 
 
