@@ -193,7 +193,7 @@ def genealogy(request: Request,
     keys = sorted({k for ks in frame["citations"] if ks is not None for k in ks})
     out: dict[str, Any] = {"total": len(items), "items": items}
     if references:
-        out["references"] = cit.references(keys)
+        out["references"] = cit.references(keys, D.all_source_bibtex(ws))  # datasets' keys too
     return out
 
 

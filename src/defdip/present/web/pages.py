@@ -449,7 +449,7 @@ def genealogy(request: Request) -> HTMLResponse:
 
     def bibliography() -> str:
         keys = sorted({k for ks in frame["citations"] if ks is not None for k in ks})
-        return references_html(citations.references(keys)) or notice("No sources.")
+        return references_html(citations.references(keys, D.all_source_bibtex(ws))) or notice("No sources.")
 
     body = ["<h1>Genealogy explorer</h1>",
             f'<p class="lead">The curated historical record: {len(frame):,} records match. Each is cited; click a '
@@ -604,5 +604,6 @@ def sources(request: Request) -> HTMLResponse:
             table(rows, [("id", "source"), ("title", "dataset"), ("version", "version"), ("status", "status"),
                          ("engagements", "engagements"), ("terms", "terms"), ("citation", "cite as")],
                   nowrap=("id", "version", "status")),
-            "<h2>Bibliography of the genealogy</h2>", references_html(citations.references(keys))]
+            "<h2>Bibliography of the genealogy</h2>",
+            references_html(citations.references(keys, D.all_source_bibtex(_ws(request))))]
     return page("Sources", "\n".join(body), active="sources")
