@@ -248,3 +248,12 @@ def test_development_gold_set_meets_the_targets():
     assert scores.pairs.f1 >= 0.85
     for activity in ("contacts", "attaches", "exercises", "agreements"):
         assert scores.activities[activity].recall >= 0.8, activity
+
+
+def test_who_reports_the_news_is_no_participant():
+    cand = one("Japan and France held a joint naval exercise near Guam, the Pentagon said.")
+    assert set(roles(cand)) == {"JPN", "FRN"}
+    cand = one("Japan and France signed a defence cooperation agreement, according to Indian officials.")
+    assert set(roles(cand)) == {"JPN", "FRN"}
+    cand = one("A Royal Canadian Navy frigate arrived for a goodwill visit, the Republic of Korea Navy said.")
+    assert set(roles(cand)) == {"CAN", "ROK"}  # a lone party's only partner is the one who reports it

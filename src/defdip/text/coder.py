@@ -556,17 +556,25 @@ class Coder:
         """Each actor once, in the role the rule and the actor's place around the trigger give it."""
         out: dict[str, CodedParticipant] = {}
         venues: dict[str, CodedParticipant] = {}
+        sources: dict[str, CodedParticipant] = {}
+        said_from, said_to = _attribution(sent)
         for participant, span, _ in actors:
             if participant.id in out:
+                continue
+            if said_from <= span.start < said_to:
+                sources.setdefault(participant.id, _with_role(participant, "participant"))
                 continue
             if _is_venue(span) and trig.activity != "attaches" and trig.direction not in HOSTED_AT_VENUE:
                 venues.setdefault(participant.id, _with_role(participant, "host"))
                 continue
             role = _role(trig, participant, span, trigger, span.end <= trigger.start, sent)
             out[participant.id] = _with_role(participant, role)
-        if len(out) < 2:  # a lone party's venue is its partner: "Indian troops trained in Mongolia"
-            for pid, venue in venues.items():
-                out.setdefault(pid, venue)
+        # a lone party's venue is its partner ("Indian troops trained in Mongolia"), failing that its source
+        # ("a Canadian frigate arrived for a goodwill visit, the Korean navy said")
+        for spare in (venues, sources):
+            if len(out) < 2:
+                for pid, p in spare.items():
+                    out.setdefault(pid, p)
         if trig.activity == "attaches":
             roles = {p.role for p in out.values()}
             if "sender" not in roles and out:  # no actor beside the attaché: the first named sends him
@@ -583,6 +591,26 @@ TAKING = {"buy", "purchase", "receive", "take"}
 VENUE_WORDS = {"in", "at", "near", "off", "over", "around", "outside", "inside"}
 HOSTED_AT_VENUE = {"visit", "hosted", "deploy"}
 """Rule directions whose venue is the host (a visit to a capital); elsewhere a venue is no participant."""
+
+
+SAYING = {"said", "says", "say", "told", "added", "reported", "announced", "stated", "confirmed", "noted"}
+
+
+def _attribution(sent: Span) -> tuple[int, int]:
+    """The token range of the sentence that only names who reports it ("..., U.N. officials said."; "according
+    to the Pentagon"): actors there are sources of the news, not parties to the event. (0, 0) when none."""
+    doc = sent.doc
+    for token in sent:
+        if token.lower_ == "according" and token.i + 1 < sent.end and doc[token.i + 1].lower_ == "to":
+            stop = next((t.i for t in doc[token.i + 2:sent.end] if t.text in (",", ";")), sent.end)
+            return token.i, stop
+    last = sent.end - 1
+    while last > sent.start and doc[last].is_punct:
+        last -= 1
+    comma = next((t.i for t in reversed(doc[sent.start:last]) if t.text == ","), None)
+    if comma is not None and any(t.lower_ in SAYING for t in doc[comma + 1:last + 1]) and last - comma <= 8:
+        return comma, sent.end
+    return 0, 0
 
 
 def _is_venue(span: Span) -> bool:
