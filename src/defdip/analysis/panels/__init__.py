@@ -28,7 +28,7 @@ from __future__ import annotations
 
 # family modules register their layers on import: this order is the listing order
 # isort: off
-from defdip.analysis.panels import atop, cow_alliance, dca, exercises, arms, peacekeeping, visits
+from defdip.analysis.panels import atop, cow_alliance, dca, exercises, arms, peacekeeping, visits, attaches
 from defdip.analysis.panels import index, controls, events, mids, distance, derived
 # isort: on
 from defdip.analysis.panels.assembly import (
@@ -61,8 +61,8 @@ DERIVED = tuple(name for name, lay in LAYERS.items() if lay.derive is not None)
 
 __all__ = [
     "ATOP_DERIVED_SQL", "ATOP_END", "ATOP_TIE_SQL", "COW_END", "DERIVED", "LAYERS", "REGIONS", "ROLES", "UNITS",
-    "Layer", "Tie", "arms", "atop", "available_layers", "controls", "cow_alliance", "dca", "derived", "distance",
-    "dyad_year", "events", "exercises", "families", "index", "layer_available", "layers", "layers_table", "mids",
-    "peace_years", "peacekeeping", "region_of", "register", "resolve", "resolve_layers", "source_records",
+    "Layer", "Tie", "arms", "atop", "attaches", "available_layers", "controls", "cow_alliance", "dca", "derived",
+    "distance", "dyad_year", "events", "exercises", "families", "index", "layer_available", "layers", "layers_table",
+    "mids", "peace_years", "peacekeeping", "region_of", "register", "resolve", "resolve_layers", "source_records",
     "state_year", "visits",
 ]
