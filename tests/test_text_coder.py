@@ -257,3 +257,15 @@ def test_who_reports_the_news_is_no_participant():
     assert set(roles(cand)) == {"JPN", "FRN"}
     cand = one("A Royal Canadian Navy frigate arrived for a goodwill visit, the Republic of Korea Navy said.")
     assert set(roles(cand)) == {"CAN", "ROK"}  # a lone party's only partner is the one who reports it
+
+
+def test_own_news_sentences_beyond_the_examples():
+    assert roles(one("Vietnam's defence minister received the visiting Chief of the Indian Army Staff in Hanoi.")) == {
+        "DRV": "host", "IND": "sender"}
+    assert roles(one("The United States approved the sale of F-16 fighter jets to Turkey.")) == {
+        "USA": "supplier", "TUR": "recipient"}
+    result = code("The talks between the Greek and Turkish defence ministers ended without agreement.")
+    assert {(c.activity, c.status) for c in result.candidates} == {("contacts", "occurred"), ("agreements", "negated")}
+    assert one("Kenyan and British troops will not hold exercises this year.").status == "negated"
+    assert one("Ukraine hopes to acquire Swedish Gripen fighters.").status == "hypothetical"
+    assert one("Saudi Arabia plans to buy air defence missiles from South Korea.").status == "intended"

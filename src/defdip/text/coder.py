@@ -397,7 +397,8 @@ class Coder:
         for activity, (trig, start, end) in best.items():
             status, cue_span, cue_rule = "occurred", None, ""
             for cue, cs, ce in cues:
-                if start - cue.before <= cs < end + cue.after and not start <= cs < end \
+                inside = start <= cs < end  # a plan's words inside a trigger are the trigger's ("due to")
+                if start - cue.before <= cs < end + cue.after and not (inside and cue.status == "intended") \
                         and STATUSES.index(cue.status) > STATUSES.index(status):
                     status, cue_span, cue_rule = cue.status, sdoc[cs:ce], cue.id
             notes = list(date_notes) + list(actor_notes)
@@ -639,6 +640,9 @@ def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Spa
     if trig.activity == "agreements":
         return "signatory"
     if trig.direction == "visit":
+        if trigger[0].lower_ == "visiting" and trigger.start > 0 and sent.doc[trigger.start - 1].lower_ in (
+                "the", "a", "his", "her", "their"):  # "received the visiting Indian army chief"
+            return "host" if before else "sender"
         return "sender" if before else "host"
     if trig.direction == "hosted":
         return "host" if before else "sender"
