@@ -9,17 +9,10 @@ through :func:`resolve`, so a layer is available wherever it makes sense and an 
 
 Adding a layer: a new module here that builds its :class:`Tie` (the SQL) and :class:`Layer` and calls
 :func:`register`, an import line below (its place sets the layer's place in listings and default panels),
-and its test; ``tests/test_layer_contract.py`` checks its metadata and its NA outside coverage. For example,
-a layer of defence attachés posted from one state to another, read from a store table ``attache_posting``
-(ccode_from, ccode_to, year), covered 1900-2010::
-
-    TIE = Tie(name="attaches", tables=("attache_posting",),
-              sql="SELECT ccode_from AS c1, ccode_to AS c2, year, count(*) AS attaches FROM attache_posting "
-                  "GROUP BY ALL",
-              combine={"attaches": "sum"}, coverage="d.year BETWEEN 1900 AND 2010", types={})
-    register(Layer(name="attaches", columns=("attaches",), source="attaches", first_year=1900, last_year=2010,
-                   description="Number of defence attachés ccode1 had posted to ccode2 that year ...",
-                   citation_keys=("...",), role="tie", scale="count", tables=TIE.tables, tie=TIE))
+and its test; ``tests/test_layer_contract.py`` checks its metadata and its NA outside coverage. The newest
+module, :mod:`.attaches`, is the worked example: one :class:`Tie` whose SQL counts the posts of the
+``attache_postings`` table per directed dyad-year and whose coverage is the list's sending states and years,
+two :class:`Layer` declarations, one import line below, and ``tests/test_layer_attaches.py``.
 
 Every panel, ``defdip panel layers``, ``defdip cite --layers``, the API and the model then know it.
 """
