@@ -2,44 +2,40 @@
 
 from __future__ import annotations
 
-import datetime
-from enum import Enum
+from datetime import date
 from pathlib import Path
 
 import typer
 
-from defdip.cli.app import app, console, emit, err_console, print_json
+from defdip.cli.app import (
+    PANEL_TEXT,
+    Fmt,
+    app,
+    check_day_text,
+    console,
+    emit,
+    err_console,
+    format_option,
+    output_option,
+    print_json,
+)
 from defdip.core.errors import DefdipError
 
 
-class CodeFmt(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-def _date_option(value: str | None) -> datetime.date | None:
-    from defdip.text.documents import parse_document_date
-
-    try:
-        return parse_document_date(value)
-    except ValueError as exc:
-        raise DefdipError(f"--date: {exc}") from None
-
-
-@app.command("code", rich_help_panel="Text")
+@app.command("code", rich_help_panel=PANEL_TEXT)
 def code(
     inputs: list[str] = typer.Argument(None, help="Files, folders or - (stdin): text, Markdown, HTML, CSV or JSONL "
                                        "of documents with optional id, title, date, source and url columns."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Review file to write: .yaml (user records, a "
-                                       ".bib beside it; defdip build --records takes it) or .csv."),
-    date: str | None = typer.Option(None, "--date", help="Date of documents that carry none (YYYY-MM-DD); "
-                                    "relative dates such as 'next month' are resolved against it."),
+    output: Path | None = output_option("Review file to write: .yaml (user records, a .bib beside it; "
+                                        "defdip build --records takes it) or .csv."),
+    day: date | None = typer.Option(None, "--date", parser=check_day_text, metavar="YYYY-MM-DD",
+                                    help="Date of documents that carry none; relative dates such as 'next month' "
+                                    "are resolved against it."),
     evaluate: Path | None = typer.Option(None, "--evaluate", help="Score the coder on a gold file (defdip JSONL or "
                                          "the PLOVER records) instead of coding INPUTS."),
     corpus: str | None = typer.Option(None, "--corpus", help="With --evaluate: only this corpus of the gold file."),
     split: str | None = typer.Option(None, "--split", help="With --evaluate: only this split (dev or test)."),
-    fmt: CodeFmt = typer.Option(CodeFmt.table, "--format", "-f", help="table, json or csv (stdout)."),
+    fmt: Fmt = format_option(),
 ) -> None:
     """Code documents into candidate engagements with their evidence, for review and `build --records`."""
     if evaluate is not None:
@@ -48,12 +44,11 @@ def code(
         from defdip.text.scoring import evaluate as run
 
         scores = run(evaluate, corpus=corpus, split=split)
-        if fmt is CodeFmt.json:
+        if fmt is Fmt.json:
             print_json(scores.as_dict())
             return
-        frame = scores.table().reset_index()
-        emit(frame, fmt.value, title=f"{evaluate.name}: {scores.items} sentences")
-        if fmt is CodeFmt.table and scores.status_accuracy is not None:
+        emit(scores.table().reset_index(), fmt, title=f"{evaluate.name}: {scores.items} sentences")
+        if fmt is Fmt.table and scores.status_accuracy is not None:
             console.print(f"status accuracy {scores.status_accuracy:.3f} ({scores.status_correct}/"
                           f"{scores.status_total} sentences with a gold status)", highlight=False)
         return
@@ -63,7 +58,7 @@ def code(
     from defdip.text.documents import read_documents
     from defdip.text.review import candidate_rows, split_candidates, write_review
 
-    documents, notices = read_documents(inputs, date=_date_option(date))
+    documents, notices = read_documents(inputs, date=day)
     for notice in notices:
         err_console.print(f"[yellow]{'skipped' if notice.skipped else 'note'}:[/] {notice.source}: "
                           f"{notice.message}", highlight=False, soft_wrap=True)
@@ -79,5 +74,5 @@ def code(
         return
     rows = candidate_rows(result)
     columns = (["document", "sentence_index", "status", "activity", "participants", "name", "year", "confidence",
-                "rule"] if fmt is CodeFmt.table else None)
-    emit(rows, fmt.value, title=f"{len(documents):,} documents, {len(rows):,} candidates", columns=columns)
+                "rule"] if fmt is Fmt.table else None)
+    emit(rows, fmt, title=f"{len(documents):,} documents, {len(rows):,} candidates", columns=columns)

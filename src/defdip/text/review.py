@@ -192,8 +192,7 @@ def write_review(result: CodingResult, path: str | Path) -> list[Path]:
     suffix = path.suffix.lower()
     if suffix not in REVIEW_SUFFIXES:
         raise DefdipError(f"-o {path}: the review file must end in {', '.join(REVIEW_SUFFIXES)}")
-    if not path.parent.exists():
-        raise DefdipError(f"-o {path}: no folder {path.parent}")
+    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
