@@ -18,7 +18,7 @@ from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError
 from defdip.events import formats
 from defdip.events.actors import resolve
-from defdip.events.ingest import events_dir, ingest, prepare
+from defdip.events.ingest import TABLES, events_dir, ingest, prepare
 from defdip.events.mapping import LAYERS, mapping
 from defdip.events.pipeline import ORDER, run_duckdb, run_spark
 from defdip.events.read import read_events, write_events
@@ -228,3 +228,27 @@ def test_a_file_refused_whole_leaves_no_parquet_part(tmp_path: Path) -> None:
     report = write_events(source, tmp_path / "read")
     assert len(report.failed_files) == 1 and "odd.export.CSV" in report.failed_files[0]
     assert [p.name for p in (tmp_path / "read").iterdir()] == ["part-00000.parquet"]  # odd.* was file 1
+
+
+def test_a_rebuild_keeps_the_event_tables_of_the_store_it_replaces(tmp_path: Path) -> None:
+    from defdip.analysis import panels
+    from defdip.store import build as store_mod
+
+    store = tmp_path / "s.duckdb"
+    empty = tmp_path / "no-sources"
+    empty.mkdir()
+    store_mod.build(store, empty)
+    ingest(FIX, store)
+
+    def event_rows() -> dict[str, int]:
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        finally:
+            con.close()
+
+    before = event_rows()
+    assert before["ev_dyad_day"] > 0
+    store_mod.build(store, empty)  # a plain rebuild: the events came from `events ingest`, not from a source
+    assert event_rows() == before
+    assert panels.available_layers(store, ["ev_contacts"]) == ["ev_contacts"]

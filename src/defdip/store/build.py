@@ -28,6 +28,7 @@ from defdip.core.actors import registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError, StoreError
 from defdip.core.model import Engagement
+from defdip.events.ingest import TABLES as EVENT_TABLES
 from defdip.ingest.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, GenealogySource, UserSource
 from defdip.ingest.loading import Loaded, Loader, SourceReport
 from defdip.ingest.matching import Match, match_and_merge, matches_frame
@@ -231,6 +232,7 @@ def _build(target: Path, sources_dir: str | Path | None, only: list[str] | None,
         for r in got.reports:  # engagements after merging, per source (a merged event counts for each)
             r.engagements = len(per_source.get(r.source, ()))
         _write_store(db(), frames, got, matches)
+        _carry_event_tables(db(), target)
         con = opened.pop()
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
@@ -292,6 +294,20 @@ def _load_all(sources: dict[str, Source], loader: Loader, db: Callable[[], duckd
                 _write(db(), name, frame)
                 written[name] = sid
     return got
+
+
+def _carry_event_tables(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """The event-data aggregates of the store being replaced, into the new one: they come from ``defdip events
+    ingest`` (files beside the store), not from any source, so a rebuild keeps them instead of dropping them."""
+    if not target.is_file():
+        return
+    old = open_store(target)
+    try:
+        for name in EVENT_TABLES:
+            if old.has_table(name):
+                _write(con, name, old.con.sql(f'SELECT * FROM "{name}"').to_arrow_table())
+    finally:
+        old.close()
 
 
 def _write_store(con: duckdb.DuckDBPyConnection, frames: dict[str, pa.Table], got: _Gathered,
