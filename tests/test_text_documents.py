@@ -41,6 +41,11 @@ def test_html_scripts_styles_and_head_are_dropped():
     assert date.startswith("2024-03-12") and title and url
 
 
+def test_a_head_left_open_does_not_hide_the_body():
+    text, title, _, _ = html_text("<html><head><title>Drills</title><body><p>Japan and India held drills.</p>")
+    assert text == "Japan and India held drills." and title == "Drills"
+
+
 def test_a_default_date_fills_only_undated_documents():
     docs, _ = read_documents([FIXTURES / "releases.csv"], date=datetime.date(2023, 9, 1))
     assert [d.date for d in docs] == [datetime.date(2023, 6, 3), datetime.date(2023, 8, 14),

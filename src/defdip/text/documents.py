@@ -123,6 +123,8 @@ class _VisibleText(HTMLParser):
         values = {k.lower(): (v or "") for k, v in attrs}
         if tag == "title":
             self.in_title = True
+        elif tag == "body":  # a body ends a head left open, as browsers do
+            self.hidden = 0
         elif tag in self.HIDDEN:
             self.hidden += 1
         if tag == "meta":
