@@ -269,3 +269,13 @@ def test_own_news_sentences_beyond_the_examples():
     assert one("Kenyan and British troops will not hold exercises this year.").status == "negated"
     assert one("Ukraine hopes to acquire Swedish Gripen fighters.").status == "hypothetical"
     assert one("Saudi Arabia plans to buy air defence missiles from South Korea.").status == "intended"
+
+
+def test_more_ways_of_reporting_arms_deals_and_calls():
+    assert roles(one("Poland ordered 250 Abrams tanks from the United States.")) == {
+        "POL": "recipient", "USA": "supplier"}
+    assert one("India and Armenia finalised a deal for Pinaka rocket launchers.").rule == "agreement.signed"
+    cand = one("Japan will transfer used destroyers to the Philippines.")
+    assert cand.status == "intended" and roles(cand) == {"JPN": "supplier", "PHI": "recipient"}
+    assert one("Chinese Defence Minister Dong Jun held a video call with his US counterpart.").activity == "contacts"
+    assert not code("Cuban and Venezuelan officials discussed trade and energy in Havana.").candidates

@@ -588,7 +588,7 @@ def _with_role(p: CodedParticipant, role: str) -> CodedParticipant:
     return CodedParticipant(p.id, p.name, p.kind, role, p.evidence, p.service)
 
 
-TAKING = {"buy", "purchase", "receive", "take"}
+TAKING = {"buy", "purchase", "acquire", "order", "receive", "take"}
 VENUE_WORDS = {"in", "at", "near", "off", "over", "around", "outside", "inside"}
 HOSTED_AT_VENUE = {"visit", "hosted", "deploy"}
 """Rule directions whose venue is the host (a visit to a capital); elsewhere a venue is no participant."""
