@@ -164,9 +164,10 @@ def test_names_resolve_for_the_year_of_the_event():
     assert {p.id for p in cand.participants} == {"GMY", "FRN"}
     cand = one("Soviet and Indian officers met for defence talks in 1975.", date=None)
     assert {p.id for p in cand.participants} == {"RUS", "IND"} and cand.participants[0].name == "Soviet Union"
-    cand = one("West German and Indian officers met for defence talks.", date=datetime.date(2020, 1, 1))
-    assert {p.id for p in cand.participants} == {"IND"}
-    assert any("names no polity of 2020" in n for n in cand.notes)
+    result = code("West German and Indian officers met for defence talks.", date=datetime.date(2020, 1, 1))
+    assert not result.candidates
+    assert result.uncoded[0].reason == ("names one party only (IND): defence diplomacy needs a partner; "
+                                        "'West German' names no polity of 2020")
 
 
 def test_misspelt_names_are_read_with_rapidfuzz():
@@ -204,6 +205,15 @@ def test_a_sentence_naming_no_state_is_listed_uncoded():
 def test_prime_ministers_trade_visit_is_not_defence_diplomacy():
     assert not code("The Indian prime minister visited Japan to discuss trade and investment.").candidates
     assert not code("Israel and Egypt held peace talks in Cairo.").candidates
+
+
+def test_a_domestic_event_needs_a_partner():
+    for text in ("The Indian defence minister visited flood-hit areas of Assam.",
+                 "France's defence procurement agency ordered 42 new Rafale jets.",
+                 "India's army chief met soldiers deployed in Ladakh."):
+        result = code(text)
+        assert not result.candidates and "names one party only" in result.uncoded[0].reason, text
+    assert one("Britain appointed a new defence adviser.").activity == "attaches"  # an attaché is foreign business
 
 
 def test_an_overlong_sentence_is_listed_not_coded():

@@ -412,6 +412,11 @@ class Coder:
             if not participants:
                 uncoded.append(self._uncoded(sent, where, trig.id, "names no state or organisation"))
                 continue
+            if len(participants) < 2 and not trig.solo:
+                why = "; ".join([f"names one party only ({participants[0].id}): defence diplomacy needs a partner",
+                                 *actor_notes])
+                uncoded.append(self._uncoded(sent, where, trig.id, why))
+                continue
             confidence = trig.confidence * (1.0 if len({p.id for p in participants}) >= 2 else 0.8)
             if any("fuzzy" in n for n in actor_notes):
                 confidence *= 0.9

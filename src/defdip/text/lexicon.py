@@ -45,6 +45,7 @@ class Trigger:
     sub_activities: tuple[str, ...] = ()
     exercise_name: bool = False
     not_after: frozenset[str] = frozenset()
+    solo: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,8 @@ def _triggers(items: list[dict[str, Any]]) -> tuple[Trigger, ...]:
             confidence=float(_need(item, "confidence", where)), priority=int(item.get("priority", 1)),
             example=_need(item, "example", where), pattern=() if named else _pattern(item, where),
             context=bool(item.get("context")), direction=str(item.get("direction") or ""), sub_activities=subs,
-            exercise_name=named, not_after=frozenset(str(w).lower() for w in item.get("not_after") or ())))
+            exercise_name=named, not_after=frozenset(str(w).lower() for w in item.get("not_after") or ()),
+            solo=bool(item.get("solo"))))
     return tuple(out)
 
 
