@@ -1,7 +1,8 @@
 # defdip: two commands are the contract (see README).
 #   make run   - set up a fresh clone and run the main job (fetch sources, build the store, print a summary, validate it);
 #                a build refuses to drop sources the store holds: `make run BUILD_ARGS=--replace` to mean it
-#   make test  - set up and run every test (installs Debian's chromium for the browser tests if missing)
+#   make test  - set up and run the quality gates (ruff, mypy) and every test (installs Debian's chromium for
+#                the browser tests if missing)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -32,6 +33,7 @@ browser:
 
 test: setup browser
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: setup

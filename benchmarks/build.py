@@ -22,7 +22,7 @@ from pathlib import Path
 
 CHILD_BUILD = """
 import json, resource, sys, time
-from defdip.store.build import build
+from defdip.ingest.build import build
 t = time.perf_counter()
 report = build(sys.argv[1], sys.argv[2])
 secs = time.perf_counter() - t

@@ -264,7 +264,7 @@ def baseline(store: Path, requests: list[tuple[str, str, dict]], seconds: float)
 def ensure_store(store: Path | None, sources: Path | None, tmp: Path) -> Path:
     if store is not None and store.is_file():
         return store
-    from defdip.store.build import build
+    from defdip.ingest.build import build
 
     src = sources or (Path(os.environ["DEFDIP_SOURCES"]) if os.environ.get("DEFDIP_SOURCES") else None)
     if src is None or not src.is_dir():

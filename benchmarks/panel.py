@@ -95,7 +95,7 @@ def main() -> None:
         return
 
     if not store.is_file():
-        from defdip.store.build import build
+        from defdip.ingest.build import build
 
         sources = args.sources or Path(os.environ.get("DEFDIP_SOURCES") or ROOT.parent / "shared" / "data")
         print(f"building {store} from {sources} ...", flush=True)

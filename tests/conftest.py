@@ -31,7 +31,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def full_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store built once from every real source (read-only for tests: copy it to modify)."""
-    from defdip.store.build import build
+    from defdip.ingest.build import build
 
     path = tmp_path_factory.mktemp("full") / "defdip.duckdb"
     build(path, shared_data)
@@ -41,7 +41,7 @@ def full_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture(scope="session")
 def genealogy_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding only the curated genealogy (no sources folder)."""
-    from defdip.store.build import build
+    from defdip.ingest.build import build
 
     root = tmp_path_factory.mktemp("gen")
     empty = root / "no-sources"
@@ -146,8 +146,8 @@ def table_dump(path: Path) -> dict[str, list]:
 
 def write_store(path: Path, engagements) -> Path:
     """Write a store with the build's own schema and flattening, from hand-made engagements."""
+    from defdip.ingest.build import SCHEMA, _polities_frame, _write
     from defdip.ingest.records import frames as record_tables
-    from defdip.store.build import SCHEMA, _polities_frame, _write
 
     frames = record_tables(sorted(engagements, key=lambda e: e.id))
     con = duckdb.connect(str(path))

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from conftest import write_store
 
+from defdip.ingest.build import build
 from defdip.ingest.genealogy import load_user_records
-from defdip.store.build import build
 
 BIB = """@misc{synthetic_ledger_2024,
   author = {Nobody, A.},
@@ -104,7 +104,7 @@ def write_records(folder: Path) -> Path:
 
 
 def build_store(root: Path) -> Path:
-    """A store built by :func:`defdip.store.build.build` from the genealogy and the synthetic records only."""
+    """A store built by :func:`defdip.ingest.build.build` from the genealogy and the synthetic records only."""
     empty = root / "no-sources"
     empty.mkdir(parents=True, exist_ok=True)
     path = root / "synthetic.duckdb"

@@ -21,9 +21,9 @@ import duckdb
 import pytest
 
 from defdip.core.errors import DefdipError
+from defdip.ingest import build as store_mod
 from defdip.ingest.sources import all_sources
 from defdip.ingest.sources.base import decode_text
-from defdip.store import build as store_mod
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.ParserWarning")  # (the long row is quarantined)
 

@@ -15,11 +15,10 @@ import duckdb
 import pytest
 
 from defdip.core.errors import DefdipError, RecordError, SourceFormatError, StoreError
-from defdip.ingest import loading
+from defdip.ingest import build as store_mod
+from defdip.ingest import guard, loading
 from defdip.ingest.sources.base import LoadResult, Source
 from defdip.ingest.sources.cow_alliance import SUMMARY_FILE, COWAlliance
-from defdip.store import build as store_mod
-from defdip.store import guard
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -82,7 +81,7 @@ def test_cli_build_replace(tmp_path, cow_store):
 
 
 def test_second_build_fails_naming_the_running_one(tmp_path, cow_store, cow_folder):
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from defdip.store import guard; "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from defdip.ingest import guard; "
                                f"cm = guard.build_lock(__import__('pathlib').Path({str(cow_store)!r})); "
                                "cm.__enter__(); print('locked', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)

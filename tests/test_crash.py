@@ -13,8 +13,8 @@ from pathlib import Path
 
 from conftest import table_dump
 
-from defdip.store import build as store_mod
-from defdip.store import guard
+from defdip.ingest import build as store_mod
+from defdip.ingest import guard
 
 ONLY = ["cow_alliance", "un_pko", "state_system", "us_presence"]
 """Four sources in four folders: the build forks its two loader workers."""

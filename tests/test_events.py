@@ -232,7 +232,7 @@ def test_a_file_refused_whole_leaves_no_parquet_part(tmp_path: Path) -> None:
 
 def test_a_rebuild_keeps_the_event_tables_of_the_store_it_replaces(tmp_path: Path) -> None:
     from defdip.analysis import panels
-    from defdip.store import build as store_mod
+    from defdip.ingest import build as store_mod
 
     store = tmp_path / "s.duckdb"
     empty = tmp_path / "no-sources"

@@ -10,8 +10,8 @@ import pytest
 
 from defdip.analysis import panels
 from defdip.core.dates import present_year
+from defdip.ingest import build as store_mod
 from defdip.ingest.sources.attaches import AttachePostings
-from defdip.store import build as store_mod
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "attaches"
 

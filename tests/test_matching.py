@@ -209,10 +209,10 @@ def test_real_build_step_and_checks(shared_data, tmp_path, monkeypatch):
     """The build pairs and merges, writes exercise_matches, and the sources' checks pass on the result."""
     import duckdb
 
-    from defdip.store.build import build
+    from defdip.ingest.build import build
 
     # this test is about the exercise sources alone: the build loads neither the genealogy nor user records
-    monkeypatch.setattr("defdip.store.build.build_sources", lambda datasets, records: dict(datasets))
+    monkeypatch.setattr("defdip.ingest.build.build_sources", lambda datasets, records: dict(datasets))
     store = tmp_path / "ex.duckdb"
     report = build(store, shared_data, only=["mme", "jme"])
     con = duckdb.connect(str(store), read_only=True)

@@ -3,6 +3,9 @@ README's example run as written on the real store."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -10,38 +13,15 @@ from defdip.analysis import panels
 from defdip.analysis import pipeline as dp
 from defdip.core.errors import DefdipError
 
-README_EXAMPLE = '''
-import numpy as np
-import statsmodels.formula.api as smf
-from defdip.analysis import pipeline as dp
+README = Path(__file__).resolve().parents[1] / "README.md"
 
-df = (dp.create_dyadyears(directed=False, from_year=1980, to_year=2010)
-        .pipe(dp.add_mids)              # gmlmidonset, gmlmidongoing (GML MID 2.2.1)
-        .pipe(dp.add_peace_years)       # gmlmidspell, gmlmidspell2, gmlmidspell3
-        .pipe(dp.add_atop)              # atop_defense, atop_offense, ... (ATOP 5.1)
-        .pipe(dp.add_dca)               # dca_general, dca_sector, dca_any (DCAD)
-        .pipe(dp.add_exercises)         # exercises, exercises_bilateral, exercises_multilateral
-        .pipe(dp.add_contiguity)        # conttype (COW direct contiguity)
-        .pipe(dp.add_majors)            # cowmaj1, cowmaj2
-        .pipe(dp.add_capital_distance)  # capdist: km between the capitals
-        .pipe(dp.add_region))           # region1, region2 (COW regions)
-print(df.attrs["defdip"])               # {'unit': 'dyad_year', 'system': 'cow', 'directed': False, ...}
 
-# an onset model: leave out the later years of a dispute already under way
-df = df[~((df.gmlmidongoing == 1) & (df.gmlmidonset == 0))]
-df = df.assign(land=(df.conttype == 1).astype(int),
-               major=((df.cowmaj1 == 1) | (df.cowmaj2 == 1)).astype(int),
-               exercised=(df.exercises > 0).astype(int),
-               log_capdist=np.log1p(df.capdist),  # log(1 + km): North Yemen and Yemen share Sanaa in 1990
-               t=df.gmlmidspell / 10, t2=df.gmlmidspell2 / 100, t3=df.gmlmidspell3 / 1000)
-cols = ["gmlmidonset", "atop_defense", "dca_any", "exercised", "land", "major", "log_capdist", "t", "t2", "t3",
-        "ccode1", "ccode2"]
-data = df[cols].dropna().astype(float)
-fit = smf.logit("gmlmidonset ~ atop_defense + dca_any + exercised + land + major + log_capdist + t + t2 + t3",
-                data=data).fit(disp=0, cov_type="cluster",
-                               cov_kwds={"groups": (data.ccode1 * 1000 + data.ccode2).astype(int)})
-print(fit.summary())
-'''
+def readme_example() -> str:
+    """The README's pipeline example, exactly as a reader copies it (the python block that composes a panel)."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    found = [b for b in blocks if "dp.create_dyadyears" in b]
+    assert len(found) == 1, "the README should hold one pipeline example"
+    return found[0]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +96,7 @@ def test_readme_example_runs(full_store, monkeypatch, capsys, tmp_path):
 
     monkeypatch.setenv("DEFDIP_STORE", str(full_store))
     script = tmp_path / "readme_example.py"
-    script.write_text(README_EXAMPLE)
+    script.write_text(readme_example())
     scope = runpy.run_path(str(script))
     fit, data = scope["fit"], scope["data"]
     assert fit.mle_retvals["converged"]

@@ -19,11 +19,11 @@ import pytest
 
 from defdip.analysis.validate import validate
 from defdip.core.errors import SourceFormatError
+from defdip.ingest.build import build
 from defdip.ingest.fetch import fetch_source
 from defdip.ingest.sources import all_sources
 from defdip.ingest.sources.attaches import COLUMNS, SOURCES, misc_entry, parse_date, reference_key
 from defdip.ingest.sources.base import IngestContext
-from defdip.store.build import build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "attaches" / "attache_postings"
 SOURCE = SOURCES[0]

@@ -276,12 +276,12 @@ def test_unknown_participant_adds_no_dyad(tmp_path, monkeypatch):
     import duckdb
 
     from defdip.analysis import panels
+    from defdip.ingest.build import build
     from defdip.ingest.sources.state_system import SOURCES as STATE_SOURCES
-    from defdip.store.build import build
 
     monkeypatch.setattr(MMESource, "min_rows", 1)  # the fixtures are no full copies
     # this test is about the sources alone: the build loads neither the genealogy nor user records
-    monkeypatch.setattr("defdip.store.build.build_sources", lambda datasets, records: dict(datasets))
+    monkeypatch.setattr("defdip.ingest.build.build_sources", lambda datasets, records: dict(datasets))
     for source in STATE_SOURCES:
         monkeypatch.setattr(type(source), "min_rows", 1)
     (tmp_path / "military_exercises").mkdir()

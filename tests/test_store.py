@@ -7,12 +7,12 @@ import pytest
 from conftest import table_dump
 
 from defdip.core.errors import DefdipError, SourceFormatError
+from defdip.ingest import build as store_mod
 from defdip.ingest import loading
 from defdip.ingest.genealogy import GenealogySource
 from defdip.ingest.matching import merge_duplicates
 from defdip.ingest.sources import all_sources
 from defdip.ingest.sources.base import LoadResult, Source
-from defdip.store import build as store_mod
 
 
 def test_genealogy_store_counts(genealogy_store):

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from defdip.ingest import build as store_mod
 from defdip.ingest.genealogy import load_user_records
-from defdip.store import build as store_mod
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "text"
 GOLD_DEV = Path(__file__).resolve().parents[1] / "src" / "defdip" / "data" / "text" / "gold_dev.jsonl"

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from defdip.core.errors import DefdipError, RecordError
+from defdip.ingest import build as store_mod
 from defdip.ingest.genealogy import load_user_records
-from defdip.store import build as store_mod
 
 RECORDS = Path(__file__).resolve().parent / "fixtures" / "user_records"
 

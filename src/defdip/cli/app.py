@@ -177,7 +177,7 @@ def output_option(help: str, *, required: bool = False, folder: bool = False,
 @contextmanager
 def step_progress(name: str, width: int, *, disable: bool = False) -> Iterator[Callable[[str, int, int], None]]:
     """A transient progress bar of named steps; yields the callback(step, done, total) that long jobs
-    (`store.build`, `report.build_report`) take."""
+    (`ingest.build.build`, `report.build_report`) take."""
     with Progress(TextColumn(f"[bold]{{task.description:<{width}}}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
                   disable=disable) as bar:

@@ -20,8 +20,8 @@ from defdip.cli.app import (
     step_progress,
 )
 from defdip.core.dates import format_year
+from defdip.ingest import build as store_mod
 from defdip.ingest.fetch import fetch as fetch_sources
-from defdip.store import build as store_mod
 from defdip.store.queries import quarantine as quarantined
 
 

@@ -40,7 +40,7 @@ from defdip.store import queries, series
 from defdip.store.queries import StoreReader
 
 Progress = Callable[[str, int, int], None]
-"""Callback(step, done, total), as for `store.build`."""
+"""Callback(step, done, total), as for `ingest.build.build`."""
 
 NETWORK_YEARS = (1913, 1950, 1980, 2010)
 DEFAULT_COUNTRY = "USA"

@@ -41,8 +41,8 @@ register(
           "sending states and the years it spans.",
           citation_keys=("defdip_attache_postings",), role="tie", family="attaches", scale="count",
           tables=TIE.tables, tie=TIE),
-    Layer(name="attache_posts_resident", columns=("attache_posts_resident",), source="attache_postings", first_year=1800,
-          last_year=present_year(),
+    Layer(name="attache_posts_resident", columns=("attache_posts_resident",), source="attache_postings",
+          first_year=1800, last_year=present_year(),
           description="Of those posts, the ones resident in ccode2 (not accredited from a post elsewhere).",
           citation_keys=("defdip_attache_postings",), role="tie", family="attaches", scale="count",
           tables=TIE.tables, tie=TIE))

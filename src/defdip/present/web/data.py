@@ -28,8 +28,8 @@ from defdip.core import citations, config
 from defdip.core.actors import Polity, registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError, StoreError
+from defdip.ingest import build as store_build
 from defdip.present import charts
-from defdip.store import build as store_build
 from defdip.store import queries, series
 from defdip.store.queries import EngagementFilter, StoreReader
 

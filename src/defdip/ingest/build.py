@@ -29,13 +29,14 @@ from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError, StoreError
 from defdip.core.model import Engagement
 from defdip.events.ingest import TABLES as EVENT_TABLES
+from defdip.ingest import guard
 from defdip.ingest.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, GenealogySource, UserSource
 from defdip.ingest.loading import Loaded, Loader, SourceReport
 from defdip.ingest.matching import Match, match_and_merge, matches_frame
 from defdip.ingest.records import Chunk, assemble, chunk
 from defdip.ingest.sources import all_sources
 from defdip.ingest.sources.base import Source
-from defdip.store import checks, guard
+from defdip.store import checks
 from defdip.store.queries import open_store
 
 Progress = Callable[[str, int, int], None]
