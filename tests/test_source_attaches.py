@@ -265,3 +265,9 @@ def test_build_and_validate(folder: Path, tmp_path: Path):
     own = [c for c in checks if c.source == "attache_postings"]
     assert len(own) == 3 and all(c.ok for c in own)
     assert all(c.ok for c in checks if c.kind == "invariant"), [c for c in checks if not c.ok]
+
+
+def test_a_missing_list_is_skipped_with_a_note_that_fits_a_manual_source(tmp_path: Path):
+    report = build(tmp_path / "s.duckdb", tmp_path / "nothing-here")
+    row = next(r for r in report.sources if r.source == "attache_postings")
+    assert row.status == "skipped" and "manual source" in row.note and "defdip fetch" not in row.note

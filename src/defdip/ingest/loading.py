@@ -54,7 +54,9 @@ def load_source(source: Source, folder: Path) -> tuple[LoadResult | None, Ingest
     ctx = IngestContext(source.id)
     missing = source.missing_files(folder)
     if missing:
-        note = f"skipped: {folder} lacks {', '.join(missing)} (run `defdip fetch {source.id}` or point --sources at it)"
+        how = (f"run `defdip fetch {source.id}` or point --sources at it" if source.downloads
+               else "a manual source: put the files there, or point --sources at a folder that has them")
+        note = f"skipped: {folder} lacks {', '.join(missing)} ({how})"
         return None, ctx, SourceReport(source.id, "skipped", note)
     result = read_guarded(source, folder, ctx)
     data_rows = result.rows_read - result.accounted.get("blank", 0)  # a file of padding rows is no dataset
