@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from defdip.core import config
 from defdip.core.errors import DefdipError, StoreError
+from defdip.core.sql import quote_identifier
 from defdip.events import actors, mapping, pipeline
 from defdip.events.read import ReadReport, parquet_glob, read_events, write_events
 
@@ -114,7 +115,7 @@ def ingest(path: str | Path, store: str | Path | None = None, *, engine: str = "
         for name, frame in frames.items():
             con.register("_frame", frame)
             cast = " REPLACE (CAST(event_date AS DATE) AS event_date)" if "event_date" in frame else ""
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *{cast} FROM _frame")
+            con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(name)} AS SELECT *{cast} FROM _frame")
             con.unregister("_frame")
         con.execute("COMMIT")
     except duckdb.Error as exc:

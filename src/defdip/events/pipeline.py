@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from defdip.core.errors import DefdipError
+from defdip.core.sql import quote_identifier
 from defdip.events.mapping import LAYERS
 from defdip.events.read import parquet_glob
 
@@ -78,8 +79,8 @@ def run_duckdb(events: Any, mapping: Any, actors: Any) -> dict[str, pd.DataFrame
         con.register("actors", actors)
         out = {}
         for name, sql in STEPS:  # each step a DuckDB table the next reads; only the results become pandas
-            con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-            out[name] = con.execute(f"SELECT * FROM {name} ORDER BY {', '.join(ORDER[name])}").df()
+            con.execute(f"CREATE TEMP TABLE {quote_identifier(name)} AS {sql}")
+            out[name] = con.execute(f"SELECT * FROM {quote_identifier(name)} ORDER BY {', '.join(ORDER[name])}").df()
         return out
     finally:
         con.close()

@@ -28,6 +28,7 @@ from defdip.core.actors import registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError, StoreError
 from defdip.core.model import Engagement
+from defdip.core.sql import quote_identifier
 from defdip.events.ingest import TABLES as EVENT_TABLES
 from defdip.ingest import guard
 from defdip.ingest.genealogy import GENEALOGY_VERSION, USER_SOURCE_ID, GenealogySource, UserSource
@@ -79,9 +80,9 @@ def _write(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame | pa.T
     con.register("_frame", frame)
     found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
     if found and found[0]:
-        con.execute(f'INSERT INTO "{name}" SELECT * FROM _frame')
+        con.execute(f"INSERT INTO {quote_identifier(name)} SELECT * FROM _frame")
     else:
-        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+        con.execute(f"CREATE TABLE {quote_identifier(name)} AS SELECT * FROM _frame")
     con.unregister("_frame")
 
 
@@ -306,7 +307,7 @@ def _carry_event_tables(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     try:
         for name in EVENT_TABLES:
             if old.has_table(name):
-                _write(con, name, old.con.sql(f'SELECT * FROM "{name}"').to_arrow_table())
+                _write(con, name, old.con.sql(f"SELECT * FROM {quote_identifier(name)}").to_arrow_table())
     finally:
         old.close()
 

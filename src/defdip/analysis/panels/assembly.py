@@ -47,6 +47,7 @@ from defdip.analysis.panels.registry import (
 )
 from defdip.core.actors import registry
 from defdip.core.errors import DefdipError, StoreError
+from defdip.core.sql import quote_identifier
 from defdip.store.queries import StoreLike, StoreReader, reading
 
 SYSTEMS = ("cow", "gw")
@@ -173,14 +174,15 @@ def _make_ties(db: StoreReader, ties: list[Tie], lo: int, hi: int, undirected: l
     for tie in ties:
         # keys as INTEGER, the type of _nodes, so joins compare without casts (a code no INTEGER holds
         # matched no state before either)
-        db.con.execute(f"CREATE OR REPLACE TEMP TABLE _t_{tie.name} AS SELECT * REPLACE (TRY_CAST(c1 AS INTEGER) "
+        directed, combined = quote_identifier("_t_" + tie.name), quote_identifier("_u_" + tie.name)
+        db.con.execute(f"CREATE OR REPLACE TEMP TABLE {directed} AS SELECT * REPLACE (TRY_CAST(c1 AS INTEGER) "
                        f"AS c1, TRY_CAST(c2 AS INTEGER) AS c2, TRY_CAST(year AS INTEGER) AS year) FROM ({tie.sql}) "
                        f"WHERE year BETWEEN {lo} AND {hi}")
         if tie.name not in wanted:
             continue
         aggs = ", ".join(f"{how}({col}) AS {col}" for col, how in tie.combine.items())
-        db.con.execute(f"CREATE OR REPLACE TEMP TABLE _u_{tie.name} AS SELECT least(c1, c2) AS c1, "
-                       f"greatest(c1, c2) AS c2, year, {aggs} FROM _t_{tie.name} GROUP BY ALL")
+        db.con.execute(f"CREATE OR REPLACE TEMP TABLE {combined} AS SELECT least(c1, c2) AS c1, "
+                       f"greatest(c1, c2) AS c2, year, {aggs} FROM {directed} GROUP BY ALL")
 
 
 def _value(tie: Tie, col: str, alias: str) -> str:
@@ -202,7 +204,8 @@ def _index_flags(lay: Layer, ties: list[Tie]) -> tuple[str, list[str]]:
     for comp, members in lay.components:
         for tie, col in members:
             if tie.name in names:
-                parts.append(f"SELECT c1, c2, year, ({col} > 0)::INTEGER AS f_{comp} FROM _u_{tie.name}")
+                table = quote_identifier("_u_" + tie.name)
+                parts.append(f"SELECT c1, c2, year, ({col} > 0)::INTEGER AS f_{comp} FROM {table}")
                 flags.append(f"f_{comp}")
     return " UNION ALL BY NAME ".join(parts), list(dict.fromkeys(flags))
 
@@ -225,7 +228,7 @@ def _index_expr(lay: Layer, ties: list[Tie], prefix: str) -> str:
 
 def _node_table(db: StoreReader, lay: Layer) -> str:
     """TEMP table of the state-years that have a node attribute; returns its name."""
-    table = f"_node_{lay.name}"
+    table = quote_identifier(f"_node_{lay.name}")
     db.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {lay.node_sql}")
     return table
 
@@ -254,7 +257,7 @@ def _panel_sql(db: StoreReader, chosen: list[Layer], *, directed: bool, symmetri
     tie_joins: list[str] = []
     tie_cols: list[str] = []
     for i, tie in enumerate(ties):
-        table = f"{'_t_' if use_directed else '_u_'}{tie.name}"
+        table = quote_identifier(f"{'_t_' if use_directed else '_u_'}{tie.name}")
         keys.append(f"SELECT c1, c2, year FROM {table}")
         tie_joins.append(f"LEFT JOIN {table} t{i} ON t{i}.c1 = k.c1 AND t{i}.c2 = k.c2 AND t{i}.year = k.year")
         tie_cols.extend(f"t{i}.{col}" for col in tie.combine)
@@ -263,7 +266,7 @@ def _panel_sql(db: StoreReader, chosen: list[Layer], *, directed: bool, symmetri
             continue
         flags, flag_cols = _index_flags(lay, index_ties[lay.name])
         aggs = ", ".join(f"max({c}) AS {c}" for c in flag_cols)
-        table = f"_ix_{lay.name}"
+        table = quote_identifier(f"_ix_{lay.name}")
         db.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT c1, c2, year, {aggs} FROM ({flags}) "
                        "GROUP BY c1, c2, year")
         keys.append(f"SELECT c1, c2, year FROM {table}")
