@@ -34,6 +34,13 @@ def test_codebook_json():
     assert [a["id"] for a in data["activities"]] == ["contacts", "attaches", "exercises", "agreements"]
 
 
+def test_codebook_events_prints_the_event_mapping_as_events_mapping_does():
+    via_codebook = json.loads(run("codebook", "--events", "--format", "json").stdout)
+    via_events = json.loads(run("events", "mapping", "--format", "json").stdout)
+    assert via_codebook == via_events
+    assert {r["activity"] for r in via_codebook} >= {"contacts", "exercises", "agreements"}
+
+
 def test_genealogy_json_filters():
     records = json.loads(run("genealogy", "--activity", "attaches", "--to", "1900", "--format", "json").stdout)
     assert records and all(r["activity"] == "attaches" and r["start_year"] <= 1900 for r in records)

@@ -29,6 +29,8 @@ from defdip.cli.app import (
 )
 from defdip.core.codebook import codebook as get_codebook
 from defdip.core.dates import decade_of, format_year
+from defdip.events.mapping import VERSION as EVENT_MAPPING_VERSION
+from defdip.events.mapping import mapping as event_mapping
 from defdip.ingest.genealogy import select
 from defdip.present.export import flat_frame, write_engagements
 from defdip.store.queries import EngagementFilter, polity_id
@@ -39,8 +41,15 @@ PEACEKEEPING_OPT = typer.Option(False, "--peacekeeping/--no-peacekeeping",
 
 
 @app.command(rich_help_panel=PANEL_EXPLORE)
-def codebook(fmt: Fmt = format_option()) -> None:
+def codebook(fmt: Fmt = format_option(),
+             events: bool = typer.Option(False, "--events", help="The event-data mapping instead: CAMEO and PLOVER "
+                                         "codes to the codebook, with each row's rationale and citation (as "
+                                         "`defdip events mapping`).")) -> None:
     """The codebook: Table 1's activities and sub-activities, Cottey & Forster's ten, instruments."""
+    if events:
+        emit(event_mapping(), fmt, title=f"event mapping v{EVENT_MAPPING_VERSION} (defence filter: a military/defence "
+                                         "actor or context)")
+        return
     cb = get_codebook()
     if fmt is Fmt.json:
         print_json({"version": cb.version, "activities": cb.activities, "sub_activities": cb.sub_activities,
