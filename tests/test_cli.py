@@ -110,6 +110,14 @@ def test_profile_json_is_the_library_s(genealogy_store):
 
 
 @pytest.mark.shared
+def test_evolution_chart_by_decade_draws_each_dataset_s_coverage(full_store, tmp_path):
+    chart = tmp_path / "evolution.svg"
+    invoke("evolution", "--by", "decade", "--chart", str(chart), "--store", str(full_store))
+    svg = chart.read_text(encoding="utf-8")
+    assert "dcad 1980-2010" in svg and "mme 1980-2010" in svg  # the strip under the series names each window
+
+
+@pytest.mark.shared
 def test_network_summary_on_the_real_store(full_store, tmp_path):
     graph = tmp_path / "dca.graphml"
     data = json.loads(invoke("network", "--year", "2010", "--layer", "dca_any", "-o", str(graph), "-f", "json",

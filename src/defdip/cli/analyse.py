@@ -145,7 +145,11 @@ def evolution(
         frame.to_csv(output, index=False)
         console.print(f"wrote {len(frame)} rows to {output}", highlight=False)
     if chart is not None:
-        charts.save_chart(charts.partnership_shift(frame) if index else charts.activity_evolution(frame), chart)
+        # years on the axis: each dataset's coverage drawn beneath (eras are no years axis, so no strip there)
+        coverage = ev.coverage_windows(store) if by is not By.era else None
+        drawing = (charts.partnership_shift(frame, coverage=coverage) if index
+                   else charts.activity_evolution(frame, coverage=coverage))
+        charts.save_chart(drawing, chart)
         console.print(f"wrote chart {chart}", highlight=False)
     if output is None and chart is None or fmt is not Fmt.table:
         title = ("Alliance-to-partnership index" if index else "Evolution") + f" by {by.value}"
