@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from defdip.core import config
+from defdip.core import config, translit
 from defdip.core.actors import Polity, UnknownPolityError, registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError, StoreError
@@ -212,8 +212,9 @@ def polity_id(name: str, year: int | None = None) -> str:
     return resolve_polity(name, year).polity.id
 
 
-def _where(f: EngagementFilter) -> tuple[str, list[Any]]:
-    """The filter as a WHERE clause over ``engagements e`` (placeholders only) and its parameters."""
+def _where(f: EngagementFilter, title_ids: Sequence[str] = ()) -> tuple[str, list[Any]]:
+    """The filter as a WHERE clause over ``engagements e`` (placeholders only) and its parameters; ``title_ids``
+    are the engagements :func:`title_matches` finds for ``f.text`` (titles in another script or spelling)."""
     where: list[str] = ["TRUE"]
     params: list[Any] = []
     for pid in (f.country, f.partner):
@@ -235,9 +236,9 @@ def _where(f: EngagementFilter) -> tuple[str, list[Any]]:
         where.append("e.start_year <= ?")
         params.append(f.to_year)
     if f.text:
-        where.append("(e.title ILIKE ? ESCAPE '\\' OR e.id = ?)")
+        where.append("(e.title ILIKE ? ESCAPE '\\' OR e.id = ? OR list_contains(?::VARCHAR[], e.id))")
         escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params.extend([f"%{escaped}%", f.text])
+        params.extend([f"%{escaped}%", f.text, list(title_ids)])
     return " AND ".join(where), params
 
 
@@ -280,7 +281,7 @@ def engagements(f: EngagementFilter, store: StoreLike = None, *, long: bool = Fa
     f.check()
     with reading(store) as db:
         check_source(f.source, db)
-        where, params = _where(f)
+        where, params = _where(f, title_matches(f.text, db) if f.text else ())
         frame = db.con.execute((_LONG if long else _WIDE).format(where=where), params).df()
     if long:
         reg = registry()
@@ -341,7 +342,7 @@ def engagement_page(f: EngagementFilter, store: StoreLike = None, *, page: int =
     f.check()
     with reading(store) as db:
         check_source(f.source, db)
-        where, params = _where(f)
+        where, params = _where(f, title_matches(f.text, db) if f.text else ())
         row = db.con.execute(f"SELECT count(*) FROM engagements e WHERE {where}", params).fetchone()
         items = _dicts(db.con.execute(f"{_ITEM} WHERE {where} ORDER BY e.start_year, e.id LIMIT ? OFFSET ?",
                                       [*params, page_size, (page - 1) * page_size]))
@@ -368,10 +369,30 @@ def engagement_polities(store: StoreLike = None) -> list[tuple[str, str]]:
             "SELECT DISTINCT engagement_id, polity_id FROM participants ORDER BY 1, 2").fetchall()]
 
 
-def engagement_titles(store: StoreLike = None) -> pd.DataFrame:
-    """id, title and start_year of every engagement (what a title search ranks)."""
+def title_matches(q: str, store: StoreLike = None) -> list[str]:
+    """Ids of the engagements whose title holds every word of ``q`` in any script or transliteration (titles and
+    query folded to Latin search keys, so "Rimpac 2012" finds "Римпак-2012"), best first: the whole title, then
+    titles that begin with the query, hold it as a phrase, or hold its words; an id equal to ``q`` first."""
+    key = translit.search_key(q)
+    if not key:
+        return []
     with reading(store) as db:
-        return db.con.execute("SELECT id, title, start_year FROM engagements ORDER BY id").df()
+        keys = db.cached(("title_keys",), lambda: _title_keys(db))
+    words = key.split()
+    hit = keys["key"].str.contains(words[0], regex=False)
+    for w in words[1:]:
+        hit &= keys["key"].str.contains(w, regex=False)
+    hit |= keys["id"] == q
+    found = keys[hit]
+    rank = [0 if k == key or i == q else 1 if k.startswith(key) else 2 if key in k else 3
+            for i, k in zip(found["id"], found["key"])]
+    return list(found.assign(rank=rank).sort_values(["rank", "start_year", "id"])["id"])
+
+
+def _title_keys(db: StoreReader) -> pd.DataFrame:
+    frame = db.con.execute("SELECT id, title, start_year FROM engagements").df()
+    frame["key"] = [translit.search_key(t or "") for t in frame["title"]]
+    return frame[["id", "start_year", "key"]]
 
 
 def engagement_record(engagement_id: str, store: StoreLike = None) -> dict[str, Any] | None:

@@ -113,17 +113,23 @@ WARM_PROFILES = 48
 """Profiles computed at start-up: those of the polities with the most engagements (the ones most asked for)."""
 
 
-def warm_up(ws: WebStore) -> None:
+def warm_up(ws: WebStore, stop: threading.Event | None = None) -> None:
     """Build what the first requests would otherwise wait for: the engagement index, the engagements every
     network and profile is cut from, then the profiles of the ``WARM_PROFILES`` most engaged polities (each
-    takes one compute slot at a time, so requests keep the other). A missing store is reported by the requests."""
+    takes one compute slot at a time, so requests keep the other). A missing store is reported by the requests.
+    ``stop`` ends it between steps (the server is shutting down: no query may still run as the process exits)."""
+    halted = stop.is_set if stop is not None else (lambda: False)
     try:
         index = engagement_index(ws)
+        if halted():
+            return
         network_data(ws)
         known = registry()
         ranked = sorted((p for p in index.by_polity if p != "unknown" and p in known),
                         key=lambda p: (-len(index.by_polity[p]), p))
         for polity_id in ranked[:WARM_PROFILES]:
+            if halted():
+                return
             profile_answer(ws, polity_id)
     except (DefdipError, duckdb.Error):
         pass
@@ -136,8 +142,12 @@ def create_app(store: str | Path | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # the engagement index and frame take a few seconds to build: build them while the server listens
-        threading.Thread(target=warm_up, args=(web_store,), daemon=True, name="defdip-warm-up").start()
+        stop = threading.Event()
+        worker = threading.Thread(target=warm_up, args=(web_store, stop), daemon=True, name="defdip-warm-up")
+        worker.start()
         yield
+        stop.set()  # at shutdown: let the step under way finish, so that no DuckDB query outlives the server
+        worker.join(timeout=60)
 
     app = FastAPI(title="defdip API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None)

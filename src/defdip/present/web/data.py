@@ -363,10 +363,6 @@ def search_engagements(ws: WebStore, ids: list[str]) -> list[dict[str, Any]]:
     return jsonable(queries.engagements_by_id(ids, ws.db())) if ids else []
 
 
-def engagement_titles(ws: WebStore) -> pd.DataFrame:
-    return ws.cached(("engagement_titles",), lambda: queries.engagement_titles(ws.db()), size=1)
-
-
 # ----------------------------------------------------------------------------------------------- polities, genealogy
 
 def polity_counts(ws: WebStore) -> dict[str, int]:

@@ -497,35 +497,6 @@ SEARCH_ROWS = 50
 """Most engagement titles a search page lists."""
 
 
-def _title_keys(ws: WebStore) -> pd.DataFrame:
-    """Every engagement's id, start year and title search key (Latin letters, spellings folded), per store."""
-    def build() -> pd.DataFrame:
-        frame = D.engagement_titles(ws).copy()
-        frame["key"] = [translit.search_key(t or "") for t in frame["title"]]
-        return frame[["id", "start_year", "key"]]
-
-    return ws.cached(("search_title_keys",), build, size=1)
-
-
-def title_matches(ws: WebStore, q: str) -> list[str]:
-    """Ids of the engagements whose title holds every word of ``q`` (in any script or transliteration), best
-    first: the whole title, then titles that begin with the query, hold it as a phrase, or hold its words."""
-    key = translit.search_key(q)
-    if not key:
-        return []
-    keys = _title_keys(ws)
-    words = key.split()
-    hit = keys["key"].str.contains(words[0], regex=False)
-    for w in words[1:]:
-        hit &= keys["key"].str.contains(w, regex=False)
-    hit |= keys["id"] == q
-    found = keys[hit]
-    rank = [0 if k == key or i == q else 1 if k.startswith(key) else 2 if key in k else 3
-            for i, k in zip(found["id"], found["key"])]
-    found = found.assign(rank=rank).sort_values(["rank", "start_year", "id"])
-    return list(found["id"])
-
-
 def polity_matches(q: str, limit: int = 20) -> tuple[list[Any], list[Any]]:
     """(polities whose name, a variant or a code holds the query; close spellings of one), so that a search
     for an exercise title does not offer look-alike country names as matches."""
@@ -558,7 +529,7 @@ def search(request: Request) -> HTMLResponse:
         return page("Search", "\n".join(body))
     counts = D.polity_counts(ws)
     polities, close = polity_matches(q)
-    ids = title_matches(ws, q)
+    ids = queries.title_matches(q, ws.db())
     rows = []
     for r in D.search_engagements(ws, ids[:SEARCH_ROWS]):
         spelled = translit.latin(r["title"])
