@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,3 +66,9 @@ def test_one_folded_word_finds_every_spelling(store: Path) -> None:
 def test_a_query_in_no_title_finds_nothing_and_an_id_finds_itself(store: Path) -> None:
     assert queries.engagements(EngagementFilter(text="Kakadu"), store).empty
     assert list(queries.engagements(EngagementFilter(text="user-malabar-2012"), store)["id"]) == ["user-malabar-2012"]
+
+
+def test_the_cli_twin_takes_the_same_query(store: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "defdip", "engagements", "-q", "Rimpac 2012", "--format", "json",
+                          "--store", str(store)], capture_output=True, text=True, check=True).stdout
+    assert [r["id"] for r in json.loads(out)] == ["user-rimpak-2012"]

@@ -71,6 +71,8 @@ def engagements(
     from_year: int | None = year_option("--from", help="In force in or after this year (negative = BCE)."),
     to_year: int | None = year_option("--to", help="Started in or before this year."),
     exclude: list[str] = typer.Option(None, "--exclude-sub-activity", help="Leave out a sub-activity (repeatable)."),
+    text: str | None = typer.Option(None, "--q", "-q", help="Text in the title, in any script or spelling "
+                                    "('Rimpac 2012' finds 'Римпак-2012'), or an engagement id."),
     long: bool = typer.Option(False, "--long", help="One row per engagement x participant, with ccode, gwcode, "
                               "iso3, role and the name as of the year (merges with panels)."),
     fmt: QueryFmt = format_option(QueryFmt.table, QueryFmt),
@@ -83,7 +85,7 @@ def engagements(
     f = EngagementFilter(
         country=polity_id(country) if country else None, partner=polity_id(partner) if partner else None,
         activity=activity, sub_activity=sub_activity, instrument=instrument, source=source,
-        from_year=from_year, to_year=to_year, exclude_sub_activities=tuple(exclude or ()))
+        from_year=from_year, to_year=to_year, exclude_sub_activities=tuple(exclude or ()), text=text)
     frame = select_engagements(f, store, long=long)
     if output is not None:
         written = "parquet" if fmt is QueryFmt.parquet else None if fmt is QueryFmt.table else fmt.value
