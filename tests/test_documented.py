@@ -96,6 +96,8 @@ def test_routes_are_walked() -> None:
 def test_route_is_in_the_reference(path: str, route: APIRoute) -> None:
     for method in sorted(route.methods - {"HEAD"}):
         row = reference_line(f"{method} {path}")
+        assert (route.summary or route.description or (route.endpoint.__doc__ or "")).strip(), \
+            f"{path} says nothing about itself (summary or docstring)"
         if route.include_in_schema:  # an API route: its summary for /docs, and its query parameters listed here
             assert (route.summary or route.description or "").strip(), f"{path} has no summary or description"
             for param in route.dependant.query_params + route.dependant.path_params:

@@ -213,12 +213,14 @@ def create_app(store: str | Path | None = None) -> FastAPI:
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> HTMLResponse:
+        """The API documentation, served from the package (the default docs page would load from a CDN)."""
         nonce = new_nonce()
         body = fill(template("docs.html"), nonce=h(nonce))
         return page("API documentation", body, nonce=nonce, active="docs")
 
     @app.get("/static/vega-bundle.js", include_in_schema=False)
     def vega_bundle() -> Response:
+        """Vega, Vega-Lite and vega-embed in one script, so that the charts draw with no network."""
         return Response(charts.vega_bundle(), media_type="application/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
 

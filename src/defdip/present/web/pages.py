@@ -205,6 +205,7 @@ def _top_countries(ws: WebStore) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
+    """The overview: the store's figures, the activities over time and the most engaged states."""
     ws = _ws(request)
     ws.version()
     body = ["<h1>Defence diplomacy from antiquity to today</h1>",
@@ -323,6 +324,7 @@ def _country_timeline(ws: WebStore, p: Any, prof: dict[str, Any]) -> str:
 
 @router.get("/country/{name}", response_class=HTMLResponse)
 def country(request: Request, name: str) -> Any:
+    """One country: its engagements per year and activity, partners, timeline and map."""
     ws = _ws(request)
     ws.version()
     p = queries.resolve_polity(name).polity
@@ -351,6 +353,7 @@ def country(request: Request, name: str) -> Any:
 
 @router.get("/dyad/{a}/{b}", response_class=HTMLResponse)
 def dyad(request: Request, a: str, b: str) -> Any:
+    """One dyad: the two states' shared engagements over time."""
     ws = _ws(request)
     ws.version()
     pa, pb = queries.resolve_polity(a).polity, queries.resolve_polity(b).polity
@@ -412,6 +415,7 @@ def _int_param(request: Request, name: str) -> int | None:
 
 @router.get("/genealogy", response_class=HTMLResponse)
 def genealogy(request: Request) -> HTMLResponse:
+    """The genealogy explorer: the curated record, filtered by activity and years, with its bibliography."""
     ws = _ws(request)
     ws.version()
     activity = request.query_params.get("activity", "").strip() or None
@@ -463,6 +467,7 @@ def genealogy(request: Request) -> HTMLResponse:
 
 @router.get("/record/{engagement_id}", response_class=HTMLResponse)
 def record(request: Request, engagement_id: str) -> HTMLResponse:
+    """One engagement: participants, dates, provenance and formatted references."""
     rec = D.engagement(_ws(request), engagement_id)
     when = year(rec["start_year"], rec.get("circa"))
     if rec.get("end_year") is not None and rec["end_year"] != rec["start_year"]:
@@ -520,6 +525,7 @@ def _polity_items(found: list[Any], counts: dict[str, int]) -> str:
 
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request) -> HTMLResponse:
+    """Search titles (any script or spelling) and polity names."""
     ws = _ws(request)
     q = request.query_params.get("q", "").strip()[:200]
     body = ["<h1>Search</h1>"]
@@ -562,6 +568,7 @@ def search(request: Request) -> HTMLResponse:
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources(request: Request) -> HTMLResponse:
+    """The datasets in the store with versions, terms and citations."""
     data = D.sources_answer(_ws(request))
     rows = [{"id": h(s["id"]), "title": h(s.get("title") or ""), "version": h(str(s.get("version") or "")),
              "status": h(s.get("status") or ""), "engagements": number(s.get("engagements")),
