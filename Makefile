@@ -39,7 +39,9 @@ test: setup browser
 bench: setup
 	$(BIN)/python benchmarks/build.py
 	$(BIN)/python benchmarks/panel.py
-	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/load.py --warm-up
+	$(BIN)/python benchmarks/events.py --rows 10000000 --files 40 --spark
+	$(BIN)/python benchmarks/code.py
 
 clean:
 	rm -rf $(VENV) artifacts out

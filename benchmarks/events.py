@@ -147,7 +147,11 @@ def stage(name: str, raw: Path, parquet: Path) -> dict:
                          capture_output=True, text=True, env=env)
     if out.returncode:
         sys.exit(f"stage {name} failed:\n{out.stderr.strip()}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # (Spark and DuckDB's progress bars may share stdout: the figures are the last JSON object in it)
+    at = out.stdout.rfind('{"stage"')
+    if at < 0:
+        sys.exit(f"stage {name} printed no figures:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout[at:].splitlines()[0])
 
 
 def main() -> None:
