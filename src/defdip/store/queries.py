@@ -281,7 +281,7 @@ def engagements(f: EngagementFilter, store: StoreLike = None, *, long: bool = Fa
     f.check()
     with reading(store) as db:
         check_source(f.source, db)
-        where, params = _where(f, title_matches(f.text, db) if f.text else ())
+        where, params = _where(f, title_matches(f.text, db, phrase=True) if f.text else ())
         frame = db.con.execute((_LONG if long else _WIDE).format(where=where), params).df()
     if long:
         reg = registry()
@@ -342,7 +342,7 @@ def engagement_page(f: EngagementFilter, store: StoreLike = None, *, page: int =
     f.check()
     with reading(store) as db:
         check_source(f.source, db)
-        where, params = _where(f, title_matches(f.text, db) if f.text else ())
+        where, params = _where(f, title_matches(f.text, db, phrase=True) if f.text else ())
         row = db.con.execute(f"SELECT count(*) FROM engagements e WHERE {where}", params).fetchone()
         items = _dicts(db.con.execute(f"{_ITEM} WHERE {where} ORDER BY e.start_year, e.id LIMIT ? OFFSET ?",
                                       [*params, page_size, (page - 1) * page_size]))
@@ -369,16 +369,18 @@ def engagement_polities(store: StoreLike = None) -> list[tuple[str, str]]:
             "SELECT DISTINCT engagement_id, polity_id FROM participants ORDER BY 1, 2").fetchall()]
 
 
-def title_matches(q: str, store: StoreLike = None) -> list[str]:
+def title_matches(q: str, store: StoreLike = None, *, phrase: bool = False) -> list[str]:
     """Ids of the engagements whose title holds every word of ``q`` in any script or transliteration (titles and
     query folded to Latin search keys, so "Rimpac 2012" finds "Римпак-2012"), best first: the whole title, then
-    titles that begin with the query, hold it as a phrase, or hold its words; an id equal to ``q`` first."""
+    titles that begin with the query, hold it as a phrase, or hold its words; an id equal to ``q`` first. With
+    ``phrase`` only titles holding the folded query as one run of words (what a filter wants: "' OR '1'='1" is
+    the phrase "or 1 1", which no title holds, not the words "or" and "1", which thousands do)."""
     key = translit.search_key(q)
     if not key:
         return []
     with reading(store) as db:
         keys = db.cached(("title_keys",), lambda: _title_keys(db))
-    words = key.split()
+    words = [key] if phrase else key.split()
     hit = keys["key"].str.contains(words[0], regex=False)
     for w in words[1:]:
         hit &= keys["key"].str.contains(w, regex=False)
