@@ -46,7 +46,6 @@ from defdip.analysis.panels.registry import (
     layers_table,
     register,
     resolve,
-    resolve_layers,
 )
 
 DERIVED = tuple(name for name, lay in LAYERS.items() if lay.derive is not None)
@@ -56,6 +55,6 @@ __all__ = [
     "ATOP_DERIVED_SQL", "ATOP_END", "ATOP_TIE_SQL", "COW_END", "DERIVED", "LAYERS", "REGIONS", "ROLES", "UNITS",
     "Layer", "Tie", "arms", "atop", "attaches", "available_layers", "controls", "cow_alliance", "dca", "derived",
     "distance", "dyad_year", "events", "exercises", "families", "index", "layer_available", "layers", "layers_table",
-    "mids", "peace_years", "peacekeeping", "region_of", "register", "resolve", "resolve_layers", "source_records",
+    "mids", "peace_years", "peacekeeping", "region_of", "register", "resolve", "source_records",
     "state_year", "visits",
 ]

@@ -219,11 +219,6 @@ def resolve(names: str | Iterable[str], unit: str | None = None,
     return out
 
 
-def resolve_layers(names: str | Iterable[str]) -> list[Layer]:
-    """The same as :func:`resolve` with no unit or role (the name callers used before the registry)."""
-    return resolve(names)
-
-
 def layers_table() -> pd.DataFrame:
     """The layers with their role, columns, source, coverage and citation keys (for `defdip panel layers`)."""
     return pd.DataFrame([{

@@ -204,12 +204,8 @@ def _panel(request: Request, kind: str, country: str | None, from_year: int | No
     ws = ws_of(request)
     ws.version()
     D.check_years(from_year, to_year, max_span=None if country else PANEL_MAX_SPAN)
-    names = None
-    if layers is not None:
-        names = [s.strip() for s in layers.split(",") if s.strip()]
-        if not names:
-            raise ApiError(422, f"unknown layer(s) {layers!r}; valid layers: {', '.join(panels.LAYERS)}")
-        panels.resolve_layers(names)  # the registry's one message for an unknown layer (422)
+    # the registry splits the list and gives its one message for an empty or unknown selection (422)
+    names = [lay.name for lay in panels.resolve(layers)] if layers is not None else None
     if country:
         queries.resolve_polity(country)  # unknown names get a 404 with suggestions
     key = ("panel", kind, country, from_year, to_year, tuple(names or ()), system.value, directed, limit)
