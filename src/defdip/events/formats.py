@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 _ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code", "Religion2Code",
           "Type1Code", "Type2Code", "Type3Code")
 _EVENT = ("IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "GoldsteinScale",
@@ -52,11 +54,16 @@ EVENT_COLUMNS = ("source", "file", "line", "event_id", "event_date", "year", "mo
 """The common events table every reader produces (one row per coded event, raw actor codes)."""
 
 
+CAMEO_CODE = r"^(0[1-9]|1[0-9]|20)[0-9]{0,2}$"
+"""A CAMEO 1.1b3 event code: two to four digits whose first two are one of the twenty roots 01-20 (a regular
+expression, so that readers can check a whole column with it)."""
+
+
 def cameo_code_problem(code: str) -> str | None:
-    """Why ``code`` is not a CAMEO event code (None when it is one): CAMEO 1.1b3 codes are two to four digits
-    whose first two digits are one of the twenty roots 01-20, so ``999`` or ``2104`` would be coded to nothing."""
+    """Why ``code`` is not a CAMEO event code (None when it is one): ``999`` or ``2104`` would be coded to
+    nothing."""
     if not code.isdigit():
         return "not a CAMEO event code"
-    if not 2 <= len(code) <= 4 or not 1 <= int(code[:2]) <= 20:
+    if not re.fullmatch(CAMEO_CODE, code):
         return "not a CAMEO event code (two to four digits under one of the roots 01-20)"
     return None

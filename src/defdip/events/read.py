@@ -129,7 +129,6 @@ class _Columns:
 CHUNK_LINES = 200_000
 """Lines of a GDELT file checked at once: large enough for Arrow to pay off, small enough to keep memory flat."""
 
-_CAMEO = r"^(0[1-9]|1[0-9]|20)[0-9]{0,2}$"  # formats.cameo_code_problem, column-wise
 _MIL_TYPES = tuple(f"Actor{i}Type{j}Code" for i in (1, 2) for j in (1, 2, 3))
 
 
@@ -200,14 +199,14 @@ def _gdelt_chunk(path: Path, lines: list[str], first: int, layout: tuple[str, tu
     added = pc.cast(pc.strptime(pc.utf8_slice_codeunits(added_text, 0, 8), format="%Y%m%d", unit="s",
                                 error_is_null=True), pa.date32())
     late = pc.fill_null(pc.and_(pc.greater_equal(pc.utf8_length(added_text), 8), pc.greater(day, added)), False)
-    added_by_row = dict(zip(numbers.tolist(), col["DATEADDED"].to_pylist())) if late.true_count else {}
     hit = late.to_numpy(zero_copy_only=False) & alive
-    for n, v in zip(numbers[hit], sqldate.filter(pa.array(hit)).to_pylist()):
-        rejects.append((int(n), "SQLDATE", v, f"event dated after the file's DATEADDED {added_by_row[int(n)]}"))
+    for n, v, stamp in zip(numbers[hit], sqldate.filter(pa.array(hit)).to_pylist(),
+                           col["DATEADDED"].filter(pa.array(hit)).to_pylist()):
+        rejects.append((int(n), "SQLDATE", v, f"event dated after the file's DATEADDED {stamp}"))
     alive &= ~hit
     code = pc.utf8_trim_whitespace(col["EventCode"])
     col["EventCode"] = code
-    not_cameo = pc.invert(pc.match_substring_regex(code, _CAMEO)).to_numpy(zero_copy_only=False)
+    not_cameo = pc.invert(pc.match_substring_regex(code, formats.CAMEO_CODE)).to_numpy(zero_copy_only=False)
     alive = drop(not_cameo, "EventCode", lambda v: formats.cameo_code_problem(v) or "not a CAMEO event code")
     sources_text = pc.utf8_trim_whitespace(col["NumSources"])
     whole = pc.match_substring_regex(sources_text, r"^[+-]?[0-9]+$")
