@@ -519,7 +519,7 @@ def _without(dyads: pd.DataFrame, remove: pd.DataFrame) -> pd.DataFrame:
 
 def _panel_dyads(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """Allied and partnership dyad-years of states from the panel layers, or None without them."""
-    path = series.store_path(con)
+    path = series.panel_store(con, con)  # (index_dyads is handed a connection: the panel reads its file)
     if path is None:
         return None
     wanted = ["atop_defense", "dca_any", "exercises"]

@@ -177,11 +177,11 @@ def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, 
     column = panel.columns[0]
     span = _span(year, last)
     with connection(store) as con:
-        path = series.store_path(con)
+        target = series.panel_store(store, con)  # a handle given is read as it is, its lookups cached
         ids = series.ccode_ids(con)
     if not (panel.first_year <= last and year <= panel.last_year):
         raise DefdipError(f"layer {layer!r} covers {panel.first_year}-{panel.last_year}; {span} is outside it")
-    frame = panels.dyad_year(path, from_year=max(year, panel.first_year), to_year=min(last, panel.last_year),
+    frame = panels.dyad_year(target, from_year=max(year, panel.first_year), to_year=min(last, panel.last_year),
                              layers=[layer])
     values = frame[column]
     if values.isna().all():

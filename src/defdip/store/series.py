@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import duckdb
 import pandas as pd
 
+from defdip.core import config
 from defdip.store.queries import StoreLike, reading
 
 StoreArg = StoreLike | duckdb.DuckDBPyConnection
@@ -35,9 +36,17 @@ def connection(store: StoreArg = None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def store_path(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The file behind a connection's current database (None for an in-memory one): what the panel code opens."""
+    """The file behind a connection's current database (None for an in-memory one)."""
     row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
     return str(row[0]) if row and row[0] else None
+
+
+def panel_store(store: StoreArg, con: duckdb.DuckDBPyConnection) -> StoreLike | None:
+    """What the layer registry should read for ``store``: the path or handle given as it is (its cached lookups
+    kept), or for a lent raw connection the file behind it (None for an in-memory database)."""
+    if not isinstance(store, duckdb.DuckDBPyConnection):
+        return store if store is not None else str(config.store_path(None))
+    return store_path(con)
 
 
 SPANS_SQL = """
