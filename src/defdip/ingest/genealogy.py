@@ -277,6 +277,15 @@ def _bib_files(path: Path | str) -> list[Path]:
     return sorted(folder.glob("*.bib"))
 
 
+def bibliography_beside(path: Path | str) -> dict[str, str]:
+    """Key -> entry of every ``*.bib`` in the folder ``path`` is (or is in), each file parsed alone so that an
+    error names it: the references a researcher ships beside their records or lists."""
+    bib: dict[str, str] = {}
+    for bib_file in _bib_files(path):
+        bib.update(parse_bibtex(read_text(bib_file), source=bib_file.name))
+    return bib
+
+
 def user_bibtex(path: Path | str) -> str:
     """BibTeX a user ships with their records: every ``*.bib`` file in the records' folder."""
     return "\n\n".join(read_text(f) for f in _bib_files(path))
@@ -289,9 +298,7 @@ def load_user_records(path: Path | str) -> list[Engagement]:
     A record may not reuse a genealogy id (the error names both files). The records enter the store
     with provenance source ``user``.
     """
-    bib = bibliography()
-    for bib_file in _bib_files(path):  # each file parsed alone, so an error names it
-        bib.update(parse_bibtex(read_text(bib_file), source=bib_file.name))
+    bib = {**bibliography(), **bibliography_beside(path)}
     loaded = _load(path, USER_SOURCE_ID, "local", bib)
     bundled = _bundled_files()
     for eng, file in loaded:

@@ -51,10 +51,11 @@ from typing import Any
 import pandas as pd
 
 from defdip.core.actors import Polity
-from defdip.core.citations import bibliography, parse_bibtex
+from defdip.core.citations import bibliography
 from defdip.core.dates import check_month_day, present_year, sort_key
 from defdip.core.errors import SourceFormatError
 from defdip.core.model import Engagement
+from defdip.ingest.genealogy import bibliography_beside
 from defdip.ingest.sources.base import (
     Check,
     IngestContext,
@@ -140,18 +141,6 @@ def misc_entry(key: str, text: str) -> str:
     return f"@misc{{{key},\n  title        = {{Source of a defence attach{{\\'e}} posting}},\n{field}\n}}"
 
 
-def folder_bibliography(folder: Path) -> dict[str, str]:
-    """Key -> entry for every ``*.bib`` beside the postings (each parsed alone, so an error names it)."""
-    entries: dict[str, str] = {}
-    for file in sorted(Path(folder).glob("*.bib")):
-        try:
-            text = file.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SourceFormatError(f"{file.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-        entries.update(parse_bibtex(text, source=file.name))
-    return entries
-
-
 class AttachePostings(Source):
     id = "attache_postings"
     title = "Defence attaché postings (the researcher's own list, defdip template)"
@@ -181,7 +170,7 @@ class AttachePostings(Source):
 
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
         folder = Path(folder)
-        own = folder_bibliography(folder)
+        own = bibliography_beside(folder)
         bib = {**bibliography(), **own}
         bundled = set(bib) - set(own)  # a key the researcher redefines beside the CSV is theirs, not defdip's
         result = LoadResult()
