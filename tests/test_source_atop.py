@@ -248,7 +248,7 @@ def test_real_atop_counts(real, shared_data):
     assert sum(len(e.participants) for e in engs.values()) == ctx.mentions - 1
     shapes = {k: v.shape for k, v in result.tables.items()}
     assert shapes == {"atop_alliance": (789, 134), "atop_phase": (849, 134), "atop_member": (2510, 105),
-                      "atop_sy": (11923, 70), "atop_inst": (849, 5), "atop_exception": (12, 9),
+                      "atop_sy": (11923, 70), "atop_inst": (849, 5), "atop_exception": (43, 9),
                       "atop_ddyr": (0, 8)}
     assert set(result.tables["atop_inst"]["atopidphase"]) == set(result.tables["atop_phase"]["atopidphase"])
     ongoing = sum(e.ongoing for e in engs.values())
@@ -361,8 +361,10 @@ def store_of(result) -> duckdb.DuckDBPyConnection:
 def test_checks_alliances_and_ddyr_parity(folder):
     result, _, _ = load(folder)
     con = store_of(result)
-    [count] = SOURCES[0].checks(con)
+    count, asymmetric = SOURCES[0].checks(con)
     assert (count.expected, count.actual, count.ok) == (789, 4, False)
+    # 9004 is coded asymm/obvary and has no exceptions row: the line says so and where ATOP's own coding goes
+    assert (asymmetric.expected, asymmetric.actual) == (1, 0) and "9004" in asymmetric.note
     assert atop_file_parity(con) is None  # no ddyr file in the folder
     ties = directed(folder).reset_index()
     ddyr = ties.rename(columns={"c1": "stateA", "c2": "stateB", "atop_defense": "defense",
@@ -376,7 +378,7 @@ def test_checks_alliances_and_ddyr_parity(folder):
     assert len(result.tables["atop_ddyr"]) == len(ties)
     assert result.rows_read == sum(result.accounted.values()) + len({(r.file, r.row) for r in ctx.rejections})
     con = store_of(result)
-    [count] = SOURCES[0].checks(con)
+    [count] = SOURCES[0].checks(con)  # with ATOP's own directed file, no exceptions are needed
     parity = atop_file_parity(con)
     assert parity is not None and parity.source == "atop"
     assert (parity.expected, parity.actual, parity.ok) == (0, 1, False)
@@ -386,6 +388,38 @@ def test_checks_alliances_and_ddyr_parity(folder):
     assert official.loc[flipped, "atop_defense"] == 1 - ties.set_index(["c1", "c2", "year"]).loc[flipped,
                                                                                                   "atop_defense"]
     assert len(official) == len(ties)
+
+
+@pytest.mark.shared
+@pytest.mark.shared
+def test_real_exceptions_change_only_the_pairs_their_treaties_name(shared_data):
+    ties = directed(shared_data / "atop_v5.1")
+    # London 1840: the four powers defend the Sultan, not one another; their offensive undertaking stays
+    assert ties.loc[(200, 255, 1840), "atop_defense"] == 0 and ties.loc[(200, 255, 1840), "atop_offense"] == 1
+    assert ties.loc[(200, 640, 1840), "atop_defense"] == 1
+    # London 1847: Britain, France and Spain intervene for Portugal
+    assert ties.loc[(220, 230, 1847), "atop_defense"] == 0 and ties.loc[(220, 235, 1847), "atop_defense"] == 1
+    # Triple Alliance from 1887: Germany's offensive undertaking is owed to Italy, not to Austria-Hungary
+    assert ties.loc[(255, 300, 1890), "atop_offense"] == 0 and ties.loc[(255, 325, 1890), "atop_offense"] == 1
+    assert ties.loc[(255, 300, 1890), "atop_defense"] == 1  # the defence obligation to Austria is untouched
+    # Cyprus 1960: the guarantors owe Cyprus; Greece and Turkey stay allied through NATO
+    assert ties.loc[(350, 352, 1961), "atop_defense"] == 1 and ties.loc[(350, 640, 1961), "atop_defense"] == 1
+
+
+@pytest.mark.shared
+def test_real_asymmetric_alliances_are_reported_by_validate(real):
+    from defdip.ingest.sources.atop import ATOP
+
+    result, _, _ = real
+    con = duckdb.connect()
+    for name in ("atop_member", "atop_exception", "atop_ddyr"):
+        con.register("f", result.tables[name])
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
+        con.unregister("f")
+    con.execute("CREATE TABLE provenance (engagement_id VARCHAR, source VARCHAR)")
+    [line] = [c for c in ATOP().checks(con) if "asymmetric" in c.name]
+    assert (line.expected, line.actual) == (17, 9)
+    assert "1100" in line.note and "2130" not in line.note and "atop5_1ddyr.csv" in line.note
 
 
 @pytest.mark.shared

@@ -218,6 +218,18 @@ def has_atop_directed_file(con: duckdb.DuckDBPyConnection) -> bool:
     return _has_table(con, "atop_ddyr") and bool(_scalar(con, "SELECT count(*) FROM atop_ddyr"))
 
 
+def atop_asymmetric_alliances(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[int]]:
+    """Alliances whose member rows ATOP codes ``asymm`` with ``obvary`` (obligations owed to some co-members
+    only), and those of them the cited exceptions table ``atop_exception`` codes pair by pair."""
+    if not (_has_table(con, "atop_member") and _has_table(con, "atop_exception")):
+        return [], []
+    flagged = [int(a) for (a,) in con.execute(
+        "SELECT DISTINCT atopid FROM atop_member WHERE asymm = 1 AND obvary = 1 ORDER BY atopid").fetchall()]
+    coded = [int(a) for (a,) in con.execute(
+        "SELECT DISTINCT atopid FROM atop_exception ORDER BY atopid").fetchall()]
+    return flagged, coded
+
+
 def atop_directed_differences(con: duckdb.DuckDBPyConnection, derived: pd.DataFrame) -> tuple[int, int]:
     """ATOP's own directed dyad-year file against ``derived``, the directed layers the layer registry derives
     from the member file (``c1``, ``c2``, ``year``, ``atop_defense`` ... ``atop_consul``): (allied directed

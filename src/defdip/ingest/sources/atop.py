@@ -283,7 +283,16 @@ class ATOP(Source):
         """Alliances stored against ATOP's count (the derived directed layers are compared with ATOP's own
         ddyr file by :func:`defdip.analysis.validate.atop_file_parity`, which needs the layer registry)."""
         stored = checks.records_of_source(con, self.id)
-        return [Check(self.id, f"alliances stored vs {ALLIANCE_FILE}", ALLIANCES, stored, stored == ALLIANCES)]
+        found = [Check(self.id, f"alliances stored vs {ALLIANCE_FILE}", ALLIANCES, stored, stored == ALLIANCES)]
+        flagged, coded = checks.atop_asymmetric_alliances(con)
+        if flagged and not checks.has_atop_directed_file(con):
+            covered = sorted(set(flagged) & set(coded))
+            rest = ", ".join(str(a) for a in flagged if a not in coded)
+            found.append(Check(self.id, "asymmetric alliances (asymm, obvary) coded pair by pair in atop_exception",
+                               len(flagged), len(covered), True,
+                               note=f"not coded (member file's obligations used for every co-member): {rest}; "
+                                    f"add {DDYR_FILE} to the source folder for ATOP's own directed coding"))
+        return found
 
     # -- load
     def load(self, folder: Path, ctx: IngestContext) -> LoadResult:
