@@ -21,7 +21,7 @@ from __future__ import annotations
 
 # family modules register their layers on import: this order is the listing order
 # isort: off
-from defdip.analysis.panels import atop, cow_alliance, dca, exercises, arms, peacekeeping, visits, attaches
+from defdip.analysis.panels import atop, cow_alliance, dca, exercises, arms, peacekeeping, visits, attaches, records
 from defdip.analysis.panels import index, controls, events, mids, distance, derived
 # isort: on
 from defdip.analysis.panels.assembly import (
@@ -55,6 +55,6 @@ __all__ = [
     "ATOP_DERIVED_SQL", "ATOP_END", "ATOP_TIE_SQL", "COW_END", "DERIVED", "LAYERS", "REGIONS", "ROLES", "UNITS",
     "Layer", "Tie", "arms", "atop", "attaches", "available_layers", "controls", "cow_alliance", "dca", "derived",
     "distance", "dyad_year", "events", "exercises", "families", "index", "layer_available", "layers", "layers_table",
-    "mids", "peace_years", "peacekeeping", "region_of", "register", "resolve", "source_records",
+    "mids", "peace_years", "peacekeeping", "records", "region_of", "register", "resolve", "source_records",
     "state_year", "visits",
 ]
