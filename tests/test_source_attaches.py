@@ -94,9 +94,10 @@ def test_citations(folder: Path):
     result, _, engs = load(folder)
     # a key of defdip's bibliography is a provenance citation as well
     assert engs["attache_postings-postings-0002"].citations == ["defdip_attache_postings", "dorwart_1979"]
-    # a key from the .bib beside the CSV, and free text, are kept in the attributes and the references table
+    # a key from the .bib beside the CSV, and free text, are provenance citations too, with their BibTeX
+    # in the references table and in what the load hands the build for the sources row
     schwartzkoppen = engs["attache_postings-postings-0005"]
-    assert schwartzkoppen.citations == ["defdip_attache_postings"]
+    assert schwartzkoppen.citations == ["defdip_attache_postings", "schwartzkoppen_1930"]
     assert schwartzkoppen.attributes["citation"] == "schwartzkoppen_1930"
     yamamoto = engs["attache_postings-postings-0006"]
     text = yamamoto.attributes["source_text"]
@@ -104,6 +105,9 @@ def test_citations(folder: Path):
     refs = result.tables["attache_references"].set_index("key")["bibtex"]
     assert len(refs) == 7 and refs["schwartzkoppen_1930"].startswith("@book{schwartzkoppen_1930,")
     assert "howpublished = {Agawa, Hiroyuki." in refs[reference_key(text)]
+    assert sorted(yamamoto.citations) == sorted(["defdip_attache_postings", reference_key(text)])
+    assert "@book{schwartzkoppen_1930," in result.bibtex and f"{{{reference_key(text)}," in result.bibtex
+    assert "@book{dorwart_1979" not in result.bibtex  # defdip's own entry stays in defdip's bibliography
     url_key = engs["attache_postings-postings-0007"].attributes["citation"]
     assert "url          = {https://history.state.gov/}" in refs[url_key]
     assert engs["attache_postings-postings-0008"].attributes["citation"] == url_key  # same text, same key
@@ -206,8 +210,9 @@ def test_a_key_redefined_beside_the_csv_is_the_researchers(tmp_path: Path):
     (tmp_path / "list.csv").write_text(f"{HEADER}\n{GOOD_ROW}\n", encoding="utf-8")
     (tmp_path / "mine.bib").write_text("@misc{dorwart_1979,\n  title = {My own notes}\n}\n", encoding="utf-8")
     result, _, engs = load(tmp_path)
-    assert engs["attache_postings-list-0002"].citations == ["defdip_attache_postings"]
+    assert engs["attache_postings-list-0002"].citations == ["defdip_attache_postings", "dorwart_1979"]
     assert "My own notes" in result.tables["attache_references"].set_index("key").at["dorwart_1979", "bibtex"]
+    assert "My own notes" in result.bibtex  # the researcher's entry, not defdip's, goes with the store
 
 
 def test_unresolved_names_are_counted(tmp_path: Path):
@@ -251,11 +256,13 @@ def test_build_and_validate(folder: Path, tmp_path: Path):
         report = con.execute("SELECT rows_read, engagements, accounted FROM ingest_report "
                              "WHERE source = 'attache_postings'").fetchone()
         refs, = con.execute("SELECT count(*) FROM attache_references").fetchone()
+        bibtex, = con.execute("SELECT bibtex FROM sources WHERE id = 'attache_postings'").fetchone()
         attrs = json.loads(con.execute("SELECT attributes FROM engagements WHERE id = "
                                        "'attache_postings-postings-0007'").fetchone()[0])
     finally:
         con.close()
     assert (n, receivers, refs) == (8, 11, 7)
+    assert bibtex.startswith("@misc{defdip_attache_postings") and "@book{schwartzkoppen_1930," in bibtex
     assert quarantined == [("more.csv", "2", "receiving_state"), ("more.csv", "3", "end_date")]
     assert report[:2] == (10, 8) and json.loads(report[2]) == {"kept": 8}
     assert attrs["service"] == "defence" and attrs["accredited_from"] == ["SOL", "VAN"]

@@ -278,6 +278,8 @@ def _load_all(sources: dict[str, Source], loader: Loader, db: Callable[[], duckd
         got.reports.append(report)
         row = source.catalogue_row(report.status, report.note)
         if row is not None:
+            if loaded.bibtex:  # the references that came with the data, beside the dataset's own entry
+                row = {**row, "bibtex": "\n\n".join(t for t in (row.get("bibtex"), loaded.bibtex) if t)}
             got.source_rows.append(row)
         got.quarantine += [{"source": sid, **vars(r), "row": str(r.row)} for r in loaded.rejections]
         got.unresolved += [{"source": sid, "name": n, "count": c} for n, c in sorted(loaded.unresolved.items())]

@@ -111,6 +111,8 @@ class Loaded:
     objects: list[Engagement]
     kept: list[int]
     flat: Chunk | None
+    bibtex: str = ""
+    """BibTeX that came with the data (``LoadResult.bibtex``)."""
 
 
 def split_for_merge(engagements: list[Engagement]) -> tuple[list[Engagement], list[int], Chunk]:
@@ -126,7 +128,7 @@ def _load_one(source: Source, folder: Path) -> Loaded:
     if result is None:
         return Loaded(report, ctx.rejections, ctx.unresolved, {}, [], [], None)
     objects, kept, flat = split_for_merge(result.engagements)
-    return Loaded(report, ctx.rejections, ctx.unresolved, result.tables, objects, kept, flat)
+    return Loaded(report, ctx.rejections, ctx.unresolved, result.tables, objects, kept, flat, result.bibtex)
 
 
 @dataclass

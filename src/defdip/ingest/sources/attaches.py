@@ -25,8 +25,9 @@ One engagement per posting: activity ``attaches``, instrument ``posting``, id
 Citations: ``source`` is a BibTeX key (defined in a ``*.bib`` beside the CSV or in defdip's own
 bibliography), a URL, or free text (an archive reference, a gazette issue). A URL or free text becomes a
 ``@misc`` entry with a stable key (``attache_ref_`` and a hash of the text). Every reference is kept in
-the ``attache_references`` table (key, BibTeX, file) and the posting's ``attributes["citation"]``; a key
-from defdip's bibliography (and not redefined beside the CSV) is also in the posting's provenance citations.
+the ``attache_references`` table (key, BibTeX, file), the posting's ``attributes["citation"]`` and its
+provenance citations; the entries that are not defdip's own go into the store's ``sources`` row, so
+exports' ``CITATION.bib`` and ``defdip validate`` resolve every posting's key.
 
 Bad rows are quarantined with file, line, field and reason: a wrong field count, a blank required
 cell, an unknown service or post, a state that does not resolve (or did not exist in the start year),
@@ -189,7 +190,7 @@ class AttachePostings(Source):
             frame = quarantine_duplicates(frame, list(COLUMNS), path.name, ctx, show=["sending_state", "start_date"])
             for idx, row in zip(frame.index, frame_records(frame[list(COLUMNS)])):
                 line = int(idx) + 2
-                posting = self.posting(row, path.name, line, ctx, bib, bundled)
+                posting = self.posting(row, path.name, line, ctx, bib)
                 if posting is None:
                     continue
                 eng, key, entry, table_rows = posting
@@ -203,10 +204,12 @@ class AttachePostings(Source):
                                                                   "start_year": "Int64", "end_year": "Int64"})
         result.tables["attache_references"] = pd.DataFrame(list(references.values()),
                                                            columns=["key", "bibtex", "file"])
+        result.bibtex = "\n\n".join(r["bibtex"].strip() for r in references.values()
+                                     if r["bibtex"] and r["key"] not in bundled)
         return result
 
     def posting(self, row: dict[str, Any], file: str, line: int, ctx: IngestContext,
-                bib: dict[str, str], bundled: set[str]) -> tuple[Engagement, str, str, list[dict[str, Any]]] | None:
+                bib: dict[str, str]) -> tuple[Engagement, str, str, list[dict[str, Any]]] | None:
         """One row as (engagement, citation key, its BibTeX, table rows); None when it is quarantined."""
         cells = {c: as_text(row[c]) or "" for c in COLUMNS}
         for col in REQUIRED:
@@ -288,7 +291,7 @@ class AttachePostings(Source):
             "end_day": end[2] if end else None, "precision": precision_of(start[1], start[2]), "ongoing": ongoing,
             "participants": participants, "attributes": attributes,
             "provenance": [{**self.provenance(f"{file}:{line}"),
-                            "citations": [*self.citation_keys, *([key] if key in bundled else [])]}],
+                            "citations": [*self.citation_keys, key]}],
         }
         eng = ctx.engagement(data, file, line)
         if eng is None:

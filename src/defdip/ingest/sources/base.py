@@ -60,6 +60,10 @@ class LoadResult:
     aggregates rows, ``{"kept": 3000, "aggregated into spells": 117000, "blank": 2}``. Empty means every
     row not rejected became one engagement (``{"kept": len(engagements)}``). ``defdip validate`` checks
     that these and the quarantined rows add up to ``rows_read``: nothing else may vanish."""
+    bibtex: str = ""
+    """BibTeX that came with the data (a researcher's own ``.bib`` beside it) for keys its records cite: the
+    build adds it to the source's row of the ``sources`` table, so exports and ``defdip validate`` resolve
+    those keys like the dataset's own."""
 
 
 @dataclass
