@@ -16,8 +16,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from defdip.analysis.validate import validate
+from defdip.cli import app as cli
 from defdip.core.errors import SourceFormatError
 from defdip.ingest.build import build
 from defdip.ingest.fetch import fetch_source
@@ -263,6 +265,10 @@ def test_build_and_validate(folder: Path, tmp_path: Path):
         con.close()
     assert (n, receivers, refs) == (8, 11, 7)
     assert bibtex.startswith("@misc{defdip_attache_postings") and "@book{schwartzkoppen_1930," in bibtex
+    cited = CliRunner().invoke(cli, ["cite", "schwartzkoppen_1930", "--store", str(store)])
+    assert cited.exit_code == 0 and cited.output.startswith("@book{schwartzkoppen_1930,")
+    assert CliRunner().invoke(cli, ["cite", "schwartzkoppen_1930"], env={"DEFDIP_STORE": str(tmp_path / "none")}
+                              ).exit_code != 0  # the researcher's key is known to the store that holds it
     assert quarantined == [("more.csv", "2", "receiving_state"), ("more.csv", "3", "end_date")]
     assert report[:2] == (10, 8) and json.loads(report[2]) == {"kept": 8}
     assert attrs["service"] == "defence" and attrs["accredited_from"] == ["SOL", "VAN"]

@@ -24,7 +24,7 @@ from defdip.cli.app import (
 from defdip.core import config
 from defdip.core.citations import cite as cite_keys
 from defdip.core.errors import DefdipError
-from defdip.present.export import FORMATS, cite_sources, dataset_texts, export_engagements
+from defdip.present.export import FORMATS, citable_texts, cite_sources, export_engagements
 from defdip.present.report import NETWORK_YEARS, build_report, sections_status
 from defdip.present.web import create_app
 from defdip.store.queries import open_store
@@ -115,6 +115,7 @@ def cite(
     source: list[str] = typer.Option(None, "--source", "-s", help="A dataset id: print its BibTeX."),
     layers: str | None = typer.Option(None, "--layers", "-l", help="Comma-separated panel layers: print the "
                                       "BibTeX of the datasets behind them (like peacesciencer's ps_cite)."),
+    store: Path | None = STORE_OPT,
 ) -> None:
     """Print BibTeX for citation keys, datasets or panel layers."""
     if not keys and not source and not layers:
@@ -124,7 +125,7 @@ def cite(
     if layers:
         keys = [*(keys or []), *dict.fromkeys(k for lay in panels.resolve(layers) for k in lay.citation_keys)]
     if keys:
-        parts.append(cite_keys(keys, dataset_texts()))  # a layer's keys may be defined by its dataset only
+        parts.append(cite_keys(keys, citable_texts(store)))  # a layer's keys may be defined by its dataset only
     if source:
         parts.append(cite_sources(source))
     typer.echo("\n\n".join(parts))

@@ -27,7 +27,7 @@ from defdip.core.citations import bibliography, parse_bibtex
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError, StoreError
 from defdip.ingest.sources import all_sources, get_source
-from defdip.store.queries import EngagementFilter, engagements, participants_text
+from defdip.store.queries import EngagementFilter, engagements, participants_text, source_bibtex
 from defdip.store.queries import sources as stored_sources
 
 FORMATS = ("csv", "parquet", "json")
@@ -59,6 +59,17 @@ GENEALOGY_KEY = "khalid_ahmed_2024"
 def dataset_texts() -> list[str]:
     """Each dataset module's own BibTeX (``Source.bibtex``), for resolving keys that only a dataset defines."""
     return [source.bibtex for source in all_sources().values() if source.bibtex]
+
+
+def citable_texts(store: str | Path | None = None) -> list[str]:
+    """Every BibTeX a key may be defined in besides the bibliography: the dataset modules' own entries and
+    what the store recorded for its sources (a researcher's ``.bib`` beside their records or postings), so
+    that each key on a stored record can be cited. A missing store adds nothing."""
+    try:
+        recorded = source_bibtex(store)
+    except StoreError:
+        recorded = []
+    return [*dataset_texts(), *recorded]
 
 
 def cite_sources(source_ids: Iterable[str]) -> str:
