@@ -132,3 +132,37 @@ def test_real_names_as_of_the_year(full_store):
     names = network(1980, "all", full_store).nodes.set_index("id")["name"]
     assert names["RUS"] == "Soviet Union" and names["GFR"] == "West Germany"
     assert network(2000, "all", full_store).nodes.set_index("id").loc["RUS", "name"] == "Russia"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_array_measures_equal_networkx(seed):
+    """The sparse-matrix betweenness, clustering and eigenvector centrality give networkx's values (random graphs
+    with several components, stars and pairs)."""
+    import random
+
+    from defdip.analysis import network as net
+
+    rng = random.Random(seed)
+    graph = nx.gnm_random_graph(rng.randint(3, 90), rng.randint(2, 300), seed=seed)
+    graph.add_edges_from([("hub", f"leaf{i}") for i in range(rng.randint(1, 6))] + [("p", "q")])
+    graph.remove_nodes_from([v for v in list(graph) if graph.degree(v) == 0])
+    n = graph.number_of_nodes()
+    order, adj = net._adjacency(graph)
+    components = sorted(nx.connected_components(graph), key=len, reverse=True)
+    eigen, note = net._eigenvector(graph, order, adj, components)
+    betweenness = dict(zip(order, net._betweenness(adj)))
+    clustering = dict(zip(order, net._clustering(adj)))
+    expected_eigen = {}
+    for comp in components:
+        if len(comp) == 1:
+            expected_eigen.update({v: 0.0 for v in comp})
+            continue
+        values = nx.eigenvector_centrality(graph.subgraph(comp), max_iter=2000, tol=1e-8)
+        expected_eigen.update({v: abs(x) * len(comp) / n for v, x in values.items()})
+    expected_betweenness = nx.betweenness_centrality(graph, normalized=True)
+    expected_clustering = nx.clustering(graph)
+    assert note == "converged"
+    for v in graph:
+        assert betweenness[v] == pytest.approx(expected_betweenness[v], abs=1e-12)
+        assert clustering[v] == pytest.approx(expected_clustering[v], abs=1e-12)
+        assert eigen[v] == pytest.approx(expected_eigen[v], abs=1e-9)

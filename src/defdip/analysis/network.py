@@ -17,7 +17,8 @@ strength (sum of weights); eigenvector centrality computed within each component
 scaled by the component's share of nodes so that the hub of a small component does not outrank the hubs of the
 main one; power iteration, then the dense solver, else NA with a note in the summary); betweenness (normalised,
 unweighted); clustering (node and average); communities by Louvain modularity (networkx, fixed seed 42),
-numbered by size from 0; brokers = the top betweenness nodes.
+numbered by size from 0; brokers = the top betweenness nodes. Eigenvector, betweenness and clustering are
+computed on the graph's sparse adjacency matrix (networkx's definitions and values, without per-node Python).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from defdip.analysis import panels
 from defdip.analysis.evolution import load_engagements
@@ -40,6 +43,12 @@ from defdip.store import series
 from defdip.store.series import StoreArg, connection
 
 SEED = 42
+
+EIGEN_MAX_ITER, EIGEN_TOL = 2000, 1e-8
+"""Power iteration of the eigenvector centrality: most iterations and tolerance per node."""
+
+BETWEENNESS_EXACT_NODES = 1000
+"""Up to this many nodes betweenness is exact (all sources); above, 500 sampled sources (networkx, fixed seed)."""
 
 Mask = Callable[[pd.DataFrame], pd.Series]
 
@@ -216,15 +225,17 @@ def build_graph(pairs: pd.DataFrame, polities: pd.DataFrame | None = None) -> nx
     graph = nx.Graph()
     names = {}
     ccodes: dict[str, Any] = {}
+    # plain lists: iterating pandas' Arrow-backed columns value by value costs more than the graph
     if polities is not None and not polities.empty:
-        names = dict(zip(polities["id"], polities["name"]))
-        ccodes = {k: v for k, v in zip(polities["id"], polities["ccode"]) if pd.notna(v)}
+        names = dict(zip(polities["id"].tolist(), polities["name"].tolist()))
+        ccodes = {k: v for k, v in zip(polities["id"].tolist(), polities["ccode"].tolist()) if pd.notna(v)}
     for col_id, col_cc in (("a", "ccode_a"), ("b", "ccode_b")):
-        for pid, cc in zip(pairs[col_id], pairs[col_cc]):
-            if pid not in ccodes and pd.notna(cc):
+        known = pairs[col_cc].notna().to_numpy()
+        for pid, cc in zip(pairs.loc[known, col_id].tolist(), pairs.loc[known, col_cc].tolist()):
+            if pid not in ccodes:
                 ccodes[pid] = cc
-    for a, b, w in edges.itertuples(index=False):
-        graph.add_edge(a, b, weight=int(w) if float(w).is_integer() else float(w))
+    graph.add_edges_from((a, b, {"weight": int(w) if float(w).is_integer() else float(w)})
+                         for a, b, w in zip(edges["a"].tolist(), edges["b"].tolist(), edges["weight"].tolist()))
     for node in graph.nodes:
         graph.nodes[node]["name"] = str(names.get(node) or node)
         if node in ccodes:
@@ -232,27 +243,95 @@ def build_graph(pairs: pd.DataFrame, polities: pd.DataFrame | None = None) -> nx
     return graph
 
 
-def _eigenvector(graph: nx.Graph) -> tuple[dict[str, float], str]:
-    n = graph.number_of_nodes()
-    values: dict[str, float] = {}
+def _adjacency(graph: nx.Graph) -> tuple[list[Any], sp.csr_matrix]:
+    """The graph's nodes in its order and its unweighted, symmetric 0/1 adjacency matrix."""
+    order = list(graph.nodes)
+    at = {v: i for i, v in enumerate(order)}
+    edges = [(at[u], at[v]) for u, v in graph.edges if u != v]
+    rows = np.array([e[0] for e in edges] + [e[1] for e in edges], dtype=np.int64)
+    cols = np.array([e[1] for e in edges] + [e[0] for e in edges], dtype=np.int64)
+    n = len(order)
+    adj = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    adj.data[:] = 1.0  # a pair given twice is one edge
+    return order, adj
+
+
+def _eigenvector(graph: nx.Graph, order: list[Any], adj: sp.csr_matrix,
+                 components: list[set[Any]]) -> tuple[dict[Any, float], str]:
+    """Eigenvector centrality per component, as networkx's power iteration computes it (start 1/size, iterate
+    with A + I, unit L2 norm, converged when the L1 change is below size * tol), on a sparse matrix instead of
+    per-node Python; a component that does not converge falls back to networkx's dense solver."""
+    n = len(order)
+    at = {v: i for i, v in enumerate(order)}
+    values: dict[Any, float] = {}
     notes = []
-    for comp in nx.connected_components(graph):
+    for comp in components:
         size = len(comp)
         if size == 1:
             values.update({v: 0.0 for v in comp})
             continue
-        sub = graph.subgraph(comp)
+        members = sorted(at[v] for v in comp)
+        sub = adj[members][:, members]
+        x = np.full(size, 1.0 / size)
+        converged = False
+        for _ in range(EIGEN_MAX_ITER):
+            last = x
+            x = last + sub @ last
+            x = x / (float(np.sqrt(x @ x)) or 1.0)
+            if float(np.abs(x - last).sum()) < size * EIGEN_TOL:
+                converged = True
+                break
+        if converged:
+            values.update({order[i]: abs(float(v)) * size / n for i, v in zip(members, x)})
+            continue
         try:
-            ev = nx.eigenvector_centrality(sub, max_iter=2000, tol=1e-8)
-        except nx.PowerIterationFailedConvergence:
-            try:
-                ev = nx.eigenvector_centrality_numpy(sub)
-            except Exception as exc:  # noqa: BLE001 - reported in the summary, never fatal
-                notes.append(f"a component of {size} nodes did not converge ({type(exc).__name__})")
-                values.update({v: math.nan for v in comp})
-                continue
+            ev = nx.eigenvector_centrality_numpy(graph.subgraph(comp))
+        except Exception as exc:  # noqa: BLE001 - reported in the summary, never fatal
+            notes.append(f"a component of {size} nodes did not converge ({type(exc).__name__})")
+            values.update({v: math.nan for v in comp})
+            continue
         values.update({v: abs(x) * size / n for v, x in ev.items()})
     return values, ("; ".join(notes) or "converged")
+
+
+def _betweenness(adj: sp.csr_matrix) -> np.ndarray:
+    """Normalised, unweighted betweenness of every node (Brandes' counts, networkx's scaling), with the
+    breadth-first searches of all sources run at once as sparse products: rows are sources, one product per
+    distance level forwards (shortest-path counts) and one per level back (dependencies)."""
+    n = adj.shape[0]
+    if n <= 2:
+        return np.zeros(n)
+    seen = np.eye(n, dtype=bool)
+    sigma = np.eye(n)
+    levels = [seen.copy()]
+    frontier = sigma.copy()
+    while True:
+        reach = np.asarray(adj @ frontier.T).T  # paths from each source to the next level's nodes
+        reach[seen] = 0.0
+        new = reach > 0
+        if not new.any():
+            break
+        seen |= new
+        sigma[new] = reach[new]
+        frontier = np.where(new, reach, 0.0)
+        levels.append(new)
+    delta = np.zeros((n, n))
+    for d in range(len(levels) - 1, 1, -1):  # level 1 would only credit the sources themselves
+        share = np.where(levels[d], (1.0 + delta) / np.where(levels[d], sigma, 1.0), 0.0)
+        back = np.asarray(adj @ share.T).T
+        delta += np.where(levels[d - 1], sigma * back, 0.0)
+    result: np.ndarray = delta.sum(axis=0) / ((n - 1) * (n - 2))
+    return result
+
+
+def _clustering(adj: sp.csr_matrix) -> np.ndarray:
+    """Unweighted clustering of every node: twice its triangles over degree * (degree - 1), 0 below degree 2."""
+    degree = np.asarray(adj.sum(axis=1)).ravel()
+    twice_triangles = np.asarray((adj @ adj).multiply(adj).sum(axis=1)).ravel()
+    pairs = degree * (degree - 1)
+    out = np.zeros(len(degree))
+    np.divide(twice_triangles, pairs, out=out, where=pairs > 0)
+    return out
 
 
 def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int, last: int,
@@ -266,10 +345,13 @@ def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int,
     n = graph.number_of_nodes()
     components = sorted(nx.connected_components(graph), key=len, reverse=True)
     component_of = {v: i for i, comp in enumerate(components) for v in comp}
-    eigen, eigen_note = _eigenvector(graph)
-    k = None if n <= 1000 else 500
-    betweenness = nx.betweenness_centrality(graph, normalized=True, k=k, seed=SEED)
-    clustering = nx.clustering(graph)
+    order, adj = _adjacency(graph)
+    eigen, eigen_note = _eigenvector(graph, order, adj, components)
+    if n <= BETWEENNESS_EXACT_NODES:
+        betweenness = dict(zip(order, _betweenness(adj).tolist()))
+    else:  # sampled sources: memory and time stay bounded
+        betweenness = nx.betweenness_centrality(graph, normalized=True, k=500, seed=SEED)
+    clustering = dict(zip(order, _clustering(adj).tolist()))
     communities = sorted(nx.community.louvain_communities(graph, weight="weight", seed=SEED),
                          key=lambda c: (-len(c), sorted(c)[0]))
     community_of = {v: i for i, comm in enumerate(communities) for v in comm}
@@ -290,7 +372,7 @@ def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int,
         "layer": layer, "description": description or LAYERS[layer][0], "from_year": year, "to_year": last,
         "nodes": n, "edges": graph.number_of_edges(), "density": nx.density(graph),
         "components": len(components), "largest_component_share": len(components[0]) / n if n else math.nan,
-        "average_clustering": nx.average_clustering(graph),
+        "average_clustering": sum(clustering[v] for v in graph.nodes) / n if n else math.nan,
         "communities": len(communities),
         "modularity": nx.community.modularity(graph, communities, weight="weight") if graph.number_of_edges() else
         math.nan,
