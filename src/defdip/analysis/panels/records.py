@@ -69,7 +69,8 @@ TIE = Tie(
 
 _WHERE = ("NA outside the years the store's user records span (first start year to last start or end year); no "
           "data in a store built without `--records`. Cite the records' own sources: their keys are in "
-          "`defdip engagements --source user`, their .bib entries in an exported panel's CITATION.bib.")
+          "`defdip engagements --source user` (`defdip cite KEY --store` prints them), their .bib entries in an "
+          "exported panel's CITATION.bib.")
 
 
 def _layer(name: str, what: str) -> Layer:
