@@ -161,7 +161,7 @@ def test_state_years_count_partners(records_store: Path) -> None:
 def test_without_user_records_the_layers_refuse(genealogy_store: Path) -> None:
     assert not set(NAMES) & set(panels.available_layers(genealogy_store))
     with pytest.raises(StoreError, match="layer 'records_attaches' has no data: the store holds no records of the "
-                                         "'user' source"):
+                                         "'user' source; add your records with `defdip build --records"):
         panels.dyad_year(genealogy_store, layers=["records_attaches"])
 
 
@@ -215,6 +215,9 @@ def test_from_text_to_record_to_panel(shared_data: Path, tmp_path: Path, monkeyp
     assert sorted(zip(tied.ccode1, tied.ccode2)) == [(USA, IND), (JPN, IND), (IND, DRV)]
     assert panel.loc[panel.year != 2017, layers.split(",")].isna().all().all()  # the records span 2017 only
     assert "doc_malabar_2017_md" in Path("CITATION.bib").read_text()  # the coded document is cited
+    cited = _run("cite", "--layers", "records_attaches", "--store", "coded.duckdb")  # as ps_cite would print
+    assert "{doc_malabar_2017_md," in cited and "{khalid_ahmed_2024," in cited
+    assert _run("cite", "doc_malabar_2017_md", "--store", "coded.duckdb").startswith("@")
     _run("panel", "dyad-year", "--directed", "--from", "2017", "--to", "2017", "-c", "Vietnam", "-l",
          "records_attaches", "-o", "directed.csv", "--store", "coded.duckdb")
     directed = pd.read_csv("directed.csv").set_index(["ccode1", "ccode2", "year"])

@@ -24,7 +24,7 @@ from defdip.cli.app import (
 from defdip.core import config
 from defdip.core.citations import cite as cite_keys
 from defdip.core.errors import DefdipError
-from defdip.present.export import FORMATS, citable_texts, cite_sources, export_engagements
+from defdip.present.export import FORMATS, bibtex_for_store, citable_texts, cite_sources, export_engagements
 from defdip.present.report import NETWORK_YEARS, build_report, sections_status
 from defdip.present.web import create_app
 from defdip.store.queries import open_store
@@ -122,8 +122,11 @@ def cite(
         raise typer.BadParameter("nothing to cite: give citation keys, --source DATASET or --layers L1,L2 "
                                  "(e.g. defdip cite --layers dca_any)")
     parts = []
-    if layers:
-        keys = [*(keys or []), *dict.fromkeys(k for lay in panels.resolve(layers) for k in lay.citation_keys)]
+    if layers:  # what a panel of these layers writes to its CITATION.bib (a user-records layer: the records' own)
+        chosen = panels.resolve(layers)
+        parts.append(bibtex_for_store(sorted({lay.source for lay in chosen}),
+                                      dict.fromkeys(k for lay in chosen for k in lay.citation_keys),
+                                      config.store_path(store)).rstrip("\n"))
     if keys:
         parts.append(cite_keys(keys, citable_texts(store)))  # a layer's keys may be defined by its dataset only
     if source:

@@ -108,8 +108,10 @@ def _select_layers(layers: str | Iterable[str] | None, db: StoreReader, unit: st
                 raise StoreError(f"layer {lay.name!r} needs the {table!r} table: build the store with the "
                                  f"{lay.source!r} source available (`defdip build --sources DIR`)")
         if lay.tie is not None and not tie_available(db, lay.tie):
+            hint = (lay.tie.load_hint
+                    or f"build it with the {lay.source!r} source's files (`defdip build --sources DIR`)")
             raise StoreError(f"layer {lay.name!r} has no data: the store holds no records of the {lay.source!r} "
-                             "source; build it with that source available")
+                             f"source; {hint}")
     return chosen
 
 

@@ -65,7 +65,9 @@ TIE = Tie(
                                                           (f"records_{name}_sent", "sum"))},
     coverage=f"(d.year BETWEEN {_SPAN.format('min(start_year)')} "
              f"AND {_SPAN.format('max(coalesce(end_year, start_year))')})",
-    types={}, record_sources=(USER,))
+    types={}, record_sources=(USER,),
+    load_hint="add your records with `defdip build --records FILE_OR_DIR` (YAML records, e.g. reviewed "
+              "`defdip code` output)")
 
 _WHERE = ("NA outside the years the store's user records span (first start year to last start or end year); no "
           "data in a store built without `--records`. Cite the records' own sources: their keys are in "

@@ -52,6 +52,9 @@ class Tie:
     """Whether a dyad-year inside coverage without a row reads 0 (ties) or stays NA (measures such as distance)."""
     record_sources: tuple[str, ...] = ()
     """For ties read from the record tables: the sources whose provenance must be in the store."""
+    load_hint: str = ""
+    """How a user gets those sources' records into the store, for the message when the store has none
+    (default: build with the source's files in the sources folder)."""
 
 
 @dataclass(frozen=True)
