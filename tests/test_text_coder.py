@@ -1,13 +1,14 @@
 """The rule-based text coder: every shipped pattern matches its example, statuses, roles, dates, evidence and
 bad input behave as documented, and the coder meets its targets on the development gold set."""
 
+import dataclasses
 import datetime
 import time
 import tracemalloc
 
 import pytest
 
-from defdip.text.coder import MAX_SENTENCE_TOKENS, coder
+from defdip.text.coder import MAX_SENTENCE_TOKENS, Coder, coder
 from defdip.text.documents import Document
 from defdip.text.lexicon import lexicon
 from defdip.text.scoring import evaluate, predictions
@@ -289,3 +290,82 @@ def test_more_ways_of_reporting_arms_deals_and_calls():
     assert cand.status == "intended" and roles(cand) == {"JPN": "supplier", "PHI": "recipient"}
     assert one("Chinese Defence Minister Dong Jun held a video call with his US counterpart.").activity == "contacts"
     assert not code("Cuban and Venezuelan officials discussed trade and energy in Havana.").candidates
+
+
+# ------------------------------------------------------------------ general political news (not defence diplomacy)
+
+PLAIN = None
+
+
+def plain_coder():
+    """The coder without its everyday phrases and topics: what the examples would give without those rules."""
+    global PLAIN
+    if PLAIN is None:
+        PLAIN = Coder(dataclasses.replace(LEX, not_defence=(), topics=()))
+    return PLAIN
+
+
+def events(engine, text):
+    return [c.rule for c in engine.code([Document("d", text, DAY)]).candidates if c.is_event]
+
+
+@pytest.mark.parametrize("phrase", LEX.not_defence, ids=lambda p: p.id)
+def test_every_everyday_phrase_takes_its_defence_word_out(phrase):
+    engine = coder()
+    doc = engine.nlp(phrase.example)
+    words = {t.i for t in doc if t.lower_ in LEX.defence_context}
+    covered = {i for m, s, e in engine.not_defence_matcher(doc) if engine.nlp.vocab.strings[m] == phrase.id
+               for i in range(s, e)}
+    assert words and words <= covered, phrase.example
+    assert events(plain_coder(), phrase.example) and not events(engine, phrase.example), phrase.example
+
+
+@pytest.mark.parametrize("topic", LEX.topics, ids=lambda t: t.id)
+def test_every_topic_stops_its_rules_in_its_example(topic):
+    fired = set(events(plain_coder(), topic.example))
+    assert fired & topic.rules, topic.example
+    assert not set(events(coder(), topic.example)) & topic.rules, topic.example
+
+
+def test_a_defence_word_in_its_defence_sense_still_counts():
+    assert one("General Sir Patrick Sanders, the British army chief, met Polish commanders in Warsaw.").pairs() == [
+        frozenset({"UKG", "POL"})]
+    assert one("Japan's coast guard chief met his Philippine counterpart in Manila.").activity == "contacts"
+    assert one("Kenya and Britain signed a defence cooperation agreement.").activity == "agreements"
+
+
+def test_a_speaker_or_critic_is_no_party_unless_the_event_needs_one():
+    assert set(roles(one("China condemned the joint naval exercise of Japan and the Philippines."))) == {"JPN", "PHI"}
+    assert set(roles(one("Iran said Russian and Syrian forces held joint exercises near Latakia."))) == {"RUS", "SYR"}
+    cand = one("Pakistan said its army chief visited Beijing for talks with Chinese commanders.", "contacts")
+    assert roles(cand) == {"PAK": "sender", "CHN": "host"}
+
+
+def test_people_and_places_named_after_states_are_no_parties():
+    cand = one(LEX.demonym_people_example)
+    assert set(roles(cand)) == {"USA", "MAC"}
+    assert set(roles(one("The Indian Navy and the US Navy held a joint exercise in the South China Sea."))) == {
+        "IND", "USA"}
+    assert set(roles(one("Japanese and Australian warships began joint drills in the Sea of Japan."))) == {
+        "JPN", "AUL"}
+
+
+def test_a_named_treaty_is_news_only_with_a_verb():
+    result = code("Forces of the Five Power Defence Arrangements, Malaysia and Singapore among them, held exercise "
+                  "Bersama Lima.")
+    assert {c.activity for c in result.candidates} == {"exercises"}
+    assert one("Kenya and Britain renewed the Defence Cooperation Agreement.").activity == "agreements"
+
+
+def test_demands_obligations_and_calls_are_not_events():
+    assert one("Germany urged Greece and Turkey to resume military talks.").status == "hypothetical"
+    assert one("Britain said Sudan and Chad must sign a security agreement.").status == "hypothetical"
+    assert one("A meeting of the Chinese and US defence chiefs is possible later this year.").status == "hypothetical"
+    assert not code("The US defence ministry said it would meet the demands of Iraqi army officers.").candidates
+
+
+def test_a_deployment_needs_a_contributor():
+    result = code("The Security Council voted to send 5,000 peacekeepers to Sierra Leone.")
+    assert not result.candidates
+    assert [u.reason for u in result.uncoded] == ["names where troops go but not who sends them"]
+    assert roles(one("Russia sent troops to Georgia as peacekeepers.")) == {"RUS": "contributor", "GRG": "host"}

@@ -31,7 +31,7 @@ from spacy.tokens import Doc, Span
 
 from defdip.core.actors import registry
 from defdip.text.documents import Document
-from defdip.text.lexicon import STATUSES, WORD, ActorName, Lexicon, Trigger, lexicon
+from defdip.text.lexicon import STATUSES, WORD, ActorName, Lexicon, Topic, Trigger, lexicon
 
 __all__ = ["Candidate", "CodedDate", "CodedParticipant", "Coder", "CodingResult", "Evidence", "Uncoded",
            "code_documents", "coder", "CHUNK_CHARS", "MAX_SENTENCE_TOKENS"]
@@ -287,6 +287,14 @@ class Coder:
         self.date_matcher = Matcher(vocab)
         for rule in self.lex.dates:
             self.date_matcher.add(rule.id, [list(rule.pattern)])
+        self.not_defence_matcher = Matcher(vocab)
+        for phrase in self.lex.not_defence:
+            self.not_defence_matcher.add(phrase.id, [list(phrase.pattern)])
+        self.topics = {t.id: t for t in self.lex.topics}
+        self.topic_rules = frozenset(r for t in self.lex.topics for r in t.rules)
+        self.topic_matcher = Matcher(vocab)
+        for topic in self.lex.topics:
+            self.topic_matcher.add(topic.id, [list(topic.pattern)])
         self.exercise_matcher = PhraseMatcher(vocab, attr="LOWER")
         self.exercise_matcher.add("exercise_name", [self.nlp.make_doc(n) for n in self.lex.exercise_names])
         self.exercise_lower = {n.lower(): n for n in self.lex.exercise_names}
@@ -377,11 +385,15 @@ class Coder:
         date, date_notes = self._date(sent, found.get("date", []), document, where)
         year = date.year if date is not None else None
         actors, actor_notes = self._actors(sent, year, where)
-        context = any(t.lower_ in self.lex.defence_context for t in sent) or any(a[2] for a in actors)
+        context = self._defence_context(sent) or any(a[2] for a in actors)
+        topics = [(self.topics[self.nlp.vocab.strings[m]], sent.start + s, sent.start + e)
+                  for m, s, e in self.topic_matcher(sent)] if any(h[0] in self.topic_rules for h in hits) else []
         best: dict[str, tuple[Trigger, int, int]] = {}
         for rule_id, start, end in hits:
             trig = self.triggers[rule_id]
-            if (trig.context and not context) or (start > 0 and sdoc[start - 1].lower_ in trig.not_after):
+            if (trig.context and not context) or (start > 0 and sdoc[start - 1].lower_ in trig.not_after) \
+                    or any(t.lower_ in trig.not_before for t in sdoc[end:min(end + 4, sent.end)]) \
+                    or self._off_topic(trig, start, end, topics) or self._named_mention(trig, sdoc[start:end], sent):
                 continue
             held = best.get(trig.activity)
             if held is None or (trig.priority, trig.confidence, -start) > (held[0].priority, held[0].confidence,
@@ -412,6 +424,9 @@ class Coder:
             if not participants:
                 uncoded.append(self._uncoded(sent, where, trig.id, "names no state or organisation"))
                 continue
+            if trig.direction == "deploy" and not any(p.role in ("contributor", "organiser") for p in participants):
+                uncoded.append(self._uncoded(sent, where, trig.id, "names where troops go but not who sends them"))
+                continue
             if len(participants) < 2 and not trig.solo:
                 why = "; ".join([f"names one party only ({participants[0].id}): defence diplomacy needs a partner",
                                  *actor_notes])
@@ -433,6 +448,32 @@ class Coder:
             if activity == "attaches":
                 cand.attache_event = _attache_event(sent)
             candidates.append(cand)
+
+    def _defence_context(self, sent: Span) -> bool:
+        """True when a defence word in its defence sense stands in the sentence: the words of an everyday phrase
+        ("Secretary-General", "Ivory Coast", "rebel forces", "think tanks") do not count."""
+        words = [t.i for t in sent if t.lower_ in self.lex.defence_context]
+        if not words or not self.lex.not_defence:
+            return bool(words)
+        everyday = {i for _, s, e in self.not_defence_matcher(sent) for i in range(sent.start + s, sent.start + e)}
+        return any(i not in everyday for i in words)
+
+    @staticmethod
+    def _off_topic(trig: Trigger, start: int, end: int, topics: list[tuple[Topic, int, int]]) -> bool:
+        """True when a topic that makes this rule's talks or accord something else lies close enough to it."""
+        return any(trig.id in topic.rules and (topic.window is None or (ts < end + topic.window and
+                                                                        te > start - topic.window))
+                   for topic, ts, te in topics)
+
+    def _named_mention(self, trig: Trigger, span: Span, sent: Span) -> bool:
+        """True for an agreement named in title case ("the Five Power Defence Arrangements") in a sentence with
+        no verb of making or ending one: the name of a treaty or grouping, not news of an agreement."""
+        if trig.activity != "agreements":
+            return False
+        words = [t for t in span if t.is_alpha and not t.is_stop]
+        if len(words) < 2 or not all(t.is_title for t in words):
+            return False
+        return not any(t.lemma_.lower() in self.lex.agreement_verbs for t in sent)
 
     def _date(self, sent: Span, matches: list[tuple[str, int, int]], document: Document,
               where: tuple[Document, int, int]) -> tuple[CodedDate | None, list[str]]:
@@ -481,6 +522,8 @@ class Coder:
             actor = self.actor_names.get(ent.ent_id_)
             if actor is None:
                 continue
+            if (actor.kind == "demonym" and self._names_people(ent)) or self._in_place_name(ent):
+                continue
             polity = actor.polity(year)
             if polity is None:
                 notes.append(f"{ent.text!r} names no polity of {year}" if year is not None else
@@ -506,6 +549,19 @@ class Coder:
             out.append((CodedParticipant(polity.id, registry().display_name(polity.id, year), polity.kind, "",
                                          self._evidence(span, where)), span, False))
         return out, notes
+
+    def _names_people(self, ent: Span) -> bool:
+        """True when a demonym names a group of people rather than their state ("ethnic Albanian guerrillas")."""
+        doc = ent.doc
+        return (ent.start > 0 and doc[ent.start - 1].lower_ in self.lex.demonym_people_before) or (
+            ent.end < len(doc) and doc[ent.end].lower_ in self.lex.demonym_people_after)
+
+    def _in_place_name(self, ent: Span) -> bool:
+        """True when the name is part of a sea's or a strait's ("South China Sea", "Sea of Japan"): a place, no
+        party."""
+        doc, places = ent.doc, self.lex.place_words
+        return (ent.end < len(doc) and doc[ent.end].text in places) or (
+            ent.start >= 2 and doc[ent.start - 1].lower_ == "of" and doc[ent.start - 2].text in places)
 
     def _service(self, ent: Span, actor: ActorName) -> tuple[Span, str]:
         """The actor's span grown over a following service or ministry phrase, and the branch it names."""
@@ -564,11 +620,16 @@ class Coder:
         venues: dict[str, CodedParticipant] = {}
         sources: dict[str, CodedParticipant] = {}
         said_from, said_to = _attribution(sent)
+        speaker_to = _speaker(sent, trigger)
         for participant, span, _ in actors:
             if participant.id in out:
                 continue
             if said_from <= span.start < said_to:
                 sources.setdefault(participant.id, _with_role(participant, "participant"))
+                continue
+            if span.end <= speaker_to:
+                sources.setdefault(participant.id, _with_role(participant, _role(
+                    trig, participant, span, trigger, span.end <= trigger.start, sent)))
                 continue
             if _is_venue(span) and trig.activity != "attaches" and trig.direction not in HOSTED_AT_VENUE:
                 venues.setdefault(participant.id, _with_role(participant, "host"))
@@ -594,7 +655,10 @@ def _with_role(p: CodedParticipant, role: str) -> CodedParticipant:
 
 
 TAKING = {"buy", "purchase", "acquire", "order", "receive", "take"}
-VENUE_WORDS = {"in", "at", "near", "off", "over", "around", "outside", "inside"}
+VENUE_WORDS = {"in", "at", "near", "off", "over", "around", "outside", "inside", "on", "against", "about"}
+"""Words before a state that make it the place or the subject of the event ("in Singapore", "talks on Cyprus",
+"drills aimed against Iran"), not a party to it."""
+DESTINATION_WORDS = {"to", "into"}
 HOSTED_AT_VENUE = {"visit", "hosted", "deploy"}
 """Rule directions whose venue is the host (a visit to a capital); elsewhere a venue is no participant."""
 
@@ -617,6 +681,20 @@ def _attribution(sent: Span) -> tuple[int, int]:
     if comma is not None and any(t.lower_ in SAYING for t in doc[comma + 1:last + 1]) and last - comma <= 8:
         return comma, sent.end
     return 0, 0
+
+
+SPEAKING = {"said", "says", "say", "told", "tells", "stated", "claimed", "claims", "alleged", "accused", "accuses",
+            "condemned", "condemns", "criticised", "criticized", "criticises", "criticizes", "denounced",
+            "denounces", "protested", "protests", "warned", "warns"}
+
+
+def _speaker(sent: Span, trigger: Span) -> int:
+    """The token where a leading speaker's part ends ("Hungary said ...", "China condemned ..."): actors before
+    a verb of saying or blaming that comes before the trigger report or judge the event and take part only when
+    it names no two parties of its own. The sentence's start when there is none."""
+    doc = sent.doc
+    verb = next((t.i for t in doc[sent.start:trigger.start] if t.lower_ in SPEAKING), None)
+    return verb if verb is not None else sent.start
 
 
 def _is_venue(span: Span) -> bool:
@@ -645,14 +723,17 @@ def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Spa
     if trig.activity == "agreements":
         return "signatory"
     if trig.direction == "visit":
+        if _is_venue(span):  # "arrived in Pyongyang for a visit": the place visited hosts
+            return "host"
         if trigger[0].lower_ == "visiting" and trigger.start > 0 and sent.doc[trigger.start - 1].lower_ in (
                 "the", "a", "his", "her", "their"):  # "received the visiting Indian army chief"
             return "host" if before else "sender"
         return "sender" if before else "host"
     if trig.direction == "hosted":
         return "host" if before else "sender"
-    if trig.direction == "deploy":
-        return "contributor" if before or not _is_venue(span) else "host"
+    if trig.direction == "deploy":  # troops are sent to or deployed in their host
+        previous = sent.doc[span.start - 1].lower_ if span.start > 0 else ""
+        return "host" if not before and (_is_venue(span) or previous in DESTINATION_WORDS) else "contributor"
     after = sent.doc[span.end].lemma_ if span.end < len(sent.doc) else ""
     previous = sent.doc[span.start - 1].lower_ if span.start > 0 else ""
     if after == "host" or (previous == "by" and span.start >= 2 and sent.doc[span.start - 2].lemma_ == "host"):

@@ -21,7 +21,8 @@ from defdip.core.actors import Polity, registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError
 
-__all__ = ["ActorName", "Cue", "DatePattern", "Lexicon", "SubActivityCue", "Trigger", "lexicon", "STATUSES"]
+__all__ = ["ActorName", "Cue", "DatePattern", "Lexicon", "Phrase", "SubActivityCue", "Topic", "Trigger", "lexicon",
+           "STATUSES"]
 
 STATUSES = ("occurred", "intended", "hypothetical", "negated", "cancelled")
 """Statuses a candidate can have; the later ones are stronger and win when several cues apply."""
@@ -45,6 +46,7 @@ class Trigger:
     sub_activities: tuple[str, ...] = ()
     exercise_name: bool = False
     not_after: frozenset[str] = frozenset()
+    not_before: frozenset[str] = frozenset()
     solo: bool = False
 
 
@@ -57,6 +59,29 @@ class Cue:
     before: int
     after: int
     pattern: tuple[dict[str, Any], ...]
+    example: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A phrase in which a defence word has its everyday sense ("Secretary-General", "Ivory Coast", "rebel
+    forces"): its words put no sentence in the defence domain."""
+
+    id: str
+    pattern: tuple[dict[str, Any], ...]
+    example: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A subject that makes talks or an accord something other than defence diplomacy (a ceasefire, arms
+    control): when its phrase lies within ``window`` tokens of a listed rule's match (anywhere in the sentence
+    when ``window`` is None), that rule does not fire."""
+
+    id: str
+    pattern: tuple[dict[str, Any], ...]
+    rules: frozenset[str]
+    window: int | None
     example: str
 
 
@@ -113,6 +138,13 @@ class Lexicon:
     exercise_name_cutoff: float
     state_name_cutoff: float
     actors: tuple[ActorName, ...] = field(default=())
+    not_defence: tuple[Phrase, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    agreement_verbs: frozenset[str] = frozenset()
+    demonym_people_before: frozenset[str] = frozenset()
+    demonym_people_after: frozenset[str] = frozenset()
+    demonym_people_example: str = ""
+    place_words: frozenset[str] = frozenset()
 
     def keywords(self) -> frozenset[str]:
         """Lowercase words of which a text must hold one for any trigger to fire (a fast pre-filter).
@@ -190,7 +222,7 @@ def _triggers(items: list[dict[str, Any]]) -> tuple[Trigger, ...]:
             example=_need(item, "example", where), pattern=() if named else _pattern(item, where),
             context=bool(item.get("context")), direction=str(item.get("direction") or ""), sub_activities=subs,
             exercise_name=named, not_after=frozenset(str(w).lower() for w in item.get("not_after") or ()),
-            solo=bool(item.get("solo"))))
+            not_before=frozenset(str(w).lower() for w in item.get("not_before") or ()), solo=bool(item.get("solo"))))
     return tuple(out)
 
 
@@ -203,6 +235,28 @@ def _cues(items: list[dict[str, Any]]) -> tuple[Cue, ...]:
             raise DefdipError(f"{where}: status {status!r} is not one of {', '.join(STATUSES[1:])}")
         out.append(Cue(_need(item, "id", where), status, int(item.get("before", 6)), int(item.get("after", 0)),
                        _pattern(item, where), _need(item, "example", where)))
+    return tuple(out)
+
+
+def _phrases(items: list[dict[str, Any]]) -> tuple[Phrase, ...]:
+    out = []
+    for item in items:
+        where = f"patterns.yaml, not_defence {item.get('id', '?')}"
+        out.append(Phrase(_need(item, "id", where), _pattern(item, where), _need(item, "example", where)))
+    return tuple(out)
+
+
+def _topics(items: list[dict[str, Any]], triggers: tuple[Trigger, ...]) -> tuple[Topic, ...]:
+    known = {t.id for t in triggers}
+    out = []
+    for item in items:
+        where = f"patterns.yaml, topic {item.get('id', '?')}"
+        rules = frozenset(str(r) for r in _need(item, "rules", where))
+        if rules - known:
+            raise DefdipError(f"{where}: unknown rule(s) {', '.join(sorted(rules - known))}")
+        window = item.get("window")
+        out.append(Topic(_need(item, "id", where), _pattern(item, where), rules,
+                         int(window) if window is not None else None, _need(item, "example", where)))
     return tuple(out)
 
 
@@ -255,9 +309,17 @@ def lexicon() -> Lexicon:
     own = _actors(_data("actors.csv"))
     taken = {a.phrase for a in own}
     actors = own + tuple(a for a in _registry_names() if a.phrase not in taken)
+    triggers = _triggers(raw["triggers"])
+    people = raw.get("demonym_people") or {}
     return Lexicon(
         lemmas=lemmas, defence_context=frozenset(str(w).lower() for w in raw["defence_context"]),
-        triggers=_triggers(raw["triggers"]), sub_activities=subs, cues=_cues(raw["cues"]), dates=dates,
+        triggers=triggers, sub_activities=subs, cues=_cues(raw["cues"]), dates=dates,
         services=tuple(services), exercise_names=tuple(raw["exercise_names"]),
         exercise_name_cutoff=float(raw["exercise_name_cutoff"]), state_name_cutoff=float(raw["state_name_cutoff"]),
-        actors=actors)
+        actors=actors, not_defence=_phrases(raw.get("not_defence") or []),
+        topics=_topics(raw.get("topics") or [], triggers),
+        agreement_verbs=frozenset(str(w).lower() for w in raw.get("agreement_verbs") or ()),
+        demonym_people_before=frozenset(str(w).lower() for w in people.get("before") or ()),
+        demonym_people_after=frozenset(str(w).lower() for w in people.get("after") or ()),
+        demonym_people_example=str(people.get("example") or ""),
+        place_words=frozenset(str(w) for w in raw.get("place_words") or ()))
