@@ -348,6 +348,10 @@ def test_people_and_places_named_after_states_are_no_parties():
         "IND", "USA"}
     assert set(roles(one("Japanese and Australian warships began joint drills in the Sea of Japan."))) == {
         "JPN", "AUL"}
+    # a place near, off or against which something happens is no partner of a lone party; one it happens in may be
+    assert not [c for c in code("Japan protested against Chinese military drills near Taiwan.").candidates
+                if c.is_event]
+    assert set(roles(one("Indian troops held military drills in Mongolia."))) == {"IND", "MON"}
 
 
 def test_a_named_treaty_is_news_only_with_a_verb():

@@ -632,7 +632,8 @@ class Coder:
                     trig, participant, span, trigger, span.end <= trigger.start, sent)))
                 continue
             if _is_venue(span) and trig.activity != "attaches" and trig.direction not in HOSTED_AT_VENUE:
-                venues.setdefault(participant.id, _with_role(participant, "host"))
+                if _venue_word(span) in HOSTING_WORDS:  # "trained in Mongolia" may host; "drills near Taiwan" not
+                    venues.setdefault(participant.id, _with_role(participant, "host"))
                 continue
             role = _role(trig, participant, span, trigger, span.end <= trigger.start, sent)
             out[participant.id] = _with_role(participant, role)
@@ -697,13 +698,22 @@ def _speaker(sent: Span, trigger: Span) -> int:
     return verb if verb is not None else sent.start
 
 
-def _is_venue(span: Span) -> bool:
-    """True when the actor is a place the sentence puts something in ("in Singapore", "in northern Syria")."""
+HOSTING_WORDS = {"in", "at"}
+"""Venue words whose place may be a lone party's host: inside a state, not near, off or against it."""
+
+
+def _venue_word(span: Span) -> str:
+    """The venue word before the actor ("in Singapore", "in northern Syria": 'in'), or '' when there is none."""
     doc = span.doc
     i = span.start - 1
     if i >= 0 and doc[i].is_lower and doc[i].is_alpha and doc[i].lower_ not in VENUE_WORDS:
         i -= 1  # one adjective between: "in northern Syria"
-    return i >= 0 and doc[i].lower_ in VENUE_WORDS
+    return doc[i].lower_ if i >= 0 and doc[i].lower_ in VENUE_WORDS else ""
+
+
+def _is_venue(span: Span) -> bool:
+    """True when the actor is a place the sentence puts something in, or its subject ("talks on Cyprus")."""
+    return bool(_venue_word(span))
 
 
 def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Span, before: bool,
