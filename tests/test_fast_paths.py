@@ -84,3 +84,38 @@ def test_real_warm_up_computes_the_most_engaged_profiles_only(full_store, monkey
     assert warmed["polity"]["id"] == "USA" and warmed["engagements"] > 1000
     assert ws.cached(("network_data",), lambda: pytest.fail("network data not warmed")).frame is not None
     assert ws.cached(("profile_json", "KEN"), lambda: "computed now") == "computed now"
+
+
+def test_real_country_slices_cut_from_one_window_equal_the_panel_query(full_store):
+    from defdip.analysis import panels
+    from defdip.present.web.data import WebStore, dyad_slice
+
+    ws = WebStore.at(full_store)
+    layers = ["atop_defense", "exercises"]
+    for country, directed in (("USA", False), ("Kenya", False), ("FRN", True)):
+        shared = dyad_slice(ws, country, 1990, 2010, layers, directed=directed)
+        alone = panels.dyad_year(full_store, from_year=1990, to_year=2010, layers=layers, countries=[country],
+                                 directed=directed)
+        assert len(shared) > 0
+        pd.testing.assert_frame_equal(shared, alone)
+    assert ws.cached(("panel_window", 1990, 2010, tuple(layers), "cow", False), lambda: None) is not None
+    # a state outside the system in those years gets the panel's own error, not an empty slice
+    with pytest.raises(DefdipError, match="not in the COW state"):
+        dyad_slice(ws, "GDR", 1995, 2010, layers)
+
+
+def test_jsonable_column_wise_equals_record_wise():
+    """Frames convert a column at a time; the values are those of converting each record's values."""
+    import numpy as np
+
+    from defdip.present.web.data import jsonable
+
+    frame = pd.DataFrame({
+        "i": np.array([1, 2, 3], dtype=np.int32), "f": [0.5, np.nan, np.inf], "b": [True, False, True],
+        "n": pd.array([1, None, 3], dtype="Int64"), "s": pd.array(["a", None, "c"], dtype="string"),
+        "o": [["x", "y"], None, np.array(["z"])], "t": pd.to_datetime(["2000-01-01", None, "2010-05-06"]),
+    })
+    expected = [{k: jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    assert jsonable(frame) == expected
+    assert expected[1] == {"i": 2, "f": None, "b": False, "n": None, "s": None, "o": None, "t": None}
+    assert jsonable(frame["f"]) == [0.5, None, None] and jsonable(frame.iloc[:0]) == []

@@ -217,10 +217,9 @@ def _panel_answer(ws: WebStore, kind: str, country: str | None, from_year: int |
                   names: list[str] | None, system: System, limit: int, directed: bool) -> dict[str, Any]:
     countries = [country] if country else None
     if kind == "dyad":
-        frame = panels.dyad_year(ws.path, directed=directed, from_year=from_year, to_year=to_year,
-                                 system=system.value, layers=names, countries=countries)
+        frame = D.dyad_slice(ws, country, from_year, to_year, names, system.value, directed)
     else:
-        frame = panels.state_year(ws.path, from_year=from_year, to_year=to_year, system=system.value, layers=names,
+        frame = panels.state_year(ws.db(), from_year=from_year, to_year=to_year, system=system.value, layers=names,
                                   countries=countries)
     used = names or [n for n in panels.LAYERS if any(c in frame.columns for c in panels.LAYERS[n].columns)
                      or any(c in frame.columns for c in panels.LAYERS[n].state_cols)]
@@ -290,7 +289,8 @@ class NetworkAnswer:
 def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> NetworkAnswer:
     def compute() -> NetworkAnswer:
         data = None if layer in net.panel_layers() else D.network_data(ws)  # panel layers read the panel
-        result = net.network(year, layer=layer, store=ws.path, to_year=to_year, data=data)
+        # the server's handle: a panel layer's network reads through its cached lookups, no file opened
+        result = net.network(year, layer=layer, store=ws.db(), to_year=to_year, data=data)
         nodes = result.nodes.sort_values("degree", ascending=False) if "degree" in result.nodes else result.nodes
         edges = sorted(((u, v, d.get("weight", 1)) for u, v, d in result.graph.edges(data=True)),
                        key=lambda t: (-float(t[2] or 0), t[0], t[1]))

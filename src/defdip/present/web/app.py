@@ -9,6 +9,7 @@ a small self-contained page that renders ``/openapi.json``; the Vega runtime is 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -113,10 +114,22 @@ WARM_PROFILES = 48
 """Profiles computed at start-up: those of the polities with the most engagements (the ones most asked for)."""
 
 
+def load_shared(ws: WebStore) -> None:
+    """Read what every engagement page, network and profile is cut from (the engagement index and the
+    engagements with their pairs of polities), once per store version: done before the server takes requests,
+    so that no first request waits seconds for it. A missing or unreadable store is left to the requests to
+    report."""
+    try:
+        engagement_index(ws)
+        network_data(ws)
+    except (DefdipError, duckdb.Error):
+        pass
+
+
 def warm_up(ws: WebStore, stop: threading.Event | None = None) -> None:
-    """Build what the first requests would otherwise wait for: the engagement index, the engagements every
-    network and profile is cut from, then the profiles of the ``WARM_PROFILES`` most engaged polities (each
-    takes one compute slot at a time, so requests keep the other). A missing store is reported by the requests.
+    """Compute what the first requests would otherwise wait for: the shared loads (:func:`load_shared`, if
+    not done yet), then the profiles of the ``WARM_PROFILES`` most engaged polities (each takes one compute
+    slot at a time, so requests keep the other). A missing store is reported by the requests.
     ``stop`` ends it between steps (the server is shutting down: no query may still run as the process exits)."""
     halted = stop.is_set if stop is not None else (lambda: False)
     try:
@@ -141,7 +154,9 @@ def create_app(store: str | Path | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # the engagement index and frame take a few seconds to build: build them while the server listens
+        # the shared loads first (a few seconds; the server listens once they are done), then the profiles
+        # in the background while the server listens
+        await asyncio.to_thread(load_shared, web_store)
         stop = threading.Event()
         worker = threading.Thread(target=warm_up, args=(web_store, stop), daemon=True, name="defdip-warm-up")
         worker.start()

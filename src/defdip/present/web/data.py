@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from defdip.analysis import evolution, profiles
+from defdip.analysis import evolution, panels, profiles
 from defdip.analysis.network import NetworkData
 from defdip.analysis.network import network_data as load_network_data
 from defdip.core import citations, config
@@ -54,20 +54,18 @@ class ApiError(DefdipError):
 
 def jsonable(value: Any) -> Any:
     """Plain JSON values from frames, numpy scalars, NA/NaN (-> null), tuples, sets and dataclasses."""
+    if value is None or isinstance(value, (bool, str, int)):  # the common case first: answers hold many
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, pd.DataFrame):
-        return [jsonable(r) for r in value.to_dict(orient="records")]
+        return _frame_json(value)
     if isinstance(value, pd.Series):
-        return [jsonable(v) for v in value.tolist()]
+        return _column_json(value)
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
     if hasattr(value, "tolist"):  # numpy arrays and scalars
         return jsonable(value.tolist())
     try:
@@ -80,6 +78,26 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _column_json(column: pd.Series) -> list[Any]:
+    """:func:`jsonable` of each value of a column, converted a column at a time where numpy's dtype says what
+    the values are (integers and booleans as they are, floats with NaN/inf as null)."""
+    values: list[Any] = column.tolist()
+    if isinstance(column.dtype, np.dtype):
+        if column.dtype.kind in "iub":
+            return values
+        if column.dtype.kind == "f":
+            return [None if math.isnan(v) or math.isinf(v) else v for v in values]
+    return [jsonable(v) for v in values]
+
+
+def _frame_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts (what ``to_dict(orient="records")`` through :func:`jsonable` gives), column-wise."""
+    keys = [str(k) for k in frame.columns]
+    columns = [_column_json(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)] if columns else \
+        [{} for _ in range(len(frame))]
+
+
 def polity_json(p: Polity) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "kind": p.kind, "ccode": p.ccode, "gwcode": p.gwcode, "iso3": p.iso3,
             "start_year": p.start_year, "end_year": p.end_year, "years": p.years(),
@@ -88,7 +106,8 @@ def polity_json(p: Polity) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------------------- the store
 
-CACHE_SIZES = {"network": 128, "profile": 128, "profile_json": 128, "dyad": 64, "dyad_json": 64, "panel": 64}
+CACHE_SIZES = {"network": 128, "profile": 128, "profile_json": 128, "dyad": 64, "dyad_json": 64, "panel": 64,
+               "panel_window": 4}
 """Entries kept per kind of cached result (LRU); kinds not named keep ``DEFAULT_CACHE_SIZE``."""
 DEFAULT_CACHE_SIZE = 16
 
@@ -452,6 +471,46 @@ def sources_answer(ws: WebStore) -> dict[str, Any]:
 def all_source_bibtex(ws: WebStore) -> list[str]:
     """The BibTeX of every source the store knows, loaded or not (citation keys resolve against it)."""
     return ws.cached(("source_bibtex",), lambda: queries.source_bibtex(ws.db(), loaded_only=False))
+
+
+# ----------------------------------------------------------------------------------------------- panels
+
+SHARED_WINDOW_YEARS = 30
+"""Longest year window whose dyad-years (every state) are computed once and shared by the country slices."""
+
+
+def dyad_slice(ws: WebStore, country: str | None, from_year: int | None, to_year: int | None,
+               names: list[str] | None, system: str = "cow", directed: bool = False) -> pd.DataFrame:
+    """:func:`defdip.analysis.panels.dyad_year` of ``country``'s dyads, or of every dyad without one.
+
+    A country's slice over a window of at most ``SHARED_WINDOW_YEARS`` years of named layers that are read from
+    the store (none derived from other rows) is cut from that window's dyad-years of every state, computed once
+    per store version: forty countries' slices cost one panel query, not forty. The rows, their order and types
+    are the panel's own (the same selection: dyads with the country on either side); anything else, and a
+    country with no dyads there (whose error the panel words), is the panel's query."""
+    def direct() -> pd.DataFrame:
+        return panels.dyad_year(ws.db(), directed=directed, from_year=from_year, to_year=to_year, system=system,
+                                layers=names, countries=[country] if country else None)
+
+    if (not country or not names or from_year is None or to_year is None
+            or to_year - from_year + 1 > SHARED_WINDOW_YEARS
+            or any(panels.LAYERS[n].derive is not None for n in names if n in panels.LAYERS)):
+        return direct()
+    polity = registry().resolve(country, strict=False)
+    code = polity.ccode if system == "cow" else polity.gwcode
+    if code is None:
+        return direct()
+    try:
+        whole = ws.cached(("panel_window", from_year, to_year, tuple(names), system, directed),
+                          lambda: panels.dyad_year(ws.db(), directed=directed, from_year=from_year,
+                                                   to_year=to_year, system=system, layers=names))
+    except DefdipError:
+        return direct()
+    prefix = "ccode" if system == "cow" else "gwcode"
+    picked = whole[((whole[f"{prefix}1"] == code) | (whole[f"{prefix}2"] == code)).fillna(False).to_numpy()]
+    if picked.empty:
+        return direct()
+    return picked.reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------- maps
