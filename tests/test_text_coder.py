@@ -359,6 +359,10 @@ def test_a_named_treaty_is_news_only_with_a_verb():
                   "Bersama Lima.")
     assert {c.activity for c in result.candidates} == {"exercises"}
     assert one("Kenya and Britain renewed the Defence Cooperation Agreement.").activity == "agreements"
+    result = code("Indian peacekeeping troops were deployed in Sri Lanka under the 1987 accord.")
+    assert {c.activity for c in result.candidates} == {"contacts"}  # the accord frames the deployment
+    assert "agreements" in {c.activity for c in code(
+        "Kenyan cadets will train in India under a defence cooperation agreement signed in May.").candidates}
 
 
 def test_demands_obligations_and_calls_are_not_events():

@@ -466,12 +466,15 @@ class Coder:
                    for topic, ts, te in topics)
 
     def _named_mention(self, trig: Trigger, span: Span, sent: Span) -> bool:
-        """True for an agreement named in title case ("the Five Power Defence Arrangements") in a sentence with
-        no verb of making or ending one: the name of a treaty or grouping, not news of an agreement."""
+        """True for an agreement only mentioned, in a sentence with no verb of making or ending one: named in
+        title case ("the Five Power Defence Arrangements", the name of a treaty or grouping) or the frame of
+        something else ("troops were deployed under the 1987 accord")."""
         if trig.activity != "agreements":
             return False
         words = [t for t in span if t.is_alpha and not t.is_stop]
-        if len(words) < 2 or not all(t.is_title for t in words):
+        named = len(words) >= 2 and all(t.is_title for t in words)
+        framed = any(t.lower_ == "under" for t in sent.doc[max(sent.start, span.start - 4):span.start])
+        if not (named or framed):
             return False
         return not any(t.lemma_.lower() in self.lex.agreement_verbs for t in sent)
 
