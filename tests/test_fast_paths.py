@@ -119,3 +119,29 @@ def test_jsonable_column_wise_equals_record_wise():
     assert jsonable(frame) == expected
     assert expected[1] == {"i": 2, "f": None, "b": False, "n": None, "s": None, "o": None, "t": None}
     assert jsonable(frame["f"]) == [0.5, None, None] and jsonable(frame.iloc[:0]) == []
+
+
+def test_real_panel_networks_cut_from_the_layers_ties_equal_the_window_query(full_store):
+    from defdip.analysis.network import panel_ties
+
+    for layer, windows in (("atop_defense", [(1816, None), (1950, 1959), (1995, 2004), (2010, 2030)]),
+                           ("dca_any", [(1980, None), (1995, 2004), (2005, 2014)]),
+                           ("exercises", [(1990, None), (2000, 2009)]),
+                           ("dd_index", [(1990, None), (2000, 2009)])):
+        ties = panel_ties(layer, full_store)
+        assert ties.layer == layer and len(ties.tied) > 0
+        for year, to_year in windows:
+            slow = network(year, layer, full_store, to_year=to_year)
+            fast = network(year, layer, full_store, to_year=to_year, ties=ties)
+            assert fast.summary == slow.summary
+            pd.testing.assert_frame_equal(fast.nodes, slow.nodes)
+            assert nx.utils.edges_equal(fast.graph.edges(data=True), slow.graph.edges(data=True))
+    ties = panel_ties("dca_any", full_store)
+    for year, to_year in ((1960, 1970), (2015, 2020)):  # outside the layer: the same one-line error
+        with pytest.raises(DefdipError) as slow_error:
+            network(year, "dca_any", full_store, to_year=to_year)
+        with pytest.raises(DefdipError) as fast_error:
+            network(year, "dca_any", full_store, to_year=to_year, ties=ties)
+        assert str(fast_error.value) == str(slow_error.value)
+    with pytest.raises(DefdipError, match="no panel tie layer"):
+        panel_ties("alliances", full_store)  # an engagement layer

@@ -128,12 +128,48 @@ def network_data(store: StoreArg = None) -> NetworkData:
     return NetworkData(frame=frame, pairs=pairs, polities=polities)
 
 
+@dataclass(frozen=True)
+class PanelTies:
+    """A panel tie layer's dyad-years with a tie (value above 0) over the years of its coverage in the state
+    system, read once: a server keeps one per layer and store version, so that a network of any window of the
+    layer costs a selection and its measures, not a panel query."""
+
+    layer: str
+    tied: pd.DataFrame
+    """ccode1, ccode2, year and the layer's column, in the panel's order (year, ccode1, ccode2)."""
+    first_year: int
+    last_year: int
+    """The years the panel query covered (the layer's coverage within the state system's years)."""
+    years_with_data: frozenset[int]
+    """Years in which the layer has a value (not NA) for some dyad."""
+
+
+def panel_ties(layer: str, store: StoreArg = None) -> PanelTies:
+    """The tied dyad-years of the registry's tie layer ``layer`` (one without a derivation from other rows):
+    pass it as ``ties=`` to :func:`network`, for any window, with the same result as reading the window."""
+    panel = panel_layers().get(layer)
+    if panel is None or panel.derive is not None:
+        raise DefdipError(f"layer {layer!r} is no panel tie layer read from the store")
+    with connection(store) as con:
+        target = series.panel_store(store, con)
+    frame = panels.dyad_year(target, from_year=panel.first_year, to_year=panel.last_year, layers=[layer])
+    column = panel.columns[0]
+    values = frame[column]
+    if frame.empty:
+        raise DefdipError(f"layer {layer!r} has no dyad-years")
+    return PanelTies(layer=layer, tied=frame.loc[(values.fillna(0) > 0).to_numpy(),
+                                                 ["ccode1", "ccode2", "year", column]].reset_index(drop=True),
+                     first_year=int(frame["year"].min()), last_year=int(frame["year"].max()),
+                     years_with_data=frozenset(int(y) for y in frame.loc[values.notna().to_numpy(), "year"].unique()))
+
+
 def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int | None = None, *,
-            data: NetworkData | None = None) -> NetworkResult:
+            data: NetworkData | None = None, ties: PanelTies | None = None) -> NetworkResult:
     """The network of polities tied by ``layer`` in ``year`` (or ``year..to_year``) with its measures.
 
     ``data`` (from :func:`network_data` on the same store) gives the same result without reading the store
-    again for an engagement layer; panel layers always read the panel."""
+    again for an engagement layer; ``ties`` (from :func:`panel_ties` of this layer) the same for a panel
+    layer, whose network otherwise reads the panel of the window."""
     _check_layer(layer)
     try:
         dates.check_year(int(year))
@@ -148,7 +184,8 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
     span = _span(year, last)
     panel = panel_layers().get(layer)
     if panel is not None:
-        return _panel_network(store, panel, layer, year, last)
+        return _panel_network(store, panel, layer, year, last, ties if ties is not None and ties.layer == layer
+                              else None)
     if data is None:
         with connection(store) as con:
             window = _window(load_engagements(con), layer, year, last)
@@ -180,9 +217,11 @@ def _window(frame: pd.DataFrame, layer: str, year: int, last: int) -> pd.DataFra
     return window
 
 
-def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, last: int) -> NetworkResult:
+def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, last: int,
+                   ties: PanelTies | None = None) -> NetworkResult:
     """A network from a dyad-year panel layer: a tie when the layer's value is above 0 in some year of the
-    window; ``weight`` = the sum of its values over the window (years tied for 0/1 layers, TIV, counts)."""
+    window; ``weight`` = the sum of its values over the window (years tied for 0/1 layers, TIV, counts).
+    ``ties``: the layer's tied dyad-years, read once; a window outside the years they cover reads the panel."""
     column = panel.columns[0]
     span = _span(year, last)
     with connection(store) as con:
@@ -190,13 +229,18 @@ def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, 
         ids = series.ccode_ids(con)
     if not (panel.first_year <= last and year <= panel.last_year):
         raise DefdipError(f"layer {layer!r} covers {panel.first_year}-{panel.last_year}; {span} is outside it")
-    frame = panels.dyad_year(target, from_year=max(year, panel.first_year), to_year=min(last, panel.last_year),
-                             layers=[layer])
-    values = frame[column]
-    if values.isna().all():
+    lo, hi = max(year, panel.first_year), min(last, panel.last_year)
+    if ties is not None and ties.first_year <= lo and hi <= ties.last_year:
+        has_data = any(y in ties.years_with_data for y in range(lo, hi + 1))
+        tied = ties.tied[((ties.tied["year"] >= lo) & (ties.tied["year"] <= hi)).to_numpy()]
+    else:
+        frame = panels.dyad_year(target, from_year=lo, to_year=hi, layers=[layer])
+        values = frame[column]
+        has_data = not values.isna().all()
+        tied = frame[values.fillna(0) > 0]
+    if not has_data:
         raise DefdipError(f"layer {layer!r} has no data in {span} (it covers {panel.first_year}-{panel.last_year} "
                           f"where its source reaches)")
-    tied = frame[values.fillna(0) > 0]
     if tied.empty:
         raise DefdipError(f"no ties in layer {layer!r} in {span}")
     def pid(code: Any) -> str:

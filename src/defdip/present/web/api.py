@@ -288,9 +288,11 @@ class NetworkAnswer:
 
 def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> NetworkAnswer:
     def compute() -> NetworkAnswer:
-        data = None if layer in net.panel_layers() else D.network_data(ws)  # panel layers read the panel
+        panel = layer in net.panel_layers()
+        data = None if panel else D.network_data(ws)
+        ties = D.panel_ties(ws, layer) if panel else None
         # the server's handle: a panel layer's network reads through its cached lookups, no file opened
-        result = net.network(year, layer=layer, store=ws.db(), to_year=to_year, data=data)
+        result = net.network(year, layer=layer, store=ws.db(), to_year=to_year, data=data, ties=ties)
         nodes = result.nodes.sort_values("degree", ascending=False) if "degree" in result.nodes else result.nodes
         edges = sorted(((u, v, d.get("weight", 1)) for u, v, d in result.graph.edges(data=True)),
                        key=lambda t: (-float(t[2] or 0), t[0], t[1]))

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from defdip.analysis import evolution, panels, profiles
-from defdip.analysis.network import NetworkData
+from defdip.analysis.network import NetworkData, PanelTies
 from defdip.analysis.network import network_data as load_network_data
+from defdip.analysis.network import panel_ties as load_panel_ties
 from defdip.core import citations, config
 from defdip.core.actors import Polity, registry
 from defdip.core.codebook import codebook
@@ -107,7 +109,7 @@ def polity_json(p: Polity) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------- the store
 
 CACHE_SIZES = {"network": 128, "profile": 128, "profile_json": 128, "dyad": 64, "dyad_json": 64, "panel": 64,
-               "panel_window": 4}
+               "panel_window": 4, "panel_ties": 32}
 """Entries kept per kind of cached result (LRU); kinds not named keep ``DEFAULT_CACHE_SIZE``."""
 DEFAULT_CACHE_SIZE = 16
 
@@ -326,6 +328,17 @@ def network_data(ws: WebStore) -> NetworkData:
     network and profile is cut from them (:func:`defdip.analysis.network.network_data`) instead of reading the
     store."""
     return ws.cached(("network_data",), lambda: load_network_data(ws.path))
+
+
+def panel_ties(ws: WebStore, layer: str) -> PanelTies | None:
+    """A panel tie layer's tied dyad-years (:func:`defdip.analysis.network.panel_ties`), once per store version
+    and layer: every window's network of the layer is cut from them. None for a layer they cannot be read for
+    (a derived layer, a store without its tables): its networks read the panel, which words the error."""
+    try:
+        found: PanelTies = ws.cached(("panel_ties", layer), lambda: load_panel_ties(layer, ws.db()))
+    except (DefdipError, duckdb.Error):
+        return None
+    return found
 
 
 def engagement_frame(ws: WebStore) -> pd.DataFrame:
