@@ -14,8 +14,8 @@ and its entry and exit dates) and the cited exceptions table ``atop_exception``:
 * where an alliance restricts an obligation to some co-members only (ATOP codes such alliances
   ``asymm`` with ``obvary``; the member file cannot say to whom), ``atop_exception`` (package data
   ``atop_exceptions.csv``, with the treaty articles it follows) overrides the obligation for that
-  directed pair. It codes 12 of the 17 alliances ATOP flags so (mostly guarantees, whose guarantors owe
-  the guaranteed state and not one another); ``defdip validate`` names the other five, whose texts do not
+  directed pair. It codes 14 of the 17 alliances ATOP flags so (mostly guarantees, whose guarantors owe
+  the guaranteed state and not one another); ``defdip validate`` names the other three, whose texts do not
   say plainly enough to whom each obligation runs;
 * several alliances in a year: the maximum over alliances. Non-directed panels take the maximum of
   the two directions.
