@@ -27,7 +27,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from defdip import __version__
-from defdip.analysis.network import panel_layers
 from defdip.core.actors import UnknownPolityError, registry
 from defdip.core.errors import DefdipError, StoreError
 from defdip.present import charts
@@ -37,7 +36,6 @@ from defdip.present.web.data import (
     WebStore,
     engagement_index,
     network_data,
-    panel_ties,
     profile_answer,
 )
 from defdip.present.web.render import fill, h, new_nonce, page, template
@@ -136,20 +134,17 @@ def load_shared(ws: WebStore) -> None:
 
 def warm_up(ws: WebStore, stop: threading.Event | None = None) -> None:
     """Compute what the first requests would otherwise wait for: the shared loads (:func:`load_shared`, if
-    not done yet), the tied dyad-years of each panel tie layer (every network of the layer is cut from them),
-    then the profiles of the ``WARM_PROFILES`` most engaged polities (each takes one compute slot at a time, so
-    requests keep the other). A missing store is reported by the requests. ``stop`` ends it between steps (the
-    server is shutting down: no query may still run as the process exits)."""
+    not done yet), then the profiles of the ``WARM_PROFILES`` most engaged polities (each takes one compute
+    slot at a time, so requests keep the other). A panel layer's tied dyad-years are read on its first network
+    request, not here (all layers together take seconds that round one would share). A missing store is
+    reported by the requests. ``stop`` ends it between steps (the server is shutting down: no query may still
+    run as the process exits)."""
     halted = stop.is_set if stop is not None else (lambda: False)
     try:
         index = engagement_index(ws)
         if halted():
             return
         network_data(ws)
-        for layer in panel_layers():
-            if halted():
-                return
-            panel_ties(ws, layer)
         known = registry()
         ranked = sorted((p for p in index.by_polity if p != "unknown" and p in known),
                         key=lambda p: (-len(index.by_polity[p]), p))
