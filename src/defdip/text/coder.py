@@ -23,7 +23,7 @@ import dateparser
 import numpy
 import spacy
 from rapidfuzz import fuzz, process
-from spacy.attrs import LEMMA, ORTH
+from spacy.attrs import IS_SPACE, LEMMA, ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import StringStore
@@ -207,8 +207,10 @@ def _unit_precision(phrase: str) -> str:
 @Language.component("defdip_paragraphs")
 def paragraph_breaks(doc: Doc) -> Doc:
     """A blank line ends a sentence: headlines, list items and table cells carry no full stop."""
-    for token in doc[:-1]:
-        if token.is_space and token.text.count("\n") >= 2:
+    spaces = numpy.flatnonzero(doc.to_array(IS_SPACE)[:-1]).tolist() if len(doc) > 1 else []
+    for i in spaces:  # only whitespace tokens can be a blank line
+        token = doc[i]
+        if token.text.count("\n") >= 2:
             if token.is_sent_start:  # the break opens the next sentence rather than being one
                 doc[token.i + 1].is_sent_start = False
             else:
@@ -227,11 +229,16 @@ class LookupLemmas:
 
     def __init__(self, strings: StringStore, table: dict[str, str]) -> None:
         self.table = {strings.add(form): strings.add(lemma) for form, lemma in table.items()}
+        pairs = sorted(self.table.items())
+        self.forms = numpy.array([f for f, _ in pairs], dtype="uint64")
+        self.lemmas = numpy.array([lemma for _, lemma in pairs], dtype="uint64")
 
     def __call__(self, doc: Doc) -> Doc:
-        orth = doc.to_array([ORTH])
-        get = self.table.get
-        lemmas = numpy.array([[get(h, h)] for h in orth.tolist()], dtype="uint64").reshape(len(doc), 1)
+        if not len(doc) or not len(self.forms):
+            return doc
+        orth = doc.to_array(ORTH).astype("uint64")
+        at = numpy.minimum(numpy.searchsorted(self.forms, orth), len(self.forms) - 1)  # a sorted-table lookup
+        lemmas = numpy.where(self.forms[at] == orth, self.lemmas[at], orth).reshape(len(doc), 1)
         doc.from_array([LEMMA], lemmas)  # type: ignore[arg-type]
         return doc
 
@@ -301,6 +308,7 @@ class Coder:
         named = [t for t in self.lex.triggers if t.exercise_name]
         self.exercise_trigger = named[0] if named else None
         self.keywords = self.lex.keywords()
+        self.service_starts = frozenset(words[0] for words, _ in self.lex.services)
         states = registry().polities("state")
         self.state_names = {p.name: p.name for p in states if len(p.name) >= 5}
 
@@ -572,6 +580,8 @@ class Coder:
         i = ent.end
         if i < len(doc) and doc[i].text in ("'s", "\u2019s"):
             i += 1
+        if i >= len(doc) or doc[i].lower_ not in self.service_starts:
+            return ent, actor.service
         for words, branch in self.lex.services:
             stop = i + len(words)
             if stop <= len(doc) and tuple(t.lower_ for t in doc[i:stop]) == words:
