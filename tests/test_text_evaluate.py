@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from collections import Counter
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from defdip.core.actors import registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError
-from defdip.text.evaluate import GoldItem, Prediction, score
+from defdip.text.evaluate import BOOTSTRAP_SEED, GoldItem, Prediction, bootstrap_intervals, score
 from defdip.text.gold import EVENT_STATUSES, STATUSES, load_gold, plover_map, plover_overrides, plover_split
+from defdip.text.scoring import evaluate
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "text_gold" / "plover_sample.txt"
 DATA = resources.files("defdip").joinpath("data/text")
@@ -315,10 +318,137 @@ def test_table_and_dict() -> None:
     scores = score(GOLD, lambda g: perfect(g) if g.id != "b" else [])
     table = scores.table()
     assert list(table.index) == [*codebook().activity_ids, "all", "pairs"]
-    assert table.loc["agreements", "fn"] == 1 and table.loc["agreements", "tp"] == 0
+    assert list(table.columns) == ["gold", "predicted", "tp", "precision", "precision 95%", "recall", "recall 95%",
+                                   "f1", "f1 95%"]
+    assert table.loc["agreements", "gold"] == 1 and table.loc["agreements", "tp"] == 0
+    assert table.loc["agreements", "predicted"] == 0
     assert table.loc["all", "recall"] == pytest.approx(2 / 4)
-    assert table.loc["pairs", "support"] == 3
+    assert table.loc["pairs", "gold"] == 3 and table.loc["pairs", "predicted"] == 2
     assert table["precision"].isna().sum() == 2  # agreements and contacts: nothing predicted
+    assert table.loc["contacts", "precision 95%"] == ""  # and so no interval either
     data = json.loads(json.dumps(scores.as_dict()))
     assert data["all"]["tp"] == 2 and data["activities"]["contacts"]["precision"] is None
+    assert data["activities"]["contacts"]["precision_ci"] is None
+    assert (data["all"]["gold"], data["all"]["predicted"]) == (4, 2)
     assert data["status"]["total"] == 4 and data["items"] == 5
+    assert data["intervals"] == {"method": "percentile bootstrap over sentences", "confidence": 0.95,
+                                 "resamples": 1000, "seed": BOOTSTRAP_SEED}
+
+
+# ---------------------------------------------------------------------------------- uncertainty
+
+# A small gold file in the style of the news the coder reads: events of every activity, a negated one, trade and
+# civil visits that are no events, a third state standing by. Some of these the coder gets wrong, as on any text.
+SMALL = [
+    ("s01", "Indian and Japanese navies held a joint exercise in the Arabian Sea on 3 May 2021.", "2021-05-04",
+     ["exercises"], [["IND", "JPN"]], "occurred"),
+    ("s02", "The defence ministers of Australia and Indonesia signed a defence cooperation agreement in Jakarta.",
+     "2019-02-11", ["agreements"], [["AUL", "INS"]], "occurred"),
+    ("s03", "Vietnam appointed a new defence attache to Moscow last month.", "2020-09-10", ["attaches"],
+     [["DRV", "RUS"]], "occurred"),
+    ("s04", "The foreign ministers of Brazil and Argentina discussed soybean exports in Buenos Aires.", "2018-03-01",
+     [], [], "none"),
+    ("s05", "France and India did not hold their annual naval exercise this year.", "2020-12-01", ["exercises"],
+     [["FRN", "IND"]], "negated"),
+    ("s06", "The US Defense Secretary met his South Korean counterpart in Seoul to discuss troop levels.",
+     "2019-08-09", ["contacts"], [["ROK", "USA"]], "occurred"),
+    ("s07", "Egypt will take delivery of Rafale jets from France next year.", "2021-05-05", ["agreements"],
+     [["EGY", "FRN"]], "intended"),
+    ("s08", "China's prime minister visited Pakistan for trade talks.", "2018-04-02", [], [], "none"),
+    ("s09", "Thai and American soldiers trained together during Cobra Gold in February 2022.", "2022-02-28",
+     ["exercises"], [["THI", "USA"]], "occurred"),
+    ("s10", "The army chiefs of Chile and Peru met in Lima, with the Bolivian envoy looking on from the gallery.",
+     "2017-06-06", ["contacts"], [["CHL", "PER"]], "occurred"),
+    ("s11", "Soldiers from Kenya and Uganda shared a border post during the flood relief operation.", "2020-05-01",
+     ["contacts"], [["KEN", "UGA"]], "occurred"),
+    ("s12", "Kenya expelled the Somali military attache on Tuesday.", "2021-03-03", ["attaches"], [["KEN", "SOM"]],
+     "occurred"),
+]
+
+
+def write_small(tmp_path: Path, copies: int = 1) -> Path:
+    """The small gold file, its sentences repeated ``copies`` times under fresh ids."""
+    path = tmp_path / f"small-{copies}.jsonl"
+    lines = [json.dumps({"id": f"{item_id}-{copy}", "text": text, "date": date, "activities": activities,
+                         "pairs": pairs, "status": status})
+             for copy in range(copies) for item_id, text, date, activities, pairs, status in SMALL]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def width(bounds: tuple[float, float] | None) -> float:
+    assert bounds is not None
+    return bounds[1] - bounds[0]
+
+
+def test_intervals_on_a_small_realistic_file_hold_the_estimate_narrow_with_more_items_and_repeat(
+        tmp_path: Path) -> None:
+    once = evaluate(write_small(tmp_path))
+    four = evaluate(write_small(tmp_path, copies=4))
+    for scores in (once, four):
+        for name, counts in scores.scopes():
+            for measure in ("precision", "recall", "f1"):
+                value, bounds = getattr(counts, measure), scores.intervals[name][measure]
+                if value is None:
+                    assert bounds is None, (name, measure)
+                    continue
+                assert bounds is not None and 0.0 <= bounds[0] <= value <= bounds[1] <= 1.0, (name, measure)
+    # the same sentences four times over: the same estimates on four times the items, and narrower intervals
+    assert (four.overall.gold, four.pairs.predicted) == (4 * once.overall.gold, 4 * once.pairs.predicted)
+    for name in ("all", "pairs"):
+        for measure in ("precision", "recall", "f1"):
+            assert getattr(dict(four.scopes())[name], measure) == pytest.approx(
+                getattr(dict(once.scopes())[name], measure))
+            if width(once.intervals[name][measure]) > 0:
+                assert width(four.intervals[name][measure]) < width(once.intervals[name][measure]), (name, measure)
+            else:
+                assert width(four.intervals[name][measure]) == 0
+    # a dozen sentences leave the micro interval wide; the table says so beside the counts
+    assert width(once.intervals["all"]["f1"]) > 0.1 or once.overall.f1 == 1.0
+    table = once.table()
+    assert table.loc["all", "gold"] == 9 and table.loc["pairs", "gold"] == 9
+    # the same file scored again prints the same intervals, to the last digit
+    again = evaluate(write_small(tmp_path))
+    assert again.intervals == once.intervals
+    assert again.table().equals(table)
+
+
+def test_intervals_narrow_with_items_for_a_coder_with_known_errors() -> None:
+    """An imperfect coder whose errors do not depend on the rules: every third event missed, a false alarm on
+    every negative. Twenty times the items give an interval about a fifth as wide (the root of twenty is 4.5)."""
+    def make(copies: int) -> list[GoldItem]:
+        return [item(f"{g.id}-{n}", g.status, set(g.activities), [tuple(p) for p in g.pairs])
+                for n in range(copies) for g in GOLD]
+
+    def flawed(gold: GoldItem) -> list[Prediction]:
+        if gold.status == "none":
+            return [Prediction("contacts", frozenset({"CHN", "JPN"}), "occurred")]
+        return [] if gold.id.startswith("a-") else perfect(gold)
+
+    small, large = score(make(2), flawed), score(make(40), flawed)
+    assert small.overall.precision == large.overall.precision == pytest.approx(3 / 4)
+    for measure in ("precision", "recall", "f1"):
+        ratio = width(large.intervals["all"][measure]) / width(small.intervals["all"][measure])
+        assert 0.1 < ratio < 0.4, (measure, ratio)
+
+
+def test_bootstrap_draws_sentences_and_is_fast() -> None:
+    # one scope, 300 sentences: 240 right, 30 false alarms, 30 misses
+    counts = np.zeros((300, 1, 3), dtype=np.int64)
+    counts[:240, 0, 0] = 1
+    counts[240:270, 0, 1] = 1
+    counts[270:, 0, 2] = 1
+    started = time.perf_counter()
+    [bounds] = bootstrap_intervals(counts)
+    assert time.perf_counter() - started < 0.25
+    low, high = bounds["precision"]
+    assert low < 240 / 270 < high
+    # the binomial standard error of 240/270 is 0.019: the 95% interval is about four of them wide
+    assert 0.05 < high - low < 0.10
+    assert bootstrap_intervals(counts) == [bounds]  # a fixed seed
+    assert bootstrap_intervals(counts, seed=1) != [bounds]
+    # no prediction in any sentence: no precision, and no interval
+    assert bootstrap_intervals(np.zeros((5, 1, 3), dtype=np.int64)) == [
+        {"precision": None, "recall": None, "f1": None}]
+    nothing = dict.fromkeys(("precision", "recall", "f1"))
+    assert bootstrap_intervals(np.zeros((0, 2, 3), dtype=np.int64)) == [nothing, nothing]
