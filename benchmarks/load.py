@@ -162,6 +162,7 @@ def run_round(port: int, requests: list[tuple[str, str, dict]], clients: int, se
     lock = threading.Lock()
     queue = list(reversed(requests))
     results: list[tuple[str, float, int]] = []
+    slowest: list[tuple[float, str]] = []
     deadline = time.monotonic() + seconds
 
     def worker() -> None:
@@ -179,6 +180,7 @@ def run_round(port: int, requests: list[tuple[str, str, dict]], clients: int, se
                 elapsed = time.perf_counter() - t0
                 with lock:
                     results.append((kind, elapsed, status if status == 200 else _log_error(path, params, status)))
+                    slowest.append((elapsed, f"{path}?{urlencode(params)}"))
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     t0 = time.perf_counter()
@@ -187,7 +189,7 @@ def run_round(port: int, requests: list[tuple[str, str, dict]], clients: int, se
     for t in threads:
         t.join(seconds + 35)
     wall = time.perf_counter() - t0
-    return summarise(results, wall)
+    return {**summarise(results, wall), "slowest": sorted(slowest, reverse=True)[:3]}
 
 
 ERRORS_SHOWN: list[str] = []
@@ -321,6 +323,7 @@ def main() -> int:
                     print(line(f"round {i} {kind}", r, rss), flush=True)
                     if kind == "mix":
                         print("    p99 by kind: " + ", ".join(f"{k} {v:.0f} ms" for k, v in r["p99_kind"].items()))
+                        print("    slowest: " + "; ".join(f"{t * 1000:.0f} ms {q}" for t, q in r["slowest"]))
                     if i == 1:
                         b = baseline(store, reqs, args.round_seconds)
                         print(line(f"  baseline {kind}", b, None) + "  (in-process, one at a time, no HTTP)")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from defdip.core.errors import DefdipError
 
@@ -147,9 +149,10 @@ def test_array_measures_equal_networkx(seed):
     graph.add_edges_from([("hub", f"leaf{i}") for i in range(rng.randint(1, 6))] + [("p", "q")])
     graph.remove_nodes_from([v for v in list(graph) if graph.degree(v) == 0])
     n = graph.number_of_nodes()
-    order, adj = net._adjacency(graph)
+    order = list(graph.nodes)
+    adj = sp.csr_matrix(nx.to_scipy_sparse_array(graph, nodelist=order, weight=None, format="csr"))
     components = sorted(nx.connected_components(graph), key=len, reverse=True)
-    eigen, note = net._eigenvector(graph, order, adj, components)
+    eigen, note = net._eigenvector(order, adj, components)
     betweenness = dict(zip(order, net._betweenness(adj)))
     clustering = dict(zip(order, net._clustering(adj)))
     expected_eigen = {}
@@ -166,3 +169,42 @@ def test_array_measures_equal_networkx(seed):
         assert betweenness[v] == pytest.approx(expected_betweenness[v], abs=1e-12)
         assert clustering[v] == pytest.approx(expected_clustering[v], abs=1e-12)
         assert eigen[v] == pytest.approx(expected_eigen[v], abs=1e-9)
+
+
+def test_louvain_finds_planted_communities_the_same_way_every_time():
+    """Three dense groups joined by a few ties come out as three communities of ten, with the same partition
+    and modularity whichever thread asks and however often (the seeded generator is used under a lock)."""
+    import threading
+
+    from defdip.analysis import network as net
+
+    rng = np.random.default_rng(5)
+    edges = [(i, j) for g in range(3) for i in range(g * 10, g * 10 + 10) for j in range(i + 1, g * 10 + 10)
+             if rng.random() < 0.7] + [(0, 10), (10, 20), (5, 25)]
+    weights = [1.0] * len(edges)
+    first = net._louvain(30, edges, weights)
+    assert sorted(np.bincount(first[0]).tolist()) == [10, 10, 10]
+    assert first[1] == pytest.approx(nx.community.modularity(
+        nx.Graph(edges), [{v for v in range(30) if first[0][v] == c} for c in set(first[0])]))
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(net._louvain(30, edges, weights))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert answers == [first] * 6
+
+
+def test_graph_is_built_from_the_measures(synthetic_store):
+    """The networkx graph a result gives (for export and charts) holds its nodes in the ties' order with the
+    names, codes and communities of the node table, and its ties with their weights."""
+    from defdip.analysis.network import network
+
+    r = network(1995, "all", synthetic_store)
+    g = r.graph
+    assert list(g.nodes) == r.order and g.number_of_edges() == r.summary["edges"] == len(r.edges)
+    rows = r.nodes.set_index("id")
+    for v, attrs in g.nodes(data=True):
+        assert attrs["name"] == rows.loc[v, "name"] and attrs["community"] == rows.loc[v, "community"]
+    assert sorted((*sorted((u, v)), w) for u, v, w in g.edges(data="weight")) == sorted(r.edges)
+    assert g.graph == {"layer": "all", "from_year": 1995, "to_year": 1995}

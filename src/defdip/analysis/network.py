@@ -16,23 +16,28 @@ Measures: density; connected components and the largest one's share of nodes; de
 strength (sum of weights); eigenvector centrality computed within each component (unit norm per component,
 scaled by the component's share of nodes so that the hub of a small component does not outrank the hubs of the
 main one; power iteration, then the dense solver, else NA with a note in the summary); betweenness (normalised,
-unweighted); clustering (node and average); communities by Louvain modularity (networkx, fixed seed 42),
-numbered by size from 0; brokers = the top betweenness nodes. Eigenvector, betweenness and clustering are
-computed on the graph's sparse adjacency matrix (networkx's definitions and values, without per-node Python).
-"""
+unweighted); clustering (node and average); communities by Louvain modularity (weighted; igraph's multilevel
+method, fixed seed 42), numbered by size from 0; brokers = the top betweenness nodes. Eigenvector, betweenness
+and clustering are computed on the graph's sparse adjacency matrix (networkx's definitions and values, without
+per-node Python); a networkx graph is built only when asked for (export, charts)."""
 
 from __future__ import annotations
 
 import math
+import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import igraph as ig
 import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import scipy.sparse.csgraph  # noqa: F401 - sp.csgraph
 
 from defdip.analysis import panels
 from defdip.analysis.evolution import load_engagements
@@ -87,9 +92,29 @@ def layers() -> dict[str, str]:
 
 @dataclass
 class NetworkResult:
-    graph: nx.Graph
     summary: dict[str, Any]
     nodes: pd.DataFrame = field(repr=False)
+    """One row per node with its measures, most partners first."""
+    edges: list[tuple[str, str, int | float]] = field(repr=False)
+    """(a, b, weight) per tie, a < b, in that order."""
+    order: list[str] = field(repr=False)
+    """The nodes in the order the ties first name them (the graph's node order)."""
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The network as a networkx graph (built when asked for: a server answering JSON never needs it),
+        its nodes carrying name, ccode and community, its edges weight."""
+        graph = nx.Graph(layer=self.summary["layer"], from_year=self.summary["from_year"],
+                         to_year=self.summary["to_year"])
+        rows = self.nodes.set_index("id")
+        names, ccodes, communities = (rows[c].to_dict() for c in ("name", "ccode", "community"))
+        for v in self.order:
+            attrs: dict[str, Any] = {"name": names[v], "community": int(communities[v])}
+            if pd.notna(ccodes[v]):
+                attrs["ccode"] = int(ccodes[v])
+            graph.add_node(v, **attrs)
+        graph.add_weighted_edges_from(self.edges)
+        return graph
 
 
 def _check_layer(layer: str) -> str:
@@ -116,6 +141,35 @@ class NetworkData:
     """:func:`defdip.store.series.polity_pairs` of every engagement that is not a dyad spell."""
     polities: pd.DataFrame
     """id, name, ccode of every polity."""
+    _layers: dict[str, LayerData] = field(default_factory=dict, compare=False, repr=False)
+
+    def layer(self, name: str) -> LayerData:
+        """The engagements and pairs of engagement layer ``name``, selected once (later windows of the layer
+        cost two comparisons of year arrays)."""
+        found = self._layers.get(name)
+        if found is None:
+            selected = self.frame[LAYERS[name][1](self.frame).fillna(False).astype(bool).to_numpy()
+                                  & ~self.frame["dyad_spell"].to_numpy()]
+            pairs = self.pairs[self.pairs["engagement_id"].isin(selected["id"]).to_numpy()].reset_index(drop=True)
+            found = LayerData(engagements=selected[["id", "start_year", "in_force_to"]].reset_index(drop=True),
+                              pairs=pairs)
+            self._layers[name] = found  # two threads may both compute it: the same value
+        return found
+
+
+@dataclass(frozen=True)
+class LayerData:
+    """One engagement layer's engagements (id, start_year, in_force_to) and their pairs of polities."""
+
+    engagements: pd.DataFrame
+    pairs: pd.DataFrame
+
+    def window(self, year: int, last: int) -> tuple[int, pd.DataFrame]:
+        """How many of the layer's engagements are in force in ``year..last``, and their pairs in force then
+        (a pair's years lie within its engagement's)."""
+        e, p = self.engagements, self.pairs
+        n = int(((e["start_year"].to_numpy() <= last) & (e["in_force_to"].to_numpy() >= year)).sum())
+        return n, p[(p["first"].to_numpy() <= last) & (p["last"].to_numpy() >= year)]
 
 
 def network_data(store: StoreArg = None) -> NetworkData:
@@ -187,34 +241,21 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
         return _panel_network(store, panel, layer, year, last, ties if ties is not None and ties.layer == layer
                               else None)
     if data is None:
-        with connection(store) as con:
-            window = _window(load_engagements(con), layer, year, last)
-            pairs = series.polity_pairs(con, ids=window["id"].tolist())
-            polities = series.polities(con)
-    else:
-        window = _window(data.frame, layer, year, last)
-        pairs = data.pairs[data.pairs["engagement_id"].isin(window["id"])]
-        polities = data.polities
-    pairs = pairs[(pairs["first"] <= last) & (pairs["last"] >= year)]
-    if pairs.empty:
-        raise DefdipError(f"no ties in layer {layer!r} in {span}: its {len(window)} engagement(s) then have "
-                          f"fewer than two polities taking part")
-    return _measure(pairs, polities, layer, year, last)
-
-
-def _window(frame: pd.DataFrame, layer: str, year: int, last: int) -> pd.DataFrame:
-    """The engagements of ``layer`` in force in ``year..last`` (not dyad spells); an error when there are none."""
-    selected = frame[LAYERS[layer][1](frame).fillna(False).astype(bool) & ~frame["dyad_spell"]]
-    window = selected[(selected["start_year"] <= last) & (selected["in_force_to"] >= year)]
-    if selected.empty:
+        data = network_data(store)
+    selected = data.layer(layer)
+    engaged, pairs = selected.window(year, last)
+    if selected.engagements.empty:
         raise DefdipError(f"the store has no engagements in layer {layer!r} "
                           f"({LAYERS[layer][0]}); build it with the sources that provide them")
-    if window.empty:
+    if not engaged:
         raise DefdipError(
-            f"no {layer!r} engagements in {_span(year, last)}; the store's {layer!r} data run from "
-            f"{dates.format_year(int(selected['start_year'].min()))} to "
-            f"{dates.format_year(int(selected['in_force_to'].max()))}")
-    return window
+            f"no {layer!r} engagements in {span}; the store's {layer!r} data run from "
+            f"{dates.format_year(int(selected.engagements['start_year'].min()))} to "
+            f"{dates.format_year(int(selected.engagements['in_force_to'].max()))}")
+    if pairs.empty:
+        raise DefdipError(f"no ties in layer {layer!r} in {span}: its {engaged} engagement(s) then have "
+                          f"fewer than two polities taking part")
+    return _measure(pairs, data.polities, layer, year, last)
 
 
 def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, last: int,
@@ -260,47 +301,33 @@ def _span(year: int, last: int) -> str:
     return dates.format_year(year) if year == last else f"{dates.format_year(year)}-{dates.format_year(last)}"
 
 
-def build_graph(pairs: pd.DataFrame, polities: pd.DataFrame | None = None) -> nx.Graph:
-    """An undirected graph from :func:`defdip.store.series.polity_pairs` rows (weight = distinct engagements)."""
+def tie_list(pairs: pd.DataFrame) -> list[tuple[str, str, int | float]]:
+    """(a, b, weight) per tied pair of :func:`defdip.store.series.polity_pairs` rows, sorted by a, b: weight =
+    distinct engagements (or the sum of a ``weight`` column), a whole number as an int."""
     if "weight" in pairs:
-        edges = pairs.groupby(["a", "b"], as_index=False).agg(weight=("weight", "sum"))
+        edges = pairs.groupby(["a", "b"])["weight"].sum()
     else:
-        edges = pairs.groupby(["a", "b"], as_index=False).agg(weight=("engagement_id", "nunique"))
-    graph = nx.Graph()
-    names = {}
+        edges = pairs.groupby(["a", "b"])["engagement_id"].nunique()
+    return [(a, b, int(w) if float(w).is_integer() else float(w))
+            for (a, b), w in zip(edges.index.tolist(), edges.tolist())]
+
+
+def _node_codes(pairs: pd.DataFrame, polities: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Name and COW code of each polity (the pairs' own codes for polities the table lacks)."""
+    names: dict[str, Any] = {}
     ccodes: dict[str, Any] = {}
     # plain lists: iterating pandas' Arrow-backed columns value by value costs more than the graph
-    if polities is not None and not polities.empty:
+    if not polities.empty:
         names = dict(zip(polities["id"].tolist(), polities["name"].tolist()))
         ccodes = {k: v for k, v in zip(polities["id"].tolist(), polities["ccode"].tolist()) if pd.notna(v)}
     for col_id, col_cc in (("a", "ccode_a"), ("b", "ccode_b")):
         known = pairs[col_cc].notna().to_numpy()
         for pid, cc in zip(pairs.loc[known, col_id].tolist(), pairs.loc[known, col_cc].tolist()):
-            if pid not in ccodes:
-                ccodes[pid] = cc
-    graph.add_edges_from((a, b, {"weight": int(w) if float(w).is_integer() else float(w)})
-                         for a, b, w in zip(edges["a"].tolist(), edges["b"].tolist(), edges["weight"].tolist()))
-    for node in graph.nodes:
-        graph.nodes[node]["name"] = str(names.get(node) or node)
-        if node in ccodes:
-            graph.nodes[node]["ccode"] = int(ccodes[node])
-    return graph
+            ccodes.setdefault(pid, cc)
+    return names, ccodes
 
 
-def _adjacency(graph: nx.Graph) -> tuple[list[Any], sp.csr_matrix]:
-    """The graph's nodes in its order and its unweighted, symmetric 0/1 adjacency matrix."""
-    order = list(graph.nodes)
-    at = {v: i for i, v in enumerate(order)}
-    edges = [(at[u], at[v]) for u, v in graph.edges if u != v]
-    rows = np.array([e[0] for e in edges] + [e[1] for e in edges], dtype=np.int64)
-    cols = np.array([e[1] for e in edges] + [e[0] for e in edges], dtype=np.int64)
-    n = len(order)
-    adj = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    adj.data[:] = 1.0  # a pair given twice is one edge
-    return order, adj
-
-
-def _eigenvector(graph: nx.Graph, order: list[Any], adj: sp.csr_matrix,
+def _eigenvector(order: list[Any], adj: sp.csr_matrix,
                  components: list[set[Any]]) -> tuple[dict[Any, float], str]:
     """Eigenvector centrality per component, as networkx's power iteration computes it (start 1/size, iterate
     with A + I, unit L2 norm, converged when the L1 change is below size * tol), on a sparse matrix instead of
@@ -328,13 +355,15 @@ def _eigenvector(graph: nx.Graph, order: list[Any], adj: sp.csr_matrix,
         if converged:
             values.update({order[i]: abs(float(v)) * size / n for i, v in zip(members, x)})
             continue
-        try:
-            ev = nx.eigenvector_centrality_numpy(graph.subgraph(comp))
-        except Exception as exc:  # noqa: BLE001 - reported in the summary, never fatal
+        try:  # the leading eigenvector of the component's matrix, as networkx's dense solver finds it
+            _, vectors = np.linalg.eigh(sub.toarray())
+            lead = np.abs(vectors[:, -1])
+            lead = lead / (float(np.linalg.norm(lead)) or 1.0)
+        except np.linalg.LinAlgError as exc:  # reported in the summary, never fatal
             notes.append(f"a component of {size} nodes did not converge ({type(exc).__name__})")
             values.update({v: math.nan for v in comp})
             continue
-        values.update({v: abs(x) * size / n for v, x in ev.items()})
+        values.update({order[i]: float(x) * size / n for i, x in zip(members, lead)})
     return values, ("; ".join(notes) or "converged")
 
 
@@ -378,54 +407,75 @@ def _clustering(adj: sp.csr_matrix) -> np.ndarray:
     return out
 
 
+_LOUVAIN = threading.Lock()
+"""igraph draws Louvain's node order from one process-wide generator: seeded and used by one thread at a time,
+so that a network's communities are the same whoever asks and in what order."""
+
+
+def _louvain(n: int, edges: list[tuple[int, int]], weights: list[float]) -> tuple[list[int], float]:
+    """Louvain communities (igraph's multilevel method, seed ``SEED``): each node's community and the
+    partition's weighted modularity."""
+    graph = ig.Graph(n=n, edges=edges)
+    with _LOUVAIN:
+        ig.set_random_number_generator(random.Random(SEED))
+        partition = graph.community_multilevel(weights=weights)
+        ig.set_random_number_generator(random)
+    return list(partition.membership), float(graph.modularity(partition.membership, weights=weights))
+
+
 def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int, last: int,
              description: str | None = None) -> NetworkResult:
-    graph = build_graph(pairs, polities)
+    ties = [t for t in tie_list(pairs) if t[0] != t[1]]
+    names, ccodes = _node_codes(pairs, polities)
+    order = list(dict.fromkeys(v for a, b, _ in ties for v in (a, b)))
+    at = {v: i for i, v in enumerate(order)}
+    n = len(order)
+    ia = np.array([at[a] for a, _, _ in ties], dtype=np.int64)
+    ib = np.array([at[b] for _, b, _ in ties], dtype=np.int64)
+    weight = np.array([w for _, _, w in ties], dtype=float)
+    adj = sp.csr_matrix((np.ones(2 * len(ties)), (np.r_[ia, ib], np.r_[ib, ia])), shape=(n, n))
+    count, labels = sp.csgraph.connected_components(adj, directed=False)
+    # components largest first; equal sizes in the order of their first node
+    members: list[list[int]] = [[] for _ in range(count)]
+    for i, label in enumerate(labels.tolist()):
+        members[label].append(i)
+    ranked = sorted(members, key=len, reverse=True)
+    components = [{order[i] for i in comp} for comp in ranked]
+    component_of = {order[i]: c for c, comp in enumerate(ranked) for i in comp}
+    eigen, eigen_note = _eigenvector(order, adj, components)
+    betweenness = _betweenness(adj) if n <= BETWEENNESS_EXACT_NODES else \
+        np.array(ig.Graph(n=n, edges=list(zip(ia.tolist(), ib.tolist()))).betweenness()) / ((n - 1) * (n - 2) / 2)
+    clustering = _clustering(adj)
+    membership, modularity = _louvain(n, list(zip(ia.tolist(), ib.tolist())), weight.tolist())
+    sizes = pd.Series(membership).value_counts()
+    first = {c: min(order[i] for i in range(n) if membership[i] == c) for c in sizes.index}
+    rank = {c: r for r, c in enumerate(sorted(sizes.index, key=lambda c: (-sizes[c], first[c])))}
+    degree = np.bincount(np.r_[ia, ib], minlength=n)
+    strength = np.bincount(np.r_[ia, ib], weights=np.r_[weight, weight], minlength=n)
     reg = registry()
-    for node in graph.nodes:  # names as of the window's first year (the Soviet Union in 1980, not Russia)
-        if node in reg:
-            graph.nodes[node]["name"] = reg.display_name(node, year)
-    graph.graph.update({"layer": layer, "from_year": year, "to_year": last})
-    n = graph.number_of_nodes()
-    components = sorted(nx.connected_components(graph), key=len, reverse=True)
-    component_of = {v: i for i, comp in enumerate(components) for v in comp}
-    order, adj = _adjacency(graph)
-    eigen, eigen_note = _eigenvector(graph, order, adj, components)
-    if n <= BETWEENNESS_EXACT_NODES:
-        betweenness = dict(zip(order, _betweenness(adj).tolist()))
-    else:  # sampled sources: memory and time stay bounded
-        betweenness = nx.betweenness_centrality(graph, normalized=True, k=500, seed=SEED)
-    clustering = dict(zip(order, _clustering(adj).tolist()))
-    communities = sorted(nx.community.louvain_communities(graph, weight="weight", seed=SEED),
-                         key=lambda c: (-len(c), sorted(c)[0]))
-    community_of = {v: i for i, comm in enumerate(communities) for v in comm}
-    rows = [{
-        "id": v, "name": graph.nodes[v].get("name", v), "ccode": graph.nodes[v].get("ccode"),
-        "degree": graph.degree(v), "strength": graph.degree(v, weight="weight"),
-        "eigenvector": eigen.get(v, math.nan), "betweenness": betweenness[v], "clustering": clustering[v],
-        "community": community_of[v], "component": component_of[v],
-    } for v in graph.nodes]
-    nodes = pd.DataFrame(rows, columns=["id", "name", "ccode", "degree", "strength", "eigenvector", "betweenness",
-                                        "clustering", "community", "component"])
-    nodes["ccode"] = nodes["ccode"].astype("Int64")
+    nodes = pd.DataFrame({
+        # names as of the window's first year (the Soviet Union in 1980, not Russia)
+        "id": order, "name": [reg.display_name(v, year) if v in reg else str(names.get(v) or v) for v in order],
+        "ccode": pd.array([int(ccodes[v]) if v in ccodes else None for v in order], dtype="Int64"),
+        "degree": degree.astype(int), "strength": [int(x) if float(x).is_integer() else float(x) for x in strength],
+        "eigenvector": [eigen.get(v, math.nan) for v in order], "betweenness": betweenness.astype(float),
+        "clustering": clustering, "community": [rank[c] for c in membership],
+        "component": [component_of[v] for v in order],
+    })
     nodes = nodes.sort_values(["degree", "eigenvector", "id"], ascending=[False, False, True],
                               na_position="last").reset_index(drop=True)
     brokers = nodes.sort_values(["betweenness", "degree", "id"], ascending=[False, False, True]).head(5)
     central = nodes.sort_values(["eigenvector", "id"], ascending=[False, True], na_position="last").head(5)
     summary = {
         "layer": layer, "description": description or LAYERS[layer][0], "from_year": year, "to_year": last,
-        "nodes": n, "edges": graph.number_of_edges(), "density": nx.density(graph),
-        "components": len(components), "largest_component_share": len(components[0]) / n if n else math.nan,
-        "average_clustering": sum(clustering[v] for v in graph.nodes) / n if n else math.nan,
-        "communities": len(communities),
-        "modularity": nx.community.modularity(graph, communities, weight="weight") if graph.number_of_edges() else
-        math.nan,
+        "nodes": n, "edges": len(ties), "density": 2 * len(ties) / (n * (n - 1)) if n > 1 else 0.0,
+        "components": count, "largest_component_share": len(ranked[0]) / n if n else math.nan,
+        "average_clustering": float(clustering.sum()) / n if n else math.nan,
+        "communities": len(sizes), "modularity": modularity if ties else math.nan,
         "brokers": brokers["name"].tolist(), "most_central": central["name"].tolist(),
         "eigenvector": eigen_note,
     }
-    for v in graph.nodes:
-        graph.nodes[v]["community"] = community_of[v]
-    return NetworkResult(graph=graph, summary=summary, nodes=nodes)
+    return NetworkResult(summary=summary, nodes=nodes, edges=ties, order=order)
 
 
 def export_network(result: NetworkResult, path: str | Path, fmt: str | None = None) -> Path:

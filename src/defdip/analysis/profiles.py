@@ -15,8 +15,10 @@ A polity's own profile still counts its own deployments among its engagements, a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from defdip.analysis.evolution import load_engagements
@@ -80,6 +82,67 @@ def _shown_name(name: str, polity: Polity) -> str:
     return window[2] if window else polity.name
 
 
+@dataclass(frozen=True)
+class ProfileData:
+    """What every country profile of a store is cut from, read once: the engagements, every polity's roles in
+    them and every polity's partners per activity (two queries for all polities, instead of two per profile).
+    A server keeps one per store version (:mod:`defdip.present.web.data`); the profiles are the same."""
+
+    frame: pd.DataFrame
+    """:func:`defdip.analysis.evolution.load_engagements`, indexed by nothing (read-only, shared)."""
+    positions: pd.Index
+    """The engagement ids of ``frame`` in its order (an id's row position)."""
+    roles: pd.DataFrame
+    """:func:`defdip.store.queries.engagement_roles`, ordered by polity."""
+    partners: pd.DataFrame
+    """:func:`defdip.store.queries.partner_activity` of every polity (column ``self``), ordered by it."""
+    role_rows: dict[str, tuple[int, int]]
+    partner_rows: dict[str, tuple[int, int]]
+
+    def roles_of(self, polity_id: str) -> pd.DataFrame:
+        lo, hi = self.role_rows.get(polity_id, (0, 0))
+        return self.roles.iloc[lo:hi][["id", "role"]].reset_index(drop=True)
+
+    def partners_of(self, polity_id: str) -> pd.DataFrame:
+        lo, hi = self.partner_rows.get(polity_id, (0, 0))
+        return self.partners.iloc[lo:hi].drop(columns="self").reset_index(drop=True)
+
+    def engagements_of(self, polity_id: str) -> pd.DataFrame:
+        """What :func:`_engagements_of` gives for one polity, from the shared tables."""
+        roles = self.roles_of(polity_id)
+        rows = self.frame.iloc[np.sort(self.positions.get_indexer(roles["id"]))]
+        return rows[~rows["dyad_spell"].to_numpy()].merge(roles, on="id", how="left")
+
+
+def _row_ranges(keys: pd.Series) -> dict[str, tuple[int, int]]:
+    """First and past-last row of each value of a sorted column."""
+    values = keys.to_numpy()
+    if not len(values):
+        return {}
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    return {str(values[a]): (int(a), int(b)) for a, b in zip(starts, ends)}
+
+
+def profile_data(store: StoreLike = None, frame: pd.DataFrame | None = None) -> ProfileData:
+    """The shared tables of :class:`ProfileData` (``frame``: the store's engagements, when already loaded)."""
+    with reading(store) as db:
+        if frame is None:
+            frame = load_engagements(db.con)
+        roles = queries.engagement_roles(db)
+        partners = queries.partner_activity(None, _partner_engagements(frame[~frame["dyad_spell"].to_numpy()]), db)
+    return ProfileData(frame=frame, positions=pd.Index(frame["id"]), roles=roles, partners=partners,
+                       role_rows=_row_ranges(roles["polity_id"]), partner_rows=_row_ranges(partners["self"]))
+
+
+def _partner_engagements(frame: pd.DataFrame) -> pd.DataFrame:
+    """Engagements as :func:`defdip.store.queries.partner_activity` reads them: peacekeeping deployments as an
+    activity of their own (counted apart)."""
+    eng = frame[["id", "activity", "start_year", "in_force_to"]].copy()
+    eng.loc[frame["peacekeeping"].to_numpy(), "activity"] = "_peacekeeping"
+    return eng
+
+
 def _engagements_of(db: StoreReader, polity_ids: list[str], frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Engagements in which every polity of ``polity_ids`` takes part, with the first one's role (from
     ``frame``, the store's :func:`defdip.analysis.evolution.load_engagements`, when one is given)."""
@@ -93,7 +156,8 @@ def _per_year(frame: pd.DataFrame) -> pd.DataFrame:
     activities = codebook().activity_ids
     if frame.empty:
         return pd.DataFrame(columns=["year", *activities, "total"])
-    table = pd.crosstab(frame["start_year"], frame["activity"]).reindex(columns=activities, fill_value=0)
+    table = frame.groupby(["start_year", "activity"]).size().unstack(fill_value=0).reindex(
+        columns=activities, fill_value=0)
     table["total"] = table.sum(axis=1)
     table = table.sort_index()
     table.index.name = "year"
@@ -104,24 +168,29 @@ def _per_year(frame: pd.DataFrame) -> pd.DataFrame:
 def _timeline(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)
-    out = frame.copy()
-    out["_key"] = [dates.sort_key(int(y), None if pd.isna(m) else int(m), None if pd.isna(d) else int(d))
-                   for y, m, d in zip(out["start_year"], out["start_month"], out["start_day"])]
-    out = out.sort_values(["_key", "id"]).reset_index(drop=True)
-    out["date"] = [_date(int(y), m, d) for y, m, d in zip(out["start_year"], out["start_month"], out["start_day"])]
+    kept = ["id", "title", "activity", "instrument", "start_year", "start_month", "start_day", "end_year",
+            "censored", "n_participants", "datasets", "citations", *(["role"] if "role" in frame else [])]
+    out = frame[kept].copy()
+    # chronological whatever the precision (dates.sort_key: a year without a month comes first); there is no
+    # year 0, so signed years order as astronomical ones do
+    out["_month"] = out["start_month"].fillna(0)
+    out["_day"] = out["start_day"].fillna(0)
+    out = out.sort_values(["start_year", "_month", "_day", "id"]).reset_index(drop=True)
+    out["date"] = [_date(y, m, d) for y, m, d in zip(out["start_year"].tolist(), out["start_month"].tolist(),
+                                                      out["start_day"].tolist())]
     out["ongoing"] = out["censored"].astype(bool)
     out["end_year"] = out["end_year"].astype("Int64").mask(out["ongoing"])
-    out["datasets"] = out["datasets"].map(lambda v: list(v) if v is not None else [])
-    out["sources"] = out["citations"].map(lambda v: list(v) if v is not None else [])
+    out["datasets"] = [list(v) if v is not None else [] for v in out["datasets"].tolist()]
+    out["sources"] = [list(v) if v is not None else [] for v in out["citations"].tolist()]
     if "role" not in out:
         out["role"] = None
     return out[TIMELINE_COLUMNS]
 
 
 def _date(year: int, month: Any, day: Any) -> str:
-    text = dates.format_year(year)
+    text = dates.format_year(int(year))
     if pd.notna(month) and year > 0:
-        text = f"{year:04d}-{int(month):02d}" + (f"-{int(day):02d}" if pd.notna(day) else "")
+        text = f"{int(year):04d}-{int(month):02d}" + (f"-{int(day):02d}" if pd.notna(day) else "")
     return text
 
 
@@ -137,7 +206,7 @@ def _span(frame: pd.DataFrame) -> tuple[int | None, int | None]:
 
 
 def profile(country: str, store: StoreLike = None, *, peacekeeping: bool = False,
-            frame: pd.DataFrame | None = None) -> dict[str, Any]:
+            frame: pd.DataFrame | None = None, data: ProfileData | None = None) -> dict[str, Any]:
     """A polity's engagements over time: ``polity`` (named as ``country`` names it: ``USSR`` gives the Soviet
     Union's years only, :func:`name_window`), ``notes`` (an ambiguous name: which polity was chosen and the
     alternatives), ``engagements``, ``first_year``, ``last_year``,
@@ -148,11 +217,17 @@ def profile(country: str, store: StoreLike = None, *, peacekeeping: bool = False
     title, activity, datasets and sources).
 
     ``frame``: the store's :func:`defdip.analysis.evolution.load_engagements`, already loaded (a server keeps one per
-    store version), so that a profile does not read every engagement again; the result is the same."""
+    store version), so that a profile does not read every engagement again; ``data`` (:func:`profile_data`)
+    the same for the roles and partners of every polity: the result is the same."""
     polity = queries.resolve_polity(country).polity
+    shared = data if data is not None and name_window(country) is None else None  # a dated name: its years
     with reading(store) as db:
-        frame = _in_window(_engagements_of(db, [polity.id], frame), country)
-        partners = _partners(db, polity.id, frame, peacekeeping)
+        if shared is not None:
+            frame = shared.engagements_of(polity.id)
+            partners = _partners(db, polity.id, frame, peacekeeping, shared.partners_of(polity.id))
+        else:
+            frame = _in_window(_engagements_of(db, [polity.id], frame), country)
+            partners = _partners(db, polity.id, frame, peacekeeping)
     first, last = _clipped(_span(frame), country)
     return {
         "polity": _polity_dict(polity, _shown_name(country, polity)), "notes": _notes(country),
@@ -163,17 +238,18 @@ def profile(country: str, store: StoreLike = None, *, peacekeeping: bool = False
     }
 
 
-def _partners(db: StoreReader, polity_id: str, frame: pd.DataFrame, peacekeeping: bool) -> pd.DataFrame:
+def _partners(db: StoreReader, polity_id: str, frame: pd.DataFrame, peacekeeping: bool,
+              rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``rows``: the polity's :func:`defdip.store.queries.partner_activity` over ``frame``, when read already."""
     activities = codebook().activity_ids
     columns = ["id", "name", "kind", "engagements", *activities, "peacekeeping", "first_year", "last_year"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    eng = frame[["id", "activity", "start_year", "in_force_to"]].copy()
-    eng.loc[frame["peacekeeping"].to_numpy(), "activity"] = "_peacekeeping"  # counted apart
-    rows = queries.partner_activity(polity_id, eng, db)
+    if rows is None:
+        rows = queries.partner_activity(polity_id, _partner_engagements(frame), db)
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    wide = rows.pivot_table(index="id", columns="activity", values="n", aggfunc="sum", fill_value=0)
+    wide = rows.groupby(["id", "activity"])["n"].sum().unstack(fill_value=0)  # one row per pair: a pivot
     pko = wide["_peacekeeping"].astype(int) if "_peacekeeping" in wide else pd.Series(0, index=wide.index)
     wide = wide.reindex(columns=activities, fill_value=0).astype(int)
     if peacekeeping:  # peacekeeping deployments are contacts

@@ -521,22 +521,39 @@ def shared_engagements(polity_ids: Sequence[str], store: StoreLike = None) -> pd
             f"FROM participants p WHERE p.polity_id = ?{others} GROUP BY 1 ORDER BY 1", list(polity_ids)).df()
 
 
-def partner_activity(polity_id: str, engagements: pd.DataFrame, store: StoreLike = None) -> pd.DataFrame:
+def engagement_roles(store: StoreLike = None) -> pd.DataFrame:
+    """Every polity's roles in each engagement it takes part in: polity_id, id, role (as
+    :func:`shared_engagements` gives them for one polity), ordered by polity and engagement."""
+    with reading(store) as db:
+        return db.con.execute(
+            "SELECT p.polity_id, p.engagement_id AS id, string_agg(DISTINCT p.role, ', ' ORDER BY p.role) AS role "
+            "FROM participants p GROUP BY 1, 2 ORDER BY 1, 2").df()
+
+
+def partner_activity(polity_id: str | None, engagements: pd.DataFrame, store: StoreLike = None) -> pd.DataFrame:
     """For the engagements in ``engagements`` (columns id, activity, start_year, in_force_to), each other
     polity taking part (not ``unknown``) per activity: id, name (the registry's, else as in the source),
-    kind, activity, n (engagements), first_year (first start), last_year (last in force)."""
+    kind, activity, n (engagements), first_year (first start), last_year (last in force).
+
+    ``polity_id`` None: the partners of every polity taking part at once, that polity in a first column
+    ``self`` (ordered by it): what a server cuts every country's partners from."""
+    me = "s.polity_id AS self, " if polity_id is None else ""
+    join = "JOIN participants s ON s.engagement_id = e.id" if polity_id is None else ""
+    other = "s.polity_id AND s.polity_id <> 'unknown'" if polity_id is None else "?"
+    keys = "s.polity_id, p.polity_id, e.activity ORDER BY 1, 2, 5" if polity_id is None else \
+        "p.polity_id, e.activity ORDER BY 1, 4"
     with reading(store) as db:
         con = db.con
         con.register("_partner_engagements", engagements[["id", "activity", "start_year", "in_force_to"]])
         try:
-            return con.execute("""
-                SELECT p.polity_id AS id, any_value(coalesce(pol.name, p.name)) AS name, any_value(pol.kind) AS kind,
-                       e.activity, count(DISTINCT e.id) AS n, min(e.start_year) AS first_year,
-                       max(e.in_force_to) AS last_year
-                FROM _partner_engagements e JOIN participants p ON p.engagement_id = e.id
+            return con.execute(f"""
+                SELECT {me}p.polity_id AS id, any_value(coalesce(pol.name, p.name)) AS name,
+                       any_value(pol.kind) AS kind, e.activity, count(DISTINCT e.id) AS n,
+                       min(e.start_year) AS first_year, max(e.in_force_to) AS last_year
+                FROM _partner_engagements e {join} JOIN participants p ON p.engagement_id = e.id
                 LEFT JOIN polities pol ON pol.id = p.polity_id
-                WHERE p.polity_id <> ? AND p.polity_id <> 'unknown'
-                GROUP BY p.polity_id, e.activity ORDER BY 1, 4""", [polity_id]).df()
+                WHERE p.polity_id <> {other} AND p.polity_id <> 'unknown'
+                GROUP BY {keys}""", [] if polity_id is None else [polity_id]).df()
         finally:
             con.unregister("_partner_engagements")
 

@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from defdip import __version__
@@ -98,9 +99,18 @@ def _value(e: Enum | None) -> str | None:
     return None if e is None else e.value
 
 
+def _sent(answer: dict[str, Any]) -> JSONResponse:
+    """An answer already made of plain JSON values (:func:`defdip.present.web.data.jsonable`), sent as it is.
+    FastAPI would walk every value of it again to encode it: milliseconds of the interpreter per large answer
+    (a panel slice, a network), which under load stall every other request. The route's ``response_model``
+    still documents it."""
+    return JSONResponse(answer)
+
+
 # ----------------------------------------------------------------------------------------------- engagements
 
-@router.get("/engagements", summary="Engagements, filtered and paginated")
+@router.get("/engagements", response_model=dict[str, Any],
+            summary="Engagements, filtered and paginated")
 def engagements(
     request: Request,
     country: Name = None,
@@ -117,7 +127,7 @@ def engagements(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=D.MAX_PAGE_SIZE,
                                     description=f"Rows per page (at most {D.MAX_PAGE_SIZE}).")] = 50,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Engagements in force at some time in ``from_year..to_year`` that match every filter given.
 
     Returns ``total`` (matches), ``items`` (id, title, activity, instrument, start_year, end_year, participants,
@@ -134,7 +144,7 @@ def engagements(
     out["filters"] = {"country": cid, "partner": pid, "activity": _value(activity),
                       "sub_activity": _value(sub_activity), "instrument": _value(instrument), "source": source,
                       "from_year": from_year, "to_year": to_year, "q": q}
-    return out
+    return _sent(out)
 
 
 @router.get("/engagements/{engagement_id}", summary="One engagement with participants, provenance, references")
@@ -231,22 +241,24 @@ def _panel_answer(ws: WebStore, kind: str, country: str | None, from_year: int |
             "columns": list(frame.columns), "layers": meta, "rows": jsonable(frame.head(limit))}
 
 
-@router.get("/panel/dyad-year", summary="A slice of the dyad-year panel (country or at most 10 years)")
+@router.get("/panel/dyad-year", response_model=dict[str, Any],
+            summary="A slice of the dyad-year panel (country or at most 10 years)")
 def panel_dyad_year(request: Request, country: Name = None, from_year: FromYear = None, to_year: ToYear = None,
                     layers: Annotated[str | None, Query(max_length=400,
                                                         description="Comma-separated layer names.")] = None,
                     system: System = System.cow, directed: bool = False,
-                    limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 1000) -> dict[str, Any]:
+                    limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 1000) -> JSONResponse:
     """Dyad-years with layers. Give a ``country`` (its dyads), or a year range of at most 10 years."""
-    return _panel(request, "dyad", country, from_year, to_year, layers, system, limit, directed)
+    return _sent(_panel(request, "dyad", country, from_year, to_year, layers, system, limit, directed))
 
 
-@router.get("/panel/state-year", summary="A slice of the state-year panel (country or at most 10 years)")
+@router.get("/panel/state-year", response_model=dict[str, Any],
+            summary="A slice of the state-year panel (country or at most 10 years)")
 def panel_state_year(request: Request, country: Name = None, from_year: FromYear = None, to_year: ToYear = None,
                      layers: Annotated[str | None, Query(max_length=400)] = None,
                      system: System = System.cow,
-                     limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 1000) -> dict[str, Any]:
-    return _panel(request, "state", country, from_year, to_year, layers, system, limit)
+                     limit: Annotated[int, Query(ge=1, le=PANEL_MAX_ROWS)] = 1000) -> JSONResponse:
+    return _sent(_panel(request, "state", country, from_year, to_year, layers, system, limit))
 
 
 @router.get("/panel/layers", summary="Panel layers with columns, coverage and citations")
@@ -294,15 +306,15 @@ def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> 
         # the server's handle: a panel layer's network reads through its cached lookups, no file opened
         result = net.network(year, layer=layer, store=ws.db(), to_year=to_year, data=data, ties=ties)
         nodes = result.nodes.sort_values("degree", ascending=False) if "degree" in result.nodes else result.nodes
-        edges = sorted(((u, v, d.get("weight", 1)) for u, v, d in result.graph.edges(data=True)),
-                       key=lambda t: (-float(t[2] or 0), t[0], t[1]))
+        edges = sorted(result.edges, key=lambda t: (-float(t[2] or 0), t[0], t[1]))
         return NetworkAnswer(summary=jsonable(result.summary), nodes=jsonable(nodes),
                              edges=[{"source": u, "target": v, "weight": jsonable(w)} for u, v, w in edges])
 
     return ws.cached(("network", year, layer, to_year), compute)
 
 
-@router.get("/network", summary="The network of polities tied in a year (or years), with measures")
+@router.get("/network", response_model=dict[str, Any],
+            summary="The network of polities tied in a year (or years), with measures")
 def network(request: Request,
             year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, json_schema_extra=NO_YEAR_ZERO,
                                        description="The year, or the first year of a window.")],
@@ -314,7 +326,7 @@ def network(request: Request,
                 description=f"Last year of the window: not before year, and at most {NETWORK_MAX_SPAN} years "
                             "in all (else 422).")] = None,
             max_edges: Annotated[int, Query(ge=0, le=20_000)] = 2000,
-            max_nodes: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
+            max_nodes: Annotated[int, Query(ge=1, le=5000)] = 1000) -> JSONResponse:
     """Nodes (most partners first) and edges (heaviest first) of one layer's network, with its summary.
     A layer without data in the window is answered 422 with the years it covers."""
     ws = ws_of(request)
@@ -324,29 +336,31 @@ def network(request: Request,
     if layer not in NETWORK_LAYERS:
         raise ApiError(422, f"unknown network layer {layer!r}; known layers: {', '.join(NETWORK_LAYERS)}")
     answer = network_answer(ws, year, layer, to_year)
-    return {"summary": answer.summary, "nodes_total": len(answer.nodes), "edges_total": len(answer.edges),
-            "nodes": answer.nodes[:max_nodes], "edges": answer.edges[:max_edges]}
+    return _sent({"summary": answer.summary, "nodes_total": len(answer.nodes), "edges_total": len(answer.edges),
+                  "nodes": answer.nodes[:max_nodes], "edges": answer.edges[:max_edges]})
 
 
-@router.get("/profile/{country}", summary="A polity's engagements over time, partners and timeline")
+@router.get("/profile/{country}", response_model=dict[str, Any],
+            summary="A polity's engagements over time, partners and timeline")
 def profile(request: Request, country: Annotated[str, Path(min_length=1, max_length=120)],
-            timeline_limit: Annotated[int, Query(ge=0, le=20_000)] = 1000) -> dict[str, Any]:
+            timeline_limit: Annotated[int, Query(ge=0, le=20_000)] = 1000) -> JSONResponse:
     """The profile's ``timeline`` holds its last ``timeline_limit`` engagements (``timeline_total`` counts all)."""
     p = queries.resolve_polity(country).polity
     out = dict(D.profile_answer(ws_of(request), p.id))
     timeline = out["timeline"]
     out["timeline_total"] = len(timeline)
     out["timeline"] = timeline[-timeline_limit:] if timeline_limit else []
-    return out
+    return _sent(out)
 
 
-@router.get("/dyad/{a}/{b}", summary="The engagements two polities share")
+@router.get("/dyad/{a}/{b}", response_model=dict[str, Any],
+            summary="The engagements two polities share")
 def dyad(request: Request, a: Annotated[str, Path(min_length=1, max_length=120)],
-         b: Annotated[str, Path(min_length=1, max_length=120)]) -> dict[str, Any]:
+         b: Annotated[str, Path(min_length=1, max_length=120)]) -> JSONResponse:
     pa, pb = queries.resolve_polity(a).polity, queries.resolve_polity(b).polity
     if pa.id == pb.id:
         raise ApiError(422, f"{a!r} and {b!r} are the same polity ({pa.name}); a dyad needs two")
-    return D.dyad_answer(ws_of(request), pa.id, pb.id)
+    return _sent(D.dyad_answer(ws_of(request), pa.id, pb.id))
 
 
 # ----------------------------------------------------------------------------------------------- sources

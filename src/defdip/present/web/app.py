@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from defdip import __version__
+from defdip.analysis.network import LAYERS, panel_layers
 from defdip.core.actors import UnknownPolityError, registry
 from defdip.core.errors import DefdipError, StoreError
 from defdip.present import charts
@@ -36,7 +37,9 @@ from defdip.present.web.data import (
     WebStore,
     engagement_index,
     network_data,
+    panel_ties,
     profile_answer,
+    profile_tables,
 )
 from defdip.present.web.render import fill, h, new_nonce, page, template
 
@@ -121,13 +124,19 @@ WARM_PROFILES = 48
 
 
 def load_shared(ws: WebStore) -> None:
-    """Read what every engagement page, network and profile is cut from (the engagement index and the
-    engagements with their pairs of polities), once per store version: done before the server takes requests,
-    so that no first request waits seconds for it. A missing or unreadable store is left to the requests to
-    report."""
+    """Read what every engagement page, network and profile is cut from, once per store version: the
+    engagement index, the engagements with their pairs of polities, every polity's roles and partners, and
+    the tied dyad-years of each panel tie layer the store has. Done before the server takes requests, so that
+    no request waits seconds for them (a start-up of a few seconds instead). A missing or unreadable store is
+    left to the requests to report."""
     try:
         engagement_index(ws)
-        network_data(ws)
+        data = network_data(ws)
+        for name in LAYERS:
+            data.layer(name)
+        profile_tables(ws)
+        for layer in panel_layers():
+            panel_ties(ws, layer)  # None (and nothing kept) for a layer the store has no data for
     except (DefdipError, duckdb.Error):
         pass
 
@@ -135,16 +144,12 @@ def load_shared(ws: WebStore) -> None:
 def warm_up(ws: WebStore, stop: threading.Event | None = None) -> None:
     """Compute what the first requests would otherwise wait for: the shared loads (:func:`load_shared`, if
     not done yet), then the profiles of the ``WARM_PROFILES`` most engaged polities (each takes one compute
-    slot at a time, so requests keep the other). A panel layer's tied dyad-years are read on its first network
-    request, not here (all layers together take seconds that round one would share). A missing store is
-    reported by the requests. ``stop`` ends it between steps (the server is shutting down: no query may still
-    run as the process exits)."""
+    slot at a time, so requests keep the other). A missing store is reported by the requests. ``stop`` ends it
+    between steps (the server is shutting down: no query may still run as the process exits)."""
     halted = stop.is_set if stop is not None else (lambda: False)
     try:
+        load_shared(ws)
         index = engagement_index(ws)
-        if halted():
-            return
-        network_data(ws)
         known = registry()
         ranked = sorted((p for p in index.by_polity if p != "unknown" and p in known),
                         key=lambda p: (-len(index.by_polity[p]), p))

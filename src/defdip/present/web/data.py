@@ -441,9 +441,15 @@ def coverage(ws: WebStore) -> pd.DataFrame:
     return ws.cached(("coverage_windows",), lambda: evolution.coverage_windows(ws.path))
 
 
+def profile_tables(ws: WebStore) -> profiles.ProfileData:
+    """Every polity's roles and partners (:func:`defdip.analysis.profiles.profile_data`), read once per store
+    version: every profile is cut from them."""
+    return ws.cached(("profile_tables",), lambda: profiles.profile_data(ws.db(), engagement_frame(ws)))
+
+
 def profile_data(ws: WebStore, polity_id: str) -> dict[str, Any]:
     return ws.cached(("profile", polity_id), lambda: profiles.profile(
-        polity_id, store=ws.db(), frame=engagement_frame(ws)))
+        polity_id, store=ws.db(), frame=engagement_frame(ws), data=profile_tables(ws)))
 
 
 def profile_answer(ws: WebStore, polity_id: str) -> dict[str, Any]:
