@@ -377,3 +377,61 @@ def test_a_deployment_needs_a_contributor():
     assert not result.candidates
     assert [u.reason for u in result.uncoded] == ["names where troops go but not who sends them"]
     assert roles(one("Russia sent troops to Georgia as peacekeepers.")) == {"RUS": "contributor", "GRG": "host"}
+
+
+# ------------------------------------------------------------------ states named beside the event
+
+def parties(engine, text):
+    """The states and organisations of the sentence's occurred or intended candidates."""
+    return {p.id for c in engine.code([Document("d", text, DAY)]).candidates if c.is_event for p in c.participants}
+
+
+NO_BYSTANDERS = Coder(dataclasses.replace(LEX, bystanders=(), venue_nouns=frozenset()))
+
+
+@pytest.mark.parametrize("rule", LEX.bystanders, ids=lambda b: b.id)
+def test_every_bystander_rule_takes_a_third_state_out_of_its_example(rule):
+    alone = Coder(dataclasses.replace(LEX, bystanders=(rule,)))
+    without, with_rule = parties(NO_BYSTANDERS, rule.example), parties(alone, rule.example)
+    assert len(with_rule) >= 2, (rule.example, with_rule)  # the parties that engage stay
+    assert with_rule < without, (rule.example, without, with_rule)  # and the one beside them goes
+
+
+def test_a_venue_noun_makes_the_state_after_it_a_place():
+    assert parties(NO_BYSTANDERS, LEX.venue_nouns_example) == {"ARG", "BRA", "URU"}
+    assert parties(coder(), LEX.venue_nouns_example) == {"ARG", "BRA"}
+
+
+def test_wire_news_names_many_states_but_pairs_only_those_that_engage():
+    def pairs(text, activity=None):
+        return {tuple(sorted(p)) for c in code(text).candidates if c.is_event and activity in (None, c.activity)
+                for p in c.pairs()}
+
+    assert pairs("Pakistan, a close ally of China, signed a defence cooperation agreement with Turkey.") == {
+        ("PAK", "TUR")}
+    assert pairs("Russia will deliver S-300 missiles to Syria, despite objections from Israel and the United "
+                 "States.") == {("RUS", "SYR")}
+    assert pairs("U.S. and South Korean forces began joint military exercises, prompting North Korea to threaten "
+                 "retaliation.") == {("ROK", "USA")}
+    # background in a trailing clause is no news of its own when the sentence has news outside it
+    text = ("Greek and Cypriot defence ministers met in Athens to discuss military cooperation, days after Turkey "
+            "held naval drills off the island.")
+    assert {c.activity for c in code(text).candidates} == {"contacts"} and pairs(text) == {("CYP", "GRC")}
+    # three states that do engage all pair; the one that only reacts does not
+    assert pairs("Australia, Britain and the United States announced a security pact, angering France.") == {
+        ("AUL", "UKG"), ("AUL", "USA"), ("UKG", "USA")}
+    # whoever tells a state's official something speaks with a party
+    assert pairs("China's defence minister told his Singaporean counterpart at a meeting in Beijing that the "
+                 "United States was stirring up trouble.") == {("CHN", "SIN")}
+    # a state's navy named by 'of' is that state's, whatever its service's name elsewhere
+    assert pairs("The Indian Navy and the Royal Navy of Oman held joint exercises in the Arabian Sea.") == {
+        ("IND", "OMA")}
+    # a plan reported ("said ... would") is intended; a condition still makes it hypothetical
+    assert one("Egypt said Israel and Jordan would hold joint naval manoeuvres next month.").status == "intended"
+    assert one("Egypt said Israel and Jordan would hold joint naval manoeuvres if relations improve.").status == \
+        "hypothetical"
+    # a list of parties is no aside
+    assert pairs("Admiral Karambir Singh, the head of the Indian navy, met his French counterpart in Paris.") == {
+        ("FRN", "IND")}
+    assert pairs("The navies of India, the United States and Japan began the Malabar exercise.") == {
+        ("IND", "USA"), ("IND", "JPN"), ("JPN", "USA")}

@@ -297,6 +297,9 @@ class Coder:
         self.not_defence_matcher = Matcher(vocab)
         for phrase in self.lex.not_defence:
             self.not_defence_matcher.add(phrase.id, [list(phrase.pattern)])
+        self.bystander_matcher = Matcher(vocab)
+        for aside in self.lex.bystanders:
+            self.bystander_matcher.add(aside.id, [list(aside.pattern)])
         self.topics = {t.id: t for t in self.lex.topics}
         self.topic_rules = frozenset(r for t in self.lex.topics for r in t.rules)
         self.topic_matcher = Matcher(vocab)
@@ -396,6 +399,7 @@ class Coder:
         context = self._defence_context(sent) or any(a[2] for a in actors)
         topics = [(self.topics[self.nlp.vocab.strings[m]], sent.start + s, sent.start + e)
                   for m, s, e in self.topic_matcher(sent)] if any(h[0] in self.topic_rules for h in hits) else []
+        asides = self._asides(sent)
         best: dict[str, tuple[Trigger, int, int]] = {}
         for rule_id, start, end in hits:
             trig = self.triggers[rule_id]
@@ -411,7 +415,11 @@ class Coder:
             return
         if "attaches" in best and "contacts" in best:  # an attaché's calls and consultations are his posting
             del best["contacts"]
+        if any(not _inside(s, e, asides) for _, s, e in best.values()):  # news outside the asides: theirs is
+            best = {a: hit for a, hit in best.items() if not _inside(hit[1], hit[2], asides)}  # background
         cues = [(self.cues[rule], s, e) for rule, s, e in found.get("cue", [])]
+        cues = [(cue, cs, ce) for cue, cs, ce in cues  # "said ... would" is a plan reported, not a maybe
+                if not any(cue.id in other.overrides and os <= cs and ce <= oe for other, os, oe in cues)]
         subs = {self.subs[rule].sub_activity for rule, _, _ in found.get("sub", [])}
         name, name_span = self._exercise_name(sent)
         for activity, (trig, start, end) in best.items():
@@ -428,7 +436,7 @@ class Coder:
                 status, cue_rule = "intended", "date.after_document"
                 notes.append("the date lies after the document's date: coded as intended")
             trigger_span = sdoc[start:end]
-            participants = self._roles(trig, trigger_span, actors, sent)
+            participants = self._roles(trig, trigger_span, actors, sent, asides)
             if not participants:
                 uncoded.append(self._uncoded(sent, where, trig.id, "names no state or organisation"))
                 continue
@@ -456,6 +464,19 @@ class Coder:
             if activity == "attaches":
                 cand.attache_event = _attache_event(sent)
             candidates.append(cand)
+
+    def _asides(self, sent: Span) -> list[tuple[int, int]]:
+        """Token ranges (doc offsets) of the parts of the sentence that name states beside the event: from each
+        bystander match to the next comma or semicolon after it, or the sentence's end."""
+        out: list[tuple[int, int]] = []
+        if not self.lex.bystanders:
+            return out
+        doc = sent.doc
+        for _, s, e in self.bystander_matcher(sent):
+            start = sent.start + s
+            stop = next((t.i for t in doc[sent.start + e:sent.end] if t.text in (",", ";")), sent.end)
+            out.append((start, stop))
+        return out
 
     def _defence_context(self, sent: Span) -> bool:
         """True when a defence word in its defence sense stands in the sentence: the words of an everyday phrase
@@ -535,6 +556,9 @@ class Coder:
                 continue
             if (actor.kind == "demonym" and self._names_people(ent)) or self._in_place_name(ent):
                 continue
+            if actor.kind == "service" and ent.end + 1 < sent.end and sent.doc[ent.end].lower_ == "of" \
+                    and sent.doc[ent.end + 1].ent_type_:
+                continue  # "the Royal Navy of Oman": the state after "of" is the one named
             polity = actor.polity(year)
             if polity is None:
                 notes.append(f"{ent.text!r} names no polity of {year}" if year is not None else
@@ -560,6 +584,12 @@ class Coder:
             out.append((CodedParticipant(polity.id, registry().display_name(polity.id, year), polity.kind, "",
                                          self._evidence(span, where)), span, False))
         return out, notes
+
+    def _venue_word(self, span: Span) -> str:
+        return _venue_word(span, self.lex.venue_nouns)
+
+    def _is_venue(self, span: Span) -> bool:
+        return _is_venue(span, self.lex.venue_nouns)
 
     def _names_people(self, ent: Span) -> bool:
         """True when a demonym names a group of people rather than their state ("ethnic Albanian guerrillas")."""
@@ -627,15 +657,19 @@ class Coder:
 
     # --------------------------------------------------------------------- roles
     def _roles(self, trig: Trigger, trigger: Span, actors: list[tuple[CodedParticipant, Span, bool]],
-               sent: Span) -> list[CodedParticipant]:
-        """Each actor once, in the role the rule and the actor's place around the trigger give it."""
+               sent: Span, asides: list[tuple[int, int]] | None = None) -> list[CodedParticipant]:
+        """Each actor once, in the role the rule and the actor's place around the trigger give it; actors in an
+        aside that does not hold the trigger stand beside the event and are left out."""
         out: dict[str, CodedParticipant] = {}
         venues: dict[str, CodedParticipant] = {}
         sources: dict[str, CodedParticipant] = {}
         said_from, said_to = _attribution(sent)
         speaker_to = _speaker(sent, trigger)
+        beside = [(a, b) for a, b in asides or [] if not a <= trigger.start < b]
         for participant, span, _ in actors:
             if participant.id in out:
+                continue
+            if _inside(span.start, span.end, beside):
                 continue
             if said_from <= span.start < said_to:
                 sources.setdefault(participant.id, _with_role(participant, "participant"))
@@ -644,8 +678,8 @@ class Coder:
                 sources.setdefault(participant.id, _with_role(participant, _role(
                     trig, participant, span, trigger, span.end <= trigger.start, sent)))
                 continue
-            if _is_venue(span) and trig.activity != "attaches" and trig.direction not in HOSTED_AT_VENUE:
-                if _venue_word(span) in HOSTING_WORDS:  # "trained in Mongolia" may host; "drills near Taiwan" not
+            if self._is_venue(span) and trig.activity != "attaches" and trig.direction not in HOSTED_AT_VENUE:
+                if self._venue_word(span) in HOSTING_WORDS:  # "trained in Mongolia" may host; "drills near Taiwan" not
                     venues.setdefault(participant.id, _with_role(participant, "host"))
                 continue
             role = _role(trig, participant, span, trigger, span.end <= trigger.start, sent)
@@ -707,26 +741,43 @@ def _speaker(sent: Span, trigger: Span) -> int:
     a verb of saying or blaming that comes before the trigger report or judge the event and take part only when
     it names no two parties of its own. The sentence's start when there is none."""
     doc = sent.doc
-    verb = next((t.i for t in doc[sent.start:trigger.start] if t.lower_ in SPEAKING), None)
+    verb = next((t.i for t in doc[sent.start:trigger.start] if t.lower_ in SPEAKING and not (
+        t.lower_ in ADDRESSING and any(a.ent_type_ for a in doc[t.i + 1:min(t.i + 4, sent.end)]))), None)
     return verb if verb is not None else sent.start
+
+
+ADDRESSING = {"told", "tells"}
+"""Verbs of saying with an addressee: one who tells a state's official something ("told his Singaporean
+counterpart") speaks with a party, not about the event."""
 
 
 HOSTING_WORDS = {"in", "at"}
 """Venue words whose place may be a lone party's host: inside a state, not near, off or against it."""
 
 
-def _venue_word(span: Span) -> str:
-    """The venue word before the actor ("in Singapore", "in northern Syria": 'in'), or '' when there is none."""
+def _venue_word(span: Span, venue_nouns: frozenset[str] = frozenset()) -> str:
+    """The venue word before the actor ("in Singapore", "in northern Syria": 'in'; "off the coast of Uruguay":
+    'off', a venue noun and 'of' between), or '' when there is none."""
     doc = span.doc
     i = span.start - 1
-    if i >= 0 and doc[i].is_lower and doc[i].is_alpha and doc[i].lower_ not in VENUE_WORDS:
+    if i >= 1 and doc[i].lower_ == "of" and doc[i - 1].lower_ in venue_nouns:
+        i -= 2  # "off the coast of", "in the waters of"
+        while i >= 0 and doc[i].is_lower and doc[i].is_alpha and doc[i].lower_ not in VENUE_WORDS \
+                and i >= span.start - 6:
+            i -= 1  # "the", "eastern": back to the venue word
+    elif i >= 0 and doc[i].is_lower and doc[i].is_alpha and doc[i].lower_ not in VENUE_WORDS:
         i -= 1  # one adjective between: "in northern Syria"
     return doc[i].lower_ if i >= 0 and doc[i].lower_ in VENUE_WORDS else ""
 
 
-def _is_venue(span: Span) -> bool:
+def _is_venue(span: Span, venue_nouns: frozenset[str] = frozenset()) -> bool:
     """True when the actor is a place the sentence puts something in, or its subject ("talks on Cyprus")."""
-    return bool(_venue_word(span))
+    return bool(_venue_word(span, venue_nouns))
+
+
+def _inside(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:
+    """True when the token range [start, end) lies within one of ``ranges``."""
+    return any(a <= start and end <= b for a, b in ranges)
 
 
 def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Span, before: bool,

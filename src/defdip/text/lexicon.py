@@ -21,8 +21,8 @@ from defdip.core.actors import Polity, registry
 from defdip.core.codebook import codebook
 from defdip.core.errors import DefdipError
 
-__all__ = ["ActorName", "Cue", "DatePattern", "Lexicon", "Phrase", "SubActivityCue", "Topic", "Trigger", "lexicon",
-           "STATUSES"]
+__all__ = ["ActorName", "Bystander", "Cue", "DatePattern", "Lexicon", "Phrase", "SubActivityCue", "Topic", "Trigger",
+           "lexicon", "STATUSES"]
 
 STATUSES = ("occurred", "intended", "hypothetical", "negated", "cancelled")
 """Statuses a candidate can have; the later ones are stronger and win when several cues apply."""
@@ -58,6 +58,20 @@ class Cue:
     status: str
     before: int
     after: int
+    pattern: tuple[dict[str, Any], ...]
+    example: str
+    overrides: frozenset[str] = frozenset()  # cues this one sets aside when its match holds theirs
+
+
+@dataclass(frozen=True)
+class Bystander:
+    """The opening words of a part of a sentence that names states beside the event, not in it: an aside
+    ("Pakistan, a close ally of China, ..."), a trailing clause (", as Iran warned ...", ", prompting North Korea
+    to ..."), a commenter ("drills that China called provocative"), a target or a topic ("to deter Russia", "the
+    threat posed by Iran"). The part runs from the match to the next comma or semicolon, or the sentence's end;
+    actors in it take no part in an event whose trigger lies outside it."""
+
+    id: str
     pattern: tuple[dict[str, Any], ...]
     example: str
 
@@ -145,6 +159,9 @@ class Lexicon:
     demonym_people_after: frozenset[str] = frozenset()
     demonym_people_example: str = ""
     place_words: frozenset[str] = frozenset()
+    bystanders: tuple[Bystander, ...] = ()
+    venue_nouns: frozenset[str] = frozenset()
+    venue_nouns_example: str = ""
 
     def keywords(self) -> frozenset[str]:
         """Lowercase words of which a text must hold one for any trigger to fire (a fast pre-filter).
@@ -234,7 +251,21 @@ def _cues(items: list[dict[str, Any]]) -> tuple[Cue, ...]:
         if status not in STATUSES[1:]:
             raise DefdipError(f"{where}: status {status!r} is not one of {', '.join(STATUSES[1:])}")
         out.append(Cue(_need(item, "id", where), status, int(item.get("before", 6)), int(item.get("after", 0)),
-                       _pattern(item, where), _need(item, "example", where)))
+                       _pattern(item, where), _need(item, "example", where),
+                       frozenset(str(c) for c in item.get("overrides") or ())))
+    known = {c.id for c in out}
+    for cue in out:
+        if cue.overrides - known:
+            raise DefdipError(f"patterns.yaml, cue {cue.id}: overrides unknown cue(s) "
+                              f"{', '.join(sorted(cue.overrides - known))}")
+    return tuple(out)
+
+
+def _bystanders(items: list[dict[str, Any]]) -> tuple[Bystander, ...]:
+    out = []
+    for item in items:
+        where = f"patterns.yaml, bystander {item.get('id', '?')}"
+        out.append(Bystander(_need(item, "id", where), _pattern(item, where), _need(item, "example", where)))
     return tuple(out)
 
 
@@ -311,6 +342,7 @@ def lexicon() -> Lexicon:
     actors = own + tuple(a for a in _registry_names() if a.phrase not in taken)
     triggers = _triggers(raw["triggers"])
     people = raw.get("demonym_people") or {}
+    venues = raw.get("venue_nouns") or {}
     return Lexicon(
         lemmas=lemmas, defence_context=frozenset(str(w).lower() for w in raw["defence_context"]),
         triggers=triggers, sub_activities=subs, cues=_cues(raw["cues"]), dates=dates,
@@ -322,4 +354,7 @@ def lexicon() -> Lexicon:
         demonym_people_before=frozenset(str(w).lower() for w in people.get("before") or ()),
         demonym_people_after=frozenset(str(w).lower() for w in people.get("after") or ()),
         demonym_people_example=str(people.get("example") or ""),
-        place_words=frozenset(str(w) for w in raw.get("place_words") or ()))
+        place_words=frozenset(str(w) for w in raw.get("place_words") or ()),
+        bystanders=_bystanders(raw.get("bystanders") or []),
+        venue_nouns=frozenset(str(w).lower() for w in venues.get("words") or ()),
+        venue_nouns_example=str(venues.get("example") or ""))
