@@ -286,10 +286,13 @@ def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, 
         raise DefdipError(f"no ties in layer {layer!r} in {span}")
     def pid(code: Any) -> str:
         return ids.get(int(code), (str(int(code)),))[0]
+    # a pair's weight is the sum over its dyad-years: summed per pair of codes first, then named
+    summed = tied.assign(weight=tied[column].astype(float)).groupby(["ccode1", "ccode2"], as_index=False)[
+        "weight"].sum()
     pairs = pd.DataFrame({
-        "a": tied["ccode1"].map(pid), "b": tied["ccode2"].map(pid),
-        "ccode_a": tied["ccode1"].astype("Int64"), "ccode_b": tied["ccode2"].astype("Int64"),
-        "weight": tied[column].astype(float),
+        "a": summed["ccode1"].map(pid), "b": summed["ccode2"].map(pid),
+        "ccode_a": summed["ccode1"].astype("Int64"), "ccode_b": summed["ccode2"].astype("Int64"),
+        "weight": summed["weight"],
     })
     swap = pairs["a"] > pairs["b"]
     pairs.loc[swap, ["a", "b", "ccode_a", "ccode_b"]] = pairs.loc[swap, ["b", "a", "ccode_b", "ccode_a"]].to_numpy()
@@ -320,10 +323,11 @@ def _node_codes(pairs: pd.DataFrame, polities: pd.DataFrame) -> tuple[dict[str, 
     if not polities.empty:
         names = dict(zip(polities["id"].tolist(), polities["name"].tolist()))
         ccodes = {k: v for k, v in zip(polities["id"].tolist(), polities["ccode"].tolist()) if pd.notna(v)}
-    for col_id, col_cc in (("a", "ccode_a"), ("b", "ccode_b")):
-        known = pairs[col_cc].notna().to_numpy()
-        for pid, cc in zip(pairs.loc[known, col_id].tolist(), pairs.loc[known, col_cc].tolist()):
-            ccodes.setdefault(pid, cc)
+    ends = pd.concat([pairs[["a", "ccode_a"]].set_axis(["id", "cc"], axis=1),
+                      pairs[["b", "ccode_b"]].set_axis(["id", "cc"], axis=1)])
+    ends = ends[ends["cc"].notna().to_numpy()].drop_duplicates("id")
+    for pid, cc in zip(ends["id"].tolist(), ends["cc"].tolist()):
+        ccodes.setdefault(pid, cc)
     return names, ccodes
 
 
