@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -135,8 +136,9 @@ def load_shared(ws: WebStore) -> None:
         for name in LAYERS:
             data.layer(name)
         profile_tables(ws)
-        for layer in panel_layers():
-            panel_ties(ws, layer)  # None (and nothing kept) for a layer the store has no data for
+        with ThreadPoolExecutor(max_workers=2) as pool:  # mostly DuckDB queries, which run beside each other
+            # None (and nothing kept) for a layer the store has no data for
+            list(pool.map(lambda layer: panel_ties(ws, layer), panel_layers()))
     except (DefdipError, duckdb.Error):
         pass
 
