@@ -194,6 +194,16 @@ def test_plover_tables_have_a_reason_per_row_and_cover_every_event_type() -> Non
     assert all(o.reason for o in plover_overrides().values())
 
 
+def test_plover_repeated_id_numbers_the_later_sentences(tmp_path: Path) -> None:
+    records = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    again = dict(records[1], text="Another sentence under the same id.")
+    path = tmp_path / "plover.txt"
+    path.write_text(json.dumps([*records, again, dict(again, text="And a third.")]), encoding="utf-8")
+    ids = [i.id for i in load_gold(path)]
+    assert len(ids) == len(set(ids)) == 8
+    assert ids[-2:] == ["TEST-AID-0001#2", "TEST-AID-0001#3"] and "TEST-AID-0001" in ids
+
+
 def test_plover_unknown_event_type_is_an_error(tmp_path: Path) -> None:
     records = json.loads(FIXTURE.read_text(encoding="utf-8"))
     records[1]["event"] = "CELEBRATE"
@@ -210,7 +220,7 @@ def test_real_plover_file_counts_by_rule(shared_data: Path) -> None:
     sentences = [r for r in raw if r["event"] != "DOCUMENT"]
     military = {r["id"] for r in sentences if "military" in [c.strip() for c in str(r.get("context")).split(",")]}
     items = load_gold(path)
-    assert len(items) == len(sentences) == 322
+    assert len(items) == len(sentences) == len({i.id for i in items}) == 322  # one id is given twice there
     assert len(military) == 83
     coded = {i.id for i in items if i.status != "none"}
     assert coded <= military  # only military-related sentences carry engagements

@@ -11,8 +11,12 @@ Two kinds of file load into the same :class:`GoldItem`:
   ``military``; only those can carry defence-diplomacy events, which ``data/text/plover_map.csv`` derives from
   the PLOVER event type and mode, and ``data/text/plover_overrides.csv`` corrects for single reviewed sentences.
   Every other sentence is a negative (status ``none``). Actor codes (ISO3, or an organisation's name for IGOs)
-  resolve through the registry for the sentence's year; the split is fixed by a hash of the sentence text, so
-  the same sentence coded twice never lands on both sides.
+  resolve through the registry for the sentence's year. Each sentence also carries a split, ``dev`` or
+  ``test``, fixed by a hash of its text (the same sentence coded twice never lands on both sides): an old
+  division kept so that earlier scores can be reproduced. Both halves are development data now; the rules were
+  written on the whole file. The source file gives one id to two different sentences
+  (``PLOVER-GSR01-COERCE-0004``); the second and later sentences of a repeated id get ``#2``, ``#3``, ... after
+  it, so every item has its own id (an override names the id so numbered).
 """
 
 from __future__ import annotations
@@ -229,7 +233,8 @@ def plover_overrides() -> dict[str, PloverOverride]:
 
 
 def plover_split(text: str) -> str:
-    """The split of a PLOVER sentence: a stable hash of its text, so duplicates stay together."""
+    """The split of a PLOVER sentence, ``dev`` or ``test``: a stable hash of its text, so duplicates stay
+    together. Both halves are development data; the split only lets earlier scores be reproduced."""
     digest = hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
     return SPLITS[digest[0] % 2]
 
@@ -257,8 +262,9 @@ def _plover_polities(record: Mapping[str, Any], year: int | None, reg: Registry)
     return ids
 
 
-def _plover_item(record: Mapping[str, Any], reg: Registry, file: str, index: int) -> GoldItem:
-    item_id, text = str(record.get("id") or ""), record.get("text")
+def _plover_item(record: Mapping[str, Any], reg: Registry, file: str, index: int,
+                 item_id: str | None = None) -> GoldItem:
+    item_id, text = item_id or str(record.get("id") or ""), record.get("text")
     if not item_id:
         raise RecordError(file, index, "id", "missing")
     if not isinstance(text, str) or not text.strip():
@@ -298,12 +304,16 @@ def _load_plover(path: Path, content: str) -> list[GoldItem]:
         raise RecordError(str(path), None, None, "a PLOVER file is a JSON array of records")
     reg = registry()
     items = []
+    seen: dict[str, int] = {}
     for index, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             raise RecordError(str(path), index, None, "each PLOVER record is a JSON object")
         if record.get("event") == "DOCUMENT":
             continue
-        items.append(_plover_item(record, reg, str(path), index))
+        given = str(record.get("id") or "")
+        seen[given] = seen.get(given, 0) + 1  # a repeated id: the later sentences numbered #2, #3, ...
+        items.append(_plover_item(record, reg, str(path), index,
+                                  f"{given}#{seen[given]}" if given and seen[given] > 1 else None))
     return items
 
 
