@@ -435,3 +435,62 @@ def test_wire_news_names_many_states_but_pairs_only_those_that_engage():
         ("FRN", "IND")}
     assert pairs("The navies of India, the United States and Japan began the Malabar exercise.") == {
         ("IND", "USA"), ("IND", "JPN"), ("JPN", "USA")}
+
+
+# ------------------------------------------------------------------ aid, negotiations, later joiners, plans, frames
+
+def event_pairs(text):
+    return {tuple(sorted(p)) for c in code(text).candidates if c.is_event for p in c.pairs()}
+
+
+def test_military_aid_is_an_equipment_agreement_from_giver_to_recipient():
+    cand = one("Britain promised to continue military aid to Kenya.")
+    assert (cand.activity, cand.instrument, cand.status, cand.status_rule) == (
+        "agreements", "equipment_transfer", "intended", "cue.promise")
+    assert roles(cand) == {"UKG": "supplier", "KEN": "recipient"}
+    taken = one("Kenya received security assistance from Britain in 2019.")  # the taking verb just before it
+    assert (taken.status, roles(taken)) == ("occurred", {"KEN": "recipient", "UKG": "supplier"})
+    assert one("Canada suspended military aid to Haiti.").status == "cancelled"
+    assert one("Norway ruled out military aid to Chad.").status == "negated"
+    assert not code("The parliament of Chad debated the military aid it receives.").candidates  # one party only
+
+
+def test_negotiations_on_troops_are_defence_talks_but_not_on_peace_or_trade():
+    cand = one("Armenia and Russia renewed negotiations on the troop presence in Gyumri.")
+    assert (cand.activity, cand.rule, cand.status) == ("contacts", "contact.negotiations", "occurred")
+    assert set(roles(cand)) == {"ARM", "RUS"}
+    for text in ("Chile and Bolivia renewed negotiations on sea access.",  # no defence subject
+                 "Sudan and Chad opened peace negotiations between their army commanders.",
+                 "Trade negotiations between the navies' suppliers in Japan and Korea stalled."):
+        assert not [c for c in code(text).candidates if c.activity == "contacts" and c.is_event], text
+
+
+def test_states_that_will_join_later_are_no_parties_to_the_event_under_way():
+    assert event_pairs("Spanish and Moroccan warships began joint drills on Monday, expected to be joined later by "
+                       "Portuguese vessels.") == {("MOR", "SPN")}
+    assert event_pairs("Spanish and Moroccan warships began joint drills on Monday, and Portugal will join them "
+                       "on Friday.") == {("MOR", "SPN")}
+    # a state that has joined takes part
+    assert event_pairs("Spanish and Moroccan warships began joint drills on Monday and were joined by Portuguese "
+                       "vessels.") == {("MOR", "POR"), ("MOR", "SPN"), ("POR", "SPN")}
+
+
+def test_a_plan_inside_a_demand_to_cancel_it_is_intended_and_the_demander_no_party():
+    cand = one("Iran demanded that Russia cancel plans to sell air-to-surface anti-tank missiles to Azerbaijan.")
+    assert (cand.activity, cand.status, cand.status_rule) == ("agreements", "intended", "cue.demand_cancel")
+    assert roles(cand) == {"RUS": "supplier", "AZE": "recipient"}
+    assert event_pairs("Moscow urged Minsk to scrap plans to buy Chinese drones, citing Russia-Belarus ties.") == {
+        ("BLR", "CHN")}
+    # a cancellation that happened stays one; a sale only asked for stays a maybe
+    assert one("Russia cancelled plans to sell missiles to Azerbaijan.").status == "cancelled"
+    assert one("Armenia urged Russia to sell it more missiles.").status == "hypothetical"
+
+
+def test_an_existing_pact_in_the_background_is_no_event():
+    assert not event_pairs("Japan rejected China's demand to end its alliance with the United States, which keeps "
+                           "troops in Okinawa under a mutual security treaty.")
+    # the frame word counts only without a verb of making or ending the pact beside it
+    assert event_pairs("Under a security treaty renewed on Monday, Japan and the United States will share "
+                       "intelligence.") == {("JPN", "USA")}
+    assert event_pairs("Japan and the United States renewed their decades-old mutual security treaty.") == {
+        ("JPN", "USA")}

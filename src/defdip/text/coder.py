@@ -495,15 +495,19 @@ class Coder:
                    for topic, ts, te in topics)
 
     def _named_mention(self, trig: Trigger, span: Span, sent: Span) -> bool:
-        """True for an agreement only mentioned, in a sentence with no verb of making or ending one: named in
-        title case ("the Five Power Defence Arrangements", the name of a treaty or grouping) or the frame of
-        something else ("troops were deployed under the 1987 accord")."""
+        """True for an agreement only mentioned: named in title case ("the Five Power Defence Arrangements", the
+        name of a treaty or grouping) in a sentence with no verb of making or ending one, or the frame of something
+        else ("troops were deployed under the 1987 accord", "which keeps troops here under a defence pact") with no
+        such verb between the frame word and just after the agreement ("under the pact signed on Monday" is news)."""
         if trig.activity != "agreements":
             return False
+        doc = sent.doc
+        frame = next((t.i for t in doc[max(sent.start, span.start - 4):span.start] if t.lower_ == "under"), None)
+        if frame is not None:
+            return not any(t.lemma_.lower() in self.lex.agreement_verbs
+                           for t in doc[frame:min(sent.end, span.end + 4)])
         words = [t for t in span if t.is_alpha and not t.is_stop]
-        named = len(words) >= 2 and all(t.is_title for t in words)
-        framed = any(t.lower_ == "under" for t in sent.doc[max(sent.start, span.start - 4):span.start])
-        if not (named or framed):
+        if not (len(words) >= 2 and all(t.is_title for t in words)):
             return False
         return not any(t.lemma_.lower() in self.lex.agreement_verbs for t in sent)
 
@@ -733,13 +737,15 @@ def _attribution(sent: Span) -> tuple[int, int]:
 
 SPEAKING = {"said", "says", "say", "told", "tells", "stated", "claimed", "claims", "alleged", "accused", "accuses",
             "condemned", "condemns", "criticised", "criticized", "criticises", "criticizes", "denounced",
-            "denounces", "protested", "protests", "warned", "warns"}
+            "denounces", "protested", "protests", "warned", "warns", "demanded", "demands", "urged", "urges", "asked",
+            "asks"}
 
 
 def _speaker(sent: Span, trigger: Span) -> int:
-    """The token where a leading speaker's part ends ("Hungary said ...", "China condemned ..."): actors before
-    a verb of saying or blaming that comes before the trigger report or judge the event and take part only when
-    it names no two parties of its own. The sentence's start when there is none."""
+    """The token where a leading speaker's part ends ("Hungary said ...", "China condemned ...", "China demanded
+    that ..."): actors before a verb of saying, blaming or demanding that comes before the trigger report, judge or
+    ask for the event and take part only when it names no two parties of its own. The sentence's start when there
+    is none."""
     doc = sent.doc
     verb = next((t.i for t in doc[sent.start:trigger.start] if t.lower_ in SPEAKING and not (
         t.lower_ in ADDRESSING and any(a.ent_type_ for a in doc[t.i + 1:min(t.i + 4, sent.end)]))), None)
@@ -792,7 +798,8 @@ def _role(trig: Trigger, participant: CodedParticipant, span: Span, trigger: Spa
             span.start - trigger.end in (1, 2) and sent.doc[trigger.end].lower_ in ("of", "from"))
         return "sender" if near else "receiver"
     if trig.activity == "agreements" and trig.instrument == "equipment_transfer":
-        taking = trigger[0].lemma_ in TAKING
+        doc = sent.doc  # the taking verb opens the trigger ("bought ... jets") or stands just before it
+        taking = any(t.lemma_ in TAKING for t in doc[max(sent.start, trigger.start - 3):trigger.start + 1])
         return ("recipient" if taking else "supplier") if before else ("supplier" if taking else "recipient")
     if trig.activity == "agreements":
         return "signatory"
