@@ -143,6 +143,11 @@ class NetworkData:
     """id, name, ccode of every polity."""
     _layers: dict[str, LayerData] = field(default_factory=dict, compare=False, repr=False)
 
+    @cached_property
+    def codes(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Name and COW code of every polity (the codes of those that have one), read once."""
+        return _polity_codes(self.polities)
+
     def layer(self, name: str) -> LayerData:
         """The engagements and pairs of engagement layer ``name``, selected once (later windows of the layer
         cost two comparisons of year arrays)."""
@@ -151,8 +156,10 @@ class NetworkData:
             selected = self.frame[LAYERS[name][1](self.frame).fillna(False).astype(bool).to_numpy()
                                   & ~self.frame["dyad_spell"].to_numpy()]
             pairs = self.pairs[self.pairs["engagement_id"].isin(selected["id"]).to_numpy()].reset_index(drop=True)
+            a, b = pairs["a"].to_numpy(dtype=object), pairs["b"].to_numpy(dtype=object)
+            ids = np.array(sorted(set(a.tolist()) | set(b.tolist())), dtype=object)
             found = LayerData(engagements=selected[["id", "start_year", "in_force_to"]].reset_index(drop=True),
-                              pairs=pairs)
+                              pairs=pairs, ids=ids, ia=np.searchsorted(ids, a), ib=np.searchsorted(ids, b))
             self._layers[name] = found  # two threads may both compute it: the same value
         return found
 
@@ -163,13 +170,26 @@ class LayerData:
 
     engagements: pd.DataFrame
     pairs: pd.DataFrame
+    ids: np.ndarray
+    """The polities of the pairs, sorted (as strings compare)."""
+    ia: np.ndarray
+    ib: np.ndarray
+    """Each pair's a and b as positions in ``ids``."""
 
-    def window(self, year: int, last: int) -> tuple[int, pd.DataFrame]:
-        """How many of the layer's engagements are in force in ``year..last``, and their pairs in force then
-        (a pair's years lie within its engagement's)."""
+    def window(self, year: int, last: int) -> tuple[int, np.ndarray]:
+        """How many of the layer's engagements are in force in ``year..last``, and which of their pairs are
+        then (a pair's years lie within its engagement's)."""
         e, p = self.engagements, self.pairs
         n = int(((e["start_year"].to_numpy() <= last) & (e["in_force_to"].to_numpy() >= year)).sum())
-        return n, p[(p["first"].to_numpy() <= last) & (p["last"].to_numpy() >= year)]
+        return n, (p["first"].to_numpy() <= last) & (p["last"].to_numpy() >= year)
+
+    def ties(self, chosen: np.ndarray) -> list[tuple[str, str, int | float]]:
+        """:func:`tie_list` of the chosen pairs, counted on positions: within an engagement a pair appears
+        once, so its weight (distinct engagements) is how often it appears."""
+        n = len(self.ids)
+        keys, counts = np.unique(self.ia[chosen].astype(np.int64) * n + self.ib[chosen], return_counts=True)
+        a, b = np.divmod(keys, n)
+        return list(zip(self.ids[a].tolist(), self.ids[b].tolist(), counts.tolist(), strict=True))
 
 
 def network_data(store: StoreArg = None) -> NetworkData:
@@ -243,7 +263,7 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
     if data is None:
         data = network_data(store)
     selected = data.layer(layer)
-    engaged, pairs = selected.window(year, last)
+    engaged, chosen = selected.window(year, last)
     if selected.engagements.empty:
         raise DefdipError(f"the store has no engagements in layer {layer!r} "
                           f"({LAYERS[layer][0]}); build it with the sources that provide them")
@@ -252,10 +272,12 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
             f"no {layer!r} engagements in {span}; the store's {layer!r} data run from "
             f"{dates.format_year(int(selected.engagements['start_year'].min()))} to "
             f"{dates.format_year(int(selected.engagements['in_force_to'].max()))}")
-    if pairs.empty:
+    if not chosen.any():
         raise DefdipError(f"no ties in layer {layer!r} in {span}: its {engaged} engagement(s) then have "
                           f"fewer than two polities taking part")
-    return _measure(pairs, data.polities, layer, year, last)
+    names, ccodes = data.codes
+    edges = selected.ties(chosen)
+    return _measure(edges, names, _with_pair_codes(ccodes, edges, selected.pairs[chosen]), layer, year, last)
 
 
 def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, last: int,
@@ -284,20 +306,23 @@ def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, 
                           f"where its source reaches)")
     if tied.empty:
         raise DefdipError(f"no ties in layer {layer!r} in {span}")
-    def pid(code: Any) -> str:
-        return ids.get(int(code), (str(int(code)),))[0]
     # a pair's weight is the sum over its dyad-years: summed per pair of codes first, then named
-    summed = tied.assign(weight=tied[column].astype(float)).groupby(["ccode1", "ccode2"], as_index=False)[
-        "weight"].sum()
-    pairs = pd.DataFrame({
-        "a": summed["ccode1"].map(pid), "b": summed["ccode2"].map(pid),
-        "ccode_a": summed["ccode1"].astype("Int64"), "ccode_b": summed["ccode2"].astype("Int64"),
-        "weight": summed["weight"],
-    })
-    swap = pairs["a"] > pairs["b"]
-    pairs.loc[swap, ["a", "b", "ccode_a", "ccode_b"]] = pairs.loc[swap, ["b", "a", "ccode_b", "ccode_a"]].to_numpy()
-    names = pd.DataFrame([{"id": v[0], "name": v[1], "ccode": k} for k, v in ids.items()])
-    return _measure(pairs, names, layer, year, last, description=panel.description)
+    c1, c2 = tied["ccode1"].to_numpy(dtype=np.int64), tied["ccode2"].to_numpy(dtype=np.int64)
+    base = int(max(c1.max(), c2.max())) + 1
+    keys, at = np.unique(c1 * base + c2, return_inverse=True)
+    sums = np.bincount(at, weights=tied[column].to_numpy(dtype=float))
+    summed: dict[tuple[str, str], float] = {}
+    ccodes = {v[0]: k for k, v in ids.items()}
+    for code_a, code_b, weight in zip(*(x.tolist() for x in np.divmod(keys, base)), sums.tolist(), strict=True):
+        a, b = ids.get(code_a, (str(code_a),))[0], ids.get(code_b, (str(code_b),))[0]
+        if a > b:
+            a, b, code_a, code_b = b, a, code_b, code_a
+        summed[(a, b)] = summed.get((a, b), 0.0) + weight
+        for v, code in ((a, code_a), (b, code_b)):  # a code the polities table lacks names its own node
+            ccodes.setdefault(v, code)
+    edges = [(a, b, int(w) if float(w).is_integer() else float(w)) for (a, b), w in sorted(summed.items())]
+    return _measure(edges, {v[0]: v[1] for v in ids.values()}, ccodes, layer, year, last,
+                    description=panel.description)
 
 
 def _span(year: int, last: int) -> str:
@@ -315,20 +340,26 @@ def tie_list(pairs: pd.DataFrame) -> list[tuple[str, str, int | float]]:
             for (a, b), w in zip(edges.index.tolist(), edges.tolist())]
 
 
-def _node_codes(pairs: pd.DataFrame, polities: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Name and COW code of each polity (the pairs' own codes for polities the table lacks)."""
-    names: dict[str, Any] = {}
-    ccodes: dict[str, Any] = {}
+def _polity_codes(polities: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Name and COW code of each polity of an id, name, ccode table (codes of those that have one)."""
     # plain lists: iterating pandas' Arrow-backed columns value by value costs more than the graph
-    if not polities.empty:
-        names = dict(zip(polities["id"].tolist(), polities["name"].tolist()))
-        ccodes = {k: v for k, v in zip(polities["id"].tolist(), polities["ccode"].tolist()) if pd.notna(v)}
+    ids, codes = polities["id"].tolist(), polities["ccode"].tolist()
+    known = polities["ccode"].notna().to_numpy().tolist()
+    return (dict(zip(ids, polities["name"].tolist(), strict=True)),
+            {k: v for k, v, ok in zip(ids, codes, known, strict=True) if ok})
+
+
+def _with_pair_codes(ccodes: dict[str, Any], ties: list[tuple[str, str, Any]], pairs: pd.DataFrame) -> dict[str, Any]:
+    """``ccodes``, with the pairs' own codes (the first given) for the tied polities it lacks."""
+    missing = {v for a, b, _ in ties for v in (a, b) if v not in ccodes}
+    if not missing:
+        return ccodes
+    out = dict(ccodes)
     ends = pd.concat([pairs[["a", "ccode_a"]].set_axis(["id", "cc"], axis=1),
                       pairs[["b", "ccode_b"]].set_axis(["id", "cc"], axis=1)])
-    ends = ends[ends["cc"].notna().to_numpy()].drop_duplicates("id")
-    for pid, cc in zip(ends["id"].tolist(), ends["cc"].tolist()):
-        ccodes.setdefault(pid, cc)
-    return names, ccodes
+    ends = ends[ends["cc"].notna().to_numpy() & ends["id"].isin(missing).to_numpy()].drop_duplicates("id")
+    out.update(zip(ends["id"].tolist(), ends["cc"].tolist(), strict=True))
+    return out
 
 
 def _eigenvector(order: list[Any], adj: sp.csr_matrix,
@@ -427,10 +458,10 @@ def _louvain(n: int, edges: list[tuple[int, int]], weights: list[float]) -> tupl
     return list(partition.membership), float(graph.modularity(partition.membership, weights=weights))
 
 
-def _measure(pairs: pd.DataFrame, polities: pd.DataFrame, layer: str, year: int, last: int,
-             description: str | None = None) -> NetworkResult:
-    ties = [t for t in tie_list(pairs) if t[0] != t[1]]
-    names, ccodes = _node_codes(pairs, polities)
+def _measure(ties: list[tuple[str, str, int | float]], names: dict[str, Any], ccodes: dict[str, Any], layer: str,
+             year: int, last: int, description: str | None = None) -> NetworkResult:
+    """The network of ``ties`` (:func:`tie_list`) with its measures; ``names`` and ``ccodes`` by polity id."""
+    ties = [t for t in ties if t[0] != t[1]]
     order = list(dict.fromkeys(v for a, b, _ in ties for v in (a, b)))
     at = {v: i for i, v in enumerate(order)}
     n = len(order)

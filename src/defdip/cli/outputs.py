@@ -105,7 +105,8 @@ def serve(
     open_store(store).close()  # a clear error now when there is no store
     check_port(host, port)
     console.print(f"[bold]defdip dashboard[/] serving {config.store_path(store)} at http://{host}:{port}/ "
-                  f"(API docs: http://{host}:{port}/docs; Ctrl+C stops)", highlight=False, soft_wrap=True)
+                  f"(API docs: http://{host}:{port}/docs; Ctrl+C stops) once it has read what every answer is "
+                  "cut from (a few seconds on a full store)", highlight=False, soft_wrap=True)
     uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
 
 

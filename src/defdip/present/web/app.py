@@ -10,7 +10,6 @@ a small self-contained page that renders ``/openapi.json``; the Vega runtime is 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -143,12 +142,11 @@ def load_shared(ws: WebStore) -> None:
         pass
 
 
-def warm_up(ws: WebStore, stop: threading.Event | None = None) -> None:
-    """Compute what the first requests would otherwise wait for: the shared loads (:func:`load_shared`, if
-    not done yet), then the profiles of the ``WARM_PROFILES`` most engaged polities (each takes one compute
-    slot at a time, so requests keep the other). A missing store is reported by the requests. ``stop`` ends it
-    between steps (the server is shutting down: no query may still run as the process exits)."""
-    halted = stop.is_set if stop is not None else (lambda: False)
+def warm_up(ws: WebStore) -> None:
+    """What the first requests would otherwise wait for, computed before the server listens: the shared loads
+    (:func:`load_shared`), then the profiles of the ``WARM_PROFILES`` most engaged polities (a second more,
+    which a server answering its first requests would otherwise spend beside them). A missing store is
+    reported by the requests."""
     try:
         load_shared(ws)
         index = engagement_index(ws)
@@ -156,8 +154,6 @@ def warm_up(ws: WebStore, stop: threading.Event | None = None) -> None:
         ranked = sorted((p for p in index.by_polity if p != "unknown" and p in known),
                         key=lambda p: (-len(index.by_polity[p]), p))
         for polity_id in ranked[:WARM_PROFILES]:
-            if halted():
-                return
             profile_answer(ws, polity_id)
     except (DefdipError, duckdb.Error):
         pass
@@ -169,15 +165,8 @@ def create_app(store: str | Path | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # the shared loads first (a few seconds; the server listens once they are done), then the profiles
-        # in the background while the server listens
-        await asyncio.to_thread(load_shared, web_store)
-        stop = threading.Event()
-        worker = threading.Thread(target=warm_up, args=(web_store, stop), daemon=True, name="defdip-warm-up")
-        worker.start()
+        await asyncio.to_thread(warm_up, web_store)  # seconds on a large store; the server listens after
         yield
-        stop.set()  # at shutdown: let the step under way finish, so that no DuckDB query outlives the server
-        worker.join(timeout=60)
 
     app = FastAPI(title="defdip API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None)
