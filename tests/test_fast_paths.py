@@ -145,3 +145,29 @@ def test_real_panel_networks_cut_from_the_layers_ties_equal_the_window_query(ful
         assert str(fast_error.value) == str(slow_error.value)
     with pytest.raises(DefdipError, match="no panel tie layer"):
         panel_ties("alliances", full_store)  # an engagement layer
+
+
+@pytest.mark.parametrize("name", ["United States", "Kenya", "USSR", "athens", "NATO"])
+def test_real_profiles_cut_from_shared_tables_equal_the_default(full_store, real_data, name):
+    """Profiles cut from every polity's roles and partners (what the server keeps) are the library's own, a dated
+    name (the Soviet Union's years only) included."""
+    from defdip.analysis.profiles import profile_data
+
+    tables = profile_data(full_store, real_data.frame)
+    _same_profile(profile(name, full_store), profile(name, full_store, frame=real_data.frame, data=tables))
+
+
+def test_started_server_keeps_its_shared_loads_out_of_full_collections(synthetic_store):
+    """Once started, the server's shared loads are frozen for the garbage collector (a full pass over them
+    stalls every request); stopping it thaws them."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from defdip.present.web.app import create_app
+
+    gc.unfreeze()
+    with TestClient(create_app(synthetic_store)) as client:
+        assert client.get("/api/codebook").status_code == 200
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
