@@ -184,8 +184,8 @@ class LayerData:
         return n, (p["first"].to_numpy() <= last) & (p["last"].to_numpy() >= year)
 
     def ties(self, chosen: np.ndarray) -> list[tuple[str, str, int | float]]:
-        """:func:`tie_list` of the chosen pairs, counted on positions: within an engagement a pair appears
-        once, so its weight (distinct engagements) is how often it appears."""
+        """(a, b, weight) per tied pair of the chosen pairs, sorted by a, b, counted on positions: within an
+        engagement a pair appears once, so its weight (distinct engagements) is how often it appears."""
         n = len(self.ids)
         keys, counts = np.unique(self.ia[chosen].astype(np.int64) * n + self.ib[chosen], return_counts=True)
         a, b = np.divmod(keys, n)
@@ -329,17 +329,6 @@ def _span(year: int, last: int) -> str:
     return dates.format_year(year) if year == last else f"{dates.format_year(year)}-{dates.format_year(last)}"
 
 
-def tie_list(pairs: pd.DataFrame) -> list[tuple[str, str, int | float]]:
-    """(a, b, weight) per tied pair of :func:`defdip.store.series.polity_pairs` rows, sorted by a, b: weight =
-    distinct engagements (or the sum of a ``weight`` column), a whole number as an int."""
-    if "weight" in pairs:
-        edges = pairs.groupby(["a", "b"])["weight"].sum()
-    else:
-        edges = pairs.groupby(["a", "b"])["engagement_id"].nunique()
-    return [(a, b, int(w) if float(w).is_integer() else float(w))
-            for (a, b), w in zip(edges.index.tolist(), edges.tolist())]
-
-
 def _polity_codes(polities: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
     """Name and COW code of each polity of an id, name, ccode table (codes of those that have one)."""
     # plain lists: iterating pandas' Arrow-backed columns value by value costs more than the graph
@@ -460,7 +449,8 @@ def _louvain(n: int, edges: list[tuple[int, int]], weights: list[float]) -> tupl
 
 def _measure(ties: list[tuple[str, str, int | float]], names: dict[str, Any], ccodes: dict[str, Any], layer: str,
              year: int, last: int, description: str | None = None) -> NetworkResult:
-    """The network of ``ties`` (:func:`tie_list`) with its measures; ``names`` and ``ccodes`` by polity id."""
+    """The network of ``ties`` ((a, b, weight), a < b, sorted) with its measures; ``names`` and ``ccodes`` by
+    polity id."""
     ties = [t for t in ties if t[0] != t[1]]
     order = list(dict.fromkeys(v for a, b, _ in ties for v in (a, b)))
     at = {v: i for i, v in enumerate(order)}

@@ -165,7 +165,6 @@ class Registry:
         self._gw: dict[int, list[tuple[int, int | None, str]]] = {}
         self._cache: dict[tuple[str, int | None, bool], str | None] = {}
         self._historical: dict[str, list[tuple[int, int, str]]] = {}  # id -> (from, to, name) of dated names
-        self._names_in: dict[tuple[str, int], str] = {}  # (id, year) -> display name, as asked
         extra_variants: dict[str, list[str]] = {}
 
         polities = list(polities)
@@ -436,14 +435,11 @@ class Registry:
         p = self._by_id.get(polity_id)
         if p is None:
             return str(polity_id)
-        if year is None or p.id not in self._historical:
+        if year is None:
             return p.name
-        found = self._names_in.get((p.id, year))
-        if found is None:  # a network names each of its nodes as of its year: asked again and again
-            dated = [(hi - lo, i, name) for i, (lo, hi, name) in enumerate(self._historical[p.id])
-                     if lo <= year <= hi]
-            found = self._names_in[(p.id, year)] = min(dated)[2] if dated else p.name
-        return found
+        dated = [(hi - lo, i, name) for i, (lo, hi, name) in enumerate(self._historical.get(p.id, ()))
+                 if lo <= year <= hi]
+        return min(dated)[2] if dated else p.name
 
     def dated_name(self, name: str) -> tuple[Polity, int, int, str] | None:
         """When ``name`` is a dated name of one polity (``USSR``: Russia in 1922-1991), that polity, the

@@ -537,25 +537,23 @@ def partner_activity(polity_id: str | None, engagements: pd.DataFrame, store: St
 
     ``polity_id`` None: the partners of every polity taking part at once, that polity in a first column
     ``self`` (ordered by it): what a server cuts every country's partners from."""
-    me = "s.polity_id AS self, " if polity_id is None else ""
-    join = "JOIN participants s ON s.engagement_id = e.id" if polity_id is None else ""
-    other = "s.polity_id AND s.polity_id <> 'unknown'" if polity_id is None else "?"
-    keys = "s.polity_id, p.polity_id, e.activity ORDER BY 1, 2, 5" if polity_id is None else \
-        "p.polity_id, e.activity ORDER BY 1, 4"
     with reading(store) as db:
         con = db.con
         con.register("_partner_engagements", engagements[["id", "activity", "start_year", "in_force_to"]])
         try:
-            return con.execute(f"""
-                SELECT {me}p.polity_id AS id, any_value(coalesce(pol.name, p.name)) AS name,
+            rows = con.execute("""
+                SELECT s.polity_id AS self, p.polity_id AS id, any_value(coalesce(pol.name, p.name)) AS name,
                        any_value(pol.kind) AS kind, e.activity, count(DISTINCT e.id) AS n,
                        min(e.start_year) AS first_year, max(e.in_force_to) AS last_year
-                FROM _partner_engagements e {join} JOIN participants p ON p.engagement_id = e.id
+                FROM _partner_engagements e JOIN participants s ON s.engagement_id = e.id
+                JOIN participants p ON p.engagement_id = e.id
                 LEFT JOIN polities pol ON pol.id = p.polity_id
-                WHERE p.polity_id <> {other} AND p.polity_id <> 'unknown'
-                GROUP BY {keys}""", [] if polity_id is None else [polity_id]).df()
+                WHERE p.polity_id <> s.polity_id AND p.polity_id <> 'unknown' AND s.polity_id <> 'unknown'
+                  AND (s.polity_id = $polity OR $polity IS NULL)
+                GROUP BY s.polity_id, p.polity_id, e.activity ORDER BY 1, 2, 5""", {"polity": polity_id}).df()
         finally:
             con.unregister("_partner_engagements")
+    return rows if polity_id is None else rows.drop(columns="self")
 
 
 # ----------------------------------------------------------------------------------------------- store summary
