@@ -55,6 +55,7 @@ class StoreReader:
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'").fetchall())
         self._lock = threading.Lock()
         self._memo: dict[Hashable, Any] = {}
+        self._key_locks: dict[Hashable, threading.Lock] = {}
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -82,13 +83,25 @@ class StoreReader:
         return self._tables
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per handle and key: for lookups that depend only on the store file."""
+        """``compute()`` once per handle and key: for lookups that depend only on the store file. A second thread
+        asking for a key being computed waits for that result (a computation may create tables in the handle's
+        own database, which must happen once)."""
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
-        value = compute()
-        with self._lock:
-            return self._memo.setdefault(key, value)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._memo:
+                    return self._memo[key]
+            try:
+                value = compute()
+                with self._lock:
+                    self._memo[key] = value
+            finally:
+                with self._lock:
+                    self._key_locks.pop(key, None)
+            return value
 
     def close(self) -> None:
         with self._lock:

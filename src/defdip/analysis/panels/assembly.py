@@ -169,22 +169,46 @@ def _make_nodes(db: StoreReader, system: str, lo: int, hi: int) -> None:
         raise DefdipError(f"empty selection: no states in the {system.upper()} system in {lo}-{hi}")
 
 
-def _make_ties(db: StoreReader, ties: list[Tie], lo: int, hi: int, undirected: list[Tie]) -> None:
-    """TEMP tables _t_<tie> (directed values) and _u_<tie> (the two directions combined, c1 < c2; only for the
-    ties in ``undirected``)."""
-    wanted = {t.name for t in undirected}
-    for tie in ties:
-        # keys as INTEGER, the type of _nodes, so joins compare without casts (a code no INTEGER holds
-        # matched no state before either)
-        directed, combined = quote_identifier("_t_" + tie.name), quote_identifier("_u_" + tie.name)
-        db.con.execute(f"CREATE OR REPLACE TEMP TABLE {directed} AS SELECT * REPLACE (TRY_CAST(c1 AS INTEGER) "
-                       f"AS c1, TRY_CAST(c2 AS INTEGER) AS c2, TRY_CAST(year AS INTEGER) AS year) FROM ({tie.sql}) "
-                       f"WHERE year BETWEEN {lo} AND {hi}")
-        if tie.name not in wanted:
-            continue
-        aggs = ", ".join(f"{how}({col}) AS {col}" for col, how in tie.combine.items())
-        db.con.execute(f"CREATE OR REPLACE TEMP TABLE {combined} AS SELECT least(c1, c2) AS c1, "
-                       f"greatest(c1, c2) AS c2, year, {aggs} FROM {directed} GROUP BY ALL")
+def _tie_table(db: StoreReader, tie: Tie, combined: bool) -> tuple[str, int, int]:
+    """A table of the tie's rows of every year in the handle's own in-memory database (keys as INTEGER, the type
+    of _nodes, so joins compare without casts; a code no INTEGER holds matched no state before either): directed
+    values, or the two directions combined (c1 < c2). Returns its qualified name and first and last year.
+
+    Made once per store handle and shared by its threads: the panels of many windows on one handle (a server's
+    slices) read these rows instead of running the tie's query again (40-250 ms of an ATOP window went to it)."""
+    def make() -> tuple[str, int, int]:
+        name = f"memory.main.{quote_identifier(('tie_pairs_' if combined else 'tie_rows_') + tie.name)}"
+        if combined:
+            aggs = ", ".join(f"{how}({col}) AS {col}" for col, how in tie.combine.items())
+            rows = (f"SELECT least(c1, c2) AS c1, greatest(c1, c2) AS c2, year, {aggs} "
+                    f"FROM {_tie_table(db, tie, combined=False)[0]} GROUP BY ALL")
+        else:
+            rows = (f"SELECT * REPLACE (TRY_CAST(c1 AS INTEGER) AS c1, TRY_CAST(c2 AS INTEGER) AS c2, "
+                    f"TRY_CAST(year AS INTEGER) AS year) FROM ({tie.sql})")
+        db.con.execute(f"CREATE TABLE {name} AS {rows}")
+        first, last = db.con.execute(f"SELECT min(year), max(year) FROM {name}").fetchall()[0]
+        return name, (0 if first is None else int(first)), (0 if last is None else int(last))
+
+    made: tuple[str, int, int] = db.cached(("panels.tie_table", tie.name, combined), make)
+    return made
+
+
+def _make_ties(db: StoreReader, lo: int, hi: int, *, directed: list[Tie],
+               undirected: list[Tie]) -> dict[tuple[bool, str], str]:
+    """The tables of the years ``lo``-``hi`` to join, by (combined, tie name): directed values of the ties in
+    ``directed``, the two directions combined (c1 < c2) of those in ``undirected``. A window holding every year
+    of a tie reads the handle's table itself; a shorter one a TEMP table of its years (_t_<tie>, _u_<tie>)."""
+    tables = {}
+    for ties, combined, prefix in ((directed, False, "_t_"), (undirected, True, "_u_")):
+        for tie in _unique(ties):
+            table, first, last = _tie_table(db, tie, combined)
+            if not (lo <= first and last <= hi):
+                window = quote_identifier(prefix + tie.name)
+                db.con.execute(f"CREATE OR REPLACE TEMP TABLE {window} AS SELECT * FROM {table} "
+                               f"WHERE year BETWEEN {lo} AND {hi}")
+                table = window
+            tables[(combined, tie.name)] = table
+    return tables
 
 
 def _value(tie: Tie, col: str, alias: str) -> str:
@@ -198,15 +222,15 @@ def _unique(ties: Iterable[Tie]) -> list[Tie]:
     return list({t.name: t for t in ties}.values())
 
 
-def _index_flags(lay: Layer, ties: list[Tie]) -> tuple[str, list[str]]:
+def _index_flags(lay: Layer, ties: list[Tie], tables: dict[tuple[bool, str], str]) -> tuple[str, list[str]]:
     """SELECT of an index's non-directed component flags (f_<component> = 1 when a tie is present) and their
-    names, over the available ``ties``."""
+    names, over the available ``ties`` (their combined ``tables``)."""
     names = {t.name for t in ties}
     parts, flags = [], []
     for comp, members in lay.components:
         for tie, col in members:
             if tie.name in names:
-                table = quote_identifier("_u_" + tie.name)
+                table = tables[(True, tie.name)]
                 parts.append(f"SELECT c1, c2, year, ({col} > 0)::INTEGER AS f_{comp} FROM {table}")
                 flags.append(f"f_{comp}")
     return " UNION ALL BY NAME ".join(parts), list(dict.fromkeys(flags))
@@ -253,20 +277,20 @@ def _panel_sql(db: StoreReader, chosen: list[Layer], *, directed: bool, symmetri
     every_index_tie = _unique(t for ts in index_ties.values() for t in ts)
     lo, hi = db.con.execute("SELECT min(year), max(year) FROM _nodes").fetchall()[0]
     use_directed = directed and not symmetric
-    _make_ties(db, _unique(ties + every_index_tie), lo, hi,
-               undirected=every_index_tie + ([] if use_directed else ties))
+    tables = _make_ties(db, lo, hi, directed=ties if use_directed else [],
+                        undirected=every_index_tie + ([] if use_directed else ties))
     keys: list[str] = []
     tie_joins: list[str] = []
     tie_cols: list[str] = []
     for i, tie in enumerate(ties):
-        table = quote_identifier(f"{'_t_' if use_directed else '_u_'}{tie.name}")
+        table = tables[(not use_directed, tie.name)]
         keys.append(f"SELECT c1, c2, year FROM {table}")
         tie_joins.append(f"LEFT JOIN {table} t{i} ON t{i}.c1 = k.c1 AND t{i}.c2 = k.c2 AND t{i}.year = k.year")
         tie_cols.extend(f"t{i}.{col}" for col in tie.combine)
     for j, lay in enumerate(indexes):
         if not index_ties[lay.name]:
             continue
-        flags, flag_cols = _index_flags(lay, index_ties[lay.name])
+        flags, flag_cols = _index_flags(lay, index_ties[lay.name], tables)
         aggs = ", ".join(f"max({c}) AS {c}" for c in flag_cols)
         table = quote_identifier(f"_ix_{lay.name}")
         db.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT c1, c2, year, {aggs} FROM ({flags}) "
