@@ -45,6 +45,7 @@ from defdip.core import dates
 from defdip.core.actors import registry
 from defdip.core.errors import DefdipError
 from defdip.store import series
+from defdip.store.queries import StoreReader
 from defdip.store.series import StoreArg, connection
 
 SEED = 42
@@ -159,7 +160,9 @@ class NetworkData:
             a, b = pairs["a"].to_numpy(dtype=object), pairs["b"].to_numpy(dtype=object)
             ids = np.array(sorted(set(a.tolist()) | set(b.tolist())), dtype=object)
             found = LayerData(engagements=selected[["id", "start_year", "in_force_to"]].reset_index(drop=True),
-                              pairs=pairs, ids=ids, ia=np.searchsorted(ids, a), ib=np.searchsorted(ids, b))
+                              pairs=pairs, ids=ids, ia=np.searchsorted(ids, a), ib=np.searchsorted(ids, b),
+                              ca=pairs["ccode_a"].to_numpy(dtype=np.int64, na_value=-1),
+                              cb=pairs["ccode_b"].to_numpy(dtype=np.int64, na_value=-1))
             self._layers[name] = found  # two threads may both compute it: the same value
         return found
 
@@ -175,6 +178,9 @@ class LayerData:
     ia: np.ndarray
     ib: np.ndarray
     """Each pair's a and b as positions in ``ids``."""
+    ca: np.ndarray
+    cb: np.ndarray
+    """Each pair's own COW codes of a and b (-1 where it has none)."""
 
     def window(self, year: int, last: int) -> tuple[int, np.ndarray]:
         """How many of the layer's engagements are in force in ``year..last``, and which of their pairs are
@@ -182,6 +188,18 @@ class LayerData:
         e, p = self.engagements, self.pairs
         n = int(((e["start_year"].to_numpy() <= last) & (e["in_force_to"].to_numpy() >= year)).sum())
         return n, (p["first"].to_numpy() <= last) & (p["last"].to_numpy() >= year)
+
+    def with_codes(self, chosen: np.ndarray, ccodes: dict[str, Any]) -> dict[str, Any]:
+        """``ccodes``, with a code for each polity of the chosen pairs that it lacks: the first the pairs give
+        it as ``a``, else the first as ``b`` (an organisation or a polity without a code of its own)."""
+        lacking = np.fromiter((v not in ccodes for v in self.ids.tolist()), dtype=bool, count=len(self.ids))
+        found: dict[str, Any] = {}
+        for ends, codes in ((self.ia, self.ca), (self.ib, self.cb)):
+            rows = np.flatnonzero(chosen & (codes >= 0) & lacking[ends])
+            positions, first = np.unique(ends[rows], return_index=True)
+            for i, code in zip(positions.tolist(), codes[rows[first]].tolist(), strict=True):
+                found.setdefault(self.ids[i], code)
+        return {**ccodes, **found} if found else ccodes
 
     def ties(self, chosen: np.ndarray) -> list[tuple[str, str, int | float]]:
         """(a, b, weight) per tied pair of the chosen pairs, sorted by a, b, counted on positions: within an
@@ -216,6 +234,14 @@ class PanelTies:
     """The years the panel query covered (the layer's coverage within the state system's years)."""
     years_with_data: frozenset[int]
     """Years in which the layer has a value (not NA) for some dyad."""
+
+    @cached_property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """ccode1, ccode2, year and value of the tied dyad-years as numpy arrays, made once (a window of the
+        layer then costs two comparisons of the years)."""
+        t = self.tied
+        return (t["ccode1"].to_numpy(dtype=np.int64), t["ccode2"].to_numpy(dtype=np.int64),
+                t["year"].to_numpy(dtype=np.int64), t.iloc[:, 3].to_numpy(dtype=float))
 
 
 def panel_ties(layer: str, store: StoreArg = None) -> PanelTies:
@@ -277,7 +303,7 @@ def network(year: int, layer: str = "all", store: StoreArg = None, to_year: int 
                           f"fewer than two polities taking part")
     names, ccodes = data.codes
     edges = selected.ties(chosen)
-    return _measure(edges, names, _with_pair_codes(ccodes, edges, selected.pairs[chosen]), layer, year, last)
+    return _measure(edges, names, selected.with_codes(chosen, ccodes), layer, year, last)
 
 
 def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, last: int,
@@ -289,38 +315,46 @@ def _panel_network(store: StoreArg, panel: panels.Layer, layer: str, year: int, 
     span = _span(year, last)
     with connection(store) as con:
         target = series.panel_store(store, con)  # a handle given is read as it is, its lookups cached
-        ids = series.ccode_ids(con)
+        ids = store.cached(("network.ccode_ids",), lambda: series.ccode_ids(con)) \
+            if isinstance(store, StoreReader) else series.ccode_ids(con)
     if not (panel.first_year <= last and year <= panel.last_year):
         raise DefdipError(f"layer {layer!r} covers {panel.first_year}-{panel.last_year}; {span} is outside it")
     lo, hi = max(year, panel.first_year), min(last, panel.last_year)
     if ties is not None and ties.first_year <= lo and hi <= ties.last_year:
         has_data = any(y in ties.years_with_data for y in range(lo, hi + 1))
-        tied = ties.tied[((ties.tied["year"] >= lo) & (ties.tied["year"] <= hi)).to_numpy()]
+        c1, c2, years, values = ties.arrays
+        keep = (years >= lo) & (years <= hi)
+        c1, c2, values = c1[keep], c2[keep], values[keep]
     else:
         frame = panels.dyad_year(target, from_year=lo, to_year=hi, layers=[layer])
-        values = frame[column]
-        has_data = not values.isna().all()
-        tied = frame[values.fillna(0) > 0]
+        column_values = frame[column]
+        has_data = not column_values.isna().all()
+        tied = frame[(column_values.fillna(0) > 0).to_numpy()]
+        c1, c2 = tied["ccode1"].to_numpy(dtype=np.int64), tied["ccode2"].to_numpy(dtype=np.int64)
+        values = tied[column].to_numpy(dtype=float)
     if not has_data:
         raise DefdipError(f"layer {layer!r} has no data in {span} (it covers {panel.first_year}-{panel.last_year} "
                           f"where its source reaches)")
-    if tied.empty:
+    if not len(c1):
         raise DefdipError(f"no ties in layer {layer!r} in {span}")
-    # a pair's weight is the sum over its dyad-years: summed per pair of codes first, then named
-    c1, c2 = tied["ccode1"].to_numpy(dtype=np.int64), tied["ccode2"].to_numpy(dtype=np.int64)
+    # a pair's weight is the sum over its dyad-years: summed per pair of codes first, then per pair of ids
+    # (codes the polities table lacks name nodes of their own: their code as the id)
     base = int(max(c1.max(), c2.max())) + 1
     keys, at = np.unique(c1 * base + c2, return_inverse=True)
-    sums = np.bincount(at, weights=tied[column].to_numpy(dtype=float))
+    sums = np.bincount(at, weights=values)
+    code_a, code_b = np.divmod(keys, base)
+    codes = np.unique(np.r_[code_a, code_b])
+    named = np.array([ids[c][0] if c in ids else str(c) for c in codes.tolist()], dtype=object)
+    id_a, id_b = named[np.searchsorted(codes, code_a)], named[np.searchsorted(codes, code_b)]
+    swap = id_a > id_b
     summed: dict[tuple[str, str], float] = {}
-    ccodes = {v[0]: k for k, v in ids.items()}
-    for code_a, code_b, weight in zip(*(x.tolist() for x in np.divmod(keys, base)), sums.tolist(), strict=True):
-        a, b = ids.get(code_a, (str(code_a),))[0], ids.get(code_b, (str(code_b),))[0]
-        if a > b:
-            a, b, code_a, code_b = b, a, code_b, code_a
+    for a, b, weight in zip(np.where(swap, id_b, id_a).tolist(), np.where(swap, id_a, id_b).tolist(),
+                            sums.tolist(), strict=True):
         summed[(a, b)] = summed.get((a, b), 0.0) + weight
-        for v, code in ((a, code_a), (b, code_b)):  # a code the polities table lacks names its own node
-            ccodes.setdefault(v, code)
     edges = [(a, b, int(w) if float(w).is_integer() else float(w)) for (a, b), w in sorted(summed.items())]
+    ccodes = {v[0]: k for k, v in ids.items()}
+    for v, code in zip(named.tolist(), codes.tolist(), strict=True):
+        ccodes.setdefault(v, code)
     return _measure(edges, {v[0]: v[1] for v in ids.values()}, ccodes, layer, year, last,
                     description=panel.description)
 
@@ -336,19 +370,6 @@ def _polity_codes(polities: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any
     known = polities["ccode"].notna().to_numpy().tolist()
     return (dict(zip(ids, polities["name"].tolist(), strict=True)),
             {k: v for k, v, ok in zip(ids, codes, known, strict=True) if ok})
-
-
-def _with_pair_codes(ccodes: dict[str, Any], ties: list[tuple[str, str, Any]], pairs: pd.DataFrame) -> dict[str, Any]:
-    """``ccodes``, with the pairs' own codes (the first given) for the tied polities it lacks."""
-    missing = {v for a, b, _ in ties for v in (a, b) if v not in ccodes}
-    if not missing:
-        return ccodes
-    out = dict(ccodes)
-    ends = pd.concat([pairs[["a", "ccode_a"]].set_axis(["id", "cc"], axis=1),
-                      pairs[["b", "ccode_b"]].set_axis(["id", "cc"], axis=1)])
-    ends = ends[ends["cc"].notna().to_numpy() & ends["id"].isin(missing).to_numpy()].drop_duplicates("id")
-    out.update(zip(ends["id"].tolist(), ends["cc"].tolist(), strict=True))
-    return out
 
 
 def _eigenvector(order: list[Any], adj: sp.csr_matrix,
@@ -450,7 +471,8 @@ def _louvain(n: int, edges: list[tuple[int, int]], weights: list[float]) -> tupl
 def _measure(ties: list[tuple[str, str, int | float]], names: dict[str, Any], ccodes: dict[str, Any], layer: str,
              year: int, last: int, description: str | None = None) -> NetworkResult:
     """The network of ``ties`` ((a, b, weight), a < b, sorted) with its measures; ``names`` and ``ccodes`` by
-    polity id."""
+    polity id. Orders and ranks are numpy sorts over the nodes' positions (ids ranked once as strings compare),
+    not pandas sorts of the node table: a server computes networks by the hundred."""
     ties = [t for t in ties if t[0] != t[1]]
     order = list(dict.fromkeys(v for a, b, _ in ties for v in (a, b)))
     at = {v: i for i, v in enumerate(order)}
@@ -458,46 +480,58 @@ def _measure(ties: list[tuple[str, str, int | float]], names: dict[str, Any], cc
     ia = np.array([at[a] for a, _, _ in ties], dtype=np.int64)
     ib = np.array([at[b] for _, b, _ in ties], dtype=np.int64)
     weight = np.array([w for _, _, w in ties], dtype=float)
+    by_id = np.argsort(np.array(order, dtype=str), kind="stable")
+    id_rank = np.empty(n, dtype=np.int64)
+    id_rank[by_id] = np.arange(n)
     adj = sp.csr_matrix((np.ones(2 * len(ties)), (np.r_[ia, ib], np.r_[ib, ia])), shape=(n, n))
     count, labels = sp.csgraph.connected_components(adj, directed=False)
-    # components largest first; equal sizes in the order of their first node
-    members: list[list[int]] = [[] for _ in range(count)]
-    for i, label in enumerate(labels.tolist()):
-        members[label].append(i)
-    ranked = sorted(members, key=len, reverse=True)
-    components = [{order[i] for i in comp} for comp in ranked]
-    component_of = {order[i]: c for c, comp in enumerate(ranked) for i in comp}
+    # components largest first; equal sizes in the order of their first node (the order of their labels)
+    ranked_labels = np.argsort(-np.bincount(labels, minlength=count), kind="stable")
+    component_rank = np.empty(count, dtype=np.int64)
+    component_rank[ranked_labels] = np.arange(count)
+    component = component_rank[labels]
+    by_component = np.argsort(component, kind="stable")
+    bounds = np.searchsorted(component[by_component], np.arange(count + 1))
+    components = [{order[i] for i in by_component[lo:hi].tolist()} for lo, hi in zip(bounds[:-1], bounds[1:])]
     eigen, eigen_note = _eigenvector(order, adj, components)
     betweenness = _betweenness(adj) if n <= BETWEENNESS_EXACT_NODES else \
         np.array(ig.Graph(n=n, edges=list(zip(ia.tolist(), ib.tolist()))).betweenness()) / ((n - 1) * (n - 2) / 2)
     clustering = _clustering(adj)
     membership, modularity = _louvain(n, list(zip(ia.tolist(), ib.tolist())), weight.tolist())
-    sizes = pd.Series(membership).value_counts()
-    first = {c: min(order[i] for i in range(n) if membership[i] == c) for c in sizes.index}
-    rank = {c: r for r, c in enumerate(sorted(sizes.index, key=lambda c: (-sizes[c], first[c])))}
+    # communities by size, equal sizes by their first member as ids sort
+    member = np.asarray(membership, dtype=np.int64)
+    sizes = np.bincount(member)
+    first = np.full(len(sizes), n, dtype=np.int64)
+    np.minimum.at(first, member, id_rank)
+    present = np.flatnonzero(sizes)
+    community_rank = np.empty(len(sizes), dtype=np.int64)
+    community_rank[present[np.lexsort((first[present], -sizes[present]))]] = np.arange(len(present))
     degree = np.bincount(np.r_[ia, ib], minlength=n)
     strength = np.bincount(np.r_[ia, ib], weights=np.r_[weight, weight], minlength=n)
+    eigenvector = np.array([eigen.get(v, math.nan) for v in order], dtype=float)
+    eigen_key = np.where(np.isnan(eigenvector), np.inf, -eigenvector)  # largest first, NA last
+    rows = np.lexsort((id_rank, eigen_key, -degree))  # most partners first
     reg = registry()
+    # names as of the window's first year (the Soviet Union in 1980, not Russia)
+    shown = [reg.display_name(v, year) if v in reg else str(names.get(v) or v) for v in order]
+    picked = rows.tolist()
     nodes = pd.DataFrame({
-        # names as of the window's first year (the Soviet Union in 1980, not Russia)
-        "id": order, "name": [reg.display_name(v, year) if v in reg else str(names.get(v) or v) for v in order],
-        "ccode": pd.array([int(ccodes[v]) if v in ccodes else None for v in order], dtype="Int64"),
-        "degree": degree.astype(int), "strength": [int(x) if float(x).is_integer() else float(x) for x in strength],
-        "eigenvector": [eigen.get(v, math.nan) for v in order], "betweenness": betweenness.astype(float),
-        "clustering": clustering, "community": [rank[c] for c in membership],
-        "component": [component_of[v] for v in order],
+        "id": [order[i] for i in picked], "name": [shown[i] for i in picked],
+        "ccode": pd.array([int(ccodes[order[i]]) if order[i] in ccodes else None for i in picked], dtype="Int64"),
+        "degree": degree[rows].astype(int),
+        "strength": [int(x) if float(x).is_integer() else float(x) for x in strength[rows].tolist()],
+        "eigenvector": eigenvector[rows], "betweenness": betweenness[rows].astype(float),
+        "clustering": clustering[rows], "community": community_rank[member][rows], "component": component[rows],
     })
-    nodes = nodes.sort_values(["degree", "eigenvector", "id"], ascending=[False, False, True],
-                              na_position="last").reset_index(drop=True)
-    brokers = nodes.sort_values(["betweenness", "degree", "id"], ascending=[False, False, True]).head(5)
-    central = nodes.sort_values(["eigenvector", "id"], ascending=[False, True], na_position="last").head(5)
+    brokers = np.lexsort((id_rank, -degree, -betweenness))[:5]
+    central = np.lexsort((id_rank, eigen_key))[:5]
     summary = {
         "layer": layer, "description": description or LAYERS[layer][0], "from_year": year, "to_year": last,
         "nodes": n, "edges": len(ties), "density": 2 * len(ties) / (n * (n - 1)) if n > 1 else 0.0,
-        "components": count, "largest_component_share": len(ranked[0]) / n if n else math.nan,
+        "components": count, "largest_component_share": len(components[0]) / n if n else math.nan,
         "average_clustering": float(clustering.sum()) / n if n else math.nan,
-        "communities": len(sizes), "modularity": modularity if ties else math.nan,
-        "brokers": brokers["name"].tolist(), "most_central": central["name"].tolist(),
+        "communities": len(present), "modularity": modularity if ties else math.nan,
+        "brokers": [shown[i] for i in brokers.tolist()], "most_central": [shown[i] for i in central.tolist()],
         "eigenvector": eigen_note,
     }
     return NetworkResult(summary=summary, nodes=nodes, edges=ties, order=order)

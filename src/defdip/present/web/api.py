@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -295,7 +296,8 @@ class NetworkAnswer:
 
     summary: dict[str, Any]
     nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
+    edges: list[tuple[str, str, int | float]]
+    """(source, target, weight), heaviest first: made into JSON objects per request, for the edges it returns."""
 
 
 def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> NetworkAnswer:
@@ -305,10 +307,10 @@ def network_answer(ws: WebStore, year: int, layer: str, to_year: int | None) -> 
         ties = D.panel_ties(ws, layer) if panel else None
         # the server's handle: a panel layer's network reads through its cached lookups, no file opened
         result = net.network(year, layer=layer, store=ws.db(), to_year=to_year, data=data, ties=ties)
-        nodes = result.nodes.sort_values("degree", ascending=False) if "degree" in result.nodes else result.nodes
-        edges = sorted(result.edges, key=lambda t: (-float(t[2] or 0), t[0], t[1]))
-        return NetworkAnswer(summary=jsonable(result.summary), nodes=jsonable(nodes),
-                             edges=[{"source": u, "target": v, "weight": jsonable(w)} for u, v, w in edges])
+        # the nodes come most partners first; the edges (sorted by their ends) heaviest first, then by their ends
+        weights = np.array([float(w) for _, _, w in result.edges])
+        return NetworkAnswer(summary=jsonable(result.summary), nodes=jsonable(result.nodes),
+                             edges=[result.edges[i] for i in np.argsort(-weights, kind="stable").tolist()])
 
     return ws.cached(("network", year, layer, to_year), compute)
 
@@ -337,7 +339,8 @@ def network(request: Request,
         raise ApiError(422, f"unknown network layer {layer!r}; known layers: {', '.join(NETWORK_LAYERS)}")
     answer = network_answer(ws, year, layer, to_year)
     return _sent({"summary": answer.summary, "nodes_total": len(answer.nodes), "edges_total": len(answer.edges),
-                  "nodes": answer.nodes[:max_nodes], "edges": answer.edges[:max_edges]})
+                  "nodes": answer.nodes[:max_nodes],
+                  "edges": [{"source": u, "target": v, "weight": jsonable(w)} for u, v, w in answer.edges[:max_edges]]})
 
 
 @router.get("/profile/{country}", response_model=dict[str, Any],
