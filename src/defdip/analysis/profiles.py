@@ -176,22 +176,34 @@ def _timeline(frame: pd.DataFrame) -> pd.DataFrame:
     out["_month"] = out["start_month"].fillna(0)
     out["_day"] = out["start_day"].fillna(0)
     out = out.sort_values(["start_year", "_month", "_day", "id"]).reset_index(drop=True)
-    out["date"] = [_date(y, m, d) for y, m, d in zip(out["start_year"].tolist(), out["start_month"].tolist(),
-                                                      out["start_day"].tolist())]
+    out["date"] = _dates(out["start_year"].tolist(), out["start_month"].to_numpy(dtype=float, na_value=np.nan).tolist(),
+                         out["start_day"].to_numpy(dtype=float, na_value=np.nan).tolist())
     out["ongoing"] = out["censored"].astype(bool)
     out["end_year"] = out["end_year"].astype("Int64").mask(out["ongoing"])
-    out["datasets"] = [list(v) if v is not None else [] for v in out["datasets"].tolist()]
-    out["sources"] = [list(v) if v is not None else [] for v in out["citations"].tolist()]
+    out["datasets"] = [_as_list(v) for v in out["datasets"].tolist()]
+    out["sources"] = [_as_list(v) for v in out["citations"].tolist()]
     if "role" not in out:
         out["role"] = None
     return out[TIMELINE_COLUMNS]
 
 
-def _date(year: int, month: Any, day: Any) -> str:
-    text = dates.format_year(int(year))
-    if pd.notna(month) and year > 0:
-        text = f"{int(year):04d}-{int(month):02d}" + (f"-{int(day):02d}" if pd.notna(day) else "")
-    return text
+def _as_list(values: Any) -> list[Any]:
+    """A list column's value (the store's lists arrive as numpy arrays) as a plain list; [] for none."""
+    if values is None:
+        return []
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+
+def _dates(years: list[int], months: list[float], days: list[float]) -> list[str]:
+    """Each start as the timeline shows it: ISO year-month(-day) where the month is known (common era), else
+    the year as :func:`defdip.core.dates.format_year` writes it. Months and days: floats, NaN where unknown."""
+    out = []
+    for year, month, day in zip(years, months, days, strict=True):
+        if month == month and year > 0:  # NaN is the one value unequal to itself
+            out.append(f"{year:04d}-{int(month):02d}" + (f"-{int(day):02d}" if day == day else ""))
+        else:
+            out.append(dates.format_year(year))
+    return out
 
 
 def _per_activity(frame: pd.DataFrame) -> dict[str, int]:
@@ -249,21 +261,41 @@ def _partners(db: StoreReader, polity_id: str, frame: pd.DataFrame, peacekeeping
         rows = queries.partner_activity(polity_id, _partner_engagements(frame), db)
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    wide = rows.groupby(["id", "activity"])["n"].sum().unstack(fill_value=0)  # one row per pair: a pivot
-    pko = wide["_peacekeeping"].astype(int) if "_peacekeeping" in wide else pd.Series(0, index=wide.index)
-    wide = wide.reindex(columns=activities, fill_value=0).astype(int)
-    if peacekeeping:  # peacekeeping deployments are contacts
-        wide["contacts"] = wide["contacts"] + pko
-    ranked = rows if peacekeeping else rows[rows["activity"] != "_peacekeeping"]
-    meta = rows.groupby("id").agg(name=("name", "first"), kind=("kind", "first"))
-    years = (ranked if len(ranked) else rows).groupby("id").agg(first_year=("first_year", "min"),
-                                                                last_year=("last_year", "max"))
-    # distinct engagements with the partner (an engagement counts once even across activities: it has one)
-    wide["engagements"] = wide.sum(axis=1)
-    wide["peacekeeping"] = pko
-    out = meta.join(wide).join(years.astype("Int64")).reset_index()
-    out = out.sort_values(["engagements", "peacekeeping", "id"], ascending=[False, False, True]).reset_index(drop=True)
-    return out[columns]
+    # one pass over the partner-activity rows (a few hundred): pandas' groupby, pivot and joins cost more
+    counts: dict[str, dict[str, int]] = {}
+    meta: dict[str, list[Any]] = {}
+    spans: dict[str, list[int]] = {}
+    spans_all: dict[str, list[int]] = {}
+    for pid, name, kind, activity, n, first, last in zip(
+            *(rows[c].tolist() for c in ("id", "name", "kind", "activity", "n", "first_year", "last_year")),
+            strict=True):
+        per = counts.setdefault(pid, {})
+        per[activity] = per.get(activity, 0) + int(n)
+        seen = meta.setdefault(pid, [None, None])
+        for i, value in enumerate((name, kind)):  # the first name and kind given
+            if seen[i] is None and not pd.isna(value):
+                seen[i] = value
+        for table, counted in ((spans_all, True), (spans, peacekeeping or activity != "_peacekeeping")):
+            if counted:
+                span = table.setdefault(pid, [first, last])
+                span[0], span[1] = min(span[0], first), max(span[1], last)
+    if not spans:  # only peacekeeping rows: their years
+        spans = spans_all
+    pko = {pid: per.get("_peacekeeping", 0) for pid, per in counts.items()}
+    wide = {pid: {a: per.get(a, 0) + (pko[pid] if peacekeeping and a == "contacts" else 0) for a in activities}
+            for pid, per in counts.items()}
+    total = {pid: sum(per.values()) for pid, per in wide.items()}  # distinct engagements with the partner
+    order = sorted(counts, key=lambda pid: (-total[pid], -pko[pid], pid))
+    return pd.DataFrame({
+        "id": pd.array(order, dtype=rows["id"].dtype),
+        "name": pd.array([meta[p][0] for p in order], dtype=rows["name"].dtype),
+        "kind": pd.array([meta[p][1] for p in order], dtype=rows["kind"].dtype),
+        "engagements": np.array([total[p] for p in order], dtype=np.int64),
+        **{a: np.array([wide[p][a] for p in order], dtype=np.int64) for a in activities},
+        "peacekeeping": np.array([pko[p] for p in order], dtype=np.int64),
+        "first_year": pd.array([spans[p][0] if p in spans else None for p in order], dtype="Int64"),
+        "last_year": pd.array([spans[p][1] if p in spans else None for p in order], dtype="Int64"),
+    })
 
 
 def dyad_profile(a: str, b: str, store: StoreLike = None, *, peacekeeping: bool = False,
