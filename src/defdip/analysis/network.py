@@ -23,6 +23,7 @@ per-node Python); a networkx graph is built only when asked for (export, charts)
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import threading
@@ -387,7 +388,7 @@ def _eigenvector(order: list[Any], adj: sp.csr_matrix,
             values.update({v: 0.0 for v in comp})
             continue
         members = sorted(at[v] for v in comp)
-        sub = adj[members][:, members]
+        sub = adj if size == n else adj[members][:, members]  # one component: the matrix itself
         x = np.full(size, 1.0 / size)
         converged = False
         for _ in range(EIGEN_MAX_ITER):
@@ -474,12 +475,13 @@ def _measure(ties: list[tuple[str, str, int | float]], names: dict[str, Any], cc
     polity id. Orders and ranks are numpy sorts over the nodes' positions (ids ranked once as strings compare),
     not pandas sorts of the node table: a server computes networks by the hundred."""
     ties = [t for t in ties if t[0] != t[1]]
-    order = list(dict.fromkeys(v for a, b, _ in ties for v in (a, b)))
+    ends_a, ends_b, weights = zip(*ties) if ties else ((), (), ())
+    order = list(dict.fromkeys(itertools.chain.from_iterable(zip(ends_a, ends_b))))  # as the ties name them
     at = {v: i for i, v in enumerate(order)}
     n = len(order)
-    ia = np.array([at[a] for a, _, _ in ties], dtype=np.int64)
-    ib = np.array([at[b] for _, b, _ in ties], dtype=np.int64)
-    weight = np.array([w for _, _, w in ties], dtype=float)
+    ia = np.fromiter(map(at.__getitem__, ends_a), dtype=np.int64, count=len(ties))
+    ib = np.fromiter(map(at.__getitem__, ends_b), dtype=np.int64, count=len(ties))
+    weight = np.fromiter(weights, dtype=float, count=len(ties))
     by_id = np.argsort(np.array(order, dtype=str), kind="stable")
     id_rank = np.empty(n, dtype=np.int64)
     id_rank[by_id] = np.arange(n)

@@ -95,7 +95,7 @@ def _column_json(column: pd.Series) -> list[Any]:
 def _frame_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame's rows as dicts (what ``to_dict(orient="records")`` through :func:`jsonable` gives), column-wise."""
     keys = [str(k) for k in frame.columns]
-    columns = [_column_json(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    columns = [_column_json(column) for _, column in frame.items()]
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)] if columns else \
         [{} for _ in range(len(frame))]
 
