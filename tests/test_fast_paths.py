@@ -171,3 +171,19 @@ def test_started_server_keeps_its_shared_loads_out_of_full_collections(synthetic
         assert client.get("/api/codebook").status_code == 200
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_started_server_switches_threads_every_millisecond(synthetic_store):
+    """While the server runs, computing threads hand the interpreter to the event loop's thread after 1 ms
+    rather than Python's 5; stopping it restores what the process had."""
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from defdip.present.web.app import SWITCH_INTERVAL, create_app
+
+    before = sys.getswitchinterval()
+    with TestClient(create_app(synthetic_store)) as client:
+        assert client.get("/api/codebook").status_code == 200
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL) != pytest.approx(before)
+    assert sys.getswitchinterval() == pytest.approx(before)
