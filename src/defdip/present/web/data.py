@@ -113,9 +113,11 @@ CACHE_SIZES = {"network": 128, "profile": 128, "profile_json": 128, "dyad": 64, 
 """Entries kept per kind of cached result (LRU); kinds not named keep ``DEFAULT_CACHE_SIZE``."""
 DEFAULT_CACHE_SIZE = 16
 
-COMPUTE_SLOTS = 2
+COMPUTE_SLOTS = 3
 """Cache misses computed at the same time (others wait): bounds the memory and CPU that a burst of costly
-requests (networks over long windows, profiles) can take from the rest."""
+requests (networks over long windows, profiles) can take from the rest. Three rather than two: a panel slice
+spends much of its time in DuckDB, outside the interpreter, while another computation uses it (load benchmark,
+rounds 2-4: mix p99 about 253 ms with three, 275 ms with two)."""
 
 
 @dataclass(frozen=True)
