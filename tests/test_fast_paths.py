@@ -73,9 +73,10 @@ def test_synthetic_network_and_profile(synthetic_store):
         _same_profile(profile(name, synthetic_store), profile(name, synthetic_store, frame=data.frame))
 
 
-def test_real_warm_up_computes_the_most_engaged_profiles_only(full_store, monkeypatch):
+def test_real_warm_up_computes_every_state_and_the_most_engaged_others(full_store, monkeypatch):
+    from defdip.core.actors import registry
     from defdip.present.web import app as app_mod
-    from defdip.present.web.data import WebStore
+    from defdip.present.web.data import WebStore, engagement_index
 
     monkeypatch.setattr(app_mod, "WARM_PROFILES", 2)
     ws = WebStore.at(full_store)
@@ -83,7 +84,14 @@ def test_real_warm_up_computes_the_most_engaged_profiles_only(full_store, monkey
     warmed = ws.cached(("profile_json", "USA"), lambda: pytest.fail("the United States' profile was not warmed"))
     assert warmed["polity"]["id"] == "USA" and warmed["engagements"] > 1000
     assert ws.cached(("network_data",), lambda: pytest.fail("network data not warmed")).frame is not None
-    assert ws.cached(("profile_json", "KEN"), lambda: "computed now") == "computed now"
+    kenya = ws.cached(("profile_json", "KEN"), lambda: pytest.fail("a less engaged state was not warmed"))
+    assert kenya["polity"]["id"] == "KEN"
+    index, known = engagement_index(ws), registry()
+    others = sorted((p for p in index.by_polity if p in known and known.get(p).kind != "state"),
+                    key=lambda p: (-len(index.by_polity[p]), p))
+    assert len(others) > 3
+    ws.cached(("profile_json", others[1]), lambda: pytest.fail("the second busiest non-state was not warmed"))
+    assert ws.cached(("profile_json", others[2]), lambda: "computed now") == "computed now"
 
 
 def test_real_country_slices_cut_from_one_window_equal_the_panel_query(full_store):

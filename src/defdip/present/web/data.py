@@ -108,7 +108,7 @@ def polity_json(p: Polity) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------------------- the store
 
-CACHE_SIZES = {"network": 128, "profile": 128, "profile_json": 128, "dyad": 64, "dyad_json": 64, "panel": 64,
+CACHE_SIZES = {"network": 128, "profile": 384, "profile_json": 384, "dyad": 64, "dyad_json": 64, "panel": 64,
                "panel_window": 4, "panel_ties": 32}
 """Entries kept per kind of cached result (LRU); kinds not named keep ``DEFAULT_CACHE_SIZE``."""
 DEFAULT_CACHE_SIZE = 16
