@@ -22,7 +22,8 @@ profiles.profile and the read layer's engagements page on one read-only store ha
 With ``--warm-up`` every distinct network, slice and profile of the mix is requested once first (timed and
 reported as a round of its own), so the rounds measure a warm server; without it round 1 meets the working set
 cold: the summary leaves it out of the mix's p99 and reports its p99 on a line of its own (cold, right after
-start-up: the server has read what answers are cut from and its 48 busiest profiles, nothing else).
+start-up: the server has read what answers are cut from and computed the profiles of every state and of the 48
+busiest other polities, no network and no slice).
 
 Targets (issue 9): p99 under 300 ms for the mix, at least 100 requests/s for filtered engagements, zero errors,
 memory flat across rounds (the last round's RSS within 15% of the second's).
