@@ -214,3 +214,31 @@ def test_country_selection(full_store):
         panels.dyad_year(full_store, from_year=1900, to_year=1950, layers=["atop_defense"], countries=["Bangladesh"])
     with pytest.raises(DefdipError, match="no COW code"):
         panels.dyad_year(full_store, from_year=1990, to_year=1990, layers=["atop_defense"], countries=["NATO"])
+
+
+def test_real_selections_equal_the_whole_panel_cut(full_store):
+    """A country selection is pushed into the pairing of states; the rows are those of the whole panel cut after."""
+    layers = ["atop_defense", "exercises", "cowmaj"]
+    for system, directed in (("cow", False), ("gw", True)):
+        prefix = "ccode" if system == "cow" else "gwcode"
+        full = panels.dyad_year(full_store, from_year=1995, to_year=2000, layers=layers, system=system,
+                                directed=directed)
+        mine = panels.dyad_year(full_store, from_year=1995, to_year=2000, layers=layers, system=system,
+                                directed=directed, countries=["France", "Kenya"])
+        codes = {220, 501}
+        expected = full[full[f"{prefix}1"].isin(codes) | full[f"{prefix}2"].isin(codes)].reset_index(drop=True)
+        assert len(expected) > 2000 and expected["atop_defense"].sum() > 0
+        pd.testing.assert_frame_equal(mine, expected)
+        whole = panels.state_year(full_store, from_year=1995, to_year=2000, layers=layers, system=system)
+        some = panels.state_year(full_store, from_year=1995, to_year=2000, layers=layers, system=system,
+                                 countries=["France", "Kenya"])
+        pd.testing.assert_frame_equal(some, whole[whole[prefix].isin(codes)].reset_index(drop=True))
+
+
+def test_real_unordered_panel_has_the_same_rows(full_store):
+    ordered = panels.dyad_year(full_store, from_year=2000, to_year=2003, layers=["atop_defense", "dca_any"])
+    loose = panels.dyad_year(full_store, from_year=2000, to_year=2003, layers=["atop_defense", "dca_any"],
+                             ordered=False)
+    assert len(loose) == len(ordered) > 50_000
+    resorted = loose.sort_values(["year", "ccode1", "ccode2"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(resorted, ordered)

@@ -506,9 +506,10 @@ def dyad_slice(ws: WebStore, country: str | None, from_year: int | None, to_year
 
     A country's slice over a window of at most ``SHARED_WINDOW_YEARS`` years of named layers that are read from
     the store (none derived from other rows) is cut from that window's dyad-years of every state, computed once
-    per store version: forty countries' slices cost one panel query, not forty. The rows, their order and types
-    are the panel's own (the same selection: dyads with the country on either side); anything else, and a
-    country with no dyads there (whose error the panel words), is the panel's query."""
+    per store version: forty countries' slices cost one panel query, not forty. The window stays in the engine's
+    order and each slice is sorted (sorting the whole window was about 40% of its cost). The rows, their order
+    and types are the panel's own (the same selection: dyads with the country on either side); anything else,
+    and a country with no dyads there (whose error the panel words), is the panel's query."""
     def direct() -> pd.DataFrame:
         return panels.dyad_year(ws.db(), directed=directed, from_year=from_year, to_year=to_year, system=system,
                                 layers=names, countries=[country] if country else None)
@@ -524,14 +525,14 @@ def dyad_slice(ws: WebStore, country: str | None, from_year: int | None, to_year
     try:
         whole = ws.cached(("panel_window", from_year, to_year, tuple(names), system, directed),
                           lambda: panels.dyad_year(ws.db(), directed=directed, from_year=from_year,
-                                                   to_year=to_year, system=system, layers=names))
+                                                   to_year=to_year, system=system, layers=names, ordered=False))
     except DefdipError:
         return direct()
     prefix = "ccode" if system == "cow" else "gwcode"
     picked = whole[((whole[f"{prefix}1"] == code) | (whole[f"{prefix}2"] == code)).fillna(False).to_numpy()]
     if picked.empty:
         return direct()
-    return picked.reset_index(drop=True)
+    return picked.sort_values(["year", f"{prefix}1", f"{prefix}2"]).reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------- maps
