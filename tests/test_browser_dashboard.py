@@ -42,10 +42,10 @@ def server(browser_available: None, request: pytest.FixtureRequest):
     full_store: Path = request.getfixturevalue("full_store")
     import uvicorn
 
-    from defdip.present.web import create_app
+    from defdip.present.web import server_config
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(full_store), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(server_config(full_store, "127.0.0.1", port))
     thread = threading.Thread(target=srv.run, name="defdip-serve", daemon=True)
     thread.start()
     deadline = time.time() + 30

@@ -20,13 +20,12 @@ pytestmark = pytest.mark.browser
 def server(browser_available: None, genealogy_store: Path):
     import uvicorn
 
-    from defdip.present.web import create_app
+    from defdip.present.web import server_config
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(genealogy_store), host="127.0.0.1", port=port,
-                                        log_level="warning"))
+    srv = uvicorn.Server(server_config(genealogy_store, "127.0.0.1", port))
     thread = threading.Thread(target=srv.run, name="defdip-serve-polish", daemon=True)
     thread.start()
     deadline = time.time() + 30

@@ -26,7 +26,7 @@ from defdip.core.citations import cite as cite_keys
 from defdip.core.errors import DefdipError
 from defdip.present.export import FORMATS, bibtex_for_store, citable_texts, cite_sources, export_engagements
 from defdip.present.report import NETWORK_YEARS, build_report, sections_status
-from defdip.present.web import create_app
+from defdip.present.web import server_config
 from defdip.store.queries import open_store
 
 EXPORTABLE = ("engagements",)
@@ -107,7 +107,7 @@ def serve(
     console.print(f"[bold]defdip dashboard[/] serving {config.store_path(store)} at http://{host}:{port}/ "
                   f"(API docs: http://{host}:{port}/docs; Ctrl+C stops) once it has read what every answer is "
                   "cut from (a few seconds on a full store)", highlight=False, soft_wrap=True)
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    uvicorn.Server(server_config(store, host, port)).run()
 
 
 @app.command(rich_help_panel=PANEL_OUTPUTS)
