@@ -521,6 +521,10 @@ def state_partners(polity_id: str, store: StoreLike = None) -> pd.DataFrame:
             WHERE pa.polity_id <> ? AND {NOT_PEACEKEEPING} GROUP BY 1 ORDER BY 1""", [polity_id, polity_id]).df()
 
 
+_ROLES = "string_agg(DISTINCT p.role, ', ' ORDER BY p.role) AS role"
+"""A participant's roles in one engagement (rows ``p`` of participants): distinct, sorted, comma-joined."""
+
+
 def shared_engagements(polity_ids: Sequence[str], store: StoreLike = None) -> pd.DataFrame:
     """The engagements every polity of ``polity_ids`` takes part in (a country's with one id, a dyad's
     timeline with two), with the first one's roles in each (``role``: distinct roles, sorted, comma-joined)."""
@@ -530,7 +534,7 @@ def shared_engagements(polity_ids: Sequence[str], store: StoreLike = None) -> pd
                      "AND x.polity_id = ?)" for _ in polity_ids[1:])
     with reading(store) as db:
         return db.con.execute(
-            "SELECT p.engagement_id AS id, string_agg(DISTINCT p.role, ', ' ORDER BY p.role) AS role "
+            f"SELECT p.engagement_id AS id, {_ROLES} "
             f"FROM participants p WHERE p.polity_id = ?{others} GROUP BY 1 ORDER BY 1", list(polity_ids)).df()
 
 
@@ -539,8 +543,7 @@ def engagement_roles(store: StoreLike = None) -> pd.DataFrame:
     :func:`shared_engagements` gives them for one polity), ordered by polity and engagement."""
     with reading(store) as db:
         return db.con.execute(
-            "SELECT p.polity_id, p.engagement_id AS id, string_agg(DISTINCT p.role, ', ' ORDER BY p.role) AS role "
-            "FROM participants p GROUP BY 1, 2 ORDER BY 1, 2").df()
+            f"SELECT p.polity_id, p.engagement_id AS id, {_ROLES} FROM participants p GROUP BY 1, 2 ORDER BY 1, 2").df()
 
 
 def partner_activity(polity_id: str | None, engagements: pd.DataFrame, store: StoreLike = None) -> pd.DataFrame:
