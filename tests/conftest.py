@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -181,6 +187,34 @@ def records_only_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from synthetic import records_only_store as write
 
     return write(tmp_path_factory.mktemp("records-only"))
+
+
+# --- a running server -------------------------------------------------------------------------------------
+
+@contextmanager
+def served(store: Path) -> Iterator[tuple[str, Any]]:
+    """``defdip serve``'s server (:func:`defdip.present.web.server_config`) over ``store`` in a thread on a free
+    loopback port: its base URL and the uvicorn server, stopped at the end. Fails if it has not started in 30 s."""
+    import uvicorn
+
+    from defdip.present.web import server_config
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(server_config(store, "127.0.0.1", port))
+    thread = threading.Thread(target=srv.run, name="defdip-serve", daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    try:
+        while not srv.started:
+            if time.time() > deadline or not thread.is_alive():
+                pytest.fail("the dashboard server did not start within 30 s")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", srv
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=15)
 
 
 # --- the browser (tests marked `browser`) ------------------------------------------------------------------

@@ -12,13 +12,11 @@ These tests FAIL when chromium or Playwright is missing; set DEFDIP_NO_BROWSER=1
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import served
 
 pytestmark = pytest.mark.browser
 
@@ -30,32 +28,12 @@ README_SHOT = SHOT_DIR / "dashboard.png"
 CHART_TIMEOUT_MS = 180_000
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(browser_available: None, request: pytest.FixtureRequest):
     # browser_available first: a skip or failure comes before the (slow) store build
     full_store: Path = request.getfixturevalue("full_store")
-    import uvicorn
-
-    from defdip.present.web import server_config
-
-    port = _free_port()
-    srv = uvicorn.Server(server_config(full_store, "127.0.0.1", port))
-    thread = threading.Thread(target=srv.run, name="defdip-serve", daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        if time.time() > deadline or not thread.is_alive():
-            pytest.fail("the dashboard server did not start within 30 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=15)
+    with served(full_store) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,36 +6,18 @@ These tests FAIL when chromium or Playwright is missing; set DEFDIP_NO_BROWSER=1
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from conftest import served
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(browser_available: None, genealogy_store: Path):
-    import uvicorn
-
-    from defdip.present.web import server_config
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(server_config(genealogy_store, "127.0.0.1", port))
-    thread = threading.Thread(target=srv.run, name="defdip-serve-polish", daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        if time.time() > deadline or not thread.is_alive():
-            pytest.fail("the dashboard server did not start within 30 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=15)
+    with served(genealogy_store) as (url, _):
+        yield url
 
 
 @pytest.fixture

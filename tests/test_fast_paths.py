@@ -200,34 +200,18 @@ def test_started_server_switches_threads_every_millisecond(synthetic_store):
 def test_served_app_parses_http_in_c_on_uvloop_with_safety_headers(synthetic_store):
     """``defdip serve``'s configuration: httptools parses requests and uvloop runs the loop; over real HTTP every
     answer carries the safety headers, a page keeps its own policy, and HEAD answers like GET without a body."""
-    import socket
-    import threading
-    import time
-
     import httpx
-    import uvicorn
     import uvloop
+    from conftest import served
 
-    from defdip.present.web import server_config
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = server_config(synthetic_store, "127.0.0.1", port)
-    factory = config.get_loop_factory()
-    assert factory is not None
-    loop = factory()
-    assert isinstance(loop, uvloop.Loop)
-    loop.close()
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and thread.is_alive() and time.time() < deadline:
-        time.sleep(0.05)
-    try:
-        assert srv.started and config.http_protocol_class.__name__ == "HttpToolsProtocol"
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    with served(synthetic_store) as (url, srv):
+        factory = srv.config.get_loop_factory()
+        assert factory is not None
+        loop = factory()
+        assert isinstance(loop, uvloop.Loop)
+        loop.close()
+        assert srv.config.http_protocol_class.__name__ == "HttpToolsProtocol"
+        with httpx.Client(base_url=url, timeout=10) as client:
             api = client.get("/api/codebook")
             assert api.status_code == 200 and api.json()["activities"]
             assert api.headers["x-content-type-options"] == "nosniff"
@@ -241,6 +225,3 @@ def test_served_app_parses_http_in_c_on_uvloop_with_safety_headers(synthetic_sto
             assert head.headers["content-length"] == api.headers["content-length"]
             missing = client.get("/api/engagements/no-such-record")
             assert missing.status_code == 404 and missing.headers["x-content-type-options"] == "nosniff"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=15)
